@@ -1,0 +1,130 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Extensions } from '@electric-sql/pglite';
+import type { Logger } from './logger';
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<R extends Row = Row>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface Database extends Queryable {
+  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL URL; when absent, an embedded PGlite persisted in dataDir is used. */
+  url?: string;
+  /** The service's own schema: its tables live there, so services may share a database. */
+  schema: string;
+  dataDir: string;
+  /** PGlite contrib extensions the service's migrations create (e.g. "pg_trgm"). */
+  extensions?: string[];
+  poolSize?: number;
+  logger: Logger;
+}
+
+/** Opens the service's database: a pg pool on a real PostgreSQL server, or, for a first run
+ * on a machine without one, the same SQL on embedded PGlite served on a local socket. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`bad schema name ${options.schema}`);
+  const searchPath = `${options.schema},public`;
+  let pool: pg.Pool;
+  let closeEmbedded = async () => {};
+  if (options.url) {
+    pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, options: `-c search_path=${searchPath}` });
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+  } else {
+    const embedded = await startEmbedded(options);
+    closeEmbedded = embedded.close;
+    // PGlite ignores startup options; a database default does the same for its one database.
+    const setup = new pg.Client({ host: '127.0.0.1', port: embedded.port, user: 'postgres', database: 'postgres' });
+    await setup.connect();
+    await setup.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    await setup.query(`ALTER DATABASE postgres SET search_path TO ${searchPath}`);
+    await setup.end();
+    pool = new pg.Pool({ host: '127.0.0.1', port: embedded.port, user: 'postgres', database: 'postgres', max: 1 });
+    options.logger.info({ dataDir: options.dataDir }, 'using embedded PGlite (set a database URL to use PostgreSQL)');
+  }
+  pool.on('error', (err) => options.logger.error({ err }, 'idle database connection failed'));
+
+  return {
+    embedded: !options.url,
+    query: (text, params) => pool.query(text, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+      await closeEmbedded();
+    },
+  };
+}
+
+async function startEmbedded(options: DatabaseOptions): Promise<{ port: number; close(): Promise<void> }> {
+  // Loaded only here, so that a service on a real server never loads the WASM build.
+  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = require('@electric-sql/pglite-socket') as typeof import('@electric-sql/pglite-socket');
+  const extensions: Extensions = {};
+  for (const name of options.extensions ?? []) {
+    extensions[name] = (require(`@electric-sql/pglite/contrib/${name}`) as Extensions)[name];
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const db = await PGlite.create(options.dataDir, { extensions });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
+  await server.start();
+  const address = (server as unknown as { server: { address(): { port: number } } }).server.address();
+  return {
+    port: address.port,
+    async close() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+export interface MigrationSource {
+  /** Prefix of the migration ids, e.g. "kit" or "identity". */
+  name: string;
+  /** Folder of NNN_description.sql files, applied in name order, each in a transaction. */
+  dir: string;
+}
+
+/** Applies the migrations not applied yet. An advisory lock keeps two replicas starting at
+ * once from applying the same file twice. */
+export async function migrate(db: Database, sources: MigrationSource[], logger: Logger): Promise<void> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':migrations'))`);
+    const applied = new Set((await tx.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
+    for (const source of sources) {
+      for (const file of readdirSync(source.dir).filter((f) => f.endsWith('.sql')).sort()) {
+        const id = `${source.name}/${file}`;
+        if (applied.has(id)) continue;
+        await tx.query(readFileSync(join(source.dir, file), 'utf8'));
+        await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [id]);
+        logger.info({ migration: id }, 'migration applied');
+      }
+    }
+  });
+}
+
+/** The kit's own tables (event outbox and inbox), which every service's database has. */
+export const KIT_MIGRATIONS: MigrationSource = { name: 'kit', dir: join(__dirname, '..', 'migrations') };
