@@ -1,3 +1,5 @@
+export * from './events';
+export * from './identity';
 export * from './nats';
 export * from './ports';
 export * from './postgres';

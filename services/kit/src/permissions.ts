@@ -3,6 +3,7 @@
 export const PERMISSIONS = {
   'users:read': 'see users and resolve user selections',
   'users:write': 'create, change and delete users, set passwords and audiences',
+  'users:write-external': 'change users marked as managed by an external system (imports)',
   'organisations:read': 'browse the organisation tree',
   'organisations:write': 'create, change and delete organisations',
   'audiences:write': 'create, change and delete audiences (needs a grant on the root)',

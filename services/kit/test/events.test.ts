@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createTestDatabase, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
+import { createTestDatabase, readStream, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
 import {
   claimEvent,
   connectBus,
@@ -37,14 +37,8 @@ afterAll(async () => {
   await Promise.all([nats?.stop(), pg?.drop()]);
 });
 
-async function streamEvents(subjectFilter: string): Promise<EventEnvelope[]> {
-  const info = await bus.jsm.streams.info('KITTEST');
-  const events: EventEnvelope[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await bus.jsm.streams.getMessage('KITTEST', { seq }).catch(() => null);
-    if (m && (subjectFilter === '>' || m.subject.startsWith(subjectFilter))) events.push(m.json<EventEnvelope>());
-  }
-  return events;
+async function streamEvents(subjectPrefix: string): Promise<EventEnvelope[]> {
+  return (await readStream(bus, 'KITTEST')).filter((e) => e.subject.startsWith(subjectPrefix));
 }
 
 describe('migrations', () => {

@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, type Emit, type Queryable } from '@assistants/kit';
+import type { Organisation, OrganisationFields } from '@assistants/proto/gen/identity/v1/organisations';
+import { events } from './events';
+import { refreshDynamicLists } from './lists';
+import { pageOf, type PageRequest } from './paging';
+import type { ResolvedScope } from './scope';
+import { containsPattern, Params, uniqueViolation } from './sql';
+import { requireVisibleUsers } from './users';
+import { checkAmount, checkId, checkOneOf, checkText, LANGUAGES } from './validation';
+
+/** The root of the organisation tree, created by the first migration. */
+export const ROOT_ORGANISATION_ID = '00000000-0000-4000-8000-000000000001';
+
+export type OrganisationRow = {
+  id: string;
+  ext_id: string;
+  label: string;
+  parent_id: string | null;
+  path: string;
+  disabled: boolean;
+  description: string;
+  language: string;
+  address_line1: string;
+  address_line2: string;
+  zip: string;
+  city: string;
+  country: string;
+  code: string;
+  budget: string | null;
+  supervisor_id: string | null;
+  children_count: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
+
+const FIELDS: {
+  [K in keyof OrganisationFields]-?: { column: string; check: (field: string, value: NonNullable<OrganisationFields[K]>) => unknown };
+} = {
+  extId: { column: 'ext_id', check: (f, v) => checkText(f, v, { required: true, max: 100 }) },
+  label: { column: 'label', check: (f, v) => checkText(f, v, { required: true, max: 255 }) },
+  parentId: { column: 'parent_id', check: (f, v) => checkId(f, v) },
+  disabled: { column: 'disabled', check: (_f, v) => v },
+  description: { column: 'description', check: text(2000) },
+  language: { column: 'language', check: (f, v) => checkOneOf(f, v, LANGUAGES) },
+  addressLine1: { column: 'address_line1', check: text(255) },
+  addressLine2: { column: 'address_line2', check: text(255) },
+  zip: { column: 'zip', check: text(20) },
+  city: { column: 'city', check: text(100) },
+  country: { column: 'country', check: text(100) },
+  code: { column: 'code', check: text(50) },
+  budget: { column: 'budget', check: checkAmount },
+  supervisorId: { column: 'supervisor_id', check: (f, v) => checkId(f, v, true) || null },
+};
+
+function columnsOf(fields: OrganisationFields): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  for (const [key, spec] of Object.entries(FIELDS) as [keyof OrganisationFields, (typeof FIELDS)[keyof OrganisationFields]][]) {
+    const value = fields[key];
+    if (value !== undefined) values.set(spec.column, (spec.check as (f: string, v: unknown) => unknown)(key, value));
+  }
+  return values;
+}
+
+const ORGANISATION_SELECT = `
+  SELECT o.*, (SELECT count(*) FROM organisations c WHERE c.parent_id = o.id) AS children_count
+  FROM organisations o`;
+
+export function toOrganisation(row: OrganisationRow): Organisation {
+  return {
+    id: row.id,
+    extId: row.ext_id,
+    label: row.label,
+    parentId: row.parent_id ?? '',
+    disabled: row.disabled,
+    description: row.description,
+    language: row.language,
+    address: { line1: row.address_line1, line2: row.address_line2, zip: row.zip, city: row.city, country: row.country },
+    code: row.code,
+    budget: row.budget ?? '',
+    supervisorId: row.supervisor_id ?? '',
+    depth: row.path.split('/').length - 3,
+    childrenCount: Number(row.children_count),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export async function loadOrganisations(q: Queryable, ids: string[]): Promise<OrganisationRow[]> {
+  const { rows } = await q.query<OrganisationRow>(`${ORGANISATION_SELECT} WHERE o.id = ANY($1)`, [ids]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** An organisation the scope can see, by id or external id; NOT_FOUND otherwise. */
+export async function findOrganisation(
+  q: Queryable,
+  scope: ResolvedScope,
+  ref: { id?: string; extId?: string },
+  field = 'id',
+  lock = false,
+): Promise<OrganisationRow> {
+  const p = new Params();
+  const where = ref.id ? `o.id = ${p.add(checkId(field, ref.id))}` : `lower(o.ext_id) = lower(${p.add(ref.extId ?? '')})`;
+  const { rows } = await q.query<OrganisationRow>(
+    `${ORGANISATION_SELECT} WHERE ${where} AND ${scope.pathCondition(p, 'o.path')}${lock ? ' FOR UPDATE OF o' : ''}`,
+    p.values,
+  );
+  if (rows.length === 0) {
+    throw notFound(ref.id ? `no organisation with id ${ref.id}` : `no organisation with external id "${ref.extId}"`, field);
+  }
+  return rows[0];
+}
+
+function mapUniqueViolation(err: unknown, values: Map<string, unknown>): never {
+  if (uniqueViolation(err) === 'organisations_ext_id_key') {
+    throw alreadyExists(`external id "${values.get('ext_id')}" is already used by another organisation`, 'extId');
+  }
+  throw err;
+}
+
+export async function createOrganisation(tx: Queryable, emit: Emit, scope: ResolvedScope, fields: OrganisationFields): Promise<Organisation> {
+  const values = columnsOf(fields);
+  if (!values.has('ext_id')) throw invalidArgument('extId', 'extId is required');
+  if (!values.has('label')) throw invalidArgument('label', 'label is required');
+  const parent = await findOrganisation(tx, scope, { id: (values.get('parent_id') as string) ?? ROOT_ORGANISATION_ID }, 'parentId');
+  const supervisorId = values.get('supervisor_id') as string | null | undefined;
+  if (supervisorId) await requireVisibleUsers(tx, scope, [supervisorId], 'supervisorId');
+  const id = randomUUID();
+  values.set('id', id);
+  values.set('parent_id', parent.id);
+  values.set('path', `${parent.path}${id}/`);
+  const p = new Params();
+  const columns = [...values.keys()];
+  try {
+    await tx.query(`INSERT INTO organisations (${columns.join(', ')}) VALUES (${columns.map((c) => p.add(values.get(c))).join(', ')})`, p.values);
+  } catch (err) {
+    mapUniqueViolation(err, values);
+  }
+  const organisation = toOrganisation((await loadOrganisations(tx, [id]))[0]);
+  events.organisationCreated(emit, { organisation, changedFields: Object.values(FIELDS).map((f) => f.column) });
+  return organisation;
+}
+
+export async function updateOrganisation(
+  tx: Queryable,
+  emit: Emit,
+  scope: ResolvedScope,
+  id: string,
+  fields: OrganisationFields,
+): Promise<Organisation> {
+  const current = await findOrganisation(tx, scope, { id }, 'id', true);
+  const values = columnsOf(fields);
+  for (const [column, value] of values) {
+    if (((current as unknown as Record<string, unknown>)[column] ?? null) === (value ?? null)) values.delete(column);
+  }
+  if (values.size === 0) return toOrganisation(current);
+  if (current.id === ROOT_ORGANISATION_ID && (values.has('parent_id') || values.has('ext_id'))) {
+    throw invalidArgument(values.has('parent_id') ? 'parentId' : 'extId', 'the root organisation keeps its place and its external id');
+  }
+  const supervisorId = values.get('supervisor_id') as string | null | undefined;
+  if (supervisorId) await requireVisibleUsers(tx, scope, [supervisorId], 'supervisorId');
+
+  let moved = false;
+  if (values.has('parent_id')) {
+    const parent = await findOrganisation(tx, scope, { id: values.get('parent_id') as string }, 'parentId');
+    if (parent.path.startsWith(current.path)) {
+      throw invalidArgument('parentId', 'an organisation cannot move into its own sub-tree');
+    }
+    const newPath = `${parent.path}${current.id}/`;
+    await tx.query(`UPDATE organisations SET path = $1 || substr(path, length($2) + 1) WHERE path LIKE $2 || '%'`, [newPath, current.path]);
+    moved = true;
+  }
+  const p = new Params();
+  const assignments = [...values].map(([column, value]) => `${column} = ${p.add(value)}`);
+  try {
+    await tx.query(`UPDATE organisations SET ${assignments.join(', ')}, updated_at = now() WHERE id = ${p.add(current.id)}`, p.values);
+  } catch (err) {
+    mapUniqueViolation(err, values);
+  }
+  if (moved) {
+    // Dynamic lists filtering on a sub-tree may now match other users.
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT u.id FROM users u JOIN organisations o ON o.id = u.organisation_id
+       WHERE o.path LIKE (SELECT path FROM organisations WHERE id = $1) || '%'`,
+      [current.id],
+    );
+    await refreshDynamicLists(tx, emit, { userIds: rows.map((r) => r.id) });
+  }
+  const organisation = toOrganisation((await loadOrganisations(tx, [current.id]))[0]);
+  events.organisationUpdated(emit, { organisation, changedFields: [...values.keys()] });
+  return organisation;
+}
+
+export async function deleteOrganisation(tx: Queryable, emit: Emit, scope: ResolvedScope, id: string): Promise<void> {
+  const org = await findOrganisation(tx, scope, { id }, 'id', true);
+  if (org.id === ROOT_ORGANISATION_ID) throw failedPrecondition('the root organisation cannot be deleted');
+  const { rows } = await tx.query<{ users: string; grants: string }>(
+    `SELECT (SELECT count(*) FROM users WHERE organisation_id = $1) AS users,
+            (SELECT count(*) FROM role_grants WHERE organisation_id = $1) AS grants`,
+    [org.id],
+  );
+  const blockers = [
+    Number(org.children_count) > 0 ? `${org.children_count} sub-organisation(s)` : '',
+    Number(rows[0].users) > 0 ? `${rows[0].users} user(s)` : '',
+    Number(rows[0].grants) > 0 ? `${rows[0].grants} role grant(s) scoped to it` : '',
+  ].filter(Boolean);
+  if (blockers.length > 0) {
+    throw failedPrecondition(`organisation "${org.ext_id}" still has ${blockers.join(', ')}: move or delete them first`);
+  }
+  await tx.query('DELETE FROM organisations WHERE id = $1', [org.id]);
+  events.organisationDeleted(emit, { id: org.id, extId: org.ext_id });
+}
+
+export interface OrganisationQuery {
+  parentId: string;
+  query: string;
+  includeDisabled: boolean;
+  page?: PageRequest;
+}
+
+/** Tree browsing: the children of an organisation, or the top of the scope (the root, or
+ * the organisations of the caller's grants); with a query, a search in the whole scope. */
+export async function listOrganisations(q: Queryable, scope: ResolvedScope, request: OrganisationQuery) {
+  const p = new Params();
+  const conditions = [scope.pathCondition(p, 'o.path')];
+  if (request.query.trim() !== '') {
+    const pattern = p.add(containsPattern(request.query.trim()));
+    conditions.push(`(o.label ILIKE ${pattern} OR o.ext_id ILIKE ${pattern} OR o.code ILIKE ${pattern})`);
+  } else if (request.parentId !== '') {
+    const parentId = checkId('parentId', request.parentId);
+    const { rows } = await q.query('SELECT 1 FROM organisations WHERE id = $1', [parentId]);
+    if (rows.length === 0) throw notFound(`no organisation with id ${parentId}`, 'parentId');
+    conditions.push(`o.parent_id = ${p.add(parentId)}`);
+  } else {
+    conditions.push(scope.all ? 'o.parent_id IS NULL' : `o.path = ANY(${p.add(scope.paths)})`);
+  }
+  if (!request.includeDisabled) conditions.push('NOT o.disabled');
+  const where = conditions.join(' AND ');
+  return pageOf(request.page, {
+    items: (limit, offset) =>
+      q.query<OrganisationRow>(`${ORGANISATION_SELECT} WHERE ${where} ORDER BY lower(o.label), o.id LIMIT ${limit} OFFSET ${offset}`, p.values),
+    count: () => q.query<{ n: string }>(`SELECT count(*) AS n FROM organisations o WHERE ${where}`, p.values),
+    map: toOrganisation,
+  });
+}

@@ -1,0 +1,19 @@
+/** Collects query parameters while a statement is written: `p.add(value)` returns "$n". */
+export class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** An ILIKE pattern matching text that contains `fragment` literally (%, _ and \ escaped). */
+export function containsPattern(fragment: string): string {
+  return `%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The PostgreSQL error code of a unique violation, and the constraint it names. */
+export function uniqueViolation(err: unknown): string | undefined {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' ? e.constraint : undefined;
+}

@@ -1,0 +1,69 @@
+import { invalidArgument } from '@assistants/kit';
+import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
+import { containsPattern, type Params } from './sql';
+import { checkId, checkOneOf, MATCH_MODES } from './validation';
+
+/** The "contains" criteria of SEL-1 and the user columns they look in. */
+const TEXT_CRITERIA = {
+  lastName: 'last_name',
+  firstName: 'first_name',
+  login: 'login',
+  email: 'email',
+  extId: 'ext_id',
+  custom1: 'custom1',
+  custom2: 'custom2',
+  custom3: 'custom3',
+  custom4: 'custom4',
+  custom5: 'custom5',
+  custom6: 'custom6',
+  custom7: 'custom7',
+  custom8: 'custom8',
+  custom9: 'custom9',
+  custom10: 'custom10',
+} as const;
+
+const MAX_CRITERION = 200;
+
+/** Checks a filter given by a caller, naming the field at fault (`filter.match`, ...). */
+export function checkUserFilter(filter: UserFilter | undefined, field = 'filter'): UserFilter {
+  if (!filter) throw invalidArgument(field, `${field} is required`);
+  checkOneOf(`${field}.match`, filter.match, MATCH_MODES);
+  for (const key of [...Object.keys(TEXT_CRITERIA), 'audience'] as (keyof typeof TEXT_CRITERIA | 'audience')[]) {
+    if (filter[key].length > MAX_CRITERION) {
+      throw invalidArgument(`${field}.${key}`, `${field}.${key} is longer than ${MAX_CRITERION} characters`);
+    }
+  }
+  if (filter.organisationId !== '') checkId(`${field}.organisationId`, filter.organisationId);
+  if (filter.includeSubOrganisations && filter.organisationId === '') {
+    throw invalidArgument(`${field}.includeSubOrganisations`, `${field}.includeSubOrganisations needs ${field}.organisationId`);
+  }
+  return filter;
+}
+
+/** SQL condition for the users `alias` a (checked) filter matches: its criteria combined
+ * with ALL or ANY, then, always, the disabled and organisation restrictions. */
+export function userFilterCondition(filter: UserFilter, p: Params, alias = 'u'): string {
+  const criteria: string[] = [];
+  for (const [key, column] of Object.entries(TEXT_CRITERIA) as [keyof typeof TEXT_CRITERIA, string][]) {
+    const text = filter[key].trim();
+    if (text !== '') criteria.push(`${alias}.${column} ILIKE ${p.add(containsPattern(text))}`);
+  }
+  const audience = filter.audience.trim();
+  if (audience !== '') {
+    criteria.push(
+      `${alias}.id IN (SELECT fa.user_id FROM user_audiences fa JOIN audiences a ON a.id = fa.audience_id WHERE a.name ILIKE ${p.add(containsPattern(audience))})`,
+    );
+  }
+  const conditions: string[] = [];
+  if (criteria.length > 0) conditions.push(`(${criteria.join(filter.match === 'any' ? ' OR ' : ' AND ')})`);
+  if (!filter.includeDisabled) conditions.push(`NOT ${alias}.disabled`);
+  if (filter.organisationId !== '') {
+    const org = p.add(filter.organisationId);
+    conditions.push(
+      filter.includeSubOrganisations
+        ? `${alias}.organisation_id IN (SELECT d.id FROM organisations d JOIN organisations top ON d.path LIKE top.path || '%' WHERE top.id = ${org})`
+        : `${alias}.organisation_id = ${org}`,
+    );
+  }
+  return conditions.length > 0 ? conditions.join(' AND ') : 'TRUE';
+}

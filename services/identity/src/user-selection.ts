@@ -1,0 +1,89 @@
+import { invalidArgument, type Queryable } from '@assistants/kit';
+import type { UserFilter, UserSelection, UserSummary } from '@assistants/proto/gen/identity/v1/users';
+import { findList } from './lists';
+import { findOrganisation } from './organisations';
+import { pageOf, type PageRequest } from './paging';
+import type { ResolvedScope } from './scope';
+import { Params } from './sql';
+import { checkUserFilter, userFilterCondition } from './user-filter';
+import { checkIds } from './validation';
+
+type SummaryRow = {
+  id: string;
+  login: string;
+  ext_id: string | null;
+  last_name: string;
+  first_name: string;
+  email: string;
+  disabled: boolean;
+  organisation_id: string;
+  organisation_label: string;
+}
+
+function toSummary(row: SummaryRow): UserSummary {
+  return {
+    id: row.id,
+    login: row.login,
+    extId: row.ext_id ?? '',
+    lastName: row.last_name,
+    firstName: row.first_name,
+    email: row.email,
+    disabled: row.disabled,
+    organisationId: row.organisation_id,
+    organisationLabel: row.organisation_label,
+  };
+}
+
+/** One page of the users matching `where`, sorted by name, and their exact count. */
+function pageOfUsers(q: Queryable, where: string, p: Params, page: PageRequest) {
+  return pageOf(page, {
+    items: (limit, offset) =>
+      q.query<SummaryRow>(
+        `SELECT u.id, u.login, u.ext_id, u.last_name, u.first_name, u.email, u.disabled, u.organisation_id,
+                o.label AS organisation_label
+         FROM users u JOIN organisations o ON o.id = u.organisation_id
+         WHERE ${where} ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit} OFFSET ${offset}`,
+        p.values,
+      ),
+    count: () => q.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${where}`, p.values),
+    map: toSummary,
+  });
+}
+
+async function filterCondition(q: Queryable, scope: ResolvedScope, filter: UserFilter | undefined, field: string, p: Params) {
+  const checked = checkUserFilter(filter, field);
+  if (checked.organisationId !== '') {
+    await findOrganisation(q, scope, { id: checked.organisationId }, `${field}.organisationId`);
+  }
+  return userFilterCondition(checked, p, 'u');
+}
+
+/** SEL-1: the users a filter matches, seen through the scope. */
+export async function searchUsers(q: Queryable, scope: ResolvedScope, filter: UserFilter | undefined, page: PageRequest) {
+  const p = new Params();
+  const where = `${await filterCondition(q, scope, filter, 'filter', p)} AND ${scope.userCondition(p, 'u')}`;
+  return pageOfUsers(q, where, p, page);
+}
+
+/** SEL-1..3: the users a selection stands for (ids, a filter or a list, minus the removed
+ * ids), seen through the scope. */
+export async function resolveUserSelection(q: Queryable, scope: ResolvedScope, selection: UserSelection | undefined, page: PageRequest) {
+  if (!selection) throw invalidArgument('selection', 'selection is required');
+  const p = new Params();
+  const conditions: string[] = [];
+  if (selection.ids) {
+    conditions.push(`u.id = ANY(${p.add(checkIds('selection.ids.ids', selection.ids.ids))})`);
+  } else if (selection.filter) {
+    conditions.push(await filterCondition(q, scope, selection.filter, 'selection.filter', p));
+  } else if (selection.listId !== undefined) {
+    const list = await findList(q, selection.listId, 'selection.listId');
+    conditions.push(`u.id IN (SELECT m.user_id FROM list_members m WHERE m.list_id = ${p.add(list.id)})`);
+  } else {
+    throw invalidArgument('selection', 'selection needs one of ids, filter or listId');
+  }
+  if (selection.excludeIds.length > 0) {
+    conditions.push(`u.id <> ALL(${p.add(checkIds('selection.excludeIds', selection.excludeIds))})`);
+  }
+  conditions.push(scope.userCondition(p, 'u'));
+  return pageOfUsers(q, conditions.join(' AND '), p, page);
+}

@@ -1,0 +1,85 @@
+import { invalidArgument } from '@assistants/kit';
+
+export const TITLES = ['', 'M.', 'Mme', 'Mlle', 'Dr.', 'Pr.'] as const;
+export const LANGUAGES = ['', 'en-EN', 'fr-FR', 'es-ES'] as const;
+export const TWO_FACTOR_MODES = ['default', 'never', 'first_login_of_day', 'always'] as const;
+export const LIST_TYPES = ['static', 'dynamic'] as const;
+export const MATCH_MODES = ['', 'all', 'any'] as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Checks an id given by a caller; "" passes when `optional`. */
+export function checkId(field: string, value: string, optional = false): string {
+  if (optional && value === '') return value;
+  if (!UUID.test(value)) throw invalidArgument(field, `${field} must be an id (UUID), got ${JSON.stringify(value)}`);
+  return value.toLowerCase();
+}
+
+export function checkIds(field: string, values: string[]): string[] {
+  return [...new Set(values.map((v, i) => checkId(`${field}[${i}]`, v)))];
+}
+
+export function checkText(field: string, value: string, options: { required?: boolean; max?: number } = {}): string {
+  const text = value.trim();
+  if (options.required && text === '') throw invalidArgument(field, `${field} is required`);
+  const max = options.max ?? 255;
+  if (text.length > max) throw invalidArgument(field, `${field} is longer than ${max} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(text)) throw invalidArgument(field, `${field} contains control characters`);
+  return text;
+}
+
+export function checkOneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    const accepted = allowed.map((a) => (a === '' ? '"" (none)' : JSON.stringify(a))).join(', ');
+    throw invalidArgument(field, `${field} must be one of ${accepted}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+/** "" (none) or a calendar date "YYYY-MM-DD". Returns null for none. */
+export function checkDate(field: string, value: string): string | null {
+  if (value === '') return null;
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const date = match ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3])) : null;
+  if (!match || !date || date.getUTCMonth() !== +match[2] - 1 || date.getUTCDate() !== +match[3]) {
+    throw invalidArgument(field, `${field} must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** "" (none) or a non-negative decimal with at most 2 decimals. Returns null for none. */
+export function checkAmount(field: string, value: string): string | null {
+  if (value === '') return null;
+  if (!/^\d{1,12}(\.\d{1,2})?$/.test(value)) {
+    throw invalidArgument(field, `${field} must be a non-negative amount such as 1250.50, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function checkEmail(field: string, value: string): string {
+  const email = checkText(field, value, { max: 254 });
+  if (email !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw invalidArgument(field, `${field} is not an email address: ${JSON.stringify(email)}`);
+  }
+  return email;
+}
+
+export function checkLogin(field: string, value: string): string {
+  const login = checkText(field, value, { required: true, max: 100 });
+  if (/\s/.test(login)) throw invalidArgument(field, `${field} must not contain spaces`);
+  return login;
+}
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 256;
+
+export function checkPassword(field: string, value: string): string {
+  if (value.length < PASSWORD_MIN) throw invalidArgument(field, `${field} must have at least ${PASSWORD_MIN} characters`);
+  if (value.length > PASSWORD_MAX) throw invalidArgument(field, `${field} must have at most ${PASSWORD_MAX} characters`);
+  return value;
+}

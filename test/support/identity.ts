@@ -1,0 +1,63 @@
+import { createIdentityService } from '@assistants/identity';
+import { IdentityConfigSchema } from '@assistants/identity/src/config';
+import { connectBus, createLogger, grpcClient, loadConfig, openDatabase, type Bus, type Database } from '@assistants/kit';
+import { AudienceServiceClient } from '@assistants/proto/gen/identity/v1/audiences';
+import { AuthServiceClient } from '@assistants/proto/gen/identity/v1/auth';
+import { ListServiceClient } from '@assistants/proto/gen/identity/v1/lists';
+import { OrganisationServiceClient } from '@assistants/proto/gen/identity/v1/organisations';
+import { RoleServiceClient } from '@assistants/proto/gen/identity/v1/roles';
+import { UserServiceClient } from '@assistants/proto/gen/identity/v1/users';
+
+export interface TestIdentity {
+  address: string;
+  db: Database;
+  bus: Bus;
+  /** Publishes every event stored so far. */
+  flushEvents(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The identity service, started in-process on a free port, on the given real NATS server
+ * and PostgreSQL database. */
+export async function startIdentity(options: {
+  natsUrl: string;
+  databaseUrl: string;
+  admin?: { login: string; password: string };
+}): Promise<TestIdentity> {
+  const logger = createLogger('identity', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const config = loadConfig(IdentityConfigSchema, {
+    IDENTITY_GRPC_PORT: '0',
+    IDENTITY_DATABASE_URL: options.databaseUrl,
+    NATS_URL: options.natsUrl,
+    IDENTITY_BOOTSTRAP_ADMIN_LOGIN: options.admin?.login,
+    IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: options.admin?.password,
+  });
+  const db = await openDatabase({ url: options.databaseUrl, schema: 'identity', dataDir: '', logger });
+  const bus = await connectBus(options.natsUrl, 'identity', logger);
+  const service = createIdentityService({ config, logger, db, bus });
+  const { port } = await service.start();
+  return {
+    address: `127.0.0.1:${port}`,
+    db,
+    bus,
+    flushEvents: () => service.outbox.flush(),
+    async stop() {
+      await service.stop();
+      await bus.close();
+      await db.close();
+    },
+  };
+}
+
+/** Promise clients of every identity gRPC service at `address`. */
+export function identityClients(address: string) {
+  const clients = {
+    organisations: grpcClient(OrganisationServiceClient, address),
+    users: grpcClient(UserServiceClient, address),
+    audiences: grpcClient(AudienceServiceClient, address),
+    roles: grpcClient(RoleServiceClient, address),
+    lists: grpcClient(ListServiceClient, address),
+    auth: grpcClient(AuthServiceClient, address),
+  };
+  return { ...clients, close: () => Object.values(clients).forEach((c) => c.close()) };
+}
