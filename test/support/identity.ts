@@ -1,12 +1,6 @@
 import { createIdentityService } from '@assistants/identity';
 import { IdentityConfigSchema } from '@assistants/identity/src/config';
-import { connectBus, createLogger, grpcClient, loadConfig, openDatabase, type Bus, type Database } from '@assistants/kit';
-import { AudienceServiceClient } from '@assistants/proto/gen/identity/v1/audiences';
-import { AuthServiceClient } from '@assistants/proto/gen/identity/v1/auth';
-import { ListServiceClient } from '@assistants/proto/gen/identity/v1/lists';
-import { OrganisationServiceClient } from '@assistants/proto/gen/identity/v1/organisations';
-import { RoleServiceClient } from '@assistants/proto/gen/identity/v1/roles';
-import { UserServiceClient } from '@assistants/proto/gen/identity/v1/users';
+import { connectBus, createLogger, loadConfig, openDatabase, type Bus, type Database } from '@assistants/kit';
 
 export interface TestIdentity {
   address: string;
@@ -49,15 +43,4 @@ export async function startIdentity(options: {
   };
 }
 
-/** Promise clients of every identity gRPC service at `address`. */
-export function identityClients(address: string) {
-  const clients = {
-    organisations: grpcClient(OrganisationServiceClient, address),
-    users: grpcClient(UserServiceClient, address),
-    audiences: grpcClient(AudienceServiceClient, address),
-    roles: grpcClient(RoleServiceClient, address),
-    lists: grpcClient(ListServiceClient, address),
-    auth: grpcClient(AuthServiceClient, address),
-  };
-  return { ...clients, close: () => Object.values(clients).forEach((c) => c.close()) };
-}
+export { identityClients } from '@assistants/gateway/src/clients';

@@ -3,3 +3,4 @@ export * from './identity';
 export * from './nats';
 export * from './ports';
 export * from './postgres';
+export * from './stack';

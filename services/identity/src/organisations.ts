@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, type Emit, type Queryable } from '@assistants/kit';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, ROOT_ORGANISATION_ID, type Emit, type Queryable } from '@assistants/kit';
 import type { Organisation, OrganisationFields } from '@assistants/proto/gen/identity/v1/organisations';
 import { events } from './events';
 import { refreshDynamicLists } from './lists';
@@ -9,8 +9,8 @@ import { containsPattern, Params, uniqueViolation } from './sql';
 import { requireVisibleUsers } from './users';
 import { checkAmount, checkId, checkOneOf, checkText, LANGUAGES } from './validation';
 
-/** The root of the organisation tree, created by the first migration. */
-export const ROOT_ORGANISATION_ID = '00000000-0000-4000-8000-000000000001';
+/** The root of the organisation tree, created by the first migration (same id). */
+export { ROOT_ORGANISATION_ID };
 
 export type OrganisationRow = {
   id: string;
@@ -77,7 +77,11 @@ export function toOrganisation(row: OrganisationRow): Organisation {
     disabled: row.disabled,
     description: row.description,
     language: row.language,
-    address: { line1: row.address_line1, line2: row.address_line2, zip: row.zip, city: row.city, country: row.country },
+    addressLine1: row.address_line1,
+    addressLine2: row.address_line2,
+    zip: row.zip,
+    city: row.city,
+    country: row.country,
     code: row.code,
     budget: row.budget ?? '',
     supervisorId: row.supervisor_id ?? '',

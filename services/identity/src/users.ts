@@ -119,8 +119,15 @@ function columnsOf(fields: UserFields): Map<string, unknown> {
   return values;
 }
 
+/** The columns of a UserRow from the users `u`. Dates come as text "YYYY-MM-DD", as UserRow
+ * says: node-pg would turn a SQL date into a JS Date at local midnight, which neither
+ * compares with the dates callers give nor goes back out as one (in a pg row, the later of
+ * two columns with the same name wins). */
+export const USER_COLUMNS = `u.*, u.birth_date::text AS birth_date, u.activation_date::text AS activation_date,
+  u.expiration_date::text AS expiration_date`;
+
 const USER_SELECT = `
-  SELECT u.*, coalesce((
+  SELECT ${USER_COLUMNS}, coalesce((
     SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY lower(a.name))
     FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = u.id), '[]'::json) AS audiences
   FROM users u`;
@@ -142,7 +149,11 @@ export function toUser(row: UserRow): User {
     organisationId: row.organisation_id,
     managerId: row.manager_id ?? '',
     secondaryManagerId: row.secondary_manager_id ?? '',
-    address: { line1: row.address_line1, line2: row.address_line2, zip: row.zip, city: row.city, country: row.country },
+    addressLine1: row.address_line1,
+    addressLine2: row.address_line2,
+    zip: row.zip,
+    city: row.city,
+    country: row.country,
     phone: row.phone,
     cellphone: row.cellphone,
     hourlyCost: row.hourly_cost ?? '',

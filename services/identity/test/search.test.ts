@@ -1,4 +1,5 @@
 import { DomainError } from '@assistants/kit';
+import type { Scope } from '@assistants/proto/gen/identity/v1/common';
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import {
   createTestDatabase,
@@ -10,7 +11,7 @@ import {
   type TestNats,
 } from '@assistants/testing';
 
-const ALL = { all: true, organisationIds: [] };
+const ALL: Scope = { all: true, organisationIds: [] };
 
 let nats: TestNats;
 let pg: TestDatabase;

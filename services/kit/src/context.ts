@@ -12,6 +12,12 @@ export function withCorrelationId<T>(correlationId: string | undefined, fn: () =
   return storage.run({ correlationId: correlationId || randomUUID() }, fn);
 }
 
+/** Callback style, for frameworks whose hooks take a `done` callback (fastify): what runs
+ * after `next` runs with the correlation id. */
+export function runWithCorrelationId(correlationId: string, next: () => void): void {
+  storage.run({ correlationId }, next);
+}
+
 export function currentCorrelationId(): string | undefined {
   return storage.getStore()?.correlationId;
 }

@@ -20,3 +20,7 @@ export const ALL_PERMISSIONS = '*';
 export function isPermission(name: string): name is Permission {
   return name === ALL_PERMISSIONS || Object.prototype.hasOwnProperty.call(PERMISSIONS, name);
 }
+
+/** The root of the organisation tree, created by the identity service: a grant on the root
+ * holds everywhere, and some permissions (audiences:write, roles:write) hold only there. */
+export const ROOT_ORGANISATION_ID = '00000000-0000-4000-8000-000000000001';

@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Address, Page, Scope } from "./common";
+import { Page, Scope } from "./common";
 
 export interface Organisation {
   id: string;
@@ -29,7 +29,11 @@ export interface Organisation {
   disabled: boolean;
   description: string;
   language: string;
-  address?: Address | undefined;
+  addressLine1: string;
+  addressLine2: string;
+  zip: string;
+  city: string;
+  country: string;
   code: string;
   /** A decimal number as text ("12500.50"), "" when none. */
   budget: string;
@@ -129,7 +133,11 @@ function createBaseOrganisation(): Organisation {
     disabled: false,
     description: "",
     language: "",
-    address: undefined,
+    addressLine1: "",
+    addressLine2: "",
+    zip: "",
+    city: "",
+    country: "",
     code: "",
     budget: "",
     supervisorId: "",
@@ -163,8 +171,20 @@ export const Organisation: MessageFns<Organisation> = {
     if (message.language !== "") {
       writer.uint32(58).string(message.language);
     }
-    if (message.address !== undefined) {
-      Address.encode(message.address, writer.uint32(66).fork()).join();
+    if (message.addressLine1 !== "") {
+      writer.uint32(66).string(message.addressLine1);
+    }
+    if (message.addressLine2 !== "") {
+      writer.uint32(130).string(message.addressLine2);
+    }
+    if (message.zip !== "") {
+      writer.uint32(138).string(message.zip);
+    }
+    if (message.city !== "") {
+      writer.uint32(146).string(message.city);
+    }
+    if (message.country !== "") {
+      writer.uint32(154).string(message.country);
     }
     if (message.code !== "") {
       writer.uint32(74).string(message.code);
@@ -264,7 +284,39 @@ export const Organisation: MessageFns<Organisation> = {
               break;
             }
 
-            message.address = Address.decode(reader, reader.uint32());
+            message.addressLine1 = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.addressLine2 = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.zip = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.city = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.country = reader.string();
             continue;
           }
           case 9: {
@@ -352,7 +404,19 @@ export const Organisation: MessageFns<Organisation> = {
       disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : false,
       description: isSet(object.description) ? globalThis.String(object.description) : "",
       language: isSet(object.language) ? globalThis.String(object.language) : "",
-      address: isSet(object.address) ? Address.fromJSON(object.address) : undefined,
+      addressLine1: isSet(object.addressLine1)
+        ? globalThis.String(object.addressLine1)
+        : isSet(object.address_line1)
+        ? globalThis.String(object.address_line1)
+        : "",
+      addressLine2: isSet(object.addressLine2)
+        ? globalThis.String(object.addressLine2)
+        : isSet(object.address_line2)
+        ? globalThis.String(object.address_line2)
+        : "",
+      zip: isSet(object.zip) ? globalThis.String(object.zip) : "",
+      city: isSet(object.city) ? globalThis.String(object.city) : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
       code: isSet(object.code) ? globalThis.String(object.code) : "",
       budget: isSet(object.budget) ? globalThis.String(object.budget) : "",
       supervisorId: isSet(object.supervisorId)
@@ -402,8 +466,20 @@ export const Organisation: MessageFns<Organisation> = {
     if (message.language !== "") {
       obj.language = message.language;
     }
-    if (message.address !== undefined) {
-      obj.address = Address.toJSON(message.address);
+    if (message.addressLine1 !== "") {
+      obj.addressLine1 = message.addressLine1;
+    }
+    if (message.addressLine2 !== "") {
+      obj.addressLine2 = message.addressLine2;
+    }
+    if (message.zip !== "") {
+      obj.zip = message.zip;
+    }
+    if (message.city !== "") {
+      obj.city = message.city;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
     }
     if (message.code !== "") {
       obj.code = message.code;
@@ -441,9 +517,11 @@ export const Organisation: MessageFns<Organisation> = {
     message.disabled = object.disabled ?? false;
     message.description = object.description ?? "";
     message.language = object.language ?? "";
-    message.address = (object.address !== undefined && object.address !== null)
-      ? Address.fromPartial(object.address)
-      : undefined;
+    message.addressLine1 = object.addressLine1 ?? "";
+    message.addressLine2 = object.addressLine2 ?? "";
+    message.zip = object.zip ?? "";
+    message.city = object.city ?? "";
+    message.country = object.country ?? "";
     message.code = object.code ?? "";
     message.budget = object.budget ?? "";
     message.supervisorId = object.supervisorId ?? "";

@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Address, Page, Scope } from "./common";
+import { Page, Scope } from "./common";
 
 export interface AudienceRef {
   id: string;
@@ -43,7 +43,11 @@ export interface User {
   organisationId: string;
   managerId: string;
   secondaryManagerId: string;
-  address?: Address | undefined;
+  addressLine1: string;
+  addressLine2: string;
+  zip: string;
+  city: string;
+  country: string;
   phone: string;
   cellphone: string;
   /** A decimal number as text, "" when none. */
@@ -378,7 +382,11 @@ function createBaseUser(): User {
     organisationId: "",
     managerId: "",
     secondaryManagerId: "",
-    address: undefined,
+    addressLine1: "",
+    addressLine2: "",
+    zip: "",
+    city: "",
+    country: "",
     phone: "",
     cellphone: "",
     hourlyCost: "",
@@ -451,8 +459,20 @@ export const User: MessageFns<User> = {
     if (message.secondaryManagerId !== "") {
       writer.uint32(122).string(message.secondaryManagerId);
     }
-    if (message.address !== undefined) {
-      Address.encode(message.address, writer.uint32(130).fork()).join();
+    if (message.addressLine1 !== "") {
+      writer.uint32(130).string(message.addressLine1);
+    }
+    if (message.addressLine2 !== "") {
+      writer.uint32(314).string(message.addressLine2);
+    }
+    if (message.zip !== "") {
+      writer.uint32(322).string(message.zip);
+    }
+    if (message.city !== "") {
+      writer.uint32(330).string(message.city);
+    }
+    if (message.country !== "") {
+      writer.uint32(338).string(message.country);
     }
     if (message.phone !== "") {
       writer.uint32(138).string(message.phone);
@@ -661,7 +681,39 @@ export const User: MessageFns<User> = {
               break;
             }
 
-            message.address = Address.decode(reader, reader.uint32());
+            message.addressLine1 = reader.string();
+            continue;
+          }
+          case 39: {
+            if (tag !== 314) {
+              break;
+            }
+
+            message.addressLine2 = reader.string();
+            continue;
+          }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.zip = reader.string();
+            continue;
+          }
+          case 41: {
+            if (tag !== 330) {
+              break;
+            }
+
+            message.city = reader.string();
+            continue;
+          }
+          case 42: {
+            if (tag !== 338) {
+              break;
+            }
+
+            message.country = reader.string();
             continue;
           }
           case 17: {
@@ -905,7 +957,19 @@ export const User: MessageFns<User> = {
         : isSet(object.secondary_manager_id)
         ? globalThis.String(object.secondary_manager_id)
         : "",
-      address: isSet(object.address) ? Address.fromJSON(object.address) : undefined,
+      addressLine1: isSet(object.addressLine1)
+        ? globalThis.String(object.addressLine1)
+        : isSet(object.address_line1)
+        ? globalThis.String(object.address_line1)
+        : "",
+      addressLine2: isSet(object.addressLine2)
+        ? globalThis.String(object.addressLine2)
+        : isSet(object.address_line2)
+        ? globalThis.String(object.address_line2)
+        : "",
+      zip: isSet(object.zip) ? globalThis.String(object.zip) : "",
+      city: isSet(object.city) ? globalThis.String(object.city) : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
       phone: isSet(object.phone) ? globalThis.String(object.phone) : "",
       cellphone: isSet(object.cellphone) ? globalThis.String(object.cellphone) : "",
       hourlyCost: isSet(object.hourlyCost)
@@ -1016,8 +1080,20 @@ export const User: MessageFns<User> = {
     if (message.secondaryManagerId !== "") {
       obj.secondaryManagerId = message.secondaryManagerId;
     }
-    if (message.address !== undefined) {
-      obj.address = Address.toJSON(message.address);
+    if (message.addressLine1 !== "") {
+      obj.addressLine1 = message.addressLine1;
+    }
+    if (message.addressLine2 !== "") {
+      obj.addressLine2 = message.addressLine2;
+    }
+    if (message.zip !== "") {
+      obj.zip = message.zip;
+    }
+    if (message.city !== "") {
+      obj.city = message.city;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
     }
     if (message.phone !== "") {
       obj.phone = message.phone;
@@ -1108,9 +1184,11 @@ export const User: MessageFns<User> = {
     message.organisationId = object.organisationId ?? "";
     message.managerId = object.managerId ?? "";
     message.secondaryManagerId = object.secondaryManagerId ?? "";
-    message.address = (object.address !== undefined && object.address !== null)
-      ? Address.fromPartial(object.address)
-      : undefined;
+    message.addressLine1 = object.addressLine1 ?? "";
+    message.addressLine2 = object.addressLine2 ?? "";
+    message.zip = object.zip ?? "";
+    message.city = object.city ?? "";
+    message.country = object.country ?? "";
     message.phone = object.phone ?? "";
     message.cellphone = object.cellphone ?? "";
     message.hourlyCost = object.hourlyCost ?? "";

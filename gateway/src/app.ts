@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { runWithCorrelationId, type Logger } from '@assistants/kit';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerAuthentication } from './auth';
+import type { IdentityClients } from './clients';
+import type { GatewayConfig } from './config';
+import { registerErrorHandler } from './errors';
+import { audienceRoutes } from './routes/audiences';
+import { listRoutes } from './routes/lists';
+import { organisationRoutes } from './routes/organisations';
+import { roleRoutes } from './routes/roles';
+import { selectionRoutes } from './routes/selections';
+import { sessionRoutes } from './routes/sessions';
+import { userRoutes } from './routes/users';
+import { ErrorBody } from './schemas/common';
+import { SHARED_SCHEMAS } from './schemas/identity';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  identity: IdentityClients;
+}
+
+const CORRELATION_ID = /^[\w.:-]{1,100}$/;
+
+/** The admin HTTP API as a fastify instance, not listening yet (main.ts listens). */
+export async function buildApp({ config, logger, identity }: GatewayDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
+    // A caller's correlation id is kept when it is a plain token, so their logs and ours meet.
+    genReqId: (req) => {
+      const given = req.headers['x-correlation-id'];
+      return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    },
+    // Unknown fields are refused, not dropped: a misspelt field must not look like success.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-correlation-id', request.id);
+    runWithCorrelationId(request.id, done);
+  });
+  registerErrorHandler(app);
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"], 'style-src': ["'self'", 'https:'] } },
+  });
+  const auth = registerAuthentication(app, {
+    identity,
+    failuresPerMinute: config.GATEWAY_AUTH_FAILURES_PER_MINUTE,
+    cacheSeconds: config.GATEWAY_AUTH_CACHE_SECONDS,
+  });
+  await app.register(rateLimit, {
+    max: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+    timeWindow: 60_000,
+    hook: 'preHandler',
+    keyGenerator: (request) => request.principal?.userId ?? request.ip,
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Assistants API',
+        version: '1.0.0',
+        description:
+          'Bulk administration of the LMS. Every route needs credentials: a bearer token from POST /v1/sessions, or HTTP Basic. ' +
+          'What you see and change is limited to the organisation sub-trees of your role grants.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          basic: { type: 'http', scheme: 'basic' },
+        },
+      },
+      security: [{ bearer: [] }, { basic: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  app.addSchema(ErrorBody);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(sessionRoutes, { identity, forget: auth.forget });
+  await app.register(organisationRoutes, { identity });
+  await app.register(userRoutes, { identity });
+  await app.register(selectionRoutes, { identity });
+  await app.register(audienceRoutes, { identity });
+  await app.register(roleRoutes, { identity });
+  await app.register(listRoutes, { identity });
+  return app;
+}

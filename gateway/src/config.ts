@@ -1,0 +1,17 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Environment variables of the gateway (see the README's configuration table). */
+export const GatewayConfigSchema = Type.Object({
+  GATEWAY_HOST: Type.String({ default: '127.0.0.1' }),
+  GATEWAY_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  /** /healthz and /readyz, apart from the API so that no API route is anonymous. */
+  GATEWAY_HEALTH_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
+  IDENTITY_ADDRESS: Type.String({ default: '127.0.0.1:50051' }),
+  GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+  GATEWAY_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 1 }),
+  GATEWAY_AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
+  /** How long a checked credential is trusted before identity is asked again. */
+  GATEWAY_AUTH_CACHE_SECONDS: Type.Integer({ default: 10, minimum: 0, maximum: 300 }),
+});
+
+export type GatewayConfig = Static<typeof GatewayConfigSchema>;

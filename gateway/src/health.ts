@@ -1,0 +1,18 @@
+import { checkGrpcHealth } from '@assistants/kit';
+import Fastify, { type FastifyInstance } from 'fastify';
+
+/** /healthz (the process answers) and /readyz (and the services it calls are SERVING), on
+ * their own port for Kubernetes probes, so that the API itself has no anonymous route. */
+export async function startHealthServer(options: { host: string; port: number; upstreams: Record<string, string> }): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const checks = Object.fromEntries(
+      await Promise.all(Object.entries(options.upstreams).map(async ([name, address]) => [name, await checkGrpcHealth(address)] as const)),
+    );
+    const ready = Object.values(checks).every(Boolean);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  await app.listen({ host: options.host, port: options.port });
+  return app;
+}

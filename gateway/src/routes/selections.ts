@@ -1,0 +1,33 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { IdentityClients } from '../clients';
+import { Paged, responses } from '../schemas/common';
+import { SelectionResolve, UserSummary } from '../schemas/identity';
+import { toProtoSelection } from '../selection';
+
+export const selectionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }> = async (app, { identity }) => {
+  app.post(
+    '/v1/selections/users/resolve',
+    {
+      schema: {
+        tags: ['selections'],
+        summary: 'SEL-1..3: one page of the users a selection stands for, and the exact total',
+        description:
+          'A selection is {type: "ids", ids}, {type: "filter", filter} or {type: "list", listId}, each with optional excludeIds ' +
+          '(users removed at the recap). Assistant runs take the same object. Only users of your scope are ever included.',
+        body: SelectionResolve,
+        response: responses({ 200: Paged(Type.Ref(UserSummary)) }),
+      },
+      config: { permission: 'users:read' },
+    },
+    async (request) => {
+      const { selection, limit = 50, offset = 0 } = request.body;
+      const { users, total } = await identity.users.resolveUserSelection({
+        scope: request.scope,
+        selection: toProtoSelection(selection),
+        page: { limit, offset },
+      });
+      return { items: users, total, limit, offset };
+    },
+  );
+};

@@ -1,0 +1,90 @@
+import { buildApp } from '@assistants/gateway';
+import { identityClients } from '@assistants/gateway/src/clients';
+import { GatewayConfigSchema } from '@assistants/gateway/src/config';
+import { createLogger, loadConfig } from '@assistants/kit';
+import type { FastifyInstance } from 'fastify';
+import { startIdentity, type TestIdentity } from './identity';
+import { startNats, type TestNats } from './nats';
+import { createTestDatabase, type TestDatabase } from './postgres';
+
+export const ADMIN = { login: 'admin', password: 'correct horse battery staple' };
+
+export interface TestStack {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  identity: TestIdentity;
+  nats: TestNats;
+  /** Authorization header of the bootstrap administrator (HTTP Basic). */
+  adminAuth: string;
+  /** An HTTP request to the gateway, JSON in and out. */
+  http(method: string, path: string, options?: { auth?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<HttpResult>;
+  stop(): Promise<void>;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export function basic(login: string, password: string): string {
+  return `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+}
+
+/** The suite as it runs: real nats-server, a fresh database, identity and the gateway
+ * listening on free ports, talked to over real HTTP. */
+export async function startStack(gatewayEnv: Record<string, string> = {}): Promise<TestStack> {
+  let nats: TestNats | undefined;
+  let pg: TestDatabase | undefined;
+  let identity: TestIdentity | undefined;
+  let app: FastifyInstance | undefined;
+  try {
+    [nats, pg] = await Promise.all([startNats(), createTestDatabase('stack')]);
+    identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url, admin: ADMIN });
+    const config = loadConfig(GatewayConfigSchema, { GATEWAY_PORT: '0', IDENTITY_ADDRESS: identity.address, ...gatewayEnv });
+    const clients = identityClients(identity.address);
+    app = await buildApp({ config, logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'), identity: clients });
+    app.addHook('onClose', async () => clients.close());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const url = `http://127.0.0.1:${port}`;
+    const adminAuth = basic(ADMIN.login, ADMIN.password);
+    const started = { nats, pg, identity, app };
+    return {
+      url,
+      identity,
+      nats,
+      adminAuth,
+      async http(method, path, options = {}) {
+        const auth = options.auth === undefined ? adminAuth : options.auth;
+        const response = await fetch(`${url}${path}`, {
+          method,
+          headers: {
+            ...(auth ? { authorization: auth } : {}),
+            ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...options.headers,
+          },
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        });
+        const text = await response.text();
+        let body: unknown = text;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          // not JSON: keep the text
+        }
+        return { status: response.status, headers: response.headers, body };
+      },
+      stop: () => stopAll(started),
+    };
+  } catch (err) {
+    await stopAll({ nats, pg, identity, app });
+    throw err;
+  }
+}
+
+async function stopAll(parts: { nats?: TestNats; pg?: TestDatabase; identity?: TestIdentity; app?: FastifyInstance }) {
+  await parts.app?.close();
+  await parts.identity?.stop();
+  await Promise.all([parts.nats?.stop(), parts.pg?.drop()]);
+}
