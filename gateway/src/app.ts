@@ -32,6 +32,7 @@ export async function buildApp({ config, logger, identity }: GatewayDeps): Promi
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
+    trustProxy: config.GATEWAY_TRUST_PROXY,
     // A caller's correlation id is kept when it is a plain token, so their logs and ours meet.
     genReqId: (req) => {
       const given = req.headers['x-correlation-id'];

@@ -7,6 +7,8 @@ export const GatewayConfigSchema = Type.Object({
   /** /healthz and /readyz, apart from the API so that no API route is anonymous. */
   GATEWAY_HEALTH_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
   IDENTITY_ADDRESS: Type.String({ default: '127.0.0.1:50051' }),
+  /** Behind a load balancer: take the client address from X-Forwarded-For (rate limits). */
+  GATEWAY_TRUST_PROXY: Type.Boolean({ default: false }),
   GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
   GATEWAY_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 1 }),
   GATEWAY_AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),

@@ -30,16 +30,19 @@ export async function startIdentity(options: {
   const bus = await connectBus(options.natsUrl, 'identity', logger);
   const service = createIdentityService({ config, logger, db, bus });
   const { port } = await service.start();
+  let stopped: Promise<void> | undefined;
   return {
     address: `127.0.0.1:${port}`,
     db,
     bus,
     flushEvents: () => service.outbox.flush(),
-    async stop() {
-      await service.stop();
-      await bus.close();
-      await db.close();
-    },
+    // Idempotent: a test may stop identity early to see how others cope.
+    stop: () =>
+      (stopped ??= (async () => {
+        await service.stop();
+        await bus.close();
+        await db.close();
+      })()),
   };
 }
 

@@ -1,6 +1,7 @@
 import { buildApp } from '@assistants/gateway';
 import { identityClients } from '@assistants/gateway/src/clients';
 import { GatewayConfigSchema } from '@assistants/gateway/src/config';
+import { startHealthServer } from '@assistants/gateway/src/health';
 import { createLogger, loadConfig } from '@assistants/kit';
 import type { FastifyInstance } from 'fastify';
 import { startIdentity, type TestIdentity } from './identity';
@@ -12,6 +13,8 @@ export const ADMIN = { login: 'admin', password: 'correct horse battery staple' 
 export interface TestStack {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
+  /** The gateway's health server (/healthz, /readyz). */
+  healthUrl: string;
   identity: TestIdentity;
   nats: TestNats;
   /** Authorization header of the bootstrap administrator (HTTP Basic). */
@@ -38,6 +41,7 @@ export async function startStack(gatewayEnv: Record<string, string> = {}): Promi
   let pg: TestDatabase | undefined;
   let identity: TestIdentity | undefined;
   let app: FastifyInstance | undefined;
+  let health: FastifyInstance | undefined;
   try {
     [nats, pg] = await Promise.all([startNats(), createTestDatabase('stack')]);
     identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url, admin: ADMIN });
@@ -46,12 +50,14 @@ export async function startStack(gatewayEnv: Record<string, string> = {}): Promi
     app = await buildApp({ config, logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'), identity: clients });
     app.addHook('onClose', async () => clients.close());
     await app.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = app.server.address() as { port: number };
-    const url = `http://127.0.0.1:${port}`;
+    health = await startHealthServer({ host: '127.0.0.1', port: 0, upstreams: { identity: identity.address } });
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const healthUrl = `http://127.0.0.1:${(health.server.address() as { port: number }).port}`;
     const adminAuth = basic(ADMIN.login, ADMIN.password);
-    const started = { nats, pg, identity, app };
+    const started = { nats, pg, identity, app, health };
     return {
       url,
+      healthUrl,
       identity,
       nats,
       adminAuth,
@@ -78,13 +84,14 @@ export async function startStack(gatewayEnv: Record<string, string> = {}): Promi
       stop: () => stopAll(started),
     };
   } catch (err) {
-    await stopAll({ nats, pg, identity, app });
+    await stopAll({ nats, pg, identity, app, health });
     throw err;
   }
 }
 
-async function stopAll(parts: { nats?: TestNats; pg?: TestDatabase; identity?: TestIdentity; app?: FastifyInstance }) {
+async function stopAll(parts: { nats?: TestNats; pg?: TestDatabase; identity?: TestIdentity; app?: FastifyInstance; health?: FastifyInstance }) {
   await parts.app?.close();
+  await parts.health?.close();
   await parts.identity?.stop();
   await Promise.all([parts.nats?.stop(), parts.pg?.drop()]);
 }
