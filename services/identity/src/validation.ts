@@ -52,13 +52,16 @@ export function checkDate(field: string, value: string): string | null {
   return value;
 }
 
-/** "" (none) or a non-negative decimal with at most 2 decimals. Returns null for none. */
+/** "" (none) or a non-negative decimal with at most 2 decimals. Returns null for none, else
+ * the amount as the database gives it back (numeric(_, 2): "42.5" and "042.50" are "42.50"),
+ * so that an unchanged amount compares equal to the stored one. */
 export function checkAmount(field: string, value: string): string | null {
   if (value === '') return null;
-  if (!/^\d{1,12}(\.\d{1,2})?$/.test(value)) {
+  const match = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(value);
+  if (!match) {
     throw invalidArgument(field, `${field} must be a non-negative amount such as 1250.50, got ${JSON.stringify(value)}`);
   }
-  return value;
+  return `${match[1].replace(/^0+(?=\d)/, '')}.${(match[2] ?? '').padEnd(2, '0')}`;
 }
 
 export function checkEmail(field: string, value: string): string {

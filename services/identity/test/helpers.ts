@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError, withCorrelationId, type EventEnvelope } from '@assistants/kit';
+import type { Scope } from '@assistants/proto/gen/identity/v1/common';
+import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
+import { readStream, type TestIdentity } from '@assistants/testing';
+
+/** Shared by the identity integration tests (not a test file: jest runs *.test.ts only). */
+
+export const ALL: Scope = { all: true, organisationIds: [] };
+export const within = (...organisationIds: string[]): Scope => ({ all: false, organisationIds });
+
+/** Ids created by the first migration. */
+export const ROOT_ORGANISATION_ID = '00000000-0000-4000-8000-000000000001';
+export const ADMINISTRATOR_ROLE_ID = '00000000-0000-4000-8000-000000000002';
+export const DEFAULT_FOLDER_ID = '00000000-0000-4000-8000-000000000003';
+
+export const UNKNOWN_ID = '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b';
+
+export function filter(f: Partial<UserFilter> = {}): UserFilter {
+  return {
+    lastName: '',
+    firstName: '',
+    login: '',
+    email: '',
+    extId: '',
+    audience: '',
+    custom1: '',
+    custom2: '',
+    custom3: '',
+    custom4: '',
+    custom5: '',
+    custom6: '',
+    custom7: '',
+    custom8: '',
+    custom9: '',
+    custom10: '',
+    match: '',
+    includeDisabled: false,
+    organisationId: '',
+    includeSubOrganisations: false,
+    ...f,
+  };
+}
+
+/** The events of the IDENTITY stream, read in order: each call returns those published
+ * since the previous call (after publishing everything the outbox holds). */
+export class EventLog {
+  /** The stream's sequence numbers start at 1 and have no gaps (nothing is deleted). */
+  private nextSeq = 1;
+
+  constructor(private readonly identity: TestIdentity) {}
+
+  async next(): Promise<EventEnvelope[]> {
+    await this.identity.flushEvents();
+    const fresh = await readStream(this.identity.bus, 'IDENTITY', this.nextSeq);
+    this.nextSeq += fresh.length;
+    return fresh;
+  }
+
+  /** Runs `fn` with a new correlation id (the kit's gRPC client forwards it) and returns
+   * its result with the events published meanwhile. */
+  async act<T>(fn: () => Promise<T>): Promise<{ result: T; events: EventEnvelope[]; correlationId: string }> {
+    await this.next();
+    const correlationId = randomUUID();
+    const result = await withCorrelationId(correlationId, fn);
+    return { result, events: await this.next(), correlationId };
+  }
+
+  /** Runs `fn`, which must fail with a DomainError; returns it, and checks that nothing was
+   * published. */
+  async refused(fn: () => Promise<unknown>): Promise<DomainError> {
+    await this.next();
+    const err = await withCorrelationId(randomUUID(), fn).then(
+      () => {
+        throw new Error('expected the call to be refused');
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DomainError);
+    expect(await this.next()).toEqual([]);
+    return err as DomainError;
+  }
+}
+
+/** Subjects, in order. */
+export const subjects = (events: EventEnvelope[]) => events.map((e) => e.subject);
+
+/** Checks the envelope of every event: an id, a time, and the caller's correlation id. */
+export function expectEnvelopes(events: EventEnvelope[], correlationId: string): void {
+  expect(events.length).toBeGreaterThan(0);
+  for (const e of events) {
+    expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Number.isNaN(Date.parse(e.time))).toBe(false);
+    expect(e.correlationId).toBe(correlationId);
+  }
+}
