@@ -10,7 +10,8 @@ export const GatewayConfigSchema = Type.Object({
   /** Behind a load balancer: take the client address from X-Forwarded-For (rate limits). */
   GATEWAY_TRUST_PROXY: Type.Boolean({ default: false }),
   GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
-  GATEWAY_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 1 }),
+  /** Requests per minute and per caller (its user, or its address before authentication). */
+  GATEWAY_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 6000, minimum: 1 }),
   GATEWAY_AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
   /** How long a checked credential is trusted before identity is asked again. */
   GATEWAY_AUTH_CACHE_SECONDS: Type.Integer({ default: 10, minimum: 0, maximum: 300 }),

@@ -61,7 +61,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const statusCode = (err as FastifyError).statusCode;
     if (statusCode && statusCode >= 400 && statusCode < 500) {
       // Fastify's own refusals: body too large, bad JSON, unsupported media type, rate limit.
-      return reply.code(statusCode).send({ error: (err as FastifyError).code?.toLowerCase() ?? 'bad_request', message: err.message });
+      const error = statusCode === 429 ? 'rate_limited' : ((err as FastifyError).code?.toLowerCase() ?? 'bad_request');
+      return reply.code(statusCode).send({ error, message: err.message });
     }
     const errorId = randomUUID();
     if ((err as ServiceError).code === grpcStatus.DEADLINE_EXCEEDED) {

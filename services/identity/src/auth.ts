@@ -3,7 +3,7 @@ import { invalidArgument, unauthenticated, type Database, type Queryable } from 
 import type { AuthenticateRequest, Principal } from '@assistants/proto/gen/identity/v1/auth';
 import { verifyPassword } from './passwords';
 import { grantsOf } from './roles';
-import { USER_COLUMNS, type UserRow } from './users';
+import type { UserRow } from './users';
 import { PASSWORD_MAX } from './validation';
 
 /** The one answer to every failed authentication, whatever the reason. */
@@ -25,7 +25,7 @@ function mayLogIn(user: UserRow): boolean {
 
 async function checkLoginPassword(q: Queryable, login: string, password: string): Promise<UserRow> {
   if (login.length > 100 || password.length > PASSWORD_MAX) throw unauthenticated(REFUSED);
-  const { rows } = await q.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE lower(u.login) = lower($1)`, [login]);
+  const { rows } = await q.query<UserRow>('SELECT * FROM users WHERE lower(login) = lower($1)', [login]);
   const user = rows[0] as UserRow | undefined;
   const matches = await verifyPassword(user?.password_hash ?? null, password);
   if (!user || !matches || !mayLogIn(user)) throw unauthenticated(REFUSED);
@@ -51,7 +51,7 @@ export async function createSession(db: Database, login: string, password: strin
 export async function authenticate(q: Queryable, request: AuthenticateRequest): Promise<Principal> {
   if (request.token !== undefined) {
     const { rows } = await q.query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > now()`,
+      'SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > now()',
       [tokenHash(request.token)],
     );
     if (rows.length === 0 || !mayLogIn(rows[0])) throw unauthenticated(REFUSED);

@@ -119,15 +119,8 @@ function columnsOf(fields: UserFields): Map<string, unknown> {
   return values;
 }
 
-/** The columns of a UserRow from the users `u`. Dates come as text "YYYY-MM-DD", as UserRow
- * says: node-pg would turn a SQL date into a JS Date at local midnight, which neither
- * compares with the dates callers give nor goes back out as one (in a pg row, the later of
- * two columns with the same name wins). */
-export const USER_COLUMNS = `u.*, u.birth_date::text AS birth_date, u.activation_date::text AS activation_date,
-  u.expiration_date::text AS expiration_date`;
-
 const USER_SELECT = `
-  SELECT ${USER_COLUMNS}, coalesce((
+  SELECT u.*, coalesce((
     SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY lower(a.name))
     FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = u.id), '[]'::json) AS audiences
   FROM users u`;

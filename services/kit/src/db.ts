@@ -6,6 +6,10 @@ import type { Logger } from './logger';
 
 export type Row = Record<string, unknown>;
 
+// A SQL date is a calendar day, not an instant: keep it as its "YYYY-MM-DD" text instead of
+// a JS Date at local midnight, which would compare and serialise as something else.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+
 export interface Queryable {
   query<R extends Row = Row>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }

@@ -1,0 +1,168 @@
+// `npm start`: the whole suite on one machine, on embedded defaults.
+// Installs what is missing (npm packages; nats-server from Debian when run as root), starts
+// NATS with JetStream, every service and the gateway, waits until the API is ready, prints
+// its address, and stops everything on Ctrl-C. Plain Node.js, no dependency: it runs before
+// `npm ci` has.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dataDir = resolve(root, process.env.ASSISTANTS_DATA_DIR ?? '.data');
+const env = process.env;
+const natsPort = Number(env.ASSISTANTS_NATS_PORT ?? 14222);
+const identityPort = Number(env.IDENTITY_GRPC_PORT ?? 50051);
+const gatewayPort = Number(env.GATEWAY_PORT ?? 3000);
+const healthPort = Number(env.GATEWAY_HEALTH_PORT ?? 3001);
+
+function say(message) {
+  process.stdout.write(`[start] ${message}\n`);
+}
+
+function fail(message) {
+  process.stderr.write(`[start] ${message}\n`);
+  process.exit(1);
+}
+
+function ensureNodeModules() {
+  if (existsSync(join(root, 'node_modules', '.package-lock.json'))) return;
+  say('installing npm packages (npm ci)...');
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) fail('npm ci failed: see above');
+}
+
+function hasCommand(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureNatsServer() {
+  if (env.NATS_URL || hasCommand('nats-server')) return;
+  if (process.getuid?.() !== 0) {
+    fail('nats-server is missing. Install it with:\n\n    sudo apt-get install -y nats-server\n\nor set NATS_URL to a NATS server with JetStream, then run npm start again.');
+  }
+  say('installing nats-server from Debian (apt-get install -y nats-server)...');
+  const update = spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+  const install = update.status === 0 && spawnSync('apt-get', ['install', '-y', 'nats-server'], { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!install || install.status !== 0 || !hasCommand('nats-server')) fail('installing nats-server failed: see above');
+}
+
+/** The first administrator's password: generated once, kept in a file only its owner reads. */
+function adminPassword() {
+  if (env.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD) return env.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD;
+  const file = join(dataDir, 'admin-password');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+function portOpen(port) {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => socket.end(() => done(true)));
+    socket.once('error', () => done(false));
+  });
+}
+
+const children = [];
+let stopping = false;
+
+function run(name, command, args, extraEnv = {}) {
+  // Own process group: Ctrl-C reaches this script only, which stops the parts in order.
+  const child = spawn(command, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`[start] ${name} stopped (${signal ?? `exit code ${code}`}): stopping everything\n`);
+    void stop(1);
+  });
+  children.push({ name, child });
+  return child;
+}
+
+async function stop(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping...');
+  // The gateway first, NATS last, so that nobody loses what it is talking to.
+  for (const { child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((done) => setTimeout(done, 15_000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  process.exit(exitCode);
+}
+
+async function waitUntilReady(deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+      if (response.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 500));
+  }
+  return false;
+}
+
+async function main() {
+  ensureNodeModules();
+  ensureNatsServer();
+  mkdirSync(dataDir, { recursive: true });
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  process.on('exit', () => children.forEach(({ child }) => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+
+  let natsUrl = env.NATS_URL;
+  if (!natsUrl) {
+    if (await portOpen(natsPort)) fail(`port ${natsPort} is taken: set ASSISTANTS_NATS_PORT to a free port, or NATS_URL to use that server`);
+    natsUrl = `nats://127.0.0.1:${natsPort}`;
+    run('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dataDir, 'nats')]);
+    const deadline = Date.now() + 10_000;
+    while (!(await portOpen(natsPort))) {
+      if (Date.now() > deadline) fail('nats-server did not start');
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+  for (const [name, port] of [
+    ['IDENTITY_GRPC_PORT', identityPort],
+    ['GATEWAY_PORT', gatewayPort],
+    ['GATEWAY_HEALTH_PORT', healthPort],
+  ]) {
+    if (await portOpen(port)) fail(`port ${port} is taken: set ${name} to a free port`);
+  }
+
+  const tsx = ['--import', 'tsx'];
+  const identityAddress = `127.0.0.1:${identityPort}`;
+  run('identity', process.execPath, [...tsx, 'services/identity/src/main.ts'], {
+    NATS_URL: natsUrl,
+    IDENTITY_GRPC_PORT: String(identityPort),
+    IDENTITY_DATA_DIR: env.IDENTITY_DATA_DIR ?? join(dataDir, 'identity'),
+    IDENTITY_BOOTSTRAP_ADMIN_LOGIN: env.IDENTITY_BOOTSTRAP_ADMIN_LOGIN ?? 'admin',
+    IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: adminPassword(),
+  });
+  run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
+    IDENTITY_ADDRESS: identityAddress,
+    GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_HEALTH_PORT: String(healthPort),
+  });
+
+  if (!(await waitUntilReady(120_000))) {
+    process.stderr.write('[start] the suite did not become ready within 2 minutes: see the logs above\n');
+    return stop(1);
+  }
+  const passwordNote = env.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD ? 'IDENTITY_BOOTSTRAP_ADMIN_PASSWORD' : join(dataDir, 'admin-password');
+  say('the suite is ready');
+  say(`  API:        http://127.0.0.1:${gatewayPort}/v1`);
+  say(`  API docs:   http://127.0.0.1:${gatewayPort}/docs`);
+  say(`  health:     http://127.0.0.1:${healthPort}/readyz`);
+  say(`  log in as:  ${env.IDENTITY_BOOTSTRAP_ADMIN_LOGIN ?? 'admin'} (password in ${passwordNote})`);
+  say('  demo data:  npm run demo:load (in another terminal)');
+  say('Ctrl-C stops everything.');
+}
+
+void main();
