@@ -103,7 +103,8 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     },
     async (request) => {
       const { criteria, ...changes } = request.body;
-      return (await identity.lists.updateList({ id: request.params.id, ...changes, criteria: criteria && toProtoFilter(criteria) })).list!;
+      const update = { id: request.params.id, scope: request.scope, ...changes, criteria: criteria && toProtoFilter(criteria) };
+      return (await identity.lists.updateList(update)).list!;
     },
   );
 

@@ -66,7 +66,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
           scope: request.scope,
           id: request.params.id,
           fields: request.body,
-          allowExternallyManaged: scopeFor(request.principal, 'users:write-external') !== undefined,
+          allowExternallyManaged: mayChangeExternallyManaged(request.principal),
         })
       ).user,
   );
@@ -75,7 +75,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/users/:id',
     { schema: { tags, summary: 'Delete a user', params: IdParams, response: responses({ 204: NoContent }) }, config: { permission: 'users:write' } },
     async (request, reply) => {
-      await identity.users.deleteUser({ scope: request.scope, id: request.params.id });
+      await identity.users.deleteUser({
+        scope: request.scope,
+        id: request.params.id,
+        allowExternallyManaged: mayChangeExternallyManaged(request.principal),
+      });
       return reply.code(204).send(null);
     },
   );
@@ -94,7 +98,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     },
     async (request, reply) => {
       const { password, mustChangePassword = false } = request.body;
-      await identity.users.setUserPassword({ scope: request.scope, id: request.params.id, password, mustChangePassword });
+      await identity.users.setUserPassword({
+        scope: request.scope,
+        id: request.params.id,
+        password,
+        mustChangePassword,
+        allowExternallyManaged: mayChangeExternallyManaged(request.principal),
+      });
       return reply.code(204).send(null);
     },
   );
@@ -179,6 +189,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     },
   );
 };
+
+/** Users managed by an external system change only for holders of users:write-external. */
+function mayChangeExternallyManaged(principal: Principal): boolean {
+  return scopeFor(principal, 'users:write-external') !== undefined;
+}
 
 /** No escalation: every permission of the roles given must be the giver's own on the
  * organisation the grant applies to. */

@@ -85,12 +85,14 @@ export function identityGrpcServices(deps: HandlerDeps): [grpc.ServiceDefinition
       user: await write(req.scope, (tx, emit, scope) => updateUser(tx, emit, scope, req.id, req.fields ?? {}, req.allowExternallyManaged)),
     }),
     deleteUser: async (req) => {
-      await write(req.scope, (tx, emit, scope) => deleteUser(tx, emit, scope, req.id));
+      await write(req.scope, (tx, emit, scope) => deleteUser(tx, emit, scope, req.id, req.allowExternallyManaged));
       return {};
     },
     setUserPassword: async (req) => {
       const passwordHash = await hashPassword(checkPassword('password', req.password));
-      await write(req.scope, (tx, emit, scope) => setPassword(tx, emit, scope, req.id, passwordHash, req.mustChangePassword));
+      await write(req.scope, (tx, emit, scope) =>
+        setPassword(tx, emit, scope, req.id, { passwordHash, mustChangePassword: req.mustChangePassword, allowExternallyManaged: req.allowExternallyManaged }),
+      );
       return {};
     },
     addUserAudiences: async (req) => ({
@@ -164,7 +166,7 @@ export function identityGrpcServices(deps: HandlerDeps): [grpc.ServiceDefinition
     listListFolders: async () => ({ folders: await listListFolders(db) }),
     createList: async (req) => ({ list: await write(req.scope, (tx, emit, scope) => createList(tx, emit, scope, req)) }),
     getList: async (req) => ({ list: await getList(db, req.id) }),
-    updateList: async (req) => ({ list: await outbox.transaction((tx, emit) => updateList(tx, emit, req.id, req)) }),
+    updateList: async (req) => ({ list: await write(req.scope, (tx, emit, scope) => updateList(tx, emit, scope, req.id, req)) }),
     deleteList: async (req) => {
       await outbox.transaction((tx, emit) => deleteList(tx, emit, req.id));
       return {};

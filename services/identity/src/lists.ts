@@ -5,6 +5,7 @@ import { events } from './events';
 import { pageOf, type PageRequest } from './paging';
 import type { ResolvedScope } from './scope';
 import { containsPattern, Params, uniqueViolation } from './sql';
+import { findOrganisation } from './organisations';
 import { checkUserFilter, userFilterCondition } from './user-filter';
 import { requireVisibleUsers } from './users';
 import { checkId, checkOneOf, checkText, LIST_TYPES, MATCH_MODES } from './validation';
@@ -119,6 +120,13 @@ async function requireFolder(q: Queryable, folderId: string): Promise<string> {
   return id;
 }
 
+/** A dynamic list's criteria: a valid filter, naming only an organisation the caller sees. */
+async function checkCriteria(tx: Queryable, scope: ResolvedScope, criteria: UserFilter | undefined): Promise<UserFilter> {
+  const checked = checkUserFilter(criteria, 'criteria');
+  if (checked.organisationId !== '') await findOrganisation(tx, scope, { id: checked.organisationId }, 'criteria.organisationId');
+  return checked;
+}
+
 export async function findList(q: Queryable, id: string, field = 'id', lock = false): Promise<ListRow> {
   const { rows } = await q.query<ListRow>(`${LIST_SELECT} WHERE l.id = $1${lock ? ' FOR UPDATE OF l' : ''}`, [checkId(field, id)]);
   if (rows.length === 0) throw notFound(`no list with id ${id}`, field);
@@ -151,7 +159,7 @@ export async function createList(tx: Queryable, emit: Emit, scope: ResolvedScope
   let criteria: UserFilter | null = null;
   let members: string[] = [];
   if (type === 'dynamic') {
-    criteria = checkUserFilter(input.criteria, 'criteria');
+    criteria = await checkCriteria(tx, scope, input.criteria);
     if (input.memberIds.length > 0) throw invalidArgument('memberIds', 'a dynamic list has no explicit members: its criteria choose them');
   } else {
     if (input.criteria) throw invalidArgument('criteria', 'a static list has no criteria: give memberIds instead');
@@ -181,7 +189,7 @@ export interface ListChanges {
   criteria?: UserFilter;
 }
 
-export async function updateList(tx: Queryable, emit: Emit, id: string, changes: ListChanges): Promise<UserList> {
+export async function updateList(tx: Queryable, emit: Emit, scope: ResolvedScope, id: string, changes: ListChanges): Promise<UserList> {
   const current = await findList(tx, id, 'id', true);
   const values = new Map<string, unknown>();
   if (changes.name !== undefined) values.set('name', checkText('name', changes.name, { required: true, max: 200 }));
@@ -190,7 +198,11 @@ export async function updateList(tx: Queryable, emit: Emit, id: string, changes:
   if (changes.folderId !== undefined) values.set('folder_id', await requireFolder(tx, changes.folderId));
   if (changes.criteria) {
     if (current.type !== 'dynamic') throw invalidArgument('criteria', 'only a dynamic list has criteria');
-    values.set('criteria', UserFilter.toJSON(checkUserFilter(changes.criteria, 'criteria')));
+    values.set('criteria', UserFilter.toJSON(await checkCriteria(tx, scope, changes.criteria)));
+  }
+  for (const [column, value] of values) {
+    const before = (current as Record<string, unknown>)[column];
+    if (JSON.stringify(before ?? null) === JSON.stringify(value ?? null)) values.delete(column);
   }
   if (values.size === 0) return toList(current);
   const p = new Params();

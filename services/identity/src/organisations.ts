@@ -195,6 +195,15 @@ export async function updateOrganisation(
   }
   const organisation = toOrganisation((await loadOrganisations(tx, [current.id]))[0]);
   events.organisationUpdated(emit, { organisation, changedFields: [...values.keys()] });
+  if (moved) {
+    const { rows } = await tx.query<{ id: string }>(`SELECT id FROM organisations WHERE path LIKE $1 || '%' AND id <> $2 ORDER BY path`, [
+      `${(await loadOrganisations(tx, [current.id]))[0].path}`,
+      current.id,
+    ]);
+    for (const descendant of await loadOrganisations(tx, rows.map((r) => r.id))) {
+      events.organisationUpdated(emit, { organisation: toOrganisation(descendant), changedFields: ['depth'] });
+    }
+  }
   return organisation;
 }
 

@@ -67,6 +67,9 @@ export async function updateRole(
   const name = changes.name === undefined ? current.name : checkText('name', changes.name, { required: true, max: 100 });
   const description = changes.description === undefined ? current.description : checkText('description', changes.description, { max: 2000 });
   const permissions = changes.permissions === undefined ? current.permissions : checkPermissions(changes.permissions);
+  if (name === current.name && description === current.description && permissions.join() === current.permissions.join()) {
+    return toRole(current);
+  }
   let row: RoleRow;
   try {
     ({ rows: [row] } = await tx.query<RoleRow>(

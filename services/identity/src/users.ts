@@ -2,6 +2,7 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound, type Emit
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
 import { events } from './events';
 import { refreshDynamicLists } from './lists';
+import { grantsOf } from './roles';
 import { loadOrganisations, toOrganisation } from './organisations';
 import type { ResolvedScope } from './scope';
 import { Params, uniqueViolation } from './sql';
@@ -313,6 +314,15 @@ export async function createUser(tx: Queryable, emit: Emit, scope: ResolvedScope
   return user;
 }
 
+/** Users kept up to date by an external system (through imports) refuse manual changes. */
+function checkNotExternallyManaged(user: UserRow, allowed: boolean): void {
+  if (user.externally_managed && !allowed) {
+    throw failedPrecondition(
+      `user "${user.login}" is managed by an external system: it changes through its import, or with the permission users:write-external`,
+    );
+  }
+}
+
 /** Normalised for comparison: what the row holds and what a change sets must compare equal
  * when they mean the same value. */
 function same(a: unknown, b: unknown): boolean {
@@ -333,11 +343,7 @@ export async function updateUser(
     if (same((current as unknown as Record<string, unknown>)[column], value)) values.delete(column);
   }
   if (values.size === 0) return toUser(current);
-  if (current.externally_managed && !allowExternallyManaged) {
-    throw failedPrecondition(
-      `user "${current.login}" is managed by an external system: it changes through its import, or with the permission users:write-external`,
-    );
-  }
+  checkNotExternallyManaged(current, allowExternallyManaged);
   await checkReferences(tx, scope, values, { ...current, ...Object.fromEntries(values) }, current.id);
   const p = new Params();
   const assignments = [...values].map(([column, value]) => `${column} = ${p.add(value)}`);
@@ -352,8 +358,10 @@ export async function updateUser(
   return user;
 }
 
-export async function deleteUser(tx: Queryable, emit: Emit, scope: ResolvedScope, id: string): Promise<void> {
+export async function deleteUser(tx: Queryable, emit: Emit, scope: ResolvedScope, id: string, allowExternallyManaged: boolean): Promise<void> {
   const user = await findUser(tx, scope, { id }, true);
+  checkNotExternallyManaged(user, allowExternallyManaged);
+  const grants = await grantsOf(tx, user.id);
   const memberships = await tx.query<{ list_id: string; type: string }>(
     'SELECT m.list_id, l.type FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.user_id = $1',
     [user.id],
@@ -364,8 +372,11 @@ export async function deleteUser(tx: Queryable, emit: Emit, scope: ResolvedScope
   );
   const supervised = await tx.query<{ id: string }>('SELECT id FROM organisations WHERE supervisor_id = $1', [user.id]);
   await tx.query('DELETE FROM users WHERE id = $1', [user.id]);
+  await tx.query('UPDATE users SET updated_at = now() WHERE id = ANY($1)', [managed.rows.map((r) => r.id)]);
+  await tx.query('UPDATE organisations SET updated_at = now() WHERE id = ANY($1)', [supervised.rows.map((r) => r.id)]);
 
   for (const m of memberships.rows) events.listMemberLeft(emit, { listId: m.list_id, userId: user.id, listType: m.type });
+  for (const grant of grants) events.roleRevoked(emit, { grant });
   events.userDeleted(emit, { id: user.id, login: user.login, extId: user.ext_id ?? '' });
   const managedUsers = await loadUsers(tx, managed.rows.map((r) => r.id));
   managed.rows.forEach((r, i) => {
@@ -384,10 +395,11 @@ export async function setPassword(
   emit: Emit,
   scope: ResolvedScope,
   id: string,
-  passwordHash: string,
-  mustChangePassword: boolean,
+  change: { passwordHash: string; mustChangePassword: boolean; allowExternallyManaged: boolean },
 ): Promise<void> {
+  const { passwordHash, mustChangePassword } = change;
   const user = await findUser(tx, scope, { id }, true);
+  checkNotExternallyManaged(user, change.allowExternallyManaged);
   await tx.query('UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = now() WHERE id = $1', [
     user.id,
     passwordHash,

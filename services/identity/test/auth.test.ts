@@ -192,7 +192,7 @@ describe('sessions', () => {
   it('ends every session of a user whose password is set', async () => {
     const user = await newUser('liam');
     const session = await login('liam', PASSWORD);
-    await api.users.setUserPassword({ scope: ALL, id: user.id, password: 'the new password', mustChangePassword: false });
+    await api.users.setUserPassword({ scope: ALL, id: user.id, password: 'the new password', mustChangePassword: false, allowExternallyManaged: false });
     await expect(byToken(session.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(login('liam', PASSWORD)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     const fresh = await login('liam', 'the new password');
@@ -362,7 +362,7 @@ describe('grants', () => {
 describe('restart', () => {
   it('keeps the bootstrap administrator as it is, password included', async () => {
     const { user: admin } = await api.users.getUser({ scope: ALL, id: '', login: 'admin', extId: '' });
-    await api.users.setUserPassword({ scope: ALL, id: admin!.id, password: 'changed by the admin', mustChangePassword: false });
+    await api.users.setUserPassword({ scope: ALL, id: admin!.id, password: 'changed by the admin', mustChangePassword: false, allowExternallyManaged: false });
     await identity.flushEvents();
     const published = (await readStream(identity.bus, 'IDENTITY')).length;
 

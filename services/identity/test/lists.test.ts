@@ -202,7 +202,7 @@ describe('static lists', () => {
     const changed = await log.act(() => update(dan.id, { custom5: 'changed', disabled: true, organisationId: org.south }));
     expect(memberships(changed.events)).toEqual([]);
     expect((await api.lists.getList({ id: list.id })).list!.memberCount).toBe(1);
-    const deleted = await log.act(() => api.users.deleteUser({ scope: ALL, id: dan.id }));
+    const deleted = await log.act(() => api.users.deleteUser({ scope: ALL, id: dan.id, allowExternallyManaged: false }));
     expect(memberships(deleted.events)).toEqual([['left', list.id, dan.id, 'static']]);
     expect((await api.lists.getList({ id: list.id })).list!.memberCount).toBe(0);
   });
@@ -257,7 +257,7 @@ describe('static lists', () => {
     const list = await newList('Static renamed', 'static', { memberIds: [ann.id] });
     const { folder } = await api.lists.createListFolder({ name: 'Archive', parentId: '' });
     const { result, events, correlationId } = await log.act(() =>
-      api.lists.updateList({ id: list.id, name: 'Static renamed 2', description: 'new', disabled: true, folderId: folder!.id }),
+      api.lists.updateList({ scope: ALL, id: list.id, name: 'Static renamed 2', description: 'new', disabled: true, folderId: folder!.id }),
     );
     expect(result.list).toMatchObject({ name: 'Static renamed 2', description: 'new', disabled: true, folderId: folder!.id, memberCount: 1 });
     expect((await api.lists.getList({ id: list.id })).list).toEqual(result.list);
@@ -265,13 +265,13 @@ describe('static lists', () => {
     expectEnvelopes(events, correlationId);
     expect(ListChanged.fromJSON(events[0].data).list).toEqual(result.list);
 
-    expect(await log.refused(() => api.lists.updateList({ id: list.id, name: 'static ONE' }))).toMatchObject({ code: 'ALREADY_EXISTS', field: 'name' });
-    expect(await log.refused(() => api.lists.updateList({ id: list.id, criteria: filter({ lastName: 'x' }) }))).toMatchObject({
+    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: list.id, name: 'static ONE' }))).toMatchObject({ code: 'ALREADY_EXISTS', field: 'name' });
+    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: list.id, criteria: filter({ lastName: 'x' }) }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'criteria',
     });
-    expect(await log.refused(() => api.lists.updateList({ id: UNKNOWN_ID, name: 'x' }))).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
-    expect(await log.act(() => api.lists.updateList({ id: list.id }))).toMatchObject({ events: [] });
+    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: UNKNOWN_ID, name: 'x' }))).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
+    expect(await log.act(() => api.lists.updateList({ scope: ALL, id: list.id }))).toMatchObject({ events: [] });
   });
 
   it('is deleted with its members leaving', async () => {
@@ -305,6 +305,28 @@ describe('dynamic lists', () => {
       expect(err.message).toContain('Dynamic closed');
     }
     expect(await members(list.id)).toEqual([]);
+  });
+
+  it('refuses criteria naming an organisation outside the scope, or unknown', async () => {
+    const mine = (await api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'CRIT-MINE', label: 'mine' } })).organisation!;
+    const other = (await api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'CRIT-OTHER', label: 'other' } })).organisation!;
+    const create = (organisationId: string) =>
+      api.lists.createList({
+        scope: within(mine.id),
+        name: `Criteria ${organisationId}`,
+        description: '',
+        type: 'dynamic',
+        folderId: '',
+        criteria: filter({ organisationId, includeSubOrganisations: true }),
+        memberIds: [],
+      });
+    for (const organisationId of [other.id, UNKNOWN_ID]) {
+      expect(await log.refused(() => create(organisationId))).toMatchObject({ code: 'NOT_FOUND', field: 'criteria.organisationId' });
+    }
+    const list = (await create(mine.id)).list!;
+    expect(
+      await log.refused(() => api.lists.updateList({ scope: within(mine.id), id: list.id, criteria: filter({ organisationId: other.id }) })),
+    ).toMatchObject({ code: 'NOT_FOUND', field: 'criteria.organisationId' });
   });
 
   it('makes the matching users enter when it is created', async () => {
@@ -354,7 +376,7 @@ describe('dynamic lists', () => {
     const unrelated = await log.act(() => update(user.id, { custom6: 'still a follower' }));
     expect(subjects(unrelated.events)).toEqual(['identity.user.updated.v1']);
 
-    const deleted = await log.act(() => api.users.deleteUser({ scope: ALL, id: user.id }));
+    const deleted = await log.act(() => api.users.deleteUser({ scope: ALL, id: user.id, allowExternallyManaged: false }));
     expect(memberships(deleted.events)).toEqual([['left', list.id, user.id, 'dynamic']]);
     expect((await api.lists.getList({ id: list.id })).list!.memberCount).toBe(0);
   });
@@ -369,7 +391,7 @@ describe('dynamic lists', () => {
     expect(await members(list.id)).toEqual(['r-a', 'r-b']);
 
     const { result, events, correlationId } = await log.act(() =>
-      api.lists.updateList({ id: list.id, criteria: filter({ custom7: 'crit-two', includeDisabled: true }) }),
+      api.lists.updateList({ scope: ALL, id: list.id, criteria: filter({ custom7: 'crit-two', includeDisabled: true }) }),
     );
     expect(result.list).toMatchObject({ memberCount: 2, criteria: filter({ custom7: 'crit-two', includeDisabled: true }) });
     expect(await members(list.id)).toEqual(['r-b', 'r-c']);
@@ -496,7 +518,7 @@ describe('SEL-2 SearchLists', () => {
     ];
     for (const [name, type, description, disabled] of definitions) {
       const list = await newList(name, type, { folderId, description, criteria: type === 'dynamic' ? { custom10: name } : undefined });
-      if (disabled) await api.lists.updateList({ id: list.id, disabled: true });
+      if (disabled) await api.lists.updateList({ scope: ALL, id: list.id, disabled: true });
     }
   });
 

@@ -222,11 +222,15 @@ describe('move', () => {
     expect((await getOrganisation(b.id)).childrenCount).toBe(1);
     expect(await pathOf(a11.id)).toBe(`/${ROOT_ORGANISATION_ID}/${b.id}/${a1.id}/${a11.id}/`);
 
-    expect(subjects(events)).toEqual(['identity.organisation.updated.v1']);
+    // The moved organisation, then each of its sub-tree, whose depth changed.
+    expect(subjects(events)).toEqual(['identity.organisation.updated.v1', 'identity.organisation.updated.v1']);
     expectEnvelopes(events, correlationId);
     const data = organisationChanged(events[0]);
     expect(data.changedFields).toEqual(['parent_id']);
     expect(data.organisation).toMatchObject({ id: a1.id, parentId: b.id, depth: 2 });
+    const descendant = organisationChanged(events[1]);
+    expect(descendant.changedFields).toEqual(['depth']);
+    expect(descendant.organisation).toMatchObject({ id: a11.id, depth: 3 });
 
     // Browsing the sub-tree of the new parent finds the users of the moved organisations.
     const sub = async (orgId: string) =>
@@ -303,7 +307,7 @@ describe('delete', () => {
     ).user!;
     const org = await newOrganisation('SUPERVISED', undefined, { supervisorId: boss.id });
     expect(org.supervisorId).toBe(boss.id);
-    const { events } = await log.act(() => api.users.deleteUser({ scope: ALL, id: boss.id }));
+    const { events } = await log.act(() => api.users.deleteUser({ scope: ALL, id: boss.id, allowExternallyManaged: false }));
     expect(subjects(events)).toEqual(['identity.user.deleted.v1', 'identity.organisation.updated.v1']);
     const data = organisationChanged(events[1]);
     expect(data.changedFields).toEqual(['supervisor_id']);

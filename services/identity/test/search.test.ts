@@ -168,7 +168,7 @@ describe('scope', () => {
     await expect(api.users.updateUser({ scope: north(), id: user.pmartin, fields: { custom2: 'x' }, allowExternallyManaged: false })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    await expect(api.users.deleteUser({ scope: north(), id: user.pmartin })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(api.users.deleteUser({ scope: north(), id: user.pmartin, allowExternallyManaged: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     // Nor can a user be moved (or created) into an organisation outside the scope.
     await expect(api.users.updateUser({ scope: north(), id: user.jdupont, fields: { organisationId: org.south }, allowExternallyManaged: false })).rejects.toMatchObject(
       { code: 'NOT_FOUND', field: 'organisationId' },

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@assistants/kit';
-import { UserChanged, UserDeleted, ListMembershipChanged } from '@assistants/proto/gen/identity/v1/events';
+import { ListMembershipChanged, RoleGrantChanged, UserChanged, UserDeleted } from '@assistants/proto/gen/identity/v1/events';
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
 import {
   createTestDatabase,
@@ -10,7 +10,7 @@ import {
   type TestIdentity,
   type TestNats,
 } from '@assistants/testing';
-import { ALL, EventLog, expectEnvelopes, subjects, UNKNOWN_ID, within } from './helpers';
+import { ADMINISTRATOR_ROLE_ID, ALL, EventLog, expectEnvelopes, ROOT_ORGANISATION_ID, subjects, UNKNOWN_ID, within } from './helpers';
 
 let nats: TestNats;
 let pg: TestDatabase;
@@ -528,7 +528,7 @@ describe('delete', () => {
     const bystander = await newUser('report4', { managerId: primary.id });
     const { list } = await api.lists.createList({ scope: ALL, name: 'Bosses', description: '', type: 'static', folderId: '', memberIds: [manager.id] });
 
-    const { events, correlationId } = await log.act(() => api.users.deleteUser({ scope: ALL, id: manager.id }));
+    const { events, correlationId } = await log.act(() => api.users.deleteUser({ scope: ALL, id: manager.id, allowExternallyManaged: false }));
 
     await expect(getUser(manager.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await userRow(manager.id)).toBeUndefined();
@@ -554,8 +554,31 @@ describe('delete', () => {
     expect((await api.lists.getList({ id: list!.id })).list!.memberCount).toBe(0);
   });
 
+  it('takes back the roles of a deleted user, with an event for each grant', async () => {
+    const user = await newUser('granted-then-gone');
+    await api.roles.grantRoles({ scope: ALL, userIds: [user.id], roleIds: [ADMINISTRATOR_ROLE_ID], organisationId: ROOT_ORGANISATION_ID });
+    const { events } = await log.act(() => api.users.deleteUser({ scope: ALL, id: user.id, allowExternallyManaged: false }));
+    expect(subjects(events)).toEqual(['identity.role.revoked.v1', 'identity.user.deleted.v1']);
+    expect(RoleGrantChanged.fromJSON(events[0].data).grant).toMatchObject({ userId: user.id, roleId: ADMINISTRATOR_ROLE_ID });
+  });
+
+  it('refuses to delete, or set the password of, an externally managed user without the permission', async () => {
+    const user = await newUser('managed-elsewhere', { externallyManaged: true });
+    const refused = await log.refused(() => api.users.deleteUser({ scope: ALL, id: user.id, allowExternallyManaged: false }));
+    expect(refused).toMatchObject({ code: 'FAILED_PRECONDITION' });
+    expect(refused.message).toMatch(/managed by an external system/);
+    expect(
+      await log.refused(() =>
+        api.users.setUserPassword({ scope: ALL, id: user.id, password: 'a new password', mustChangePassword: false, allowExternallyManaged: false }),
+      ),
+    ).toMatchObject({ code: 'FAILED_PRECONDITION' });
+    expect(await userRow(user.id)).toBeDefined();
+    await api.users.deleteUser({ scope: ALL, id: user.id, allowExternallyManaged: true });
+    expect(await userRow(user.id)).toBeUndefined();
+  });
+
   it('answers NOT_FOUND for an unknown user', async () => {
-    expect(await log.refused(() => api.users.deleteUser({ scope: ALL, id: UNKNOWN_ID }))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await log.refused(() => api.users.deleteUser({ scope: ALL, id: UNKNOWN_ID, allowExternallyManaged: false }))).toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 
@@ -625,7 +648,7 @@ describe('SetUserPassword', () => {
     const user = await newUser('pwd');
     expect(user.hasPassword).toBe(false);
     const { events, correlationId } = await log.act(() =>
-      api.users.setUserPassword({ scope: ALL, id: user.id, password: 'correct horse battery', mustChangePassword: true }),
+      api.users.setUserPassword({ scope: ALL, id: user.id, password: 'correct horse battery', mustChangePassword: true, allowExternallyManaged: false }),
     );
     const after = await getUser(user.id);
     expect(after).toMatchObject({ hasPassword: true, mustChangePassword: true });
@@ -639,7 +662,7 @@ describe('SetUserPassword', () => {
     const { principal } = await api.auth.authenticate({ loginPassword: { login: 'pwd', password: 'correct horse battery' } });
     expect(principal?.userId).toBe(user.id);
 
-    const again = await log.act(() => api.users.setUserPassword({ scope: ALL, id: user.id, password: 'another good one', mustChangePassword: true }));
+    const again = await log.act(() => api.users.setUserPassword({ scope: ALL, id: user.id, password: 'another good one', mustChangePassword: true, allowExternallyManaged: false }));
     expect(userChanged(again.events[0]).changedFields).toEqual(['password']);
     await expect(api.auth.authenticate({ loginPassword: { login: 'pwd', password: 'correct horse battery' } })).rejects.toMatchObject({
       code: 'UNAUTHENTICATED',
@@ -648,12 +671,12 @@ describe('SetUserPassword', () => {
 
   it('refuses a password too short, and an unknown user', async () => {
     const user = await newUser('pwd2');
-    expect(await log.refused(() => api.users.setUserPassword({ scope: ALL, id: user.id, password: 'short', mustChangePassword: false }))).toMatchObject({
+    expect(await log.refused(() => api.users.setUserPassword({ scope: ALL, id: user.id, password: 'short', mustChangePassword: false, allowExternallyManaged: false }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'password',
     });
     expect(
-      await log.refused(() => api.users.setUserPassword({ scope: ALL, id: UNKNOWN_ID, password: 'long enough', mustChangePassword: false })),
+      await log.refused(() => api.users.setUserPassword({ scope: ALL, id: UNKNOWN_ID, password: 'long enough', mustChangePassword: false, allowExternallyManaged: false })),
     ).toMatchObject({ code: 'NOT_FOUND' });
     expect((await getUser(user.id)).hasPassword).toBe(false);
   });

@@ -16,7 +16,11 @@ export interface OrganisationChanged {
   organisation?:
     | Organisation
     | undefined;
-  /** Names of the fields that changed (snake_case, as in Organisation); all on create. */
+  /**
+   * Names of the fields that changed (snake_case, as in OrganisationFields); all on create.
+   * When an organisation moves, each organisation of its sub-tree gets "depth" (or
+   * "parent_id" for the one that moved).
+   */
   changedFields: string[];
 }
 
@@ -30,8 +34,8 @@ export interface UserChanged {
     | User
     | undefined;
   /**
-   * Names of the fields that changed (snake_case, as in User; "password" and "audiences"
-   * included); all on create.
+   * Names of the fields that changed (snake_case, as in UserFields, plus "password" and
+   * "audiences"); all on create.
    */
   changedFields: string[];
 }
@@ -64,6 +68,7 @@ export interface RoleGrantChanged {
   grant?: RoleGrant | undefined;
 }
 
+/** On create, member_count is 0: the first members follow as ListMembershipChanged events. */
 export interface ListChanged {
   list?: UserList | undefined;
 }

@@ -37,7 +37,7 @@ export interface UserList {
   type: string;
   disabled: boolean;
   folderId: string;
-  /** Dynamic lists only. */
+  /** Dynamic lists only. An organisation they name must lie in the caller's scope. */
   criteria?: UserFilter | undefined;
   memberCount: number;
   createdAt: string;
@@ -94,8 +94,9 @@ export interface UpdateListRequest {
   folderId?:
     | string
     | undefined;
-  /** Dynamic lists: new criteria. */
+  /** Dynamic lists: new criteria; an organisation they name must lie in the scope. */
   criteria?: UserFilter | undefined;
+  scope?: Scope | undefined;
 }
 
 export interface UpdateListResponse {
@@ -1162,6 +1163,7 @@ function createBaseUpdateListRequest(): UpdateListRequest {
     disabled: undefined,
     folderId: undefined,
     criteria: undefined,
+    scope: undefined,
   };
 }
 
@@ -1184,6 +1186,9 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
     }
     if (message.criteria !== undefined) {
       UserFilter.encode(message.criteria, writer.uint32(50).fork()).join();
+    }
+    if (message.scope !== undefined) {
+      Scope.encode(message.scope, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1249,6 +1254,14 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
             message.criteria = UserFilter.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.scope = Scope.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1273,6 +1286,7 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
         ? globalThis.String(object.folder_id)
         : undefined,
       criteria: isSet(object.criteria) ? UserFilter.fromJSON(object.criteria) : undefined,
+      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
     };
   },
 
@@ -1296,6 +1310,9 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
     if (message.criteria !== undefined) {
       obj.criteria = UserFilter.toJSON(message.criteria);
     }
+    if (message.scope !== undefined) {
+      obj.scope = Scope.toJSON(message.scope);
+    }
     return obj;
   },
 
@@ -1312,6 +1329,7 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
     message.criteria = (object.criteria !== undefined && object.criteria !== null)
       ? UserFilter.fromPartial(object.criteria)
       : undefined;
+    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     return message;
   },
 };

@@ -163,6 +163,8 @@ export interface UpdateUserResponse {
 export interface DeleteUserRequest {
   scope?: Scope | undefined;
   id: string;
+  /** As in UpdateUserRequest. */
+  allowExternallyManaged: boolean;
 }
 
 export interface DeleteUserResponse {
@@ -173,6 +175,8 @@ export interface SetUserPasswordRequest {
   id: string;
   password: string;
   mustChangePassword: boolean;
+  /** As in UpdateUserRequest. */
+  allowExternallyManaged: boolean;
 }
 
 export interface SetUserPasswordResponse {
@@ -2514,7 +2518,7 @@ export const UpdateUserResponse: MessageFns<UpdateUserResponse> = {
 };
 
 function createBaseDeleteUserRequest(): DeleteUserRequest {
-  return { scope: undefined, id: "" };
+  return { scope: undefined, id: "", allowExternallyManaged: false };
 }
 
 export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
@@ -2524,6 +2528,9 @@ export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
     }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
+    }
+    if (message.allowExternallyManaged !== false) {
+      writer.uint32(24).bool(message.allowExternallyManaged);
     }
     return writer;
   },
@@ -2557,6 +2564,14 @@ export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
             message.id = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.allowExternallyManaged = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2573,6 +2588,11 @@ export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
     return {
       scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       id: isSet(object.id) ? globalThis.String(object.id) : "",
+      allowExternallyManaged: isSet(object.allowExternallyManaged)
+        ? globalThis.Boolean(object.allowExternallyManaged)
+        : isSet(object.allow_externally_managed)
+        ? globalThis.Boolean(object.allow_externally_managed)
+        : false,
     };
   },
 
@@ -2584,6 +2604,9 @@ export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
     if (message.id !== "") {
       obj.id = message.id;
     }
+    if (message.allowExternallyManaged !== false) {
+      obj.allowExternallyManaged = message.allowExternallyManaged;
+    }
     return obj;
   },
 
@@ -2594,6 +2617,7 @@ export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
     const message = createBaseDeleteUserRequest();
     message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.id = object.id ?? "";
+    message.allowExternallyManaged = object.allowExternallyManaged ?? false;
     return message;
   },
 };
@@ -2651,7 +2675,7 @@ export const DeleteUserResponse: MessageFns<DeleteUserResponse> = {
 };
 
 function createBaseSetUserPasswordRequest(): SetUserPasswordRequest {
-  return { scope: undefined, id: "", password: "", mustChangePassword: false };
+  return { scope: undefined, id: "", password: "", mustChangePassword: false, allowExternallyManaged: false };
 }
 
 export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
@@ -2667,6 +2691,9 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
     }
     if (message.mustChangePassword !== false) {
       writer.uint32(32).bool(message.mustChangePassword);
+    }
+    if (message.allowExternallyManaged !== false) {
+      writer.uint32(40).bool(message.allowExternallyManaged);
     }
     return writer;
   },
@@ -2716,6 +2743,14 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
             message.mustChangePassword = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.allowExternallyManaged = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2738,6 +2773,11 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
         : isSet(object.must_change_password)
         ? globalThis.Boolean(object.must_change_password)
         : false,
+      allowExternallyManaged: isSet(object.allowExternallyManaged)
+        ? globalThis.Boolean(object.allowExternallyManaged)
+        : isSet(object.allow_externally_managed)
+        ? globalThis.Boolean(object.allow_externally_managed)
+        : false,
     };
   },
 
@@ -2755,6 +2795,9 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
     if (message.mustChangePassword !== false) {
       obj.mustChangePassword = message.mustChangePassword;
     }
+    if (message.allowExternallyManaged !== false) {
+      obj.allowExternallyManaged = message.allowExternallyManaged;
+    }
     return obj;
   },
 
@@ -2767,6 +2810,7 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
     message.id = object.id ?? "";
     message.password = object.password ?? "";
     message.mustChangePassword = object.mustChangePassword ?? false;
+    message.allowExternallyManaged = object.allowExternallyManaged ?? false;
     return message;
   },
 };
