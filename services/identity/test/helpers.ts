@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, withCorrelationId, type EventEnvelope } from '@assistants/kit';
 import type { Scope } from '@assistants/proto/gen/identity/v1/common';
-import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
+import { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import { readStream, type TestIdentity } from '@assistants/testing';
 
 /** Shared by the identity integration tests (not a test file: jest runs *.test.ts only). */
@@ -16,31 +16,8 @@ export const DEFAULT_FOLDER_ID = '00000000-0000-4000-8000-000000000003';
 
 export const UNKNOWN_ID = '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b';
 
-export function filter(f: Partial<UserFilter> = {}): UserFilter {
-  return {
-    lastName: '',
-    firstName: '',
-    login: '',
-    email: '',
-    extId: '',
-    audience: '',
-    custom1: '',
-    custom2: '',
-    custom3: '',
-    custom4: '',
-    custom5: '',
-    custom6: '',
-    custom7: '',
-    custom8: '',
-    custom9: '',
-    custom10: '',
-    match: '',
-    includeDisabled: false,
-    organisationId: '',
-    includeSubOrganisations: false,
-    ...f,
-  };
-}
+/** A user filter with every criterion not given left unused. */
+export const filter = (f: Partial<UserFilter> = {}): UserFilter => UserFilter.fromPartial(f);
 
 /** The events of the IDENTITY stream, read in order: each call returns those published
  * since the previous call (after publishing everything the outbox holds). */

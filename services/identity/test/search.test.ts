@@ -1,5 +1,4 @@
 import { DomainError } from '@assistants/kit';
-import type { Scope } from '@assistants/proto/gen/identity/v1/common';
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import {
   createTestDatabase,
@@ -10,8 +9,8 @@ import {
   type TestIdentity,
   type TestNats,
 } from '@assistants/testing';
+import { ALL, filter } from './helpers';
 
-const ALL: Scope = { all: true, organisationIds: [] };
 
 let nats: TestNats;
 let pg: TestDatabase;
@@ -19,32 +18,6 @@ let identity: TestIdentity;
 let api: ReturnType<typeof identityClients>;
 const org: Record<string, string> = {};
 const user: Record<string, string> = {};
-
-function filter(f: Partial<UserFilter>): UserFilter {
-  return {
-    lastName: '',
-    firstName: '',
-    login: '',
-    email: '',
-    extId: '',
-    audience: '',
-    custom1: '',
-    custom2: '',
-    custom3: '',
-    custom4: '',
-    custom5: '',
-    custom6: '',
-    custom7: '',
-    custom8: '',
-    custom9: '',
-    custom10: '',
-    match: '',
-    includeDisabled: false,
-    organisationId: '',
-    includeSubOrganisations: false,
-    ...f,
-  };
-}
 
 async function logins(f: Partial<UserFilter>, scope = ALL): Promise<string[]> {
   const { users, total } = await api.users.searchUsers({ scope, filter: filter(f), page: { limit: 100, offset: 0 } });
