@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { currentCorrelationId } from './context';
 
 export type { Logger };
@@ -8,8 +8,8 @@ const SECRET_KEYS = ['password', 'newPassword', 'token', 'authorization', 'cooki
 
 /** JSON logs on stdout, one line per event, with the service name and the correlation id
  * of the request, run or event being handled. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     base: { service },
@@ -22,5 +22,6 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
       paths: SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `req.headers.${key}`]),
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// What `npm start` runs on when no database URL is set: PGlite, persisted in a folder. It
+// runs in a child process: see fixtures/embedded-db.ts.
+let dataDir: string;
+
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'assistants-pglite-'));
+});
+
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function run(...args: string[]): { embedded: boolean; rows: unknown[] } {
+  const output = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'embedded-db.ts'), dataDir, ...args], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(output.trim().split('\n').pop()!);
+}
+
+it('runs the same migrations and SQL on embedded PGlite, and keeps the data', () => {
+  expect(run('insert')).toEqual({ embedded: true, rows: [{ login: 'embedded', birth_date: '1980-05-17' }] });
+  // A second start finds the data, and the migrations already applied.
+  expect(run()).toEqual({ embedded: true, rows: [{ login: 'embedded', birth_date: '1980-05-17' }] });
+}, 120_000);
