@@ -48,7 +48,15 @@ export async function buildApp({ config, logger, identity }: GatewayDeps): Promi
   });
   registerErrorHandler(app);
   await app.register(helmet, {
-    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"], 'style-src': ["'self'", 'https:'] } },
+    contentSecurityPolicy: {
+      directives: {
+        'img-src': ["'self'", 'data:'],
+        'script-src': ["'self'"],
+        'style-src': ["'self'", 'https:'],
+        // The docs page must load over plain HTTP too (npm start, port-forwards).
+        'upgrade-insecure-requests': null,
+      },
+    },
   });
   const auth = registerAuthentication(app, {
     identity,
