@@ -46,8 +46,62 @@ function pick<T>(items: readonly T[]): T {
   return items[Math.floor((seed / 2 ** 31) * items.length)];
 }
 
-const LAST_NAMES = ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Richard', 'Petit', 'Durand', 'Leroy', 'Moreau', 'Simon', 'Laurent', 'Lefebvre', 'Michel', 'Garcia', 'Fernandez', 'Lopez', 'Smith', 'Jones', 'Taylor', 'Brown', 'Wilson', 'Dupont', 'Dupuis', 'Fontaine', 'Chevalier', 'Roux', 'Vincent', 'Morel', 'Girard'];
-const FIRST_NAMES = ['Marie', 'Jean', 'Pierre', 'Sophie', 'Camille', 'Lucas', 'Léa', 'Hugo', 'Emma', 'Louis', 'Chloé', 'Gabriel', 'Inès', 'Jules', 'Alice', 'Carmen', 'Pablo', 'Lucía', 'Oliver', 'Amelia', 'Harry', 'Isla'];
+const LAST_NAMES = [
+  'Martin',
+  'Bernard',
+  'Dubois',
+  'Thomas',
+  'Robert',
+  'Richard',
+  'Petit',
+  'Durand',
+  'Leroy',
+  'Moreau',
+  'Simon',
+  'Laurent',
+  'Lefebvre',
+  'Michel',
+  'Garcia',
+  'Fernandez',
+  'Lopez',
+  'Smith',
+  'Jones',
+  'Taylor',
+  'Brown',
+  'Wilson',
+  'Dupont',
+  'Dupuis',
+  'Fontaine',
+  'Chevalier',
+  'Roux',
+  'Vincent',
+  'Morel',
+  'Girard',
+];
+const FIRST_NAMES = [
+  'Marie',
+  'Jean',
+  'Pierre',
+  'Sophie',
+  'Camille',
+  'Lucas',
+  'Léa',
+  'Hugo',
+  'Emma',
+  'Louis',
+  'Chloé',
+  'Gabriel',
+  'Inès',
+  'Jules',
+  'Alice',
+  'Carmen',
+  'Pablo',
+  'Lucía',
+  'Oliver',
+  'Amelia',
+  'Harry',
+  'Isla',
+];
 const COUNTRIES = [
   { extId: 'DEMO-FR', label: 'France', language: 'fr-FR', cities: ['Paris', 'Lyon', 'Lille'] },
   { extId: 'DEMO-ES', label: 'Spain', language: 'es-ES', cities: ['Madrid', 'Barcelona'] },
@@ -72,7 +126,12 @@ async function main() {
   for (const country of COUNTRIES) {
     const countryOrg = await call('POST', '/v1/organisations', { extId: country.extId, label: country.label, language: country.language });
     for (const city of country.cities) {
-      const cityOrg = await call('POST', '/v1/organisations', { extId: `${country.extId}-${city.toUpperCase()}`, label: city, parentId: countryOrg.id, city });
+      const cityOrg = await call('POST', '/v1/organisations', {
+        extId: `${country.extId}-${city.toUpperCase()}`,
+        label: city,
+        parentId: countryOrg.id,
+        city,
+      });
       cityIds[city] = cityOrg.id;
       for (const department of DEPARTMENTS) {
         const org = await call('POST', '/v1/organisations', {
@@ -93,7 +152,10 @@ async function main() {
     const lastName = pick(LAST_NAMES);
     const firstName = pick(FIRST_NAMES);
     const place = pick(departments);
-    const login = `${firstName[0]}${lastName}${i}`.toLowerCase().normalize('NFD').replace(/[^a-z0-9]/g, '');
+    const login = `${firstName[0]}${lastName}${i}`
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/[^a-z0-9]/g, '');
     const audienceIds = [pick([...Object.values(audiences), '', '', ''])].filter(Boolean);
     if (place.department === 'Sales') audienceIds.push(audiences['Sales people']);
     return {

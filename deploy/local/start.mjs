@@ -41,11 +41,15 @@ function hasCommand(name) {
 function ensureNatsServer() {
   if (env.NATS_URL || hasCommand('nats-server')) return;
   if (process.getuid?.() !== 0) {
-    fail('nats-server is missing. Install it with:\n\n    sudo apt-get install -y nats-server\n\nor set NATS_URL to a NATS server with JetStream, then run npm start again.');
+    fail(
+      'nats-server is missing. Install it with:\n\n    sudo apt-get install -y nats-server\n\nor set NATS_URL to a NATS server with JetStream, then run npm start again.',
+    );
   }
   say('installing nats-server from Debian (apt-get install -y nats-server)...');
   const update = spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-  const install = update.status === 0 && spawnSync('apt-get', ['install', '-y', 'nats-server'], { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const install =
+    update.status === 0 &&
+    spawnSync('apt-get', ['install', '-y', 'nats-server'], { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
   if (!install || install.status !== 0 || !hasCommand('nats-server')) fail('installing nats-server failed: see above');
 }
 
@@ -119,7 +123,8 @@ async function main() {
 
   let natsUrl = env.NATS_URL;
   if (!natsUrl) {
-    if (await portOpen(natsPort)) fail(`port ${natsPort} is taken: set ASSISTANTS_NATS_PORT to a free port, or NATS_URL to use that server`);
+    if (await portOpen(natsPort))
+      fail(`port ${natsPort} is taken: set ASSISTANTS_NATS_PORT to a free port, or NATS_URL to use that server`);
     natsUrl = `nats://127.0.0.1:${natsPort}`;
     run('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dataDir, 'nats')]);
     const deadline = Date.now() + 10_000;

@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  ALL_PERMISSIONS,
-  DomainError,
-  permissionDenied,
-  ROOT_ORGANISATION_ID,
-  type Permission,
-} from '@assistants/kit';
+import { ALL_PERMISSIONS, DomainError, permissionDenied, ROOT_ORGANISATION_ID, type Permission } from '@assistants/kit';
 import type { AuthenticateRequest, Principal } from '@assistants/proto/gen/identity/v1/auth';
 import type { Scope } from '@assistants/proto/gen/identity/v1/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

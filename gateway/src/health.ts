@@ -3,7 +3,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 
 /** /healthz (the process answers) and /readyz (and the services it calls are SERVING), on
  * their own port for Kubernetes probes, so that the API itself has no anonymous route. */
-export async function startHealthServer(options: { host: string; port: number; upstreams: Record<string, string> }): Promise<FastifyInstance> {
+export async function startHealthServer(options: {
+  host: string;
+  port: number;
+  upstreams: Record<string, string>;
+}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

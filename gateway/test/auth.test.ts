@@ -15,7 +15,10 @@ describe('authentication', () => {
     const spec = await stack.http('GET', '/docs/json');
     expect(spec.status).toBe(200);
     const routes = Object.entries(spec.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, '8b0f1ab4-7f4e-4c8e-9d2b-1b6c3f5a9e21') })),
+      Object.keys(methods).map((method) => ({
+        method: method.toUpperCase(),
+        path: path.replace(/\{[^}]+\}/g, '8b0f1ab4-7f4e-4c8e-9d2b-1b6c3f5a9e21'),
+      })),
     );
     expect(routes.length).toBeGreaterThan(20);
     const extra = [

@@ -38,7 +38,9 @@ beforeAll(async () => {
     organisationId: org.EU,
     password: 'eu admin password',
   });
-  expect((await stack.http('POST', `/v1/users/${euAdmin.id}/roles`, { body: { roleIds: [userManager], organisationId: org.EU } })).status).toBe(200);
+  expect(
+    (await stack.http('POST', `/v1/users/${euAdmin.id}/roles`, { body: { roleIds: [userManager], organisationId: org.EU } })).status,
+  ).toBe(200);
   scoped = basic('eu-admin', 'eu admin password');
 });
 
@@ -95,7 +97,10 @@ it('sees only its own members of a list', async () => {
 it('needs the permission, and a grant on the root for global objects', async () => {
   const audience = await as('POST', '/v1/audiences', { name: 'Sneaky' });
   expect(audience.status).toBe(403);
-  expect(audience.body).toEqual({ error: 'permission_denied', message: 'this needs the permission audiences:write on the root organisation' });
+  expect(audience.body).toEqual({
+    error: 'permission_denied',
+    message: 'this needs the permission audiences:write on the root organisation',
+  });
   expect((await as('POST', '/v1/roles', { name: 'x', permissions: [] })).status).toBe(403);
 });
 

@@ -49,7 +49,11 @@ describe('POST /v1/users/search (SEL-1)', () => {
   it('answers 400 naming the field of a malformed filter', async () => {
     const badMatch = await search({ lastName: 'x', match: 'most' });
     expect(badMatch.status).toBe(400);
-    expect(badMatch.body).toEqual({ error: 'invalid_argument', field: 'filter.match', message: 'filter.match must be one of "all", "any"' });
+    expect(badMatch.body).toEqual({
+      error: 'invalid_argument',
+      field: 'filter.match',
+      message: 'filter.match must be one of "all", "any"',
+    });
 
     const unknownField = await search({ lastname: 'x' });
     expect(unknownField.status).toBe(400);

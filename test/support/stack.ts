@@ -20,7 +20,11 @@ export interface TestStack {
   /** Authorization header of the bootstrap administrator (HTTP Basic). */
   adminAuth: string;
   /** An HTTP request to the gateway, JSON in and out. */
-  http(method: string, path: string, options?: { auth?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<HttpResult>;
+  http(
+    method: string,
+    path: string,
+    options?: { auth?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<HttpResult>;
   stop(): Promise<void>;
 }
 
@@ -89,7 +93,13 @@ export async function startStack(gatewayEnv: Record<string, string> = {}): Promi
   }
 }
 
-async function stopAll(parts: { nats?: TestNats; pg?: TestDatabase; identity?: TestIdentity; app?: FastifyInstance; health?: FastifyInstance }) {
+async function stopAll(parts: {
+  nats?: TestNats;
+  pg?: TestDatabase;
+  identity?: TestIdentity;
+  app?: FastifyInstance;
+  health?: FastifyInstance;
+}) {
   await parts.app?.close();
   await parts.health?.close();
   await parts.identity?.stop();

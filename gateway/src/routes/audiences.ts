@@ -27,7 +27,10 @@ export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClien
       config: { permission: 'audiences:write', global: true },
     },
     async (request, reply) => {
-      const { audience } = await identity.audiences.createAudience({ name: request.body.name, description: request.body.description ?? '' });
+      const { audience } = await identity.audiences.createAudience({
+        name: request.body.name,
+        description: request.body.description ?? '',
+      });
       return reply.code(201).header('location', `/v1/audiences/${audience!.id}`).send(audience!);
     },
   );
@@ -35,7 +38,13 @@ export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClien
   app.patch(
     '/v1/audiences/:id',
     {
-      schema: { tags, summary: 'Rename or describe an audience', params: IdParams, body: AudiencePatch, response: responses({ 200: Type.Ref(Audience) }) },
+      schema: {
+        tags,
+        summary: 'Rename or describe an audience',
+        params: IdParams,
+        body: AudiencePatch,
+        response: responses({ 200: Type.Ref(Audience) }),
+      },
       config: { permission: 'audiences:write', global: true },
     },
     async (request) => (await identity.audiences.updateAudience({ id: request.params.id, ...request.body })).audience!,

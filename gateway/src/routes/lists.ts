@@ -11,7 +11,11 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
   app.get(
     '/v1/list-folders',
     {
-      schema: { tags, summary: 'List folders ("Default" always exists)', response: responses({ 200: Type.Object({ items: Type.Array(Type.Ref(ListFolder)) }) }) },
+      schema: {
+        tags,
+        summary: 'List folders ("Default" always exists)',
+        response: responses({ 200: Type.Object({ items: Type.Array(Type.Ref(ListFolder)) }) }),
+      },
       config: { permission: 'lists:read' },
     },
     async () => ({ items: (await identity.lists.listListFolders({})).folders }),
@@ -85,7 +89,10 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
 
   app.get(
     '/v1/lists/:id',
-    { schema: { tags, summary: 'One list', params: IdParams, response: responses({ 200: Type.Ref(UserList) }) }, config: { permission: 'lists:read' } },
+    {
+      schema: { tags, summary: 'One list', params: IdParams, response: responses({ 200: Type.Ref(UserList) }) },
+      config: { permission: 'lists:read' },
+    },
     async (request) => (await identity.lists.getList({ id: request.params.id })).list!,
   );
 
@@ -110,7 +117,10 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
 
   app.delete(
     '/v1/lists/:id',
-    { schema: { tags, summary: 'Delete a list', params: IdParams, response: responses({ 204: NoContent }) }, config: { permission: 'lists:write' } },
+    {
+      schema: { tags, summary: 'Delete a list', params: IdParams, response: responses({ 204: NoContent }) },
+      config: { permission: 'lists:write' },
+    },
     async (request, reply) => {
       await identity.lists.deleteList({ id: request.params.id });
       return reply.code(204).send(null);

@@ -66,13 +66,19 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityC
       config: { permission: 'organisations:write' },
     },
     async (request) =>
-      (await identity.organisations.updateOrganisation({ scope: request.scope, id: request.params.id, fields: request.body })).organisation!,
+      (await identity.organisations.updateOrganisation({ scope: request.scope, id: request.params.id, fields: request.body }))
+        .organisation!,
   );
 
   app.delete(
     '/v1/organisations/:id',
     {
-      schema: { tags, summary: 'Delete an organisation without users or children', params: IdParams, response: responses({ 204: NoContent }) },
+      schema: {
+        tags,
+        summary: 'Delete an organisation without users or children',
+        params: IdParams,
+        response: responses({ 204: NoContent }),
+      },
       config: { permission: 'organisations:write' },
     },
     async (request, reply) => {

@@ -36,7 +36,13 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
   app.patch(
     '/v1/roles/:id',
     {
-      schema: { tags, summary: 'Change a role (not a built-in one)', params: IdParams, body: RolePatch, response: responses({ 200: Type.Ref(Role) }) },
+      schema: {
+        tags,
+        summary: 'Change a role (not a built-in one)',
+        params: IdParams,
+        body: RolePatch,
+        response: responses({ 200: Type.Ref(Role) }),
+      },
       config: { permission: 'roles:write', global: true },
     },
     async (request) => {

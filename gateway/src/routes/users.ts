@@ -24,7 +24,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     },
     async (request) => {
       const { filter, limit = 50, offset = 0 } = request.body;
-      const { users, total } = await identity.users.searchUsers({ scope: request.scope, filter: toProtoFilter(filter), page: { limit, offset } });
+      const { users, total } = await identity.users.searchUsers({
+        scope: request.scope,
+        filter: toProtoFilter(filter),
+        page: { limit, offset },
+      });
       return { items: users, total, limit, offset };
     },
   );
@@ -44,7 +48,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
 
   app.get(
     '/v1/users/:id',
-    { schema: { tags, summary: 'One user', params: IdParams, response: responses({ 200: Type.Ref(User) }) }, config: { permission: 'users:read' } },
+    {
+      schema: { tags, summary: 'One user', params: IdParams, response: responses({ 200: Type.Ref(User) }) },
+      config: { permission: 'users:read' },
+    },
     async (request) => (await identity.users.getUser({ scope: request.scope, id: request.params.id, login: '', extId: '' })).user!,
   );
 
@@ -73,7 +80,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
 
   app.delete(
     '/v1/users/:id',
-    { schema: { tags, summary: 'Delete a user', params: IdParams, response: responses({ 204: NoContent }) }, config: { permission: 'users:write' } },
+    {
+      schema: { tags, summary: 'Delete a user', params: IdParams, response: responses({ 204: NoContent }) },
+      config: { permission: 'users:write' },
+    },
     async (request, reply) => {
       await identity.users.deleteUser({
         scope: request.scope,
@@ -133,7 +143,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
       config: { permission: 'users:write' },
     },
     async (request, reply) => {
-      await identity.users.removeUserAudiences({ scope: request.scope, userIds: [request.params.id], audienceIds: [request.params.audienceId] });
+      await identity.users.removeUserAudiences({
+        scope: request.scope,
+        userIds: [request.params.id],
+        audienceIds: [request.params.audienceId],
+      });
       return reply.code(204).send(null);
     },
   );
@@ -141,7 +155,12 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
   app.get(
     '/v1/users/:id/roles',
     {
-      schema: { tags, summary: "A user's role grants", params: IdParams, response: responses({ 200: Type.Object({ items: Type.Array(Type.Ref(RoleGrant)) }) }) },
+      schema: {
+        tags,
+        summary: "A user's role grants",
+        params: IdParams,
+        response: responses({ 200: Type.Object({ items: Type.Array(Type.Ref(RoleGrant)) }) }),
+      },
       config: { permission: 'users:read' },
     },
     async (request) => ({ items: (await identity.roles.listRoleGrants({ scope: request.scope, userId: request.params.id })).grants }),

@@ -194,7 +194,7 @@ export const UserSelection = Type.Union(
   ],
   {
     $id: 'UserSelection',
-    description: 'what a run applies to: these ids, everything a filter matches, or a list\'s members; minus excludeIds',
+    description: "what a run applies to: these ids, everything a filter matches, or a list's members; minus excludeIds",
   },
 );
 
@@ -324,4 +324,16 @@ export const ListSearch = Type.Object(
 export const MemberIds = Type.Object({ userIds: Type.Array(Id, { minItems: 1, maxItems: 100_000 }) }, { additionalProperties: false });
 
 /** Shared schemas, registered once so that OpenAPI lists them as components. */
-export const SHARED_SCHEMAS = [Organisation, User, UserSummary, UserFilter, SavedUserFilter, UserSelection, Audience, Role, RoleGrant, ListFolder, UserList];
+export const SHARED_SCHEMAS = [
+  Organisation,
+  User,
+  UserSummary,
+  UserFilter,
+  SavedUserFilter,
+  UserSelection,
+  Audience,
+  Role,
+  RoleGrant,
+  ListFolder,
+  UserList,
+];

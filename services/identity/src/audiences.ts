@@ -12,7 +12,7 @@ type AudienceRow = {
   name: string;
   description: string;
   created_at: Date;
-}
+};
 
 function toAudience(row: AudienceRow): Audience {
   return { id: row.id, name: row.name, description: row.description, createdAt: row.created_at.toISOString() };
@@ -47,11 +47,14 @@ export async function createAudience(tx: Queryable, emit: Emit, name: string, de
 export async function updateAudience(tx: Queryable, emit: Emit, id: string, changes: { name?: string; description?: string }) {
   const current = await findAudience(tx, id, true);
   const name = changes.name === undefined ? current.name : checkText('name', changes.name, { required: true, max: 100 });
-  const description = changes.description === undefined ? current.description : checkText('description', changes.description, { max: 2000 });
+  const description =
+    changes.description === undefined ? current.description : checkText('description', changes.description, { max: 2000 });
   if (name === current.name && description === current.description) return toAudience(current);
   let row: AudienceRow;
   try {
-    ({ rows: [row] } = await tx.query<AudienceRow>('UPDATE audiences SET name = $2, description = $3 WHERE id = $1 RETURNING *', [
+    ({
+      rows: [row],
+    } = await tx.query<AudienceRow>('UPDATE audiences SET name = $2, description = $3 WHERE id = $1 RETURNING *', [
       current.id,
       name,
       description,
@@ -71,10 +74,16 @@ export async function updateAudience(tx: Queryable, emit: Emit, id: string, chan
 
 export async function deleteAudience(tx: Queryable, emit: Emit, id: string): Promise<void> {
   const audience = await findAudience(tx, id, true);
-  const { rows } = await tx.query<{ user_id: string }>('DELETE FROM user_audiences WHERE audience_id = $1 RETURNING user_id', [audience.id]);
+  const { rows } = await tx.query<{ user_id: string }>('DELETE FROM user_audiences WHERE audience_id = $1 RETURNING user_id', [
+    audience.id,
+  ]);
   await tx.query('DELETE FROM audiences WHERE id = $1', [audience.id]);
   events.audienceDeleted(emit, { id: audience.id, name: audience.name });
-  await emitAudiencesChanged(tx, emit, rows.map((r) => r.user_id));
+  await emitAudiencesChanged(
+    tx,
+    emit,
+    rows.map((r) => r.user_id),
+  );
 }
 
 export async function listAudiences(q: Queryable, query: string, ids: string[], page: PageRequest) {

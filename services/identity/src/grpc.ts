@@ -20,7 +20,14 @@ import {
   searchLists,
   updateList,
 } from './lists';
-import { createOrganisation, deleteOrganisation, findOrganisation, listOrganisations, toOrganisation, updateOrganisation } from './organisations';
+import {
+  createOrganisation,
+  deleteOrganisation,
+  findOrganisation,
+  listOrganisations,
+  toOrganisation,
+  updateOrganisation,
+} from './organisations';
 import { hashPassword } from './passwords';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
 import { ResolvedScope } from './scope';
@@ -43,8 +50,7 @@ export function identityGrpcServices(deps: HandlerDeps): [grpc.ServiceDefinition
   /** A change seen through the request's scope, committed with its events. */
   const write = <T>(scope: Scope | undefined, fn: (tx: Queryable, emit: Emit, scope: ResolvedScope) => Promise<T>) =>
     outbox.transaction(async (tx, emit) => fn(tx, emit, await ResolvedScope.resolve(tx, scope)));
-  const read = async <T>(scope: Scope | undefined, fn: (scope: ResolvedScope) => Promise<T>) =>
-    fn(await ResolvedScope.resolve(db, scope));
+  const read = async <T>(scope: Scope | undefined, fn: (scope: ResolvedScope) => Promise<T>) => fn(await ResolvedScope.resolve(db, scope));
 
   const organisations = implement<OrganisationServiceServer>(logger, {
     createOrganisation: async (req) => ({
@@ -91,7 +97,11 @@ export function identityGrpcServices(deps: HandlerDeps): [grpc.ServiceDefinition
     setUserPassword: async (req) => {
       const passwordHash = await hashPassword(checkPassword('password', req.password));
       await write(req.scope, (tx, emit, scope) =>
-        setPassword(tx, emit, scope, req.id, { passwordHash, mustChangePassword: req.mustChangePassword, allowExternallyManaged: req.allowExternallyManaged }),
+        setPassword(tx, emit, scope, req.id, {
+          passwordHash,
+          mustChangePassword: req.mustChangePassword,
+          allowExternallyManaged: req.allowExternallyManaged,
+        }),
       );
       return {};
     },

@@ -24,7 +24,7 @@ type ListRow = {
   member_count: string;
   created_at: Date;
   updated_at: Date;
-}
+};
 
 const LIST_SELECT = `
   SELECT l.*, (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS member_count
@@ -48,11 +48,7 @@ function toList(row: ListRow): UserList {
 /** Keeps the members of dynamic lists equal to the users their criteria match, for the
  * given users (after a change to them) or for every user (after a change to the lists),
  * and emits an event for each user entering or leaving. */
-export async function refreshDynamicLists(
-  tx: Queryable,
-  emit: Emit,
-  target: { userIds: string[] } | { listIds: string[] },
-): Promise<void> {
+export async function refreshDynamicLists(tx: Queryable, emit: Emit, target: { userIds: string[] } | { listIds: string[] }): Promise<void> {
   if ('userIds' in target && target.userIds.length === 0) return;
   const { rows: lists } = await tx.query<{ id: string; criteria: unknown }>(
     `SELECT id, criteria FROM lists WHERE type = 'dynamic'${'listIds' in target ? ' AND id = ANY($1)' : ''}`,

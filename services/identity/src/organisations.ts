@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, ROOT_ORGANISATION_ID, type Emit, type Queryable } from '@assistants/kit';
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  ROOT_ORGANISATION_ID,
+  type Emit,
+  type Queryable,
+} from '@assistants/kit';
 import type { Organisation, OrganisationFields } from '@assistants/proto/gen/identity/v1/organisations';
 import { events } from './events';
 import { refreshDynamicLists } from './lists';
@@ -32,7 +40,7 @@ export type OrganisationRow = {
   children_count: string;
   created_at: Date;
   updated_at: Date;
-}
+};
 
 const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
 
@@ -125,7 +133,12 @@ function mapUniqueViolation(err: unknown, values: Map<string, unknown>): never {
   throw err;
 }
 
-export async function createOrganisation(tx: Queryable, emit: Emit, scope: ResolvedScope, fields: OrganisationFields): Promise<Organisation> {
+export async function createOrganisation(
+  tx: Queryable,
+  emit: Emit,
+  scope: ResolvedScope,
+  fields: OrganisationFields,
+): Promise<Organisation> {
   const values = columnsOf(fields);
   if (!values.has('ext_id')) throw invalidArgument('extId', 'extId is required');
   if (!values.has('label')) throw invalidArgument('label', 'label is required');
@@ -139,7 +152,10 @@ export async function createOrganisation(tx: Queryable, emit: Emit, scope: Resol
   const p = new Params();
   const columns = [...values.keys()];
   try {
-    await tx.query(`INSERT INTO organisations (${columns.join(', ')}) VALUES (${columns.map((c) => p.add(values.get(c))).join(', ')})`, p.values);
+    await tx.query(
+      `INSERT INTO organisations (${columns.join(', ')}) VALUES (${columns.map((c) => p.add(values.get(c))).join(', ')})`,
+      p.values,
+    );
   } catch (err) {
     mapUniqueViolation(err, values);
   }
@@ -200,7 +216,10 @@ export async function updateOrganisation(
       `${(await loadOrganisations(tx, [current.id]))[0].path}`,
       current.id,
     ]);
-    for (const descendant of await loadOrganisations(tx, rows.map((r) => r.id))) {
+    for (const descendant of await loadOrganisations(
+      tx,
+      rows.map((r) => r.id),
+    )) {
       events.organisationUpdated(emit, { organisation: toOrganisation(descendant), changedFields: ['depth'] });
     }
   }
@@ -254,7 +273,10 @@ export async function listOrganisations(q: Queryable, scope: ResolvedScope, requ
   const where = conditions.join(' AND ');
   return pageOf(request.page, {
     items: (limit, offset) =>
-      q.query<OrganisationRow>(`${ORGANISATION_SELECT} WHERE ${where} ORDER BY lower(o.label), o.id LIMIT ${limit} OFFSET ${offset}`, p.values),
+      q.query<OrganisationRow>(
+        `${ORGANISATION_SELECT} WHERE ${where} ORDER BY lower(o.label), o.id LIMIT ${limit} OFFSET ${offset}`,
+        p.values,
+      ),
     count: () => q.query<{ n: string }>(`SELECT count(*) AS n FROM organisations o WHERE ${where}`, p.values),
     map: toOrganisation,
   });

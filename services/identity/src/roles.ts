@@ -1,4 +1,13 @@
-import { alreadyExists, failedPrecondition, invalidArgument, isPermission, notFound, PERMISSIONS, type Emit, type Queryable } from '@assistants/kit';
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  isPermission,
+  notFound,
+  PERMISSIONS,
+  type Emit,
+  type Queryable,
+} from '@assistants/kit';
 import type { Role, RoleGrant } from '@assistants/proto/gen/identity/v1/roles';
 import { events } from './events';
 import { findOrganisation } from './organisations';
@@ -14,7 +23,7 @@ type RoleRow = {
   description: string;
   permissions: string[];
   built_in: boolean;
-}
+};
 
 function toRole(row: RoleRow): Role {
   return { id: row.id, name: row.name, description: row.description, permissions: row.permissions, builtIn: row.built_in };
@@ -65,14 +74,17 @@ export async function updateRole(
   const current = await findRole(tx, id, 'id', true);
   if (current.built_in) throw failedPrecondition(`role "${current.name}" is built in and cannot be changed`);
   const name = changes.name === undefined ? current.name : checkText('name', changes.name, { required: true, max: 100 });
-  const description = changes.description === undefined ? current.description : checkText('description', changes.description, { max: 2000 });
+  const description =
+    changes.description === undefined ? current.description : checkText('description', changes.description, { max: 2000 });
   const permissions = changes.permissions === undefined ? current.permissions : checkPermissions(changes.permissions);
   if (name === current.name && description === current.description && permissions.join() === current.permissions.join()) {
     return toRole(current);
   }
   let row: RoleRow;
   try {
-    ({ rows: [row] } = await tx.query<RoleRow>(
+    ({
+      rows: [row],
+    } = await tx.query<RoleRow>(
       'UPDATE roles SET name = $2, description = $3, permissions = $4, updated_at = now() WHERE id = $1 RETURNING *',
       [current.id, name, description, permissions],
     ));
@@ -104,7 +116,8 @@ export async function listRoles(q: Queryable, query: string, page: PageRequest) 
   const p = new Params();
   const where = query.trim() === '' ? 'TRUE' : `name ILIKE ${p.add(containsPattern(query.trim()))}`;
   return pageOf(page, {
-    items: (limit, offset) => q.query<RoleRow>(`SELECT * FROM roles WHERE ${where} ORDER BY lower(name), id LIMIT ${limit} OFFSET ${offset}`, p.values),
+    items: (limit, offset) =>
+      q.query<RoleRow>(`SELECT * FROM roles WHERE ${where} ORDER BY lower(name), id LIMIT ${limit} OFFSET ${offset}`, p.values),
     count: () => q.query<{ n: string }>(`SELECT count(*) AS n FROM roles WHERE ${where}`, p.values),
     map: toRole,
   });
@@ -116,10 +129,16 @@ type GrantRow = {
   role_name: string;
   organisation_id: string;
   permissions: string[];
-}
+};
 
 function toGrant(row: GrantRow): RoleGrant {
-  return { userId: row.user_id, roleId: row.role_id, roleName: row.role_name, organisationId: row.organisation_id, permissions: row.permissions };
+  return {
+    userId: row.user_id,
+    roleId: row.role_id,
+    roleName: row.role_name,
+    organisationId: row.organisation_id,
+    permissions: row.permissions,
+  };
 }
 
 const GRANT_SELECT = `
@@ -173,7 +192,11 @@ export async function revokeRole(
     organisation.id,
   ]);
   if (rows.length === 0) throw notFound('this user has no such role on this organisation', 'roleId');
-  await tx.query('DELETE FROM role_grants WHERE user_id = $1 AND role_id = $2 AND organisation_id = $3', [user.id, roleId, organisation.id]);
+  await tx.query('DELETE FROM role_grants WHERE user_id = $1 AND role_id = $2 AND organisation_id = $3', [
+    user.id,
+    roleId,
+    organisation.id,
+  ]);
   events.roleRevoked(emit, { grant: toGrant(rows[0]) });
 }
 

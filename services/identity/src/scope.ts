@@ -19,7 +19,10 @@ export class ResolvedScope {
     const ids = checkIds('scope.organisationIds', scope.organisationIds);
     const { rows } = await q.query<{ path: string }>('SELECT path FROM organisations WHERE id = ANY($1)', [ids]);
     const paths = rows.map((r) => r.path);
-    return new ResolvedScope(false, paths.filter((p) => !paths.some((other) => other !== p && p.startsWith(other))));
+    return new ResolvedScope(
+      false,
+      paths.filter((p) => !paths.some((other) => other !== p && p.startsWith(other))),
+    );
   }
 
   /** Whether an organisation with this path lies in the scope. */

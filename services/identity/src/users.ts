@@ -63,7 +63,7 @@ export type UserRow = {
   created_at: Date;
   updated_at: Date;
   audiences?: { id: string; name: string }[];
-}
+};
 
 const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
 const nullableText = (max: number) => (field: string, value: string) => checkText(field, value, { max }) || null;
@@ -223,14 +223,23 @@ export async function requireVisibleUsers(q: Queryable, scope: ResolvedScope, id
   if (rows.length < checked.length) {
     const found = new Set(rows.map((r) => r.id));
     const missing = checked.filter((id) => !found.has(id));
-    throw notFound(`no user with id ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''}`, field);
+    throw notFound(
+      `no user with id ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''}`,
+      field,
+    );
   }
   return checked;
 }
 
 /** Checks what a change points to: the organisation and the managers must be visible in
  * the scope, a user is not its own manager, activation comes before expiration. */
-async function checkReferences(q: Queryable, scope: ResolvedScope, values: Map<string, unknown>, merged: Record<string, unknown>, id: string | null) {
+async function checkReferences(
+  q: Queryable,
+  scope: ResolvedScope,
+  values: Map<string, unknown>,
+  merged: Record<string, unknown>,
+  id: string | null,
+) {
   if (values.has('organisation_id')) {
     const orgId = values.get('organisation_id') as string;
     const [org] = await loadOrganisations(q, [orgId]);
@@ -358,7 +367,13 @@ export async function updateUser(
   return user;
 }
 
-export async function deleteUser(tx: Queryable, emit: Emit, scope: ResolvedScope, id: string, allowExternallyManaged: boolean): Promise<void> {
+export async function deleteUser(
+  tx: Queryable,
+  emit: Emit,
+  scope: ResolvedScope,
+  id: string,
+  allowExternallyManaged: boolean,
+): Promise<void> {
   const user = await findUser(tx, scope, { id }, true);
   checkNotExternallyManaged(user, allowExternallyManaged);
   const grants = await grantsOf(tx, user.id);
@@ -378,13 +393,19 @@ export async function deleteUser(tx: Queryable, emit: Emit, scope: ResolvedScope
   for (const m of memberships.rows) events.listMemberLeft(emit, { listId: m.list_id, userId: user.id, listType: m.type });
   for (const grant of grants) events.roleRevoked(emit, { grant });
   events.userDeleted(emit, { id: user.id, login: user.login, extId: user.ext_id ?? '' });
-  const managedUsers = await loadUsers(tx, managed.rows.map((r) => r.id));
+  const managedUsers = await loadUsers(
+    tx,
+    managed.rows.map((r) => r.id),
+  );
   managed.rows.forEach((r, i) => {
     const changedFields = [...(r.primary ? ['manager_id'] : []), ...(r.secondary ? ['secondary_manager_id'] : [])];
     events.userUpdated(emit, { user: managedUsers[i], changedFields });
   });
   if (supervised.rows.length > 0) {
-    for (const org of await loadOrganisations(tx, supervised.rows.map((r) => r.id))) {
+    for (const org of await loadOrganisations(
+      tx,
+      supervised.rows.map((r) => r.id),
+    )) {
       events.organisationUpdated(emit, { organisation: toOrganisation(org), changedFields: ['supervisor_id'] });
     }
   }

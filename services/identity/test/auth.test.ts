@@ -78,7 +78,13 @@ describe('bootstrap administrator', () => {
     expect(user).toMatchObject({ login: 'admin', organisationId: ROOT_ORGANISATION_ID, hasPassword: true });
     const { grants } = await api.roles.listRoleGrants({ scope: ALL, userId: user!.id });
     expect(grants).toEqual([
-      { userId: user!.id, roleId: ADMINISTRATOR_ROLE_ID, roleName: 'Administrator', organisationId: ROOT_ORGANISATION_ID, permissions: ['*'] },
+      {
+        userId: user!.id,
+        roleId: ADMINISTRATOR_ROLE_ID,
+        roleName: 'Administrator',
+        organisationId: ROOT_ORGANISATION_ID,
+        permissions: ['*'],
+      },
     ]);
     const session = await login('admin', ADMIN.password);
     expect(session.principal).toEqual({ userId: user!.id, login: 'admin', grants });
@@ -107,7 +113,9 @@ describe('sessions', () => {
     expect(session.principal).toEqual({
       userId: user.id,
       login: 'alice',
-      grants: [{ userId: user.id, roleId: role!.id, roleName: 'Viewer', organisationId: org.east, permissions: ['lists:read', 'users:read'] }],
+      grants: [
+        { userId: user.id, roleId: role!.id, roleName: 'Viewer', organisationId: org.east, permissions: ['lists:read', 'users:read'] },
+      ],
     });
 
     // The token authenticates, and only its hash is stored.
@@ -143,7 +151,12 @@ describe('sessions', () => {
     for (const [name, password] of attempts) {
       for (const call of [byPassword(name, password), ...(password ? [login(name, password)] : [])]) {
         const err = await refusal(call);
-        expect({ name, code: err.code, message: err.message, field: err.field }).toEqual({ name, code: 'UNAUTHENTICATED', message: REFUSED, field: undefined });
+        expect({ name, code: err.code, message: err.message, field: err.field }).toEqual({
+          name,
+          code: 'UNAUTHENTICATED',
+          message: REFUSED,
+          field: undefined,
+        });
       }
     }
     const { rows } = await identity.db.query(
@@ -192,7 +205,13 @@ describe('sessions', () => {
   it('ends every session of a user whose password is set', async () => {
     const user = await newUser('liam');
     const session = await login('liam', PASSWORD);
-    await api.users.setUserPassword({ scope: ALL, id: user.id, password: 'the new password', mustChangePassword: false, allowExternallyManaged: false });
+    await api.users.setUserPassword({
+      scope: ALL,
+      id: user.id,
+      password: 'the new password',
+      mustChangePassword: false,
+      allowExternallyManaged: false,
+    });
     await expect(byToken(session.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(login('liam', PASSWORD)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     const fresh = await login('liam', 'the new password');
@@ -202,14 +221,18 @@ describe('sessions', () => {
 
 describe('roles', () => {
   it('creates, changes and deletes roles, publishing each change', async () => {
-    const created = await log.act(() => api.roles.createRole({ name: 'Course editor', description: 'Edits', permissions: ['users:read', 'lists:write', 'users:read'] }));
+    const created = await log.act(() =>
+      api.roles.createRole({ name: 'Course editor', description: 'Edits', permissions: ['users:read', 'lists:write', 'users:read'] }),
+    );
     const role = created.result.role!;
     expect(role).toMatchObject({ name: 'Course editor', description: 'Edits', permissions: ['lists:write', 'users:read'], builtIn: false });
     expect(subjects(created.events)).toEqual(['identity.role.created.v1']);
     expectEnvelopes(created.events, created.correlationId);
     expect(RoleChanged.fromJSON(created.events[0].data)).toEqual({ role });
 
-    const updated = await log.act(() => api.roles.updateRole({ id: role.id, name: 'Editor', permissions: ['*'], replacePermissions: true }));
+    const updated = await log.act(() =>
+      api.roles.updateRole({ id: role.id, name: 'Editor', permissions: ['*'], replacePermissions: true }),
+    );
     expect(updated.result.role).toMatchObject({ name: 'Editor', description: 'Edits', permissions: ['*'] });
     expect(subjects(updated.events)).toEqual(['identity.role.updated.v1']);
     expectEnvelopes(updated.events, updated.correlationId);
@@ -226,19 +249,27 @@ describe('roles', () => {
     const deleted = await log.act(() => api.roles.deleteRole({ id: role.id }));
     expectEnvelopes(deleted.events, deleted.correlationId);
     expect(subjects(deleted.events)).toEqual(['identity.role.revoked.v1', 'identity.role.deleted.v1']);
-    expect(RoleGrantChanged.fromJSON(deleted.events[0].data).grant).toMatchObject({ userId: user.id, roleId: role.id, organisationId: org.east });
+    expect(RoleGrantChanged.fromJSON(deleted.events[0].data).grant).toMatchObject({
+      userId: user.id,
+      roleId: role.id,
+      organisationId: org.east,
+    });
     expect(RoleDeleted.fromJSON(deleted.events[1].data)).toEqual({ id: role.id, name: 'Editor' });
     expect((await api.roles.listRoleGrants({ scope: ALL, userId: user.id })).grants).toEqual([]);
     expect((await api.roles.listRoles({ query: 'editor', page: undefined })).total).toBe(0);
   });
 
   it('refuses an unknown permission, naming permissions[i]', async () => {
-    const err = await log.refused(() => api.roles.createRole({ name: 'Broken', description: '', permissions: ['users:read', 'users:fly'] }));
+    const err = await log.refused(() =>
+      api.roles.createRole({ name: 'Broken', description: '', permissions: ['users:read', 'users:fly'] }),
+    );
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'permissions[1]' });
     expect(err.message).toContain('users:fly');
     const { role } = await api.roles.createRole({ name: 'Fine', description: '', permissions: [] });
     expect(
-      await log.refused(() => api.roles.updateRole({ id: role!.id, permissions: ['lists:read', 'lists:read', 'teleport'], replacePermissions: true })),
+      await log.refused(() =>
+        api.roles.updateRole({ id: role!.id, permissions: ['lists:read', 'lists:read', 'teleport'], replacePermissions: true }),
+      ),
     ).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'permissions[2]' });
     expect((await api.roles.listRoles({ query: 'Broken', page: undefined })).total).toBe(0);
   });
@@ -256,10 +287,16 @@ describe('roles', () => {
   });
 
   it('keeps the built-in Administrator as it is', async () => {
-    expect(await log.refused(() => api.roles.updateRole({ id: ADMINISTRATOR_ROLE_ID, name: 'Boss', permissions: [], replacePermissions: false }))).toMatchObject({
+    expect(
+      await log.refused(() =>
+        api.roles.updateRole({ id: ADMINISTRATOR_ROLE_ID, name: 'Boss', permissions: [], replacePermissions: false }),
+      ),
+    ).toMatchObject({
       code: 'FAILED_PRECONDITION',
     });
-    expect(await log.refused(() => api.roles.updateRole({ id: ADMINISTRATOR_ROLE_ID, permissions: ['users:read'], replacePermissions: true }))).toMatchObject({
+    expect(
+      await log.refused(() => api.roles.updateRole({ id: ADMINISTRATOR_ROLE_ID, permissions: ['users:read'], replacePermissions: true })),
+    ).toMatchObject({
       code: 'FAILED_PRECONDITION',
     });
     expect(await log.refused(() => api.roles.deleteRole({ id: ADMINISTRATOR_ROLE_ID }))).toMatchObject({ code: 'FAILED_PRECONDITION' });
@@ -293,11 +330,15 @@ describe('grants', () => {
       ].sort(),
     );
 
-    const again = await log.act(() => api.roles.grantRoles({ scope: ALL, userIds: [mia.id], roleIds: [reader!.id], organisationId: org.east }));
+    const again = await log.act(() =>
+      api.roles.grantRoles({ scope: ALL, userIds: [mia.id], roleIds: [reader!.id], organisationId: org.east }),
+    );
     expect(again.result.granted).toBe(0);
     expect(again.events).toEqual([]);
     // The same role on another organisation is another grant.
-    const west = await log.act(() => api.roles.grantRoles({ scope: ALL, userIds: [mia.id], roleIds: [reader!.id], organisationId: org.west }));
+    const west = await log.act(() =>
+      api.roles.grantRoles({ scope: ALL, userIds: [mia.id], roleIds: [reader!.id], organisationId: org.west }),
+    );
     expect(west.result.granted).toBe(1);
 
     const { grants: miaGrants } = await api.roles.listRoleGrants({ scope: ALL, userId: mia.id });
@@ -321,13 +362,17 @@ describe('grants', () => {
       organisationId: org.east,
       permissions: ['users:read'],
     });
-    expect((await api.roles.listRoleGrants({ scope: ALL, userId: mia.id })).grants.map((g) => [g.roleName, g.organisationId]).sort()).toEqual(
+    expect(
+      (await api.roles.listRoleGrants({ scope: ALL, userId: mia.id })).grants.map((g) => [g.roleName, g.organisationId]).sort(),
+    ).toEqual(
       [
         ['Reader', org.west],
         ['Writer', org.east],
       ].sort(),
     );
-    expect(await log.refused(() => api.roles.revokeRole({ scope: ALL, userId: mia.id, roleId: reader!.id, organisationId: org.east }))).toMatchObject({
+    expect(
+      await log.refused(() => api.roles.revokeRole({ scope: ALL, userId: mia.id, roleId: reader!.id, organisationId: org.east })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'roleId',
     });
@@ -338,19 +383,27 @@ describe('grants', () => {
     const westUser = await newUser('pete', { organisationId: org.west });
     const { role } = await api.roles.createRole({ name: 'Scoped', description: '', permissions: ['lists:read'] });
     const east = within(org.east);
-    expect(await log.refused(() => api.roles.grantRoles({ scope: east, userIds: [olga.id], roleIds: [role!.id], organisationId: org.west }))).toMatchObject({
+    expect(
+      await log.refused(() => api.roles.grantRoles({ scope: east, userIds: [olga.id], roleIds: [role!.id], organisationId: org.west })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'organisationId',
     });
-    expect(await log.refused(() => api.roles.grantRoles({ scope: east, userIds: [westUser.id], roleIds: [role!.id], organisationId: org.east }))).toMatchObject({
+    expect(
+      await log.refused(() => api.roles.grantRoles({ scope: east, userIds: [westUser.id], roleIds: [role!.id], organisationId: org.east })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'userIds',
     });
-    expect(await log.refused(() => api.roles.grantRoles({ scope: ALL, userIds: [olga.id], roleIds: [UNKNOWN_ID], organisationId: org.east }))).toMatchObject({
+    expect(
+      await log.refused(() => api.roles.grantRoles({ scope: ALL, userIds: [olga.id], roleIds: [UNKNOWN_ID], organisationId: org.east })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'roleIds[0]',
     });
-    expect(await log.refused(() => api.roles.grantRoles({ scope: ALL, userIds: [olga.id], roleIds: [], organisationId: org.east }))).toMatchObject({
+    expect(
+      await log.refused(() => api.roles.grantRoles({ scope: ALL, userIds: [olga.id], roleIds: [], organisationId: org.east })),
+    ).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'roleIds',
     });
@@ -362,7 +415,13 @@ describe('grants', () => {
 describe('restart', () => {
   it('keeps the bootstrap administrator as it is, password included', async () => {
     const { user: admin } = await api.users.getUser({ scope: ALL, id: '', login: 'admin', extId: '' });
-    await api.users.setUserPassword({ scope: ALL, id: admin!.id, password: 'changed by the admin', mustChangePassword: false, allowExternallyManaged: false });
+    await api.users.setUserPassword({
+      scope: ALL,
+      id: admin!.id,
+      password: 'changed by the admin',
+      mustChangePassword: false,
+      allowExternallyManaged: false,
+    });
     await identity.flushEvents();
     const published = (await readStream(identity.bus, 'IDENTITY')).length;
 

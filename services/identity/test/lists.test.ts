@@ -31,7 +31,11 @@ async function newUser(login: string, fields: UserFields = {}, audienceIds: stri
 
 const update = (id: string, fields: UserFields) => api.users.updateUser({ scope: ALL, id, fields, allowExternallyManaged: false });
 
-async function newList(name: string, type: 'static' | 'dynamic', options: { criteria?: Partial<UserFilter>; memberIds?: string[]; folderId?: string; description?: string } = {}) {
+async function newList(
+  name: string,
+  type: 'static' | 'dynamic',
+  options: { criteria?: Partial<UserFilter>; memberIds?: string[]; folderId?: string; description?: string } = {},
+) {
   const { list } = await api.lists.createList({
     scope: ALL,
     name,
@@ -46,7 +50,11 @@ async function newList(name: string, type: 'static' | 'dynamic', options: { crit
 
 /** Logins of a list's members, sorted. */
 async function members(listId: string): Promise<string[]> {
-  const { users, total } = await api.users.resolveUserSelection({ scope: ALL, selection: { listId, excludeIds: [] }, page: { limit: 500, offset: 0 } });
+  const { users, total } = await api.users.resolveUserSelection({
+    scope: ALL,
+    selection: { listId, excludeIds: [] },
+    page: { limit: 500, offset: 0 },
+  });
   expect(total).toBe(users.length);
   return users.map((u) => u.login).sort();
 }
@@ -115,8 +123,14 @@ describe('folders', () => {
     const { folders } = await api.lists.listListFolders({});
     expect(folders.filter((f) => f.name.toLowerCase() === 'training')).toHaveLength(2);
 
-    expect(await log.refused(() => api.lists.createListFolder({ name: 'x', parentId: UNKNOWN_ID }))).toMatchObject({ code: 'NOT_FOUND', field: 'parentId' });
-    expect(await log.refused(() => api.lists.createListFolder({ name: ' ', parentId: '' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'name' });
+    expect(await log.refused(() => api.lists.createListFolder({ name: 'x', parentId: UNKNOWN_ID }))).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'parentId',
+    });
+    expect(await log.refused(() => api.lists.createListFolder({ name: ' ', parentId: '' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'name',
+    });
   });
 
   it('puts a list in the Default folder unless told otherwise', async () => {
@@ -124,7 +138,9 @@ describe('folders', () => {
     expect((await newList('In default', 'static')).folderId).toBe(DEFAULT_FOLDER_ID);
     expect((await newList('In elsewhere', 'static', { folderId: folder!.id })).folderId).toBe(folder!.id);
     expect(
-      await log.refused(() => api.lists.createList({ scope: ALL, name: 'Nowhere', description: '', type: 'static', folderId: UNKNOWN_ID, memberIds: [] })),
+      await log.refused(() =>
+        api.lists.createList({ scope: ALL, name: 'Nowhere', description: '', type: 'static', folderId: UNKNOWN_ID, memberIds: [] }),
+      ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'folderId' });
   });
 });
@@ -142,10 +158,24 @@ describe('static lists', () => {
 
   it('is created with its members: identity.list.created.v1, then one entered event each', async () => {
     const { result, events, correlationId } = await log.act(() =>
-      api.lists.createList({ scope: ALL, name: 'Static one', description: 'first', type: 'static', folderId: '', memberIds: [ann.id, bob.id, ann.id] }),
+      api.lists.createList({
+        scope: ALL,
+        name: 'Static one',
+        description: 'first',
+        type: 'static',
+        folderId: '',
+        memberIds: [ann.id, bob.id, ann.id],
+      }),
     );
     const list = result.list!;
-    expect(list).toMatchObject({ name: 'Static one', description: 'first', type: 'static', disabled: false, memberCount: 2, criteria: undefined });
+    expect(list).toMatchObject({
+      name: 'Static one',
+      description: 'first',
+      type: 'static',
+      disabled: false,
+      memberCount: 2,
+      criteria: undefined,
+    });
     expect(await members(list.id)).toEqual(['s-ann', 's-bob']);
 
     expectEnvelopes(events, correlationId);
@@ -209,7 +239,9 @@ describe('static lists', () => {
 
   it('refuses members outside the scope, and unknown users', async () => {
     const list = await newList('Static scoped', 'static');
-    expect(await log.refused(() => api.lists.addListMembers({ scope: within(org.north), listId: list.id, userIds: [cat.id] }))).toMatchObject({
+    expect(
+      await log.refused(() => api.lists.addListMembers({ scope: within(org.north), listId: list.id, userIds: [cat.id] })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'userIds',
     });
@@ -219,7 +251,14 @@ describe('static lists', () => {
     });
     expect(
       await log.refused(() =>
-        api.lists.createList({ scope: within(org.north), name: 'Static out', description: '', type: 'static', folderId: '', memberIds: [cat.id] }),
+        api.lists.createList({
+          scope: within(org.north),
+          name: 'Static out',
+          description: '',
+          type: 'static',
+          folderId: '',
+          memberIds: [cat.id],
+        }),
       ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'memberIds' });
     expect(await members(list.id)).toEqual([]);
@@ -235,17 +274,28 @@ describe('static lists', () => {
       code: 'INVALID_ARGUMENT',
       field: 'criteria',
     });
-    expect(await log.refused(() => api.lists.createList({ ...base, type: 'dynamic', criteria: filter({}), memberIds: [ann.id] }))).toMatchObject({
+    expect(
+      await log.refused(() => api.lists.createList({ ...base, type: 'dynamic', criteria: filter({}), memberIds: [ann.id] })),
+    ).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'memberIds',
     });
-    expect(await log.refused(() => api.lists.createList({ ...base, type: 'dynamic' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'criteria' });
+    expect(await log.refused(() => api.lists.createList({ ...base, type: 'dynamic' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'criteria',
+    });
     expect(await log.refused(() => api.lists.createList({ ...base, type: 'dynamic', criteria: filter({ match: 'some' }) }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'criteria.match',
     });
-    expect(await log.refused(() => api.lists.createList({ ...base, type: 'smart' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'type' });
-    expect(await log.refused(() => api.lists.createList({ ...base, name: '', type: 'static' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'name' });
+    expect(await log.refused(() => api.lists.createList({ ...base, type: 'smart' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'type',
+    });
+    expect(await log.refused(() => api.lists.createList({ ...base, name: '', type: 'static' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'name',
+    });
     const dup = await log.refused(() => api.lists.createList({ ...base, name: 'STATIC ONE', type: 'static' }));
     expect(dup).toMatchObject({ code: 'ALREADY_EXISTS', field: 'name' });
     expect(dup.message).toContain('STATIC ONE');
@@ -259,18 +309,30 @@ describe('static lists', () => {
     const { result, events, correlationId } = await log.act(() =>
       api.lists.updateList({ scope: ALL, id: list.id, name: 'Static renamed 2', description: 'new', disabled: true, folderId: folder!.id }),
     );
-    expect(result.list).toMatchObject({ name: 'Static renamed 2', description: 'new', disabled: true, folderId: folder!.id, memberCount: 1 });
+    expect(result.list).toMatchObject({
+      name: 'Static renamed 2',
+      description: 'new',
+      disabled: true,
+      folderId: folder!.id,
+      memberCount: 1,
+    });
     expect((await api.lists.getList({ id: list.id })).list).toEqual(result.list);
     expect(subjects(events)).toEqual(['identity.list.updated.v1']);
     expectEnvelopes(events, correlationId);
     expect(ListChanged.fromJSON(events[0].data).list).toEqual(result.list);
 
-    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: list.id, name: 'static ONE' }))).toMatchObject({ code: 'ALREADY_EXISTS', field: 'name' });
+    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: list.id, name: 'static ONE' }))).toMatchObject({
+      code: 'ALREADY_EXISTS',
+      field: 'name',
+    });
     expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: list.id, criteria: filter({ lastName: 'x' }) }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'criteria',
     });
-    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: UNKNOWN_ID, name: 'x' }))).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
+    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: UNKNOWN_ID, name: 'x' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'id',
+    });
     expect(await log.act(() => api.lists.updateList({ scope: ALL, id: list.id }))).toMatchObject({ events: [] });
   });
 
@@ -309,7 +371,8 @@ describe('dynamic lists', () => {
 
   it('refuses criteria naming an organisation outside the scope, or unknown', async () => {
     const mine = (await api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'CRIT-MINE', label: 'mine' } })).organisation!;
-    const other = (await api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'CRIT-OTHER', label: 'other' } })).organisation!;
+    const other = (await api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'CRIT-OTHER', label: 'other' } }))
+      .organisation!;
     const create = (organisationId: string) =>
       api.lists.createList({
         scope: within(mine.id),
@@ -325,7 +388,9 @@ describe('dynamic lists', () => {
     }
     const list = (await create(mine.id)).list!;
     expect(
-      await log.refused(() => api.lists.updateList({ scope: within(mine.id), id: list.id, criteria: filter({ organisationId: other.id }) })),
+      await log.refused(() =>
+        api.lists.updateList({ scope: within(mine.id), id: list.id, criteria: filter({ organisationId: other.id }) }),
+      ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'criteria.organisationId' });
   });
 
@@ -334,7 +399,15 @@ describe('dynamic lists', () => {
     await newUser('d-c', { custom5: 'other' });
     await newUser('d-d', { custom5: 'dyn-create', disabled: true });
     const { result, events, correlationId } = await log.act(() =>
-      api.lists.createList({ scope: ALL, name: 'Dynamic create', description: '', type: 'dynamic', folderId: '', criteria: filter({ custom5: 'dyn-create' }), memberIds: [] }),
+      api.lists.createList({
+        scope: ALL,
+        name: 'Dynamic create',
+        description: '',
+        type: 'dynamic',
+        folderId: '',
+        criteria: filter({ custom5: 'dyn-create' }),
+        memberIds: [],
+      }),
     );
     const list = result.list!;
     expect(list).toMatchObject({ type: 'dynamic', memberCount: 2, criteria: filter({ custom5: 'dyn-create' }) });
@@ -444,13 +517,19 @@ describe('dynamic lists', () => {
 
   it('follows moves in the organisation tree', async () => {
     const user = await newUser('t-branch', { organisationId: org.branch });
-    const subTree = await newList('Dynamic north sub-tree', 'dynamic', { criteria: { organisationId: org.north, includeSubOrganisations: true } });
+    const subTree = await newList('Dynamic north sub-tree', 'dynamic', {
+      criteria: { organisationId: org.north, includeSubOrganisations: true },
+    });
     const northOnly = await newList('Dynamic north only', 'dynamic', { criteria: { organisationId: org.north } });
-    const southTree = await newList('Dynamic south sub-tree', 'dynamic', { criteria: { organisationId: org.south, includeSubOrganisations: true } });
+    const southTree = await newList('Dynamic south sub-tree', 'dynamic', {
+      criteria: { organisationId: org.south, includeSubOrganisations: true },
+    });
     expect(await members(subTree.id)).not.toContain('t-branch');
     expect(await members(southTree.id)).toContain('t-branch');
 
-    const moved = await log.act(() => api.organisations.updateOrganisation({ scope: ALL, id: org.branch, fields: { parentId: org.lille } }));
+    const moved = await log.act(() =>
+      api.organisations.updateOrganisation({ scope: ALL, id: org.branch, fields: { parentId: org.lille } }),
+    );
     expectEnvelopes(moved.events, moved.correlationId);
     expect(memberships(moved.events)).toEqual(
       sorted([

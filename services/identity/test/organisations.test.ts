@@ -11,7 +11,17 @@ import {
   type TestIdentity,
   type TestNats,
 } from '@assistants/testing';
-import { ADMINISTRATOR_ROLE_ID, ALL, EventLog, expectEnvelopes, filter, ROOT_ORGANISATION_ID, subjects, UNKNOWN_ID, within } from './helpers';
+import {
+  ADMINISTRATOR_ROLE_ID,
+  ALL,
+  EventLog,
+  expectEnvelopes,
+  filter,
+  ROOT_ORGANISATION_ID,
+  subjects,
+  UNKNOWN_ID,
+  within,
+} from './helpers';
 
 let nats: TestNats;
 let pg: TestDatabase;
@@ -20,20 +30,39 @@ let api: ReturnType<typeof identityClients>;
 let log: EventLog;
 
 const ALL_ORGANISATION_COLUMNS = [
-  'ext_id', 'label', 'parent_id', 'disabled', 'description', 'language', 'address_line1', 'address_line2', 'zip', 'city',
-  'country', 'code', 'budget', 'supervisor_id',
+  'ext_id',
+  'label',
+  'parent_id',
+  'disabled',
+  'description',
+  'language',
+  'address_line1',
+  'address_line2',
+  'zip',
+  'city',
+  'country',
+  'code',
+  'budget',
+  'supervisor_id',
 ];
 
 async function newOrganisation(extId: string, parentId?: string, fields: OrganisationFields = {}): Promise<Organisation> {
-  const { organisation } = await api.organisations.createOrganisation({ scope: ALL, fields: { extId, label: extId.toLowerCase(), parentId, ...fields } });
+  const { organisation } = await api.organisations.createOrganisation({
+    scope: ALL,
+    fields: { extId, label: extId.toLowerCase(), parentId, ...fields },
+  });
   return organisation!;
 }
 
-const getOrganisation = async (id: string, scope: Scope = ALL) => (await api.organisations.getOrganisation({ scope, id, extId: '' })).organisation!;
+const getOrganisation = async (id: string, scope: Scope = ALL) =>
+  (await api.organisations.getOrganisation({ scope, id, extId: '' })).organisation!;
 
 const update = (id: string, fields: OrganisationFields, scope: Scope = ALL) => api.organisations.updateOrganisation({ scope, id, fields });
 
-async function list(request: { parentId?: string; query?: string; includeDisabled?: boolean; limit?: number; offset?: number }, scope: Scope = ALL) {
+async function list(
+  request: { parentId?: string; query?: string; includeDisabled?: boolean; limit?: number; offset?: number },
+  scope: Scope = ALL,
+) {
   const { organisations, total } = await api.organisations.listOrganisations({
     scope,
     parentId: request.parentId ?? '',
@@ -76,8 +105,14 @@ describe('root', () => {
 
   it('keeps its place and its external id, and cannot be deleted', async () => {
     const other = await newOrganisation('ROOT-SIBLING');
-    expect(await log.refused(() => update(ROOT_ORGANISATION_ID, { parentId: other.id }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'parentId' });
-    expect(await log.refused(() => update(ROOT_ORGANISATION_ID, { extId: 'TOP' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'extId' });
+    expect(await log.refused(() => update(ROOT_ORGANISATION_ID, { parentId: other.id }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'parentId',
+    });
+    expect(await log.refused(() => update(ROOT_ORGANISATION_ID, { extId: 'TOP' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'extId',
+    });
     expect(await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: ROOT_ORGANISATION_ID }))).toMatchObject({
       code: 'FAILED_PRECONDITION',
     });
@@ -165,7 +200,9 @@ describe('create', () => {
     }
     const dup = await log.refused(() => api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'europe', label: 'E' } }));
     expect(dup.message).toContain('"europe"');
-    const { rows } = await identity.db.query(`SELECT ext_id FROM organisations WHERE lower(ext_id) = 'europe' OR label IN ('No ext id', 'x')`);
+    const { rows } = await identity.db.query(
+      `SELECT ext_id FROM organisations WHERE lower(ext_id) = 'europe' OR label IN ('No ext id', 'x')`,
+    );
     expect(rows).toEqual([{ ext_id: 'EUROPE' }]);
   });
 });
@@ -173,7 +210,9 @@ describe('create', () => {
 describe('update', () => {
   it('changes the given fields, publishes them, and nothing when nothing changes', async () => {
     const org = await newOrganisation('UPD', undefined, { city: 'Lyon', budget: '100.00', code: 'U1' });
-    const { result, events, correlationId } = await log.act(() => update(org.id, { city: 'Lille', budget: '', disabled: true, code: 'U1' }));
+    const { result, events, correlationId } = await log.act(() =>
+      update(org.id, { city: 'Lille', budget: '', disabled: true, code: 'U1' }),
+    );
     expect(result.organisation).toMatchObject({ city: 'Lille', budget: '', disabled: true, code: 'U1', label: 'upd' });
     expect(await getOrganisation(org.id)).toEqual(result.organisation);
     expect(subjects(events)).toEqual(['identity.organisation.updated.v1']);
@@ -212,7 +251,11 @@ describe('move', () => {
     const a11 = await newOrganisation('M-A11', a1.id);
     const b = await newOrganisation('M-B');
     const user = (
-      await api.users.createUser({ scope: ALL, fields: { login: 'mover', lastName: 'M', firstName: 'M', organisationId: a11.id }, audienceIds: [] })
+      await api.users.createUser({
+        scope: ALL,
+        fields: { login: 'mover', lastName: 'M', firstName: 'M', organisationId: a11.id },
+        audienceIds: [],
+      })
     ).user!;
 
     const { result, events, correlationId } = await log.act(() => update(a1.id, { parentId: b.id }));
@@ -234,12 +277,16 @@ describe('move', () => {
 
     // Browsing the sub-tree of the new parent finds the users of the moved organisations.
     const sub = async (orgId: string) =>
-      (await api.users.searchUsers({ scope: ALL, filter: filter({ organisationId: orgId, includeSubOrganisations: true }) })).users.map((u) => u.id);
+      (await api.users.searchUsers({ scope: ALL, filter: filter({ organisationId: orgId, includeSubOrganisations: true }) })).users.map(
+        (u) => u.id,
+      );
     expect(await sub(b.id)).toEqual([user.id]);
     expect(await sub(a.id)).toEqual([]);
     // And a scope on the new parent covers them.
     expect((await api.users.getUser({ scope: within(b.id), id: user.id, login: '', extId: '' })).user?.id).toBe(user.id);
-    await expect(api.users.getUser({ scope: within(a.id), id: user.id, login: '', extId: '' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(api.users.getUser({ scope: within(a.id), id: user.id, login: '', extId: '' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('refuses a move into its own sub-tree', async () => {
@@ -269,13 +316,22 @@ describe('delete', () => {
     expect(withChild.message).toContain('1 sub-organisation');
 
     const user = (
-      await api.users.createUser({ scope: ALL, fields: { login: 'resident', lastName: 'R', firstName: 'R', organisationId: child.id }, audienceIds: [] })
+      await api.users.createUser({
+        scope: ALL,
+        fields: { login: 'resident', lastName: 'R', firstName: 'R', organisationId: child.id },
+        audienceIds: [],
+      })
     ).user!;
     const withUser = await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: child.id }));
     expect(withUser).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(withUser.message).toContain('1 user');
 
-    await api.users.updateUser({ scope: ALL, id: user.id, fields: { organisationId: ROOT_ORGANISATION_ID }, allowExternallyManaged: false });
+    await api.users.updateUser({
+      scope: ALL,
+      id: user.id,
+      fields: { organisationId: ROOT_ORGANISATION_ID },
+      allowExternallyManaged: false,
+    });
     await api.roles.grantRoles({ scope: ALL, userIds: [user.id], roleIds: [ADMINISTRATOR_ROLE_ID], organisationId: child.id });
     const withGrant = await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: child.id }));
     expect(withGrant).toMatchObject({ code: 'FAILED_PRECONDITION' });
@@ -298,12 +354,18 @@ describe('delete', () => {
   });
 
   it('answers NOT_FOUND for an unknown organisation', async () => {
-    expect(await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: UNKNOWN_ID }))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: UNKNOWN_ID }))).toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('publishes the supervised organisations as updated when their supervisor is deleted', async () => {
     const boss = (
-      await api.users.createUser({ scope: ALL, fields: { login: 'orgboss', lastName: 'B', firstName: 'B', organisationId: ROOT_ORGANISATION_ID }, audienceIds: [] })
+      await api.users.createUser({
+        scope: ALL,
+        fields: { login: 'orgboss', lastName: 'B', firstName: 'B', organisationId: ROOT_ORGANISATION_ID },
+        audienceIds: [],
+      })
     ).user!;
     const org = await newOrganisation('SUPERVISED', undefined, { supervisorId: boss.id });
     expect(org.supervisorId).toBe(boss.id);
@@ -338,7 +400,10 @@ describe('browse and search', () => {
 
   it('lists the children of an organisation, sorted by label, without disabled ones unless asked', async () => {
     expect(await list({ parentId: ids['B-NORTH'] })).toEqual({ extIds: ['B-LILLE', 'B-ROUBAIX'], total: 2 });
-    expect(await list({ parentId: ids['B-NORTH'], includeDisabled: true })).toEqual({ extIds: ['B-ARRAS', 'B-LILLE', 'B-ROUBAIX'], total: 3 });
+    expect(await list({ parentId: ids['B-NORTH'], includeDisabled: true })).toEqual({
+      extIds: ['B-ARRAS', 'B-LILLE', 'B-ROUBAIX'],
+      total: 3,
+    });
     expect(await list({ parentId: ids['B-NORTH'], includeDisabled: true, limit: 1, offset: 1 })).toEqual({ extIds: ['B-LILLE'], total: 3 });
     expect(await list({ parentId: ids['B-NICE'] })).toEqual({ extIds: [], total: 0 });
   });
@@ -386,7 +451,9 @@ describe('scope', () => {
 
   it('creates and moves only within the scope', async () => {
     const scope = within(north.id);
-    expect(await log.refused(() => api.organisations.createOrganisation({ scope, fields: { extId: 'S-X', label: 'x', parentId: south.id } }))).toMatchObject({
+    expect(
+      await log.refused(() => api.organisations.createOrganisation({ scope, fields: { extId: 'S-X', label: 'x', parentId: south.id } })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'parentId',
     });
@@ -395,7 +462,9 @@ describe('scope', () => {
       code: 'NOT_FOUND',
       field: 'parentId',
     });
-    const { result } = await log.act(() => api.organisations.createOrganisation({ scope, fields: { extId: 'S-N1', label: 'n1', parentId: north.id } }));
+    const { result } = await log.act(() =>
+      api.organisations.createOrganisation({ scope, fields: { extId: 'S-N1', label: 'n1', parentId: north.id } }),
+    );
     const n1 = result.organisation!;
     expect(await getOrganisation(n1.id, scope)).toMatchObject({ parentId: north.id, depth: 2 });
     expect(await log.refused(() => update(n1.id, { parentId: south.id }, scope))).toMatchObject({ code: 'NOT_FOUND', field: 'parentId' });

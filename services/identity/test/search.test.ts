@@ -11,7 +11,6 @@ import {
 } from '@assistants/testing';
 import { ALL, filter } from './helpers';
 
-
 let nats: TestNats;
 let pg: TestDatabase;
 let identity: TestIdentity;
@@ -137,16 +136,24 @@ describe('scope', () => {
   });
 
   it('hides users and organisations outside the scope, for reading and for changing', async () => {
-    await expect(api.users.getUser({ scope: north(), id: user.pmartin, login: '', extId: '' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(api.users.updateUser({ scope: north(), id: user.pmartin, fields: { custom2: 'x' }, allowExternallyManaged: false })).rejects.toMatchObject({
+    await expect(api.users.getUser({ scope: north(), id: user.pmartin, login: '', extId: '' })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    await expect(api.users.deleteUser({ scope: north(), id: user.pmartin, allowExternallyManaged: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      api.users.updateUser({ scope: north(), id: user.pmartin, fields: { custom2: 'x' }, allowExternallyManaged: false }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(api.users.deleteUser({ scope: north(), id: user.pmartin, allowExternallyManaged: false })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     // Nor can a user be moved (or created) into an organisation outside the scope.
-    await expect(api.users.updateUser({ scope: north(), id: user.jdupont, fields: { organisationId: org.south }, allowExternallyManaged: false })).rejects.toMatchObject(
-      { code: 'NOT_FOUND', field: 'organisationId' },
-    );
-    await expect(api.organisations.getOrganisation({ scope: north(), id: org.south, extId: '' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      api.users.updateUser({ scope: north(), id: user.jdupont, fields: { organisationId: org.south }, allowExternallyManaged: false }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', field: 'organisationId' });
+    await expect(api.organisations.getOrganisation({ scope: north(), id: org.south, extId: '' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     const { user: still } = await api.users.getUser({ scope: ALL, id: user.pmartin, login: '', extId: '' });
     expect(still?.custom2).toBe('');
   });
@@ -163,7 +170,9 @@ describe('SEL-1..3 selections', () => {
 
     expect(await resolve({ ids: { ids: [user.pmartin, user.jdupont] } })).toEqual(['jdupont', 'pmartin']);
     expect(await resolve({ filter: filter({ custom1: '2024' }), excludeIds: [user.pmartin] })).toEqual(['mdupuis']);
-    expect(await resolve({ ids: { ids: [user.pmartin, user.jdupont] } }, { all: false, organisationIds: [org.north] })).toEqual(['jdupont']);
+    expect(await resolve({ ids: { ids: [user.pmartin, user.jdupont] } }, { all: false, organisationIds: [org.north] })).toEqual([
+      'jdupont',
+    ]);
 
     const { list } = await api.lists.createList({
       name: 'Dupont and Durand',

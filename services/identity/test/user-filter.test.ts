@@ -51,7 +51,11 @@ describe('checkUserFilter', () => {
   });
 
   it('requires a filter, naming the field it was given as', () => {
-    expect(refusal(() => checkUserFilter(undefined))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'filter', message: 'filter is required' });
+    expect(refusal(() => checkUserFilter(undefined))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'filter',
+      message: 'filter is required',
+    });
     expect(refusal(() => checkUserFilter(undefined, 'criteria'))).toMatchObject({ field: 'criteria', message: 'criteria is required' });
   });
 
@@ -68,12 +72,19 @@ describe('checkUserFilter', () => {
     for (const key of [...TEXT_COLUMNS.map(([k]) => k), 'audience'] as (keyof UserFilter)[]) {
       expect(checkUserFilter(filter({ [key]: 'x'.repeat(200) }))).toBeDefined();
       const err = refusal(() => checkUserFilter(filter({ [key]: 'x'.repeat(201) })));
-      expect({ key, field: err.field, message: err.message }).toEqual({ key, field: `filter.${key}`, message: `filter.${key} is longer than 200 characters` });
+      expect({ key, field: err.field, message: err.message }).toEqual({
+        key,
+        field: `filter.${key}`,
+        message: `filter.${key} is longer than 200 characters`,
+      });
     }
   });
 
   it('refuses an organisation that is not an id, and a sub-tree without organisation', () => {
-    expect(refusal(() => checkUserFilter(filter({ organisationId: 'NORTH' })))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'filter.organisationId' });
+    expect(refusal(() => checkUserFilter(filter({ organisationId: 'NORTH' })))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'filter.organisationId',
+    });
     expect(refusal(() => checkUserFilter(filter({ includeSubOrganisations: true }), 'criteria'))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'criteria.includeSubOrganisations',
@@ -150,7 +161,10 @@ describe('userFilterCondition', () => {
   });
 
   it('matches % and _ and \\ literally', () => {
-    expect(condition({ lastName: '50%_off\\', includeDisabled: true })).toEqual({ sql: '(u.last_name ILIKE $1)', values: ['%50\\%\\_off\\\\%'] });
+    expect(condition({ lastName: '50%_off\\', includeDisabled: true })).toEqual({
+      sql: '(u.last_name ILIKE $1)',
+      values: ['%50\\%\\_off\\\\%'],
+    });
     expect(containsPattern('%')).toBe('%\\%%');
     expect(containsPattern('a_b')).toBe('%a\\_b%');
     expect(containsPattern("Form'Action")).toBe("%Form'Action%");

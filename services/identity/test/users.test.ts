@@ -22,11 +22,42 @@ const audience: Record<string, string> = {};
 
 /** Every column a UserChanged names on create. */
 const ALL_USER_COLUMNS = [
-  'login', 'ext_id', 'last_name', 'first_name', 'title', 'email', 'language', 'birth_date', 'activation_date',
-  'expiration_date', 'disabled', 'organisation_id', 'manager_id', 'secondary_manager_id', 'address_line1',
-  'address_line2', 'zip', 'city', 'country', 'phone', 'cellphone', 'hourly_cost', 'custom1', 'custom2', 'custom3',
-  'custom4', 'custom5', 'custom6', 'custom7', 'custom8', 'custom9', 'custom10', 'job_position', 'two_factor',
-  'externally_managed', 'must_change_password',
+  'login',
+  'ext_id',
+  'last_name',
+  'first_name',
+  'title',
+  'email',
+  'language',
+  'birth_date',
+  'activation_date',
+  'expiration_date',
+  'disabled',
+  'organisation_id',
+  'manager_id',
+  'secondary_manager_id',
+  'address_line1',
+  'address_line2',
+  'zip',
+  'city',
+  'country',
+  'phone',
+  'cellphone',
+  'hourly_cost',
+  'custom1',
+  'custom2',
+  'custom3',
+  'custom4',
+  'custom5',
+  'custom6',
+  'custom7',
+  'custom8',
+  'custom9',
+  'custom10',
+  'job_position',
+  'two_factor',
+  'externally_managed',
+  'must_change_password',
 ];
 
 async function newUser(login: string, fields: UserFields = {}, extra: { password?: string; audienceIds?: string[] } = {}): Promise<User> {
@@ -161,7 +192,11 @@ describe('create and get', () => {
 
   it('has defaults for what is not given', async () => {
     const { result, events } = await log.act(() =>
-      api.users.createUser({ scope: ALL, fields: { login: 'plain', lastName: 'Plain', firstName: 'P', organisationId: org.sales }, audienceIds: [] }),
+      api.users.createUser({
+        scope: ALL,
+        fields: { login: 'plain', lastName: 'Plain', firstName: 'P', organisationId: org.sales },
+        audienceIds: [],
+      }),
     );
     expect(result.user).toMatchObject({
       extId: '',
@@ -188,11 +223,15 @@ describe('create and get', () => {
       expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', field });
       expect(err.message).toContain(field);
     }
-    expect(await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...base, lastName: '   ' }, audienceIds: [] }))).toMatchObject({
+    expect(
+      await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...base, lastName: '   ' }, audienceIds: [] })),
+    ).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'lastName',
     });
-    expect(await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...base, login: 'two words' }, audienceIds: [] }))).toMatchObject({
+    expect(
+      await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...base, login: 'two words' }, audienceIds: [] })),
+    ).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'login',
     });
@@ -203,7 +242,11 @@ describe('create and get', () => {
   it('refuses a login already used, whatever its case, naming the login', async () => {
     await newUser('mmartin');
     const err = await log.refused(() =>
-      api.users.createUser({ scope: ALL, fields: { login: 'MMartin', lastName: 'M', firstName: 'M', organisationId: org.sales }, audienceIds: [] }),
+      api.users.createUser({
+        scope: ALL,
+        fields: { login: 'MMartin', lastName: 'M', firstName: 'M', organisationId: org.sales },
+        audienceIds: [],
+      }),
     );
     expect(err).toMatchObject({ code: 'ALREADY_EXISTS', field: 'login' });
     expect(err.message).toContain('MMartin');
@@ -219,7 +262,11 @@ describe('create and get', () => {
   it('refuses an external id already used, whatever its case', async () => {
     await newUser('ext1', { extId: 'E-001' });
     const err = await log.refused(() =>
-      api.users.createUser({ scope: ALL, fields: { login: 'ext2', extId: 'e-001', lastName: 'E', firstName: 'E', organisationId: org.sales }, audienceIds: [] }),
+      api.users.createUser({
+        scope: ALL,
+        fields: { login: 'ext2', extId: 'e-001', lastName: 'E', firstName: 'E', organisationId: org.sales },
+        audienceIds: [],
+      }),
     );
     expect(err).toMatchObject({ code: 'ALREADY_EXISTS', field: 'extId' });
     expect(err.message).toContain('e-001');
@@ -236,13 +283,17 @@ describe('create and get', () => {
       await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...fields, organisationId: UNKNOWN_ID }, audienceIds: [] })),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'organisationId' });
     expect(
-      await log.refused(() => api.users.createUser({ scope: within(org.support), fields: { ...fields, organisationId: org.sales }, audienceIds: [] })),
+      await log.refused(() =>
+        api.users.createUser({ scope: within(org.support), fields: { ...fields, organisationId: org.sales }, audienceIds: [] }),
+      ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'organisationId' });
     expect(
       await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...fields, organisationId: 'SALES' }, audienceIds: [] })),
     ).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'organisationId' });
     expect(
-      await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...fields, organisationId: org.sales }, audienceIds: [UNKNOWN_ID] })),
+      await log.refused(() =>
+        api.users.createUser({ scope: ALL, fields: { ...fields, organisationId: org.sales }, audienceIds: [UNKNOWN_ID] }),
+      ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'audienceIds' });
     const { rows } = await identity.db.query(`SELECT 1 FROM users WHERE login = 'orphan'`);
     expect(rows).toHaveLength(0);
@@ -267,7 +318,11 @@ describe('create and get', () => {
     ];
     for (const [bad, field] of cases) {
       const err = await log.refused(() =>
-        api.users.createUser({ scope: ALL, fields: { login: 'malformed', lastName: 'M', firstName: 'M', organisationId: org.sales, ...bad }, audienceIds: [] }),
+        api.users.createUser({
+          scope: ALL,
+          fields: { login: 'malformed', lastName: 'M', firstName: 'M', organisationId: org.sales, ...bad },
+          audienceIds: [],
+        }),
       );
       expect({ bad, code: err.code, field: err.field }).toEqual({ bad, code: 'INVALID_ARGUMENT', field });
       expect(err.message).toContain(field);
@@ -275,7 +330,10 @@ describe('create and get', () => {
     // The same checks apply to a change.
     const user = await newUser('wellformed');
     expect(await log.refused(() => update(user.id, { language: 'en-US' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'language' });
-    expect(await log.refused(() => update(user.id, { birthDate: '1980-5-17' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'birthDate' });
+    expect(await log.refused(() => update(user.id, { birthDate: '1980-5-17' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'birthDate',
+    });
     expect((await getUser(user.id)).language).toBe('');
   });
 
@@ -294,7 +352,14 @@ describe('update', () => {
   it('changes the given fields only, and the event names exactly those', async () => {
     const user = await newUser('changeme', { custom1: 'keep', city: 'Lyon', birthDate: '1990-01-01', hourlyCost: '10.00' });
     const { result, events, correlationId } = await log.act(() =>
-      update(user.id, { custom2: 'new', city: 'Lille', birthDate: '1991-02-03', hourlyCost: '12.25', organisationId: org.support, title: 'Mme' }),
+      update(user.id, {
+        custom2: 'new',
+        city: 'Lille',
+        birthDate: '1991-02-03',
+        hourlyCost: '12.25',
+        organisationId: org.support,
+        title: 'Mme',
+      }),
     );
     const changed = result.user!;
     expect(changed).toMatchObject({
@@ -386,7 +451,14 @@ describe('update', () => {
   });
 
   it('publishes nothing and keeps updatedAt when nothing changes', async () => {
-    const user = await newUser('same', { birthDate: '1985-07-14', activationDate: '2020-01-01', expirationDate: '2099-01-01', hourlyCost: '15.50', extId: 'SAME-1', custom3: 'x' });
+    const user = await newUser('same', {
+      birthDate: '1985-07-14',
+      activationDate: '2020-01-01',
+      expirationDate: '2099-01-01',
+      hourlyCost: '15.50',
+      extId: 'SAME-1',
+      custom3: 'x',
+    });
     const { result, events } = await log.act(() =>
       update(user.id, {
         login: 'same',
@@ -416,7 +488,13 @@ describe('update', () => {
 
   it('clears nullable fields with ""', async () => {
     const manager = await newUser('boss3');
-    const user = await newUser('clearme', { extId: 'CLR', birthDate: '1970-01-01', hourlyCost: '1.00', managerId: manager.id, email: 'a@b.co' });
+    const user = await newUser('clearme', {
+      extId: 'CLR',
+      birthDate: '1970-01-01',
+      hourlyCost: '1.00',
+      managerId: manager.id,
+      email: 'a@b.co',
+    });
     const { result, events } = await log.act(() => update(user.id, { extId: '', birthDate: '', hourlyCost: '', managerId: '', email: '' }));
     expect(result.user).toMatchObject({ extId: '', birthDate: '', hourlyCost: '', managerId: '', email: '' });
     const row = await userRow(user.id);
@@ -428,7 +506,14 @@ describe('update', () => {
     const onCreate = await log.refused(() =>
       api.users.createUser({
         scope: ALL,
-        fields: { login: 'late', lastName: 'L', firstName: 'L', organisationId: org.sales, activationDate: '2030-01-01', expirationDate: '2029-12-31' },
+        fields: {
+          login: 'late',
+          lastName: 'L',
+          firstName: 'L',
+          organisationId: org.sales,
+          activationDate: '2030-01-01',
+          expirationDate: '2029-12-31',
+        },
         audienceIds: [],
       }),
     );
@@ -437,8 +522,14 @@ describe('update', () => {
 
     // Against the dates the user already has.
     const user = await newUser('dated', { activationDate: '2024-01-01', expirationDate: '2024-12-31' });
-    expect(await log.refused(() => update(user.id, { activationDate: '2025-01-01' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'expirationDate' });
-    expect(await log.refused(() => update(user.id, { expirationDate: '2023-12-31' }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'expirationDate' });
+    expect(await log.refused(() => update(user.id, { activationDate: '2025-01-01' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'expirationDate',
+    });
+    expect(await log.refused(() => update(user.id, { expirationDate: '2023-12-31' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'expirationDate',
+    });
     expect(await getUser(user.id)).toMatchObject({ activationDate: '2024-01-01', expirationDate: '2024-12-31' });
     // Both moved together, in order, is fine; so is the same day.
     const { result } = await log.act(() => update(user.id, { activationDate: '2025-01-01', expirationDate: '2025-01-01' }));
@@ -447,7 +538,10 @@ describe('update', () => {
 
   it('refuses a user as their own manager, and an unknown manager', async () => {
     const user = await newUser('selfish');
-    expect(await log.refused(() => update(user.id, { managerId: user.id }))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'managerId' });
+    expect(await log.refused(() => update(user.id, { managerId: user.id }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'managerId',
+    });
     expect(await log.refused(() => update(user.id, { secondaryManagerId: user.id.toUpperCase() }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'secondaryManagerId',
@@ -460,7 +554,9 @@ describe('update', () => {
     const outside = await newUser('outsider', { organisationId: org.support });
     const user = await newUser('insider');
     expect(
-      await log.refused(() => api.users.updateUser({ scope: within(org.sales), id: user.id, fields: { managerId: outside.id }, allowExternallyManaged: false })),
+      await log.refused(() =>
+        api.users.updateUser({ scope: within(org.sales), id: user.id, fields: { managerId: outside.id }, allowExternallyManaged: false }),
+      ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'managerId' });
   });
 
@@ -493,9 +589,18 @@ describe('delete', () => {
     const secondary = await newUser('report2', { secondaryManagerId: manager.id });
     const both = await newUser('report3', { managerId: manager.id, secondaryManagerId: manager.id });
     const bystander = await newUser('report4', { managerId: primary.id });
-    const { list } = await api.lists.createList({ scope: ALL, name: 'Bosses', description: '', type: 'static', folderId: '', memberIds: [manager.id] });
+    const { list } = await api.lists.createList({
+      scope: ALL,
+      name: 'Bosses',
+      description: '',
+      type: 'static',
+      folderId: '',
+      memberIds: [manager.id],
+    });
 
-    const { events, correlationId } = await log.act(() => api.users.deleteUser({ scope: ALL, id: manager.id, allowExternallyManaged: false }));
+    const { events, correlationId } = await log.act(() =>
+      api.users.deleteUser({ scope: ALL, id: manager.id, allowExternallyManaged: false }),
+    );
 
     await expect(getUser(manager.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await userRow(manager.id)).toBeUndefined();
@@ -510,9 +615,7 @@ describe('delete', () => {
     const left = events.filter((e) => e.subject === 'identity.list-member.left.v1').map((e) => ListMembershipChanged.fromJSON(e.data));
     expect(left).toEqual([{ listId: list!.id, userId: manager.id, listType: 'static' }]);
     const updated = events.filter((e) => e.subject === 'identity.user.updated.v1').map(userChanged);
-    expect(
-      updated.map((u) => [u.user!.login, [...u.changedFields].sort(), u.user!.managerId, u.user!.secondaryManagerId]).sort(),
-    ).toEqual([
+    expect(updated.map((u) => [u.user!.login, [...u.changedFields].sort(), u.user!.managerId, u.user!.secondaryManagerId]).sort()).toEqual([
       ['report1', ['manager_id'], '', ''],
       ['report2', ['secondary_manager_id'], '', ''],
       ['report3', ['manager_id', 'secondary_manager_id'], '', ''],
@@ -536,7 +639,13 @@ describe('delete', () => {
     expect(refused.message).toMatch(/managed by an external system/);
     expect(
       await log.refused(() =>
-        api.users.setUserPassword({ scope: ALL, id: user.id, password: 'a new password', mustChangePassword: false, allowExternallyManaged: false }),
+        api.users.setUserPassword({
+          scope: ALL,
+          id: user.id,
+          password: 'a new password',
+          mustChangePassword: false,
+          allowExternallyManaged: false,
+        }),
       ),
     ).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(await userRow(user.id)).toBeDefined();
@@ -545,7 +654,9 @@ describe('delete', () => {
   });
 
   it('answers NOT_FOUND for an unknown user', async () => {
-    expect(await log.refused(() => api.users.deleteUser({ scope: ALL, id: UNKNOWN_ID, allowExternallyManaged: false }))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await log.refused(() => api.users.deleteUser({ scope: ALL, id: UNKNOWN_ID, allowExternallyManaged: false }))).toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 });
 
@@ -554,9 +665,7 @@ describe('audiences', () => {
     const a = await newUser('aud-a');
     const b = await newUser('aud-b', {}, { audienceIds: [audience.Managers] });
 
-    const added = await log.act(() =>
-      api.users.addUserAudiences({ scope: ALL, userIds: [a.id, b.id], audienceIds: [audience.Managers] }),
-    );
+    const added = await log.act(() => api.users.addUserAudiences({ scope: ALL, userIds: [a.id, b.id], audienceIds: [audience.Managers] }));
     expect(added.result.changed).toBe(1);
     expect((await getUser(a.id)).audiences).toEqual([{ id: audience.Managers, name: 'Managers' }]);
     expect(subjects(added.events)).toEqual(['identity.user.updated.v1']);
@@ -577,7 +686,9 @@ describe('audiences', () => {
     expect(again.result.changed).toBe(0);
     expect(again.events).toEqual([]);
 
-    const removed = await log.act(() => api.users.removeUserAudiences({ scope: ALL, userIds: [a.id, b.id], audienceIds: [audience.Newcomers] }));
+    const removed = await log.act(() =>
+      api.users.removeUserAudiences({ scope: ALL, userIds: [a.id, b.id], audienceIds: [audience.Newcomers] }),
+    );
     expect(removed.result.changed).toBe(2);
     expect((await getUser(a.id)).audiences.map((x) => x.name)).toEqual(['Managers']);
     expect(removed.events.map((e) => [userChanged(e).user!.id, userChanged(e).changedFields])).toEqual(
@@ -599,12 +710,16 @@ describe('audiences', () => {
       code: 'NOT_FOUND',
       field: 'audienceIds',
     });
-    expect(await log.refused(() => api.users.addUserAudiences({ scope: ALL, userIds: [UNKNOWN_ID], audienceIds: [audience.Managers] }))).toMatchObject({
+    expect(
+      await log.refused(() => api.users.addUserAudiences({ scope: ALL, userIds: [UNKNOWN_ID], audienceIds: [audience.Managers] })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'userIds',
     });
     expect(
-      await log.refused(() => api.users.addUserAudiences({ scope: within(org.support), userIds: [a.id], audienceIds: [audience.Managers] })),
+      await log.refused(() =>
+        api.users.addUserAudiences({ scope: within(org.support), userIds: [a.id], audienceIds: [audience.Managers] }),
+      ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'userIds' });
     expect((await getUser(a.id)).audiences).toEqual([]);
   });
@@ -615,7 +730,13 @@ describe('SetUserPassword', () => {
     const user = await newUser('pwd');
     expect(user.hasPassword).toBe(false);
     const { events, correlationId } = await log.act(() =>
-      api.users.setUserPassword({ scope: ALL, id: user.id, password: 'correct horse battery', mustChangePassword: true, allowExternallyManaged: false }),
+      api.users.setUserPassword({
+        scope: ALL,
+        id: user.id,
+        password: 'correct horse battery',
+        mustChangePassword: true,
+        allowExternallyManaged: false,
+      }),
     );
     const after = await getUser(user.id);
     expect(after).toMatchObject({ hasPassword: true, mustChangePassword: true });
@@ -629,7 +750,15 @@ describe('SetUserPassword', () => {
     const { principal } = await api.auth.authenticate({ loginPassword: { login: 'pwd', password: 'correct horse battery' } });
     expect(principal?.userId).toBe(user.id);
 
-    const again = await log.act(() => api.users.setUserPassword({ scope: ALL, id: user.id, password: 'another good one', mustChangePassword: true, allowExternallyManaged: false }));
+    const again = await log.act(() =>
+      api.users.setUserPassword({
+        scope: ALL,
+        id: user.id,
+        password: 'another good one',
+        mustChangePassword: true,
+        allowExternallyManaged: false,
+      }),
+    );
     expect(userChanged(again.events[0]).changedFields).toEqual(['password']);
     await expect(api.auth.authenticate({ loginPassword: { login: 'pwd', password: 'correct horse battery' } })).rejects.toMatchObject({
       code: 'UNAUTHENTICATED',
@@ -638,12 +767,24 @@ describe('SetUserPassword', () => {
 
   it('refuses a password too short, and an unknown user', async () => {
     const user = await newUser('pwd2');
-    expect(await log.refused(() => api.users.setUserPassword({ scope: ALL, id: user.id, password: 'short', mustChangePassword: false, allowExternallyManaged: false }))).toMatchObject({
+    expect(
+      await log.refused(() =>
+        api.users.setUserPassword({ scope: ALL, id: user.id, password: 'short', mustChangePassword: false, allowExternallyManaged: false }),
+      ),
+    ).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'password',
     });
     expect(
-      await log.refused(() => api.users.setUserPassword({ scope: ALL, id: UNKNOWN_ID, password: 'long enough', mustChangePassword: false, allowExternallyManaged: false })),
+      await log.refused(() =>
+        api.users.setUserPassword({
+          scope: ALL,
+          id: UNKNOWN_ID,
+          password: 'long enough',
+          mustChangePassword: false,
+          allowExternallyManaged: false,
+        }),
+      ),
     ).toMatchObject({ code: 'NOT_FOUND' });
     expect((await getUser(user.id)).hasPassword).toBe(false);
   });

@@ -59,13 +59,19 @@ describe('text', () => {
     expect(checkText('label', '')).toBe('');
     expect(refusal(() => checkText('label', '   ', { required: true }))).toMatchObject({ field: 'label', message: 'label is required' });
     expect(checkText('label', 'x'.repeat(255))).toHaveLength(255);
-    expect(refusal(() => checkText('label', 'x'.repeat(256)))).toMatchObject({ field: 'label', message: 'label is longer than 255 characters' });
+    expect(refusal(() => checkText('label', 'x'.repeat(256)))).toMatchObject({
+      field: 'label',
+      message: 'label is longer than 255 characters',
+    });
     expect(checkText('zip', '12345', { max: 5 })).toBe('12345');
     expect(refusal(() => checkText('zip', '123456', { max: 5 }))).toMatchObject({ field: 'zip' });
   });
 
   it('refuses control characters, but accepts tabs and line breaks', () => {
-    expect(refusal(() => checkText('description', 'a\u0000b'))).toMatchObject({ field: 'description', message: 'description contains control characters' });
+    expect(refusal(() => checkText('description', 'a\u0000b'))).toMatchObject({
+      field: 'description',
+      message: 'description contains control characters',
+    });
     expect(refusal(() => checkText('description', 'a\u001bb'))).toMatchObject({ field: 'description' });
     expect(checkText('description', 'line 1\nline 2\r\n\tend')).toBe('line 1\nline 2\r\n\tend');
   });
@@ -75,7 +81,8 @@ describe('vocabularies', () => {
   it('accepts the documented values', () => {
     for (const title of ['', 'M.', 'Mme', 'Mlle', 'Dr.', 'Pr.']) expect(checkOneOf('title', title, TITLES)).toBe(title);
     for (const language of ['', 'en-EN', 'fr-FR', 'es-ES']) expect(checkOneOf('language', language, LANGUAGES)).toBe(language);
-    for (const mode of ['default', 'never', 'first_login_of_day', 'always']) expect(checkOneOf('twoFactor', mode, TWO_FACTOR_MODES)).toBe(mode);
+    for (const mode of ['default', 'never', 'first_login_of_day', 'always'])
+      expect(checkOneOf('twoFactor', mode, TWO_FACTOR_MODES)).toBe(mode);
   });
 
   it('refuses anything else, listing the accepted values', () => {
@@ -97,7 +104,19 @@ describe('dates', () => {
   });
 
   it('refuses other formats and days that do not exist', () => {
-    for (const bad of ['2023-02-29', '1900-02-29', '2024-04-31', '2024-13-01', '2024-00-10', '2024-01-00', '17/05/1980', '1980/05/17', '1980-5-17', '1980-05-17T00:00:00Z', ' 1980-05-17']) {
+    for (const bad of [
+      '2023-02-29',
+      '1900-02-29',
+      '2024-04-31',
+      '2024-13-01',
+      '2024-00-10',
+      '2024-01-00',
+      '17/05/1980',
+      '1980/05/17',
+      '1980-5-17',
+      '1980-05-17T00:00:00Z',
+      ' 1980-05-17',
+    ]) {
       const err = refusal(() => checkDate('expirationDate', bad));
       expect({ bad, field: err.field, message: err.message }).toEqual({
         bad,

@@ -119,7 +119,9 @@ export async function migrate(db: Database, sources: MigrationSource[], logger: 
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':migrations'))`);
     const applied = new Set((await tx.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
     for (const source of sources) {
-      for (const file of readdirSync(source.dir).filter((f) => f.endsWith('.sql')).sort()) {
+      for (const file of readdirSync(source.dir)
+        .filter((f) => f.endsWith('.sql'))
+        .sort()) {
         const id = `${source.name}/${file}`;
         if (applied.has(id)) continue;
         await tx.query(readFileSync(join(source.dir, file), 'utf8'));

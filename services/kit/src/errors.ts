@@ -3,13 +3,7 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 /** The error kinds every service speaks. They map one-to-one to gRPC status codes here and
  * to HTTP statuses in the gateway. */
 export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'FAILED_PRECONDITION'
-  | 'PERMISSION_DENIED'
-  | 'UNAUTHENTICATED'
-  | 'UNAVAILABLE';
+  'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'FAILED_PRECONDITION' | 'PERMISSION_DENIED' | 'UNAUTHENTICATED' | 'UNAVAILABLE';
 
 /** An error the caller can act on: its message is meant for the caller and `field` names
  * the input at fault (a request field, a CSV column). */
@@ -27,8 +21,7 @@ export class DomainError extends Error {
 export const invalidArgument = (field: string, message: string) => new DomainError('INVALID_ARGUMENT', message, field);
 export const notFound = (message: string, field?: string) => new DomainError('NOT_FOUND', message, field);
 export const alreadyExists = (message: string, field?: string) => new DomainError('ALREADY_EXISTS', message, field);
-export const failedPrecondition = (message: string, field?: string) =>
-  new DomainError('FAILED_PRECONDITION', message, field);
+export const failedPrecondition = (message: string, field?: string) => new DomainError('FAILED_PRECONDITION', message, field);
 export const permissionDenied = (message: string) => new DomainError('PERMISSION_DENIED', message);
 export const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
 

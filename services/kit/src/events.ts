@@ -138,9 +138,6 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
 /** Records, in the handler's transaction, that `consumer` applied this event. Returns false
  * when it already had: the handler then skips the work and the event is acknowledged. */
 export async function claimEvent(tx: Queryable, consumer: string, eventId: string): Promise<boolean> {
-  const result = await tx.query(
-    'INSERT INTO kit_inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-    [consumer, eventId],
-  );
+  const result = await tx.query('INSERT INTO kit_inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [consumer, eventId]);
   return result.rowCount === 1;
 }

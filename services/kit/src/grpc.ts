@@ -21,10 +21,7 @@ export type AsyncHandlers<S> = {
  * caller's correlation id, and every error becomes a gRPC status in one place (see
  * errors.ts): refusals are logged at info, failures at error with the error id that the
  * caller receives. */
-export function implement<S extends grpc.UntypedServiceImplementation>(
-  logger: Logger,
-  handlers: AsyncHandlers<S>,
-): S {
+export function implement<S extends grpc.UntypedServiceImplementation>(logger: Logger, handlers: AsyncHandlers<S>): S {
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(handlers) as [string, (r: unknown, c: CallContext) => Promise<unknown>][]) {
     implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -99,14 +96,16 @@ function serviceName(definition: grpc.ServiceDefinition): string {
 
 /** A ts-proto grpc-js client's unary methods as promises. */
 export type PromiseClient<C> = {
-  [K in keyof C as C[K] extends (
-    request: never,
-    metadata: grpc.Metadata,
-    options: Partial<grpc.CallOptions>,
-    callback: never,
-  ) => grpc.ClientUnaryCall
-    ? K
-    : never]: C[K] extends (
+  [
+    K in keyof C as C[K] extends (
+      request: never,
+      metadata: grpc.Metadata,
+      options: Partial<grpc.CallOptions>,
+      callback: never,
+    ) => grpc.ClientUnaryCall
+      ? K
+      : never
+  ]: C[K] extends (
     request: infer Req,
     metadata: grpc.Metadata,
     options: Partial<grpc.CallOptions>,

@@ -9,7 +9,15 @@ function capture(): { lines: () => Record<string, unknown>[]; stream: Writable }
       done();
     },
   });
-  return { stream, lines: () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l)) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+  };
 }
 
 describe('logger', () => {
@@ -17,7 +25,15 @@ describe('logger', () => {
     const out = capture();
     const sink = createLogger('demo', 'info', out.stream);
     withCorrelationId('corr-1', () => {
-      sink.info({ password: 'hunter22', user: { password: 'hunter22', login: 'jdoe' }, token: 'tok', req: { headers: { authorization: 'Basic abc' } } }, 'hello');
+      sink.info(
+        {
+          password: 'hunter22',
+          user: { password: 'hunter22', login: 'jdoe' },
+          token: 'tok',
+          req: { headers: { authorization: 'Basic abc' } },
+        },
+        'hello',
+      );
     });
     const [line] = out.lines();
     const text = JSON.stringify(line);
