@@ -18,7 +18,7 @@ type SummaryRow = {
   disabled: boolean;
   organisation_id: string;
   organisation_label: string;
-}
+};
 
 function toSummary(row: SummaryRow): UserSummary {
   return {
@@ -34,17 +34,38 @@ function toSummary(row: SummaryRow): UserSummary {
   };
 }
 
-/** One page of the users matching `where`, sorted by name, and their exact count. */
+const SUMMARY_COLUMNS = 'u.id, u.login, u.ext_id, u.last_name, u.first_name, u.email, u.disabled, u.organisation_id';
+
+/** How many users, in name order, the first try at a page looks at per row up to its end:
+ * enough to fill it when 2 % of the users match, spread over the alphabet. Below that,
+ * finding every match is cheap. */
+const WALK_PER_ROW = 50;
+
+/** One page of the users matching `where`, sorted by name, and their exact count.
+ *
+ * Left to itself, the planner fetches a page by walking the name index and filtering, on the
+ * assumption that matches are spread over the alphabet. They are not for a last-name (or
+ * login, email...) fragment: "mar" has no match before "Marchand", and the walk reads half
+ * the table (seconds, on a million users). So the walk is bounded: it looks at the first
+ * WALK_PER_ROW × (offset + limit) users in name order, which fills the page when matches are
+ * spread; otherwise every match is found through the filter's indexes and sorted. */
 function pageOfUsers(q: Queryable, where: string, p: Params, page: PageRequest) {
+  const pageQuery = (users: string, condition: string, limit: number, offset: number) =>
+    q.query<SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS}, o.label AS organisation_label
+       FROM ${users} JOIN organisations o ON o.id = u.organisation_id
+       WHERE ${condition} ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit} OFFSET ${offset}`,
+      p.values,
+    );
   return pageOf(page, {
-    items: (limit, offset) =>
-      q.query<SummaryRow>(
-        `SELECT u.id, u.login, u.ext_id, u.last_name, u.first_name, u.email, u.disabled, u.organisation_id,
-                o.label AS organisation_label
-         FROM users u JOIN organisations o ON o.id = u.organisation_id
-         WHERE ${where} ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit} OFFSET ${offset}`,
-        p.values,
-      ),
+    items: async (limit, offset) => {
+      const walk = WALK_PER_ROW * (offset + limit);
+      const walked = await pageQuery(`(SELECT * FROM users ORDER BY last_name, first_name, id LIMIT ${walk}) u`, where, limit, offset);
+      if (walked.rows.length === limit) return walked;
+      // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery,
+      // that is, from walking the name index again.
+      return pageQuery(`(SELECT ${SUMMARY_COLUMNS} FROM users u WHERE ${where} OFFSET 0) u`, 'TRUE', limit, offset);
+    },
     count: () => q.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${where}`, p.values),
     map: toSummary,
   });

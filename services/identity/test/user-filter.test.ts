@@ -103,22 +103,29 @@ describe('userFilterCondition', () => {
 
   it('ALL: the criteria joined with AND, then the disabled restriction', () => {
     expect(condition({ lastName: 'DUP', custom1: '2024', match: 'all' })).toEqual({
-      sql: '(u.last_name ILIKE $1 AND u.custom1 ILIKE $2) AND NOT u.disabled',
+      sql: '(u.last_name ILIKE $1 AND u.custom1 LIKE $2) AND NOT u.disabled',
       values: ['%DUP%', '%2024%'],
     });
     // "" is ALL too.
-    expect(condition({ lastName: 'DUP', custom1: '2024' }).sql).toBe('(u.last_name ILIKE $1 AND u.custom1 ILIKE $2) AND NOT u.disabled');
+    expect(condition({ lastName: 'DUP', custom1: '2024' }).sql).toBe('(u.last_name ILIKE $1 AND u.custom1 LIKE $2) AND NOT u.disabled');
   });
 
   it('ANY: the criteria joined with OR, the disabled restriction still applying to all of them', () => {
     expect(condition({ lastName: 'DUP', custom1: '2024', match: 'any' })).toEqual({
-      sql: '(u.last_name ILIKE $1 OR u.custom1 ILIKE $2) AND NOT u.disabled',
+      sql: '(u.last_name ILIKE $1 OR u.custom1 LIKE $2) AND NOT u.disabled',
       values: ['%DUP%', '%2024%'],
     });
     expect(condition({ lastName: 'DUP', custom1: '2024', match: 'any', includeDisabled: true })).toEqual({
-      sql: '(u.last_name ILIKE $1 OR u.custom1 ILIKE $2)',
+      sql: '(u.last_name ILIKE $1 OR u.custom1 LIKE $2)',
       values: ['%DUP%', '%2024%'],
     });
+  });
+
+  it('uses plain LIKE only for fragments without any letter, where case cannot matter', () => {
+    expect(condition({ custom2: '75-01', includeDisabled: true }).sql).toBe('(u.custom2 LIKE $1)');
+    expect(condition({ custom2: 'a75', includeDisabled: true }).sql).toBe('(u.custom2 ILIKE $1)');
+    expect(condition({ custom2: 'é', includeDisabled: true }).sql).toBe('(u.custom2 ILIKE $1)');
+    expect(condition({ custom2: '²', includeDisabled: true }).sql).toBe('(u.custom2 ILIKE $1)');
   });
 
   it('looks each text criterion up in its column, trimmed, in a fixed order', () => {
