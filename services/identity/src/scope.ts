@@ -1,6 +1,6 @@
 import { invalidArgument, type Queryable } from '@assistants/kit';
 import type { Scope } from '@assistants/proto/gen/identity/v1/common';
-import { Params } from './sql';
+import type { Params } from './sql';
 import { checkIds } from './validation';
 
 /** A request's scope, with the tree paths of its organisations looked up once. */
@@ -43,5 +43,3 @@ export class ResolvedScope {
     return `${alias}.organisation_id IN (SELECT so.id FROM organisations so WHERE ${this.pathCondition(p, 'so.path')})`;
   }
 }
-
-export { Params };

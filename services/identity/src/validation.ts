@@ -8,10 +8,6 @@ export const MATCH_MODES = ['', 'all', 'any'] as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
-
 /** Checks an id given by a caller; "" passes when `optional`. */
 export function checkId(field: string, value: string, optional = false): string {
   if (optional && value === '') return value;

@@ -9,7 +9,6 @@ import {
   checkOneOf,
   checkPassword,
   checkText,
-  isUuid,
   LANGUAGES,
   TITLES,
   TWO_FACTOR_MODES,
@@ -30,9 +29,6 @@ function refusal(fn: () => unknown): DomainError {
 
 describe('ids', () => {
   it('accepts UUIDs in any case and gives them back in lower case', () => {
-    expect(isUuid(ID)).toBe(true);
-    expect(isUuid('north')).toBe(false);
-    expect(isUuid(`${ID}0`)).toBe(false);
     expect(checkId('id', ID)).toBe(ID.toLowerCase());
   });
 

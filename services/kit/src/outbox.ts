@@ -1,5 +1,5 @@
 import type { Database, Queryable } from './db';
-import { envelope, type Bus, type EventEnvelope } from './events';
+import { envelope, publish, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
 
 export type Emit = (subject: string, data: unknown) => void;
@@ -34,7 +34,7 @@ export function createOutbox(options: { db: Database; bus: Bus; logger: Logger; 
       );
       if (rows.length === 0) return 0;
       // Sent back to back on one connection, so the stream stores them in this order.
-      await Promise.all(rows.map((r) => bus.js.publish(r.envelope.subject, JSON.stringify(r.envelope), { msgID: r.envelope.id })));
+      await Promise.all(rows.map((r) => publish(bus, r.envelope)));
       await tx.query('DELETE FROM kit_outbox WHERE seq <= $1', [rows[rows.length - 1].seq]);
       return rows.length;
     });
