@@ -1,12 +1,10 @@
 import { buildApp } from '@assistants/gateway';
-import { identityClients } from '@assistants/gateway/src/clients';
 import { GatewayConfigSchema } from '@assistants/gateway/src/config';
 import { startHealthServer } from '@assistants/gateway/src/health';
 import { createLogger, loadConfig } from '@assistants/kit';
 import type { FastifyInstance } from 'fastify';
-import { startIdentity, type TestIdentity } from './identity';
-import { startNats, type TestNats } from './nats';
-import { createTestDatabase, type TestDatabase } from './postgres';
+import { startIdentityFixture, type IdentityFixture, type TestIdentity } from './identity';
+import type { TestNats } from './nats';
 
 export const ADMIN = { login: 'admin', password: 'correct horse battery staple' };
 
@@ -41,24 +39,19 @@ export function basic(login: string, password: string): string {
 /** The suite as it runs: real nats-server, a fresh database, identity and the gateway
  * listening on free ports, talked to over real HTTP. */
 export async function startStack(gatewayEnv: Record<string, string> = {}): Promise<TestStack> {
-  let nats: TestNats | undefined;
-  let pg: TestDatabase | undefined;
-  let identity: TestIdentity | undefined;
+  const fixture = await startIdentityFixture('stack', ADMIN);
+  const { identity, nats } = fixture;
   let app: FastifyInstance | undefined;
   let health: FastifyInstance | undefined;
   try {
-    [nats, pg] = await Promise.all([startNats(), createTestDatabase('stack')]);
-    identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url, admin: ADMIN });
     const config = loadConfig(GatewayConfigSchema, { GATEWAY_PORT: '0', IDENTITY_ADDRESS: identity.address, ...gatewayEnv });
-    const clients = identityClients(identity.address);
-    app = await buildApp({ config, logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'), identity: clients });
-    app.addHook('onClose', async () => clients.close());
+    app = await buildApp({ config, logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'), identity: fixture.api });
     await app.listen({ host: '127.0.0.1', port: 0 });
     health = await startHealthServer({ host: '127.0.0.1', port: 0, upstreams: { identity: identity.address } });
     const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     const healthUrl = `http://127.0.0.1:${(health.server.address() as { port: number }).port}`;
     const adminAuth = basic(ADMIN.login, ADMIN.password);
-    const started = { nats, pg, identity, app, health };
+    const started = { fixture, app, health };
     return {
       url,
       healthUrl,
@@ -88,20 +81,13 @@ export async function startStack(gatewayEnv: Record<string, string> = {}): Promi
       stop: () => stopAll(started),
     };
   } catch (err) {
-    await stopAll({ nats, pg, identity, app, health });
+    await stopAll({ fixture, app, health });
     throw err;
   }
 }
 
-async function stopAll(parts: {
-  nats?: TestNats;
-  pg?: TestDatabase;
-  identity?: TestIdentity;
-  app?: FastifyInstance;
-  health?: FastifyInstance;
-}) {
+async function stopAll(parts: { fixture: IdentityFixture; app?: FastifyInstance; health?: FastifyInstance }) {
   await parts.app?.close();
   await parts.health?.close();
-  await parts.identity?.stop();
-  await Promise.all([parts.nats?.stop(), parts.pg?.drop()]);
+  await parts.fixture.stop();
 }

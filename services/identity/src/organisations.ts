@@ -200,28 +200,22 @@ export async function updateOrganisation(
   } catch (err) {
     mapUniqueViolation(err, values);
   }
-  if (moved) {
-    // Dynamic lists filtering on a sub-tree may now match other users.
-    const { rows } = await tx.query<{ id: string }>(
-      `SELECT u.id FROM users u JOIN organisations o ON o.id = u.organisation_id
-       WHERE o.path LIKE (SELECT path FROM organisations WHERE id = $1) || '%'`,
-      [current.id],
-    );
-    await refreshDynamicLists(tx, emit, { userIds: rows.map((r) => r.id) });
-  }
-  const organisation = toOrganisation((await loadOrganisations(tx, [current.id]))[0]);
+  const [row] = await loadOrganisations(tx, [current.id]);
+  const organisation = toOrganisation(row);
   events.organisationUpdated(emit, { organisation, changedFields: [...values.keys()] });
   if (moved) {
-    const { rows } = await tx.query<{ id: string }>(`SELECT id FROM organisations WHERE path LIKE $1 || '%' AND id <> $2 ORDER BY path`, [
-      `${(await loadOrganisations(tx, [current.id]))[0].path}`,
-      current.id,
-    ]);
-    for (const descendant of await loadOrganisations(
-      tx,
-      rows.map((r) => r.id),
-    )) {
-      events.organisationUpdated(emit, { organisation: toOrganisation(descendant), changedFields: ['depth'] });
-    }
+    // Its sub-tree moved with it: every descendant has a new depth, and dynamic lists that
+    // filter on a sub-tree may now match other users.
+    const { rows: descendants } = await tx.query<OrganisationRow>(
+      `${ORGANISATION_SELECT} WHERE o.path LIKE $1 || '%' AND o.id <> $2 ORDER BY o.path`,
+      [row.path, row.id],
+    );
+    for (const d of descendants) events.organisationUpdated(emit, { organisation: toOrganisation(d), changedFields: ['depth'] });
+    const { rows: users } = await tx.query<{ id: string }>(
+      `SELECT u.id FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE o.path LIKE $1 || '%'`,
+      [row.path],
+    );
+    await refreshDynamicLists(tx, emit, { userIds: users.map((u) => u.id) });
   }
   return organisation;
 }

@@ -1,26 +1,16 @@
 import { DomainError } from '@assistants/kit';
 import { RoleChanged, RoleDeleted, RoleGrantChanged, UserChanged } from '@assistants/proto/gen/identity/v1/events';
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
-import {
-  createTestDatabase,
-  identityClients,
-  readStream,
-  startIdentity,
-  startNats,
-  type TestDatabase,
-  type TestIdentity,
-  type TestNats,
-} from '@assistants/testing';
+import { type IdentityClients, type IdentityFixture, readStream, startIdentityFixture, type TestIdentity } from '@assistants/testing';
 import { ADMINISTRATOR_ROLE_ID, ALL, EventLog, expectEnvelopes, ROOT_ORGANISATION_ID, subjects, UNKNOWN_ID, within } from './helpers';
 
 const ADMIN = { login: 'admin', password: 'bootstrap-secret' };
 const PASSWORD = 'a long enough password';
 const REFUSED = 'invalid credentials';
 
-let nats: TestNats;
-let pg: TestDatabase;
+let fixture: IdentityFixture;
 let identity: TestIdentity;
-let api: ReturnType<typeof identityClients>;
+let api: IdentityClients;
 let log: EventLog;
 const org: Record<string, string> = {};
 
@@ -56,9 +46,8 @@ async function refusal(call: Promise<unknown>): Promise<DomainError> {
 }
 
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('auth')]);
-  identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url, admin: ADMIN });
-  api = identityClients(identity.address);
+  fixture = await startIdentityFixture('auth', ADMIN);
+  ({ identity, api } = fixture);
   log = new EventLog(identity);
   for (const key of ['east', 'west']) {
     const { organisation } = await api.organisations.createOrganisation({ scope: ALL, fields: { extId: key.toUpperCase(), label: key } });
@@ -66,11 +55,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  api?.close();
-  await identity?.stop();
-  await Promise.all([nats?.stop(), pg?.drop()]);
-});
+afterAll(() => fixture?.stop());
 
 describe('bootstrap administrator', () => {
   it('exists, with the Administrator role on the root, and was published', async () => {
@@ -425,10 +410,8 @@ describe('restart', () => {
     await identity.flushEvents();
     const published = (await readStream(identity.bus, 'IDENTITY')).length;
 
-    api.close();
-    await identity.stop();
-    identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url, admin: ADMIN });
-    api = identityClients(identity.address);
+    await fixture.restart();
+    ({ identity, api } = fixture);
 
     expect((await login('admin', 'changed by the admin')).principal?.userId).toBe(admin!.id);
     await expect(login('admin', ADMIN.password)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });

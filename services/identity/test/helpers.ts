@@ -59,6 +59,17 @@ export class EventLog {
   }
 }
 
+/** The DomainError that `fn`, a synchronous check, throws. */
+export function refusal(fn: () => unknown): DomainError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DomainError);
+    return err as DomainError;
+  }
+  throw new Error('expected a refusal');
+}
+
 /** Subjects, in order. */
 export const subjects = (events: EventEnvelope[]) => events.map((e) => e.subject);
 

@@ -2,21 +2,12 @@ import type { EventEnvelope } from '@assistants/kit';
 import { ListChanged, ListDeleted, ListFolderChanged, ListMembershipChanged } from '@assistants/proto/gen/identity/v1/events';
 import type { ListFilter, UserList } from '@assistants/proto/gen/identity/v1/lists';
 import type { User, UserFields, UserFilter } from '@assistants/proto/gen/identity/v1/users';
-import {
-  createTestDatabase,
-  identityClients,
-  startIdentity,
-  startNats,
-  type TestDatabase,
-  type TestIdentity,
-  type TestNats,
-} from '@assistants/testing';
+import { type IdentityClients, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
 import { ALL, DEFAULT_FOLDER_ID, EventLog, expectEnvelopes, filter, subjects, UNKNOWN_ID, within } from './helpers';
 
-let nats: TestNats;
-let pg: TestDatabase;
+let fixture: IdentityFixture;
 let identity: TestIdentity;
-let api: ReturnType<typeof identityClients>;
+let api: IdentityClients;
 let log: EventLog;
 const org: Record<string, string> = {};
 
@@ -74,9 +65,8 @@ function memberships(events: EventEnvelope[], listId?: string): [string, string,
 const sorted = <T>(items: [string, string, string, string][]) => [...items].sort((a, b) => a.join().localeCompare(b.join())) as T;
 
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('lists')]);
-  identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url });
-  api = identityClients(identity.address);
+  fixture = await startIdentityFixture('lists');
+  ({ identity, api } = fixture);
   log = new EventLog(identity);
   for (const [key, parent] of [
     ['north', ''],
@@ -92,11 +82,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  api?.close();
-  await identity?.stop();
-  await Promise.all([nats?.stop(), pg?.drop()]);
-});
+afterAll(() => fixture?.stop());
 
 describe('folders', () => {
   it('has a Default folder', async () => {

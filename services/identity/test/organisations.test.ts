@@ -2,15 +2,7 @@ import type { EventEnvelope } from '@assistants/kit';
 import { OrganisationChanged, OrganisationDeleted } from '@assistants/proto/gen/identity/v1/events';
 import type { Organisation, OrganisationFields } from '@assistants/proto/gen/identity/v1/organisations';
 import type { Scope } from '@assistants/proto/gen/identity/v1/common';
-import {
-  createTestDatabase,
-  identityClients,
-  startIdentity,
-  startNats,
-  type TestDatabase,
-  type TestIdentity,
-  type TestNats,
-} from '@assistants/testing';
+import { type IdentityClients, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
 import {
   ADMINISTRATOR_ROLE_ID,
   ALL,
@@ -23,10 +15,9 @@ import {
   within,
 } from './helpers';
 
-let nats: TestNats;
-let pg: TestDatabase;
+let fixture: IdentityFixture;
 let identity: TestIdentity;
-let api: ReturnType<typeof identityClients>;
+let api: IdentityClients;
 let log: EventLog;
 
 const ALL_ORGANISATION_COLUMNS = [
@@ -84,17 +75,12 @@ async function pathOf(id: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('organisations')]);
-  identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url });
-  api = identityClients(identity.address);
+  fixture = await startIdentityFixture('organisations');
+  ({ identity, api } = fixture);
   log = new EventLog(identity);
 });
 
-afterAll(async () => {
-  api?.close();
-  await identity?.stop();
-  await Promise.all([nats?.stop(), pg?.drop()]);
-});
+afterAll(() => fixture?.stop());
 
 describe('root', () => {
   it('exists, with external id "ROOT", at depth 0 and without parent', async () => {

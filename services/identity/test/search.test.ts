@@ -1,20 +1,10 @@
 import { DomainError } from '@assistants/kit';
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
-import {
-  createTestDatabase,
-  identityClients,
-  startIdentity,
-  startNats,
-  type TestDatabase,
-  type TestIdentity,
-  type TestNats,
-} from '@assistants/testing';
+import { type IdentityClients, type IdentityFixture, startIdentityFixture } from '@assistants/testing';
 import { ALL, filter } from './helpers';
 
-let nats: TestNats;
-let pg: TestDatabase;
-let identity: TestIdentity;
-let api: ReturnType<typeof identityClients>;
+let fixture: IdentityFixture;
+let api: IdentityClients;
 const org: Record<string, string> = {};
 const user: Record<string, string> = {};
 
@@ -27,9 +17,8 @@ async function logins(f: Partial<UserFilter>, scope = ALL): Promise<string[]> {
 /** The data set of the filter examples in the French documentation, and an org tree:
  *   ROOT > north > north-lille ; ROOT > south */
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('search')]);
-  identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url });
-  api = identityClients(identity.address);
+  fixture = await startIdentityFixture('search');
+  ({ api } = fixture);
   for (const [key, parent] of [
     ['north', ''],
     ['north-lille', 'north'],
@@ -60,11 +49,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  api?.close();
-  await identity?.stop();
-  await Promise.all([nats?.stop(), pg?.drop()]);
-});
+afterAll(() => fixture?.stop());
 
 describe('SEL-1 user filter', () => {
   it('ALL: name contains "DUP" and custom field 1 contains "2024"', async () => {

@@ -1,7 +1,7 @@
-import { DomainError } from '@assistants/kit';
-import { UserFilter } from '@assistants/proto/gen/identity/v1/users';
+import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import { containsPattern, Params } from '../src/sql';
 import { checkUserFilter, userFilterCondition } from '../src/user-filter';
+import { filter, refusal } from './helpers';
 
 const ORG = '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b';
 
@@ -23,24 +23,11 @@ const TEXT_COLUMNS: [keyof UserFilter, string][] = [
   ['custom10', 'custom10'],
 ];
 
-/** A filter with every criterion unused ("") but those given. */
-const filter = (f: Partial<UserFilter> = {}): UserFilter => ({ ...UserFilter.fromPartial({}), ...f });
-
 /** The condition and parameters a filter gives, from a fresh Params. */
 function condition(f: Partial<UserFilter>, alias?: string) {
   const p = new Params();
   const sql = userFilterCondition(filter(f), p, alias);
   return { sql, values: p.values };
-}
-
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    return err as DomainError;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('checkUserFilter', () => {

@@ -1,4 +1,3 @@
-import { DomainError } from '@assistants/kit';
 import {
   checkAmount,
   checkDate,
@@ -13,19 +12,9 @@ import {
   TITLES,
   TWO_FACTOR_MODES,
 } from '../src/validation';
+import { refusal } from './helpers';
 
 const ID = '3F0C8A52-8A8E-4A57-9C38-2A4F1B0A0B0B';
-
-/** The DomainError `fn` throws. */
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    return err as DomainError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('ids', () => {
   it('accepts UUIDs in any case and gives them back in lower case', () => {
