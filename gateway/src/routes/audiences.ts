@@ -15,7 +15,7 @@ export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClien
     },
     async (request) => {
       const { query = '', limit, offset } = request.query;
-      const { audiences, total } = await identity.audiences.listAudiences({ query, ids: [], page: { limit, offset } });
+      const { audiences, total } = await identity.audiences.listAudiences({ query, ids: [], page: { limit, offset, after: '' } });
       return { items: audiences, total, limit, offset };
     },
   );

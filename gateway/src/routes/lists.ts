@@ -55,7 +55,7 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
           includeDisabled: filter.includeDisabled ?? false,
           folderId: filter.folderId ?? '',
         },
-        page: { limit, offset },
+        page: { limit, offset, after: '' },
       });
       return { items: lists, total, limit, offset };
     },
@@ -144,7 +144,7 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
       const { users, total } = await identity.users.resolveUserSelection({
         scope: request.scope,
         selection: { listId: request.params.id, excludeIds: [] },
-        page: { limit, offset },
+        page: { limit, offset, after: '' },
       });
       return { items: users, total, limit, offset };
     },

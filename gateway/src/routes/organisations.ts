@@ -25,7 +25,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityC
         parentId,
         query,
         includeDisabled,
-        page: { limit, offset },
+        page: { limit, offset, after: '' },
       });
       return { items: organisations, total, limit, offset };
     },

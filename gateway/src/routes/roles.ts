@@ -15,7 +15,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     },
     async (request) => {
       const { query = '', limit, offset } = request.query;
-      const { roles, total } = await identity.roles.listRoles({ query, page: { limit, offset } });
+      const { roles, total } = await identity.roles.listRoles({ query, page: { limit, offset, after: '' } });
       return { items: roles, total, limit, offset };
     },
   );

@@ -25,7 +25,7 @@ export const selectionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClie
       const { users, total } = await identity.users.resolveUserSelection({
         scope: request.scope,
         selection: toProtoSelection(selection),
-        page: { limit, offset },
+        page: { limit, offset, after: '' },
       });
       return { items: users, total, limit, offset };
     },

@@ -27,7 +27,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
       const { users, total } = await identity.users.searchUsers({
         scope: request.scope,
         filter: toProtoFilter(filter),
-        page: { limit, offset },
+        page: { limit, offset, after: '' },
       });
       return { items: users, total, limit, offset };
     },
@@ -217,7 +217,7 @@ function mayChangeExternallyManaged(principal: Principal): boolean {
 /** No escalation: every permission of the roles given must be the giver's own on the
  * organisation the grant applies to. */
 async function assertMayGrant(identity: IdentityClients, principal: Principal, roleIds: string[], organisationId: string) {
-  const { roles } = await identity.roles.listRoles({ query: '', page: { limit: 500, offset: 0 } });
+  const { roles } = await identity.roles.listRoles({ query: '', page: { limit: 500, offset: 0, after: '' } });
   for (const role of roles.filter((r) => roleIds.includes(r.id))) {
     for (const permission of role.permissions) {
       const scope = scopeFor(principal, permission);

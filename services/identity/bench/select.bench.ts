@@ -322,7 +322,7 @@ async function main(): Promise<void> {
       request: {
         scope: ALL,
         filter: UserFilter.fromPartial({ match: 'all', ...filter, ...(filter.includeSubOrganisations ? { organisationId: area } : {}) }),
-        page: { limit: 50, offset: 0 },
+        page: { limit: 50, offset: 0, after: '' },
       },
       total: 0,
       times: [] as number[],

@@ -113,11 +113,11 @@ export function identityGrpcServices(deps: HandlerDeps): [grpc.ServiceDefinition
     }),
     searchUsers: async (req) => {
       const { items, total } = await read(req.scope, (scope) => searchUsers(db, scope, req.filter, req.page));
-      return { users: items, total };
+      return { users: items, total, nextCursor: '' };
     },
     resolveUserSelection: async (req) => {
       const { items, total } = await read(req.scope, (scope) => resolveUserSelection(db, scope, req.selection, req.page));
-      return { users: items, total };
+      return { users: items, total, nextCursor: '' };
     },
   });
 

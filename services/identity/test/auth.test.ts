@@ -226,7 +226,7 @@ describe('roles', () => {
     const renamed = await api.roles.updateRole({ id: role.id, description: 'Edits all', permissions: [], replacePermissions: false });
     expect(renamed.role).toMatchObject({ description: 'Edits all', permissions: ['*'] });
 
-    const { roles, total } = await api.roles.listRoles({ query: 'EDIT', page: { limit: 10, offset: 0 } });
+    const { roles, total } = await api.roles.listRoles({ query: 'EDIT', page: { limit: 10, offset: 0, after: '' } });
     expect({ names: roles.map((r) => r.name), total }).toEqual({ names: ['Editor'], total: 1 });
 
     const user = await newUser('editor');

@@ -44,7 +44,7 @@ async function members(listId: string): Promise<string[]> {
   const { users, total } = await api.users.resolveUserSelection({
     scope: ALL,
     selection: { listId, excludeIds: [] },
-    page: { limit: 500, offset: 0 },
+    page: { limit: 500, offset: 0, after: '' },
   });
   expect(total).toBe(users.length);
   return users.map((u) => u.login).sort();
@@ -562,10 +562,10 @@ describe('SEL-2 SearchLists', () => {
   let folderId: string;
 
   /** Names of the lists of the SEL-2 folder a filter finds. */
-  async function names(f: Partial<ListFilter>, page = { limit: 100, offset: 0 }) {
+  async function names(f: Partial<ListFilter>, page: { limit: number; offset: number; after?: string } = { limit: 100, offset: 0 }) {
     const { lists, total } = await api.lists.searchLists({
       filter: { name: '', description: '', type: '', match: '', includeDisabled: false, folderId, ...f },
-      page,
+      page: { after: '', ...page },
     });
     return { names: lists.map((l: UserList) => l.name), total };
   }
@@ -630,7 +630,7 @@ describe('SEL-2 SearchLists', () => {
   it('searches every folder when none is given', async () => {
     const { lists } = await api.lists.searchLists({
       filter: { name: '', description: '', type: 'dynamic', match: 'all', includeDisabled: false, folderId: '' },
-      page: { limit: 500, offset: 0 },
+      page: { limit: 500, offset: 0, after: '' },
     });
     const found = lists.map((l) => l.name);
     expect(found).toEqual(expect.arrayContaining(["Form'Action 2024", 'Onboarding', 'Dynamic create']));

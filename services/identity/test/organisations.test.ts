@@ -59,7 +59,7 @@ async function list(
     parentId: request.parentId ?? '',
     query: request.query ?? '',
     includeDisabled: request.includeDisabled ?? false,
-    page: { limit: request.limit ?? 100, offset: request.offset ?? 0 },
+    page: { limit: request.limit ?? 100, offset: request.offset ?? 0, after: '' },
   });
   return { extIds: organisations.map((o) => o.extId), total };
 }

@@ -9,7 +9,7 @@ const org: Record<string, string> = {};
 const user: Record<string, string> = {};
 
 async function logins(f: Partial<UserFilter>, scope = ALL): Promise<string[]> {
-  const { users, total } = await api.users.searchUsers({ scope, filter: filter(f), page: { limit: 100, offset: 0 } });
+  const { users, total } = await api.users.searchUsers({ scope, filter: filter(f), page: { limit: 100, offset: 0, after: '' } });
   expect(total).toBe(users.length);
   return users.map((u) => u.login).sort();
 }
@@ -78,7 +78,7 @@ describe('SEL-1 user filter', () => {
   });
 
   it('pages the result and gives the exact total', async () => {
-    const page = await api.users.searchUsers({ scope: ALL, filter: filter({}), page: { limit: 2, offset: 1 } });
+    const page = await api.users.searchUsers({ scope: ALL, filter: filter({}), page: { limit: 2, offset: 1, after: '' } });
     // Enabled users, sorted by last name: Dupont, Dupuis, Durand, Martin.
     expect(page.total).toBe(4);
     expect(page.users.map((u) => u.login)).toEqual(['mdupuis', 'adurand']);
@@ -94,7 +94,9 @@ describe('SEL-1 user filter', () => {
       code: 'INVALID_ARGUMENT',
       field: 'filter.organisationId',
     });
-    await expect(api.users.searchUsers({ scope: ALL, filter: filter({}), page: { limit: 10_000, offset: 0 } })).rejects.toMatchObject({
+    await expect(
+      api.users.searchUsers({ scope: ALL, filter: filter({}), page: { limit: 10_000, offset: 0, after: '' } }),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'page.limit',
     });

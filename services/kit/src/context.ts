@@ -6,7 +6,29 @@ import { randomUUID } from 'node:crypto';
  * key and in event envelopes. */
 export const CORRELATION_HEADER = 'x-correlation-id';
 
-const storage = new AsyncLocalStorage<{ correlationId: string }>();
+/** The user on whose behalf a gRPC call is made (the administrator behind an HTTP request or
+ * an assistant run). The owning service decides from this user's own role grants what the
+ * call may see and change. */
+export const ACTOR_HEADER = 'x-actor-id';
+
+/** What the code running for one request, run or event knows about it. */
+export interface RequestContext {
+  correlationId: string;
+  /** The acting user, when there is one. */
+  actorId?: string;
+  /** Epoch milliseconds after which nobody waits for the answer: database statements stop
+   * then (db.ts), so a caller's timeout does not leave work running. */
+  deadline?: number;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** Runs fn in a context of its own; what is not given is inherited from the current one,
+ * except the correlation id, which is new when not given. */
+export function withContext<T>(context: Partial<RequestContext>, fn: () => T): T {
+  const current = storage.getStore();
+  return storage.run({ ...current, ...context, correlationId: context.correlationId || current?.correlationId || randomUUID() }, fn);
+}
 
 export function withCorrelationId<T>(correlationId: string | undefined, fn: () => T): T {
   return storage.run({ correlationId: correlationId || randomUUID() }, fn);
@@ -18,6 +40,28 @@ export function runWithCorrelationId(correlationId: string, next: () => void): v
   storage.run({ correlationId }, next);
 }
 
+/** Sets the acting user of the current context (fastify: once the request is authenticated,
+ * for the hooks and handler that follow). */
+export function bindActor(actorId: string): void {
+  const store = storage.getStore();
+  if (!store) throw new Error('bindActor outside of a context');
+  store.actorId = actorId;
+}
+
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
 export function currentCorrelationId(): string | undefined {
   return storage.getStore()?.correlationId;
+}
+
+export function currentActorId(): string | undefined {
+  return storage.getStore()?.actorId;
+}
+
+/** Milliseconds left before the current deadline; undefined when there is none. */
+export function remainingMs(): number | undefined {
+  const deadline = storage.getStore()?.deadline;
+  return deadline === undefined ? undefined : deadline - Date.now();
 }

@@ -2,6 +2,8 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Extensions } from '@electric-sql/pglite';
+import { remainingMs } from './context';
+import { DomainError } from './errors';
 import type { Logger } from './logger';
 
 export type Row = Record<string, unknown>;
@@ -30,6 +32,8 @@ export interface DatabaseOptions {
   /** PGlite contrib extensions the service's migrations create (e.g. "pg_trgm"). */
   extensions?: string[];
   poolSize?: number;
+  /** The longest any statement may run, deadline or not (a backstop; default 60 s). */
+  statementTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -41,7 +45,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let pool: pg.Pool;
   let closeEmbedded = async () => {};
   if (options.url) {
-    pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, options: `-c search_path=${searchPath}` });
+    pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      options: `-c search_path=${searchPath} -c statement_timeout=${options.statementTimeoutMs ?? 60_000}`,
+    });
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
   } else {
     const embedded = await startEmbedded(options);
@@ -57,28 +65,41 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   pool.on('error', (err) => options.logger.error({ err }, 'idle database connection failed'));
 
+  async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query(`BEGIN${deadlineSetting()}`);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
   return {
     embedded: !options.url,
-    query: (text, params) => pool.query(text, params),
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
+    // Within a call that has a deadline, a statement runs in a transaction that stops it at
+    // the deadline; otherwise straight on the pool.
+    query: (text, params) => (remainingMs() === undefined ? pool.query(text, params) : transaction((tx) => tx.query(text, params))),
+    transaction,
     async close() {
       await pool.end();
       await closeEmbedded();
     },
   };
+}
+
+/** `; SET LOCAL statement_timeout = <ms left>` when the current call has a deadline: the
+ * server stops a statement nobody waits for any more (error 57014, DEADLINE_EXCEEDED). */
+function deadlineSetting(): string {
+  const left = remainingMs();
+  if (left === undefined) return '';
+  if (left <= 0) throw new DomainError('DEADLINE_EXCEEDED', 'the request took longer than its deadline and was stopped');
+  return `; SET LOCAL statement_timeout = ${Math.ceil(left)}`;
 }
 
 async function startEmbedded(options: DatabaseOptions): Promise<{ port: number; close(): Promise<void> }> {

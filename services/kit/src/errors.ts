@@ -3,7 +3,15 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 /** The error kinds every service speaks. They map one-to-one to gRPC status codes here and
  * to HTTP statuses in the gateway. */
 export type ErrorCode =
-  'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'FAILED_PRECONDITION' | 'PERMISSION_DENIED' | 'UNAUTHENTICATED' | 'UNAVAILABLE';
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNAVAILABLE';
 
 /** An error the caller can act on: its message is meant for the caller and `field` names
  * the input at fault (a request field, a CSV column). */
@@ -22,8 +30,10 @@ export const invalidArgument = (field: string, message: string) => new DomainErr
 export const notFound = (message: string, field?: string) => new DomainError('NOT_FOUND', message, field);
 export const alreadyExists = (message: string, field?: string) => new DomainError('ALREADY_EXISTS', message, field);
 export const failedPrecondition = (message: string, field?: string) => new DomainError('FAILED_PRECONDITION', message, field);
-export const permissionDenied = (message: string) => new DomainError('PERMISSION_DENIED', message);
+export const permissionDenied = (message: string, field?: string) => new DomainError('PERMISSION_DENIED', message, field);
 export const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
+export const resourceExhausted = (message: string) => new DomainError('RESOURCE_EXHAUSTED', message);
+export const unavailable = (message: string) => new DomainError('UNAVAILABLE', message);
 
 const GRPC_STATUS: Record<ErrorCode, status> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
@@ -32,11 +42,21 @@ const GRPC_STATUS: Record<ErrorCode, status> = {
   FAILED_PRECONDITION: status.FAILED_PRECONDITION,
   PERMISSION_DENIED: status.PERMISSION_DENIED,
   UNAUTHENTICATED: status.UNAUTHENTICATED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   UNAVAILABLE: status.UNAVAILABLE,
 };
 
+/** Set on every answer that carries a DomainError: only those messages are meant for the
+ * caller. A status without it comes from the transport (a refused connection, a deadline)
+ * and its text may name internal addresses. */
+const DOMAIN_KEY = 'x-domain-error';
 const FIELD_KEY = 'x-error-field';
 const ERROR_ID_KEY = 'x-error-id';
+
+/** PostgreSQL's "canceling statement due to statement timeout" (db.ts sets the timeout from
+ * the call's deadline). */
+const QUERY_CANCELED = '57014';
 
 export interface GrpcErrorPayload {
   code: status;
@@ -45,23 +65,50 @@ export interface GrpcErrorPayload {
 }
 
 /** Server side: what a failed call answers. A DomainError keeps its message and field;
- * anything else becomes INTERNAL with only an error id, which the service logs next to
- * the real error. */
+ * a statement stopped at the deadline is DEADLINE_EXCEEDED; anything else becomes INTERNAL
+ * with only an error id, which the service logs next to the real error. */
 export function toGrpcError(err: unknown, errorId: string): GrpcErrorPayload {
   const metadata = new Metadata();
-  if (err instanceof DomainError) {
-    if (err.field) metadata.set(FIELD_KEY, err.field);
-    return { code: GRPC_STATUS[err.code], details: err.message, metadata };
+  const domain = asDomainError(err);
+  if (domain) {
+    metadata.set(DOMAIN_KEY, '1');
+    if (domain.field) metadata.set(FIELD_KEY, domain.field);
+    return { code: GRPC_STATUS[domain.code], details: domain.message, metadata };
   }
   metadata.set(ERROR_ID_KEY, errorId);
   return { code: status.INTERNAL, details: `internal error ${errorId}`, metadata };
 }
 
-/** Client side: a failed call back into a DomainError when its status is one of ours;
- * otherwise the gRPC error itself (INTERNAL, DEADLINE_EXCEEDED, ...). */
-export function fromGrpcError(err: ServiceError): Error {
-  const code = (Object.keys(GRPC_STATUS) as ErrorCode[]).find((c) => GRPC_STATUS[c] === err.code);
-  if (!code) return err;
-  const field = err.metadata?.get(FIELD_KEY)[0];
-  return new DomainError(code, err.details, typeof field === 'string' ? field : undefined);
+/** A DomainError, or what a known low-level failure means to the caller. */
+export function asDomainError(err: unknown): DomainError | undefined {
+  if (err instanceof DomainError) return err;
+  if ((err as { code?: string })?.code === QUERY_CANCELED) {
+    return new DomainError('DEADLINE_EXCEEDED', 'the request took longer than its deadline and was stopped');
+  }
+  return undefined;
+}
+
+/** What a caller is told when a service cannot be reached or does not answer in time:
+ * never the transport's own text, which names hosts and ports. */
+const TRANSPORT_MESSAGES: Partial<Record<status, [ErrorCode, string]>> = {
+  [status.UNAVAILABLE]: ['UNAVAILABLE', 'is unavailable, try again shortly'],
+  [status.DEADLINE_EXCEEDED]: ['DEADLINE_EXCEEDED', 'did not answer in time'],
+  [status.CANCELLED]: ['UNAVAILABLE', 'cancelled the call'],
+  [status.RESOURCE_EXHAUSTED]: ['RESOURCE_EXHAUSTED', 'is overloaded, try again shortly'],
+};
+
+/** Client side: a failed call back into a DomainError. The service's own refusals keep their
+ * message and field; transport failures become UNAVAILABLE or DEADLINE_EXCEEDED with a
+ * message naming only the service; anything else (INTERNAL...) stays the gRPC error. */
+export function fromGrpcError(err: ServiceError, serviceName = 'a service'): Error {
+  if (err.metadata?.get(DOMAIN_KEY)[0] === '1') {
+    const code = (Object.keys(GRPC_STATUS) as ErrorCode[]).find((c) => GRPC_STATUS[c] === err.code);
+    if (code) {
+      const field = err.metadata.get(FIELD_KEY)[0];
+      return new DomainError(code, err.details, typeof field === 'string' ? field : undefined);
+    }
+  }
+  const transport = TRANSPORT_MESSAGES[err.code];
+  if (transport) return Object.assign(new DomainError(transport[0], `${serviceName} ${transport[1]}`), { cause: err });
+  return err;
 }

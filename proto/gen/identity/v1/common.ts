@@ -18,11 +18,18 @@ export interface Scope {
   organisationIds: string[];
 }
 
-/** Offset paging: the admin screens show numbered pages with an exact total. */
+/**
+ * Paging. The admin screens show numbered pages with an exact total: offset paging, up to
+ * offset 10,000. Past that, and to walk a whole result (an assistant run resolving its
+ * selection), keyset paging: `after` is the `next_cursor` of the previous page, with offset 0.
+ * Either way, no page makes the service read more than it returns (plus the count).
+ */
 export interface Page {
   /** 1..500; 0 means the default (50). */
   limit: number;
   offset: number;
+  /** Where the page starts: an opaque cursor from the previous page, "" for the first page. */
+  after: string;
 }
 
 function createBaseScope(): Scope {
@@ -115,7 +122,7 @@ export const Scope: MessageFns<Scope> = {
 };
 
 function createBasePage(): Page {
-  return { limit: 0, offset: 0 };
+  return { limit: 0, offset: 0, after: "" };
 }
 
 export const Page: MessageFns<Page> = {
@@ -125,6 +132,9 @@ export const Page: MessageFns<Page> = {
     }
     if (message.offset !== 0) {
       writer.uint32(16).uint32(message.offset);
+    }
+    if (message.after !== "") {
+      writer.uint32(26).string(message.after);
     }
     return writer;
   },
@@ -158,6 +168,14 @@ export const Page: MessageFns<Page> = {
             message.offset = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.after = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -174,6 +192,7 @@ export const Page: MessageFns<Page> = {
     return {
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      after: isSet(object.after) ? globalThis.String(object.after) : "",
     };
   },
 
@@ -185,6 +204,9 @@ export const Page: MessageFns<Page> = {
     if (message.offset !== 0) {
       obj.offset = Math.round(message.offset);
     }
+    if (message.after !== "") {
+      obj.after = message.after;
+    }
     return obj;
   },
 
@@ -195,6 +217,7 @@ export const Page: MessageFns<Page> = {
     const message = createBasePage();
     message.limit = object.limit ?? 0;
     message.offset = object.offset ?? 0;
+    message.after = object.after ?? "";
     return message;
   },
 };

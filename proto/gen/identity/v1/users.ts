@@ -256,6 +256,8 @@ export interface SearchUsersRequest {
 export interface SearchUsersResponse {
   users: UserSummary[];
   total: number;
+  /** The cursor of the next page (Page.after); "" on the last page. */
+  nextCursor: string;
 }
 
 export interface IdSet {
@@ -282,6 +284,8 @@ export interface ResolveUserSelectionRequest {
 export interface ResolveUserSelectionResponse {
   users: UserSummary[];
   total: number;
+  /** The cursor of the next page (Page.after); "" on the last page. */
+  nextCursor: string;
 }
 
 function createBaseAudienceRef(): AudienceRef {
@@ -3968,7 +3972,7 @@ export const SearchUsersRequest: MessageFns<SearchUsersRequest> = {
 };
 
 function createBaseSearchUsersResponse(): SearchUsersResponse {
-  return { users: [], total: 0 };
+  return { users: [], total: 0, nextCursor: "" };
 }
 
 export const SearchUsersResponse: MessageFns<SearchUsersResponse> = {
@@ -3978,6 +3982,9 @@ export const SearchUsersResponse: MessageFns<SearchUsersResponse> = {
     }
     if (message.total !== 0) {
       writer.uint32(16).uint32(message.total);
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(26).string(message.nextCursor);
     }
     return writer;
   },
@@ -4011,6 +4018,14 @@ export const SearchUsersResponse: MessageFns<SearchUsersResponse> = {
             message.total = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4027,6 +4042,11 @@ export const SearchUsersResponse: MessageFns<SearchUsersResponse> = {
     return {
       users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => UserSummary.fromJSON(e)) : [],
       total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
     };
   },
 
@@ -4038,6 +4058,9 @@ export const SearchUsersResponse: MessageFns<SearchUsersResponse> = {
     if (message.total !== 0) {
       obj.total = Math.round(message.total);
     }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
     return obj;
   },
 
@@ -4048,6 +4071,7 @@ export const SearchUsersResponse: MessageFns<SearchUsersResponse> = {
     const message = createBaseSearchUsersResponse();
     message.users = object.users?.map((e) => UserSummary.fromPartial(e)) || [];
     message.total = object.total ?? 0;
+    message.nextCursor = object.nextCursor ?? "";
     return message;
   },
 };
@@ -4350,7 +4374,7 @@ export const ResolveUserSelectionRequest: MessageFns<ResolveUserSelectionRequest
 };
 
 function createBaseResolveUserSelectionResponse(): ResolveUserSelectionResponse {
-  return { users: [], total: 0 };
+  return { users: [], total: 0, nextCursor: "" };
 }
 
 export const ResolveUserSelectionResponse: MessageFns<ResolveUserSelectionResponse> = {
@@ -4360,6 +4384,9 @@ export const ResolveUserSelectionResponse: MessageFns<ResolveUserSelectionRespon
     }
     if (message.total !== 0) {
       writer.uint32(16).uint32(message.total);
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(26).string(message.nextCursor);
     }
     return writer;
   },
@@ -4393,6 +4420,14 @@ export const ResolveUserSelectionResponse: MessageFns<ResolveUserSelectionRespon
             message.total = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4409,6 +4444,11 @@ export const ResolveUserSelectionResponse: MessageFns<ResolveUserSelectionRespon
     return {
       users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => UserSummary.fromJSON(e)) : [],
       total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
     };
   },
 
@@ -4420,6 +4460,9 @@ export const ResolveUserSelectionResponse: MessageFns<ResolveUserSelectionRespon
     if (message.total !== 0) {
       obj.total = Math.round(message.total);
     }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
     return obj;
   },
 
@@ -4430,6 +4473,7 @@ export const ResolveUserSelectionResponse: MessageFns<ResolveUserSelectionRespon
     const message = createBaseResolveUserSelectionResponse();
     message.users = object.users?.map((e) => UserSummary.fromPartial(e)) || [];
     message.total = object.total ?? 0;
+    message.nextCursor = object.nextCursor ?? "";
     return message;
   },
 };
