@@ -53,12 +53,21 @@ function ensureNatsServer() {
   if (!install || install.status !== 0 || !hasCommand('nats-server')) fail('installing nats-server failed: see above');
 }
 
-/** The first administrator's password: generated once, kept in a file only its owner reads. */
-function adminPassword() {
-  if (env.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD) return env.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD;
-  const file = join(dataDir, 'admin-password');
-  if (!existsSync(file)) writeFileSync(file, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+/** A secret generated once and kept in a file only its owner reads. */
+function secret(name, bytes) {
+  const file = join(dataDir, name);
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(bytes).toString('base64url')}\n`, { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
+}
+
+/** The first administrator's password. */
+function adminPassword() {
+  return env.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD || secret('admin-password', 18);
+}
+
+/** The token the parts of the suite present to each other on every gRPC call. */
+function serviceToken() {
+  return env.ASSISTANTS_SERVICE_TOKEN || secret('service-token', 36);
 }
 
 function portOpen(port) {
@@ -143,7 +152,9 @@ async function main() {
 
   const tsx = ['--import', 'tsx'];
   const identityAddress = `127.0.0.1:${identityPort}`;
+  const ASSISTANTS_SERVICE_TOKEN = serviceToken();
   run('identity', process.execPath, [...tsx, 'services/identity/src/main.ts'], {
+    ASSISTANTS_SERVICE_TOKEN,
     NATS_URL: natsUrl,
     IDENTITY_GRPC_PORT: String(identityPort),
     IDENTITY_DATA_DIR: env.IDENTITY_DATA_DIR ?? join(dataDir, 'identity'),
@@ -151,6 +162,7 @@ async function main() {
     IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: adminPassword(),
   });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
+    ASSISTANTS_SERVICE_TOKEN,
     IDENTITY_ADDRESS: identityAddress,
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HEALTH_PORT: String(healthPort),

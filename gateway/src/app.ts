@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { IdentityClient } from '@assistants/identity/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { registerAuthentication } from './auth';
-import type { IdentityClients } from './clients';
+import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { audienceRoutes } from './routes/audiences';
@@ -22,7 +22,7 @@ import { SHARED_SCHEMAS } from './schemas/identity';
 export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
-  identity: IdentityClients;
+  identity: IdentityClient;
 }
 
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
@@ -70,7 +70,24 @@ export async function buildApp({ config, logger, identity }: GatewayDeps): Promi
     keyGenerator: (request) => request.principal?.userId ?? request.ip,
   });
 
+  // Ids in any case are the same id: lower-cased before validation and before any service
+  // compares them.
+  app.addHook('preValidation', async (request) => {
+    normaliseIds(request.params);
+    normaliseIds(request.query);
+    normaliseIds(request.body);
+  });
+  // The permission a route needs, in its documentation (identity decides, see auth.ts).
+  app.addHook('onRoute', (route) => {
+    const needs = route.config?.needs;
+    if (!needs || !route.schema) return;
+    const schema = route.schema as { description?: string };
+    schema.description = `${schema.description ? `${schema.description}\n\n` : ''}Needs the permission ${needs}, and acts only within the organisations where you hold it.`;
+  });
+
   await app.register(swagger, {
+    // Shared schemas keep their names (User, Error...) in the OpenAPI document.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
       info: {

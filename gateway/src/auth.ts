@@ -1,33 +1,20 @@
 import { createHash } from 'node:crypto';
-import { ALL_PERMISSIONS, DomainError, permissionDenied, ROOT_ORGANISATION_ID, type Permission } from '@assistants/kit';
+import type { IdentityClient } from '@assistants/identity/client';
+import { bindActor, DomainError } from '@assistants/kit';
 import type { AuthenticateRequest, Principal } from '@assistants/proto/gen/identity/v1/auth';
-import type { Scope } from '@assistants/proto/gen/identity/v1/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import type { IdentityClients } from './clients';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
-    /** Where the route's permission holds: what identity lets this request see and change. */
-    scope: Scope;
   }
   interface FastifyContextConfig {
-    /** The permission a route needs; routes without one need only a valid credential. */
-    permission?: Permission;
-    /** The permission must hold on the root organisation (global objects: audiences, roles). */
-    global?: boolean;
+    /** Documentation only (shown in /docs): the permission the route needs. Identity decides
+     * from the caller's own grants, for every caller alike; the gateway checks nothing. */
+    needs?: string;
   }
-}
-
-/** The organisations where `principal` holds `permission`, as an identity Scope; undefined
- * when it holds nowhere. A grant on the root means everywhere. */
-export function scopeFor(principal: Principal, permission: string): Scope | undefined {
-  const grants = principal.grants.filter((g) => g.permissions.includes(permission) || g.permissions.includes(ALL_PERMISSIONS));
-  if (grants.length === 0) return undefined;
-  if (grants.some((g) => g.organisationId === ROOT_ORGANISATION_ID)) return { all: true, organisationIds: [] };
-  return { all: false, organisationIds: [...new Set(grants.map((g) => g.organisationId))] };
 }
 
 export function credentialOf(header: string | undefined): AuthenticateRequest | undefined {
@@ -44,14 +31,16 @@ export function credentialOf(header: string | undefined): AuthenticateRequest | 
 }
 
 export interface AuthOptions {
-  identity: IdentityClients;
+  identity: IdentityClient;
   failuresPerMinute: number;
   cacheSeconds: number;
 }
 
 /** Every route needs a credential: a bearer token from POST /v1/sessions, or a login and
- * password (HTTP Basic). Checked credentials are trusted for a few seconds; failures are
- * counted per client address and, past the limit, refused before they reach identity. */
+ * password (HTTP Basic). Once checked, the user becomes the acting user of every call the
+ * request makes (identity and the other services decide from its grants). Checked
+ * credentials are trusted for a few seconds; failures are counted per client address and,
+ * past the limit, refused before they reach identity. */
 export function registerAuthentication(app: FastifyInstance, options: AuthOptions): { forget(authorization: string): void } {
   const trusted = new LRUCache<string, Principal>({ max: 10_000, ttl: Math.max(options.cacheSeconds, 0.001) * 1000 });
   const failures = new RateLimiterMemory({ points: options.failuresPerMinute, duration: 60 });
@@ -63,7 +52,6 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
   };
 
   app.decorateRequest('principal', undefined as unknown as Principal);
-  app.decorateRequest('scope', undefined as unknown as Scope);
 
   app.addHook('onRequest', async (request, reply) => {
     const credential = credentialOf(request.headers.authorization);
@@ -71,40 +59,30 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
       return refuse(request, reply, 'credentials required: Authorization: Bearer <token from POST /v1/sessions>, or Basic');
     }
     const key = cacheKey(request.headers.authorization!);
-    const cached = trusted.get(key);
-    if (cached) {
-      request.principal = cached;
-      return;
+    let principal = trusted.get(key);
+    if (!principal) {
+      const seen = await failures.get(request.ip);
+      if (seen && seen.remainingPoints <= 0) {
+        reply.header('retry-after', Math.ceil(seen.msBeforeNext / 1000));
+        return reply.code(429).send({ error: 'too_many_failures', message: 'too many failed authentications: wait and retry' });
+      }
+      try {
+        principal = (await options.identity.auth.authenticate(credential)).principal!;
+        trusted.set(key, principal);
+      } catch (err) {
+        if (!(err instanceof DomainError) || err.code !== 'UNAUTHENTICATED') throw err;
+        await failures.penalty(request.ip);
+        request.log.info({ reason: 'credentials refused' }, 'authentication failed');
+        return refuse(request, reply, 'invalid credentials');
+      }
     }
-    const seen = await failures.get(request.ip);
-    if (seen && seen.remainingPoints <= 0) {
-      reply.header('retry-after', Math.ceil(seen.msBeforeNext / 1000));
-      return reply.code(429).send({ error: 'too_many_failures', message: 'too many failed authentications: wait and retry' });
-    }
-    try {
-      const { principal } = await options.identity.auth.authenticate(credential);
-      request.principal = principal!;
-      trusted.set(key, principal!);
-    } catch (err) {
-      if (!(err instanceof DomainError) || err.code !== 'UNAUTHENTICATED') throw err;
-      await failures.penalty(request.ip);
-      request.log.info({ reason: 'credentials refused' }, 'authentication failed');
-      return refuse(request, reply, 'invalid credentials');
-    }
-  });
-
-  app.addHook('preHandler', async (request) => {
-    const { permission, global } = request.routeOptions.config;
-    if (!permission) return;
-    const scope = scopeFor(request.principal, permission);
-    if (!scope || (global && !scope.all)) {
-      throw permissionDenied(`this needs the permission ${permission}${global ? ' on the root organisation' : ''}`);
-    }
-    request.scope = scope;
+    request.principal = principal;
+    bindActor(principal.userId);
   });
 
   return {
-    /** After logout: this replica forgets the token now, others within the cache time. */
+    /** After logout or a password change: this replica forgets the credential now, others
+     * within the cache time. */
     forget: (authorization) => void trusted.delete(cacheKey(authorization)),
   };
 }
@@ -112,3 +90,18 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
 function cacheKey(authorization: string): string {
   return createHash('sha256').update(authorization).digest('hex');
 }
+
+/** Ids are lower-case UUIDs everywhere behind the gateway: "ABC…" and "abc…" name the same
+ * object, so they are made the same here, at the edge, before anything compares them.
+ * Only fields named id, …Id or …Ids are touched, never free text. */
+export function normaliseIds(value: unknown, key = ''): unknown {
+  const isIdKey = key === 'id' || key === 'ids' || /Ids?$/.test(key);
+  if (typeof value === 'string') return isIdKey && UUID.test(value) ? value.toLowerCase() : value;
+  if (Array.isArray(value)) return value.map((v) => normaliseIds(v, isIdKey ? key : ''));
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) (value as Record<string, unknown>)[k] = normaliseIds(v, k);
+  }
+  return value;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,7 +1,9 @@
+import { SecurityConfigSchema } from '@assistants/kit';
 import { Type, type Static } from '@sinclair/typebox';
 
 /** Environment variables of the gateway (see the README's configuration table). */
 export const GatewayConfigSchema = Type.Object({
+  ...SecurityConfigSchema.properties,
   GATEWAY_HOST: Type.String({ default: '127.0.0.1' }),
   GATEWAY_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   /** /healthz and /readyz, apart from the API so that no API route is anonymous. */
@@ -15,6 +17,8 @@ export const GatewayConfigSchema = Type.Object({
   GATEWAY_AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
   /** How long a checked credential is trusted before identity is asked again. */
   GATEWAY_AUTH_CACHE_SECONDS: Type.Integer({ default: 10, minimum: 0, maximum: 300 }),
+  /** Deadline of each call to a service; the service stops its statements then too. */
+  GATEWAY_UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
 });
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;

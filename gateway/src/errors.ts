@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
 import { DomainError, type ErrorCode } from '@assistants/kit';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
@@ -58,6 +58,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err instanceof DomainError) {
       const body: ErrorBody = { error: err.code.toLowerCase(), message: err.message };
       if (err.field) body.field = err.field;
+      // A service that could not be reached or answered too late: the caller reads which,
+      // the log keeps the transport's own words (host, port, reason).
+      if (err.cause) request.log.warn({ err: err.cause, code: err.code }, 'upstream call failed');
       return reply.code(HTTP_STATUS[err.code]).send(body);
     }
     const statusCode = (err as FastifyError).statusCode;
@@ -67,10 +70,6 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.code(statusCode).send({ error, message: err.message });
     }
     const errorId = randomUUID();
-    if ((err as ServiceError).code === grpcStatus.DEADLINE_EXCEEDED) {
-      request.log.error({ err, errorId }, 'upstream service too slow');
-      return reply.code(504).send({ error: 'timeout', message: `a service did not answer in time (error ${errorId})`, errorId });
-    }
     request.log.error({ err, errorId }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: `internal error ${errorId}`, errorId } satisfies ErrorBody);
   });

@@ -1,4 +1,4 @@
-import { checkGrpcHealth } from '@assistants/kit';
+import { checkGrpcHealth, type GrpcSecurity } from '@assistants/kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 /** /healthz (the process answers) and /readyz (and the services it calls are SERVING), on
@@ -7,12 +7,17 @@ export async function startHealthServer(options: {
   host: string;
   port: number;
   upstreams: Record<string, string>;
+  security: GrpcSecurity;
 }): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const checks = Object.fromEntries(
-      await Promise.all(Object.entries(options.upstreams).map(async ([name, address]) => [name, await checkGrpcHealth(address)] as const)),
+      await Promise.all(
+        Object.entries(options.upstreams).map(
+          async ([name, address]) => [name, await checkGrpcHealth(address, { security: options.security })] as const,
+        ),
+      ),
     );
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });

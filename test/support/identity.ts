@@ -1,43 +1,78 @@
-import { IdentityConfigSchema } from '@assistants/identity/src/config';
-import { startIdentity as startIdentityService } from '@assistants/identity/src/start';
-import { identityClients, type IdentityClients } from '@assistants/gateway/src/clients';
-import { createLogger, loadConfig, type Bus, type Database } from '@assistants/kit';
+import { randomBytes } from 'node:crypto';
+import { identityService } from '@assistants/identity';
+import { identityClient, type IdentityClient } from '@assistants/identity/client';
+import { createLogger, startService, withContext, type Bus, type Database, type GrpcSecurity, type Outbox } from '@assistants/kit';
 import { startNats, type TestNats } from './nats';
 import { createTestDatabase, type TestDatabase } from './postgres';
+
+/** The service token of every part started by the tests of one process. */
+export const TEST_SECURITY: GrpcSecurity = { serviceToken: randomBytes(32).toString('base64url') };
+
+export const ADMIN = { login: 'admin', password: 'correct horse battery staple' };
 
 export interface TestIdentity {
   address: string;
   db: Database;
   bus: Bus;
+  outbox: Outbox;
   /** Publishes every event stored so far. */
   flushEvents(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** The identity service, started in-process on a free port, on the given real NATS server
- * and PostgreSQL database. */
+ * and PostgreSQL database, with the bootstrap administrator ADMIN. */
 export async function startIdentity(options: {
   natsUrl: string;
   databaseUrl: string;
-  admin?: { login: string; password: string };
+  env?: Record<string, string>;
+  security?: GrpcSecurity;
 }): Promise<TestIdentity> {
   const logger = createLogger('identity', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const config = loadConfig(IdentityConfigSchema, {
-    IDENTITY_GRPC_PORT: '0',
-    IDENTITY_DATABASE_URL: options.databaseUrl,
-    NATS_URL: options.natsUrl,
-    IDENTITY_BOOTSTRAP_ADMIN_LOGIN: options.admin?.login,
-    IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: options.admin?.password,
+  const started = await startService(identityService, {
+    logger,
+    env: {
+      ASSISTANTS_SERVICE_TOKEN: (options.security ?? TEST_SECURITY).serviceToken,
+      IDENTITY_GRPC_PORT: '0',
+      IDENTITY_DATABASE_URL: options.databaseUrl,
+      NATS_URL: options.natsUrl,
+      IDENTITY_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login,
+      IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      ...options.env,
+    },
   });
-  const started = await startIdentityService(config, logger);
   let stopped: Promise<void> | undefined;
   return {
-    address: `127.0.0.1:${started.port}`,
+    address: started.address,
     db: started.db,
     bus: started.bus,
+    outbox: started.outbox,
     flushEvents: () => started.outbox.flush(),
     // Idempotent: a test may stop identity early to see how others cope.
     stop: () => (stopped ??= started.stop()),
+  };
+}
+
+/** The same client, every call made on behalf of `actorId` (as the gateway does for the
+ * user behind a request). */
+export function actingAs(client: IdentityClient, actorId: string): IdentityClient {
+  const wrap = <S extends object>(service: S): S =>
+    new Proxy(service, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        return typeof value === 'function' && name !== 'close'
+          ? (...args: unknown[]) => withContext({ actorId }, () => value.apply(target, args))
+          : value;
+      },
+    });
+  return {
+    ...client,
+    organisations: wrap(client.organisations),
+    users: wrap(client.users),
+    audiences: wrap(client.audiences),
+    roles: wrap(client.roles),
+    lists: wrap(client.lists),
+    auth: wrap(client.auth),
   };
 }
 
@@ -47,16 +82,26 @@ export interface IdentityFixture {
   nats: TestNats;
   pg: TestDatabase;
   identity: TestIdentity;
-  api: IdentityClients;
+  /** Clients acting as the bootstrap administrator (Administrator on the root). */
+  api: IdentityClient;
+  /** The bootstrap administrator's id. */
+  adminId: string;
+  /** Clients acting as another user. */
+  as(userId: string): IdentityClient;
+  /** Clients acting as nobody (service-level calls). */
+  client: IdentityClient;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startIdentityFixture(name: string, admin?: { login: string; password: string }): Promise<IdentityFixture> {
+export async function startIdentityFixture(name: string, env: Record<string, string> = {}): Promise<IdentityFixture> {
   const [nats, pg] = await Promise.all([startNats(), createTestDatabase(name)]);
+  let client: IdentityClient;
   const start = async () => {
-    const identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url, admin });
-    return { identity, api: identityClients(identity.address) };
+    const identity = await startIdentity({ natsUrl: nats.url, databaseUrl: pg.url, env });
+    client = identityClient(identity.address, { security: TEST_SECURITY });
+    const { rows } = await identity.db.query<{ id: string }>('SELECT id FROM users WHERE login = $1', [ADMIN.login]);
+    return { identity, client, adminId: rows[0].id, api: actingAs(client, rows[0].id) };
   };
   const fixture: IdentityFixture = {
     nats,
@@ -65,13 +110,14 @@ export async function startIdentityFixture(name: string, admin?: { login: string
       await Promise.all([nats.stop(), pg.drop()]);
       throw err;
     })),
+    as: (userId) => actingAs(client, userId),
     async restart() {
-      fixture.api.close();
+      client.close();
       await fixture.identity.stop();
       Object.assign(fixture, await start());
     },
     async stop() {
-      fixture.api.close();
+      client.close();
       await fixture.identity.stop();
       await Promise.all([nats.stop(), pg.drop()]);
     },
@@ -79,4 +125,4 @@ export async function startIdentityFixture(name: string, admin?: { login: string
   return fixture;
 }
 
-export { identityClients, type IdentityClients };
+export { identityClient, type IdentityClient };

@@ -1,12 +1,9 @@
-import { buildApp } from '@assistants/gateway';
-import { GatewayConfigSchema } from '@assistants/gateway/src/config';
-import { startHealthServer } from '@assistants/gateway/src/health';
-import { createLogger, loadConfig } from '@assistants/kit';
-import type { FastifyInstance } from 'fastify';
-import { startIdentityFixture, type IdentityFixture, type TestIdentity } from './identity';
+import { startGateway, type RunningGateway } from '@assistants/gateway';
+import { createLogger } from '@assistants/kit';
+import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
 import type { TestNats } from './nats';
 
-export const ADMIN = { login: 'admin', password: 'correct horse battery staple' };
+export { ADMIN };
 
 export interface TestStack {
   /** e.g. http://127.0.0.1:41234 */
@@ -14,6 +11,8 @@ export interface TestStack {
   /** The gateway's health server (/healthz, /readyz). */
   healthUrl: string;
   identity: TestIdentity;
+  /** Identity, its database and bus, and gRPC clients acting as the administrator. */
+  fixture: IdentityFixture;
   nats: TestNats;
   /** Authorization header of the bootstrap administrator (HTTP Basic). */
   adminAuth: string;
@@ -38,24 +37,29 @@ export function basic(login: string, password: string): string {
 
 /** The suite as it runs: real nats-server, a fresh database, identity and the gateway
  * listening on free ports, talked to over real HTTP. */
-export async function startStack(gatewayEnv: Record<string, string> = {}): Promise<TestStack> {
-  const fixture = await startIdentityFixture('stack', ADMIN);
+export async function startStack(gatewayEnv: Record<string, string> = {}, identityEnv: Record<string, string> = {}): Promise<TestStack> {
+  const fixture = await startIdentityFixture('stack', identityEnv);
   const { identity, nats } = fixture;
-  let app: FastifyInstance | undefined;
-  let health: FastifyInstance | undefined;
+  let gateway: RunningGateway | undefined;
   try {
-    const config = loadConfig(GatewayConfigSchema, { GATEWAY_PORT: '0', IDENTITY_ADDRESS: identity.address, ...gatewayEnv });
-    app = await buildApp({ config, logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'), identity: fixture.api });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    health = await startHealthServer({ host: '127.0.0.1', port: 0, upstreams: { identity: identity.address } });
-    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    const healthUrl = `http://127.0.0.1:${(health.server.address() as { port: number }).port}`;
+    gateway = await startGateway({
+      logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'),
+      env: {
+        ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
+        GATEWAY_PORT: '0',
+        GATEWAY_HEALTH_PORT: '0',
+        IDENTITY_ADDRESS: identity.address,
+        ...gatewayEnv,
+      },
+    });
+    const { url, healthUrl } = gateway;
     const adminAuth = basic(ADMIN.login, ADMIN.password);
-    const started = { fixture, app, health };
+    const running = gateway;
     return {
       url,
       healthUrl,
       identity,
+      fixture,
       nats,
       adminAuth,
       async http(method, path, options = {}) {
@@ -78,16 +82,14 @@ export async function startStack(gatewayEnv: Record<string, string> = {}): Promi
         }
         return { status: response.status, headers: response.headers, body };
       },
-      stop: () => stopAll(started),
+      async stop() {
+        await running.stop();
+        await fixture.stop();
+      },
     };
   } catch (err) {
-    await stopAll({ fixture, app, health });
+    await gateway?.stop();
+    await fixture.stop();
     throw err;
   }
-}
-
-async function stopAll(parts: { fixture: IdentityFixture; app?: FastifyInstance; health?: FastifyInstance }) {
-  await parts.app?.close();
-  await parts.health?.close();
-  await parts.fixture.stop();
 }

@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { IdentityClients } from '../clients';
+import type { IdentityClient } from '@assistants/identity/client';
 import { IdParams, NoContent, Paged, responses } from '../schemas/common';
 import { Audience, AudiencePatch, NameQuery, NewAudience } from '../schemas/identity';
 
 const tags = ['audiences'];
 
-export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }> = async (app, { identity }) => {
+export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }> = async (app, { identity }) => {
   app.get(
     '/v1/audiences',
     {
       schema: { tags, summary: 'Audiences, by name', querystring: NameQuery, response: responses({ 200: Paged(Type.Ref(Audience)) }) },
-      config: { permission: 'users:read' },
+      config: { needs: 'users:read' },
     },
     async (request) => {
       const { query = '', limit, offset } = request.query;
@@ -24,7 +24,7 @@ export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClien
     '/v1/audiences',
     {
       schema: { tags, summary: 'Create an audience', body: NewAudience, response: responses({ 201: Type.Ref(Audience) }) },
-      config: { permission: 'audiences:write', global: true },
+      config: { needs: 'audiences:write (on the root organisation)' },
     },
     async (request, reply) => {
       const { audience } = await identity.audiences.createAudience({
@@ -45,7 +45,7 @@ export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClien
         body: AudiencePatch,
         response: responses({ 200: Type.Ref(Audience) }),
       },
-      config: { permission: 'audiences:write', global: true },
+      config: { needs: 'audiences:write (on the root organisation)' },
     },
     async (request) => (await identity.audiences.updateAudience({ id: request.params.id, ...request.body })).audience!,
   );
@@ -54,7 +54,7 @@ export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClien
     '/v1/audiences/:id',
     {
       schema: { tags, summary: 'Delete an audience (users lose it)', params: IdParams, response: responses({ 204: NoContent }) },
-      config: { permission: 'audiences:write', global: true },
+      config: { needs: 'audiences:write (on the root organisation)' },
     },
     async (request, reply) => {
       await identity.audiences.deleteAudience({ id: request.params.id });

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { IdentityClients } from '../clients';
+import type { IdentityClient } from '@assistants/identity/client';
 import { IdParams, NoContent, Paged, PageQuery, responses } from '../schemas/common';
 import { ListFolder, ListPatch, ListSearch, MemberIds, NewList, NewListFolder, UserList, UserSummary } from '../schemas/identity';
 import { toProtoFilter } from '../selection';
 
 const tags = ['lists'];
 
-export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }> = async (app, { identity }) => {
+export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }> = async (app, { identity }) => {
   app.get(
     '/v1/list-folders',
     {
@@ -16,7 +16,7 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         summary: 'List folders ("Default" always exists)',
         response: responses({ 200: Type.Object({ items: Type.Array(Type.Ref(ListFolder)) }) }),
       },
-      config: { permission: 'lists:read' },
+      config: { needs: 'lists:read' },
     },
     async () => ({ items: (await identity.lists.listListFolders({})).folders }),
   );
@@ -25,7 +25,7 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/list-folders',
     {
       schema: { tags, summary: 'Create a list folder', body: NewListFolder, response: responses({ 201: Type.Ref(ListFolder) }) },
-      config: { permission: 'lists:write' },
+      config: { needs: 'lists:write' },
     },
     async (request, reply) => {
       const { folder } = await identity.lists.createListFolder({ name: request.body.name, parentId: request.body.parentId ?? '' });
@@ -42,7 +42,7 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: ListSearch,
         response: responses({ 200: Paged(Type.Ref(UserList)) }),
       },
-      config: { permission: 'lists:read' },
+      config: { needs: 'lists:read' },
     },
     async (request) => {
       const { filter, limit = 50, offset = 0 } = request.body;
@@ -70,18 +70,18 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: NewList,
         response: responses({ 201: Type.Ref(UserList) }),
       },
-      config: { permission: 'lists:write' },
+      config: { needs: 'lists:write' },
     },
     async (request, reply) => {
-      const { name, description = '', type, folderId = '', criteria, memberIds = [] } = request.body;
+      const { name, description = '', type, folderId = '', criteria, memberIds = [], ownerOrganisationId = '' } = request.body;
       const { list } = await identity.lists.createList({
-        scope: request.scope,
         name,
         description,
         type,
         folderId,
         criteria: criteria && toProtoFilter(criteria),
         memberIds,
+        ownerOrganisationId,
       });
       return reply.code(201).header('location', `/v1/lists/${list!.id}`).send(list!);
     },
@@ -91,7 +91,7 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/lists/:id',
     {
       schema: { tags, summary: 'One list', params: IdParams, response: responses({ 200: Type.Ref(UserList) }) },
-      config: { permission: 'lists:read' },
+      config: { needs: 'lists:read' },
     },
     async (request) => (await identity.lists.getList({ id: request.params.id })).list!,
   );
@@ -106,11 +106,11 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: ListPatch,
         response: responses({ 200: Type.Ref(UserList) }),
       },
-      config: { permission: 'lists:write' },
+      config: { needs: 'lists:write' },
     },
     async (request) => {
       const { criteria, ...changes } = request.body;
-      const update = { id: request.params.id, scope: request.scope, ...changes, criteria: criteria && toProtoFilter(criteria) };
+      const update = { id: request.params.id, ...changes, criteria: criteria && toProtoFilter(criteria) };
       return (await identity.lists.updateList(update)).list!;
     },
   );
@@ -119,7 +119,7 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/lists/:id',
     {
       schema: { tags, summary: 'Delete a list', params: IdParams, response: responses({ 204: NoContent }) },
-      config: { permission: 'lists:write' },
+      config: { needs: 'lists:write' },
     },
     async (request, reply) => {
       await identity.lists.deleteList({ id: request.params.id });
@@ -137,12 +137,11 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         querystring: PageQuery,
         response: responses({ 200: Paged(Type.Ref(UserSummary)) }),
       },
-      config: { permission: 'users:read' },
+      config: { needs: 'users:read' },
     },
     async (request) => {
       const { limit, offset } = request.query;
       const { users, total } = await identity.users.resolveUserSelection({
-        scope: request.scope,
         selection: { listId: request.params.id, excludeIds: [] },
         page: { limit, offset, after: '' },
       });
@@ -160,9 +159,9 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: MemberIds,
         response: responses({ 200: Type.Object({ added: Type.Integer() }) }),
       },
-      config: { permission: 'lists:write' },
+      config: { needs: 'lists:write' },
     },
-    async (request) => identity.lists.addListMembers({ scope: request.scope, listId: request.params.id, userIds: request.body.userIds }),
+    async (request) => identity.lists.addListMembers({ listId: request.params.id, userIds: request.body.userIds }),
   );
 
   app.post(
@@ -175,8 +174,8 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: MemberIds,
         response: responses({ 200: Type.Object({ removed: Type.Integer() }) }),
       },
-      config: { permission: 'lists:write' },
+      config: { needs: 'lists:write' },
     },
-    async (request) => identity.lists.removeListMembers({ scope: request.scope, listId: request.params.id, userIds: request.body.userIds }),
+    async (request) => identity.lists.removeListMembers({ listId: request.params.id, userIds: request.body.userIds }),
   );
 };

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { IdentityClients } from '../clients';
+import type { IdentityClient } from '@assistants/identity/client';
 import { IdParams, NoContent, Paged, responses } from '../schemas/common';
 import { NewOrganisation, Organisation, OrganisationPatch, OrganisationQuery } from '../schemas/identity';
 
 const tags = ['organisations'];
 
-export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }> = async (app, { identity }) => {
+export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }> = async (app, { identity }) => {
   app.get(
     '/v1/organisations',
     {
@@ -16,12 +16,11 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityC
         querystring: OrganisationQuery,
         response: responses({ 200: Paged(Type.Ref(Organisation)) }),
       },
-      config: { permission: 'organisations:read' },
+      config: { needs: 'organisations:read' },
     },
     async (request) => {
       const { parentId = '', query = '', includeDisabled = false, limit, offset } = request.query;
       const { organisations, total } = await identity.organisations.listOrganisations({
-        scope: request.scope,
         parentId,
         query,
         includeDisabled,
@@ -35,10 +34,10 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityC
     '/v1/organisations',
     {
       schema: { tags, summary: 'Create an organisation', body: NewOrganisation, response: responses({ 201: Type.Ref(Organisation) }) },
-      config: { permission: 'organisations:write' },
+      config: { needs: 'organisations:write' },
     },
     async (request, reply) => {
-      const { organisation } = await identity.organisations.createOrganisation({ scope: request.scope, fields: request.body });
+      const { organisation } = await identity.organisations.createOrganisation({ fields: request.body });
       return reply.code(201).header('location', `/v1/organisations/${organisation!.id}`).send(organisation!);
     },
   );
@@ -47,10 +46,9 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityC
     '/v1/organisations/:id',
     {
       schema: { tags, summary: 'One organisation', params: IdParams, response: responses({ 200: Type.Ref(Organisation) }) },
-      config: { permission: 'organisations:read' },
+      config: { needs: 'organisations:read' },
     },
-    async (request) =>
-      (await identity.organisations.getOrganisation({ scope: request.scope, id: request.params.id, extId: '' })).organisation!,
+    async (request) => (await identity.organisations.getOrganisation({ id: request.params.id, extId: '' })).organisation!,
   );
 
   app.patch(
@@ -63,11 +61,9 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityC
         body: OrganisationPatch,
         response: responses({ 200: Type.Ref(Organisation) }),
       },
-      config: { permission: 'organisations:write' },
+      config: { needs: 'organisations:write' },
     },
-    async (request) =>
-      (await identity.organisations.updateOrganisation({ scope: request.scope, id: request.params.id, fields: request.body }))
-        .organisation!,
+    async (request) => (await identity.organisations.updateOrganisation({ id: request.params.id, fields: request.body })).organisation!,
   );
 
   app.delete(
@@ -79,10 +75,10 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityC
         params: IdParams,
         response: responses({ 204: NoContent }),
       },
-      config: { permission: 'organisations:write' },
+      config: { needs: 'organisations:write' },
     },
     async (request, reply) => {
-      await identity.organisations.deleteOrganisation({ scope: request.scope, id: request.params.id });
+      await identity.organisations.deleteOrganisation({ id: request.params.id });
       return reply.code(204).send(null);
     },
   );

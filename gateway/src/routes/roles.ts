@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { IdentityClients } from '../clients';
+import type { IdentityClient } from '@assistants/identity/client';
 import { IdParams, NoContent, Paged, responses } from '../schemas/common';
 import { NameQuery, NewRole, Role, RolePatch } from '../schemas/identity';
 
 const tags = ['roles'];
 
-export const roleRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }> = async (app, { identity }) => {
+export const roleRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }> = async (app, { identity }) => {
   app.get(
     '/v1/roles',
     {
       schema: { tags, summary: 'Roles, by name', querystring: NameQuery, response: responses({ 200: Paged(Type.Ref(Role)) }) },
-      config: { permission: 'roles:grant' },
+      config: { needs: 'roles:grant' },
     },
     async (request) => {
       const { query = '', limit, offset } = request.query;
@@ -24,7 +24,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/roles',
     {
       schema: { tags, summary: 'Create a role', body: NewRole, response: responses({ 201: Type.Ref(Role) }) },
-      config: { permission: 'roles:write', global: true },
+      config: { needs: 'roles:write (on the root organisation)' },
     },
     async (request, reply) => {
       const { name, description = '', permissions } = request.body;
@@ -43,7 +43,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: RolePatch,
         response: responses({ 200: Type.Ref(Role) }),
       },
-      config: { permission: 'roles:write', global: true },
+      config: { needs: 'roles:write (on the root organisation)' },
     },
     async (request) => {
       const { name, description, permissions } = request.body;
@@ -62,7 +62,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/roles/:id',
     {
       schema: { tags, summary: 'Delete a role and its grants', params: IdParams, response: responses({ 204: NoContent }) },
-      config: { permission: 'roles:write', global: true },
+      config: { needs: 'roles:write (on the root organisation)' },
     },
     async (request, reply) => {
       await identity.roles.deleteRole({ id: request.params.id });

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { IdentityClients } from '../clients';
+import type { IdentityClient } from '@assistants/identity/client';
 import { Paged, responses } from '../schemas/common';
 import { SelectionResolve, UserSummary } from '../schemas/identity';
 import { toProtoSelection } from '../selection';
 
-export const selectionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }> = async (app, { identity }) => {
+export const selectionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }> = async (app, { identity }) => {
   app.post(
     '/v1/selections/users/resolve',
     {
@@ -18,12 +18,11 @@ export const selectionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClie
         body: SelectionResolve,
         response: responses({ 200: Paged(Type.Ref(UserSummary)) }),
       },
-      config: { permission: 'users:read' },
+      config: { needs: 'users:read' },
     },
     async (request) => {
       const { selection, limit = 50, offset = 0 } = request.body;
       const { users, total } = await identity.users.resolveUserSelection({
-        scope: request.scope,
         selection: toProtoSelection(selection),
         page: { limit, offset, after: '' },
       });

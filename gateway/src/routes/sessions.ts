@@ -1,17 +1,17 @@
-import { invalidArgument, PERMISSIONS } from '@assistants/kit';
+import { invalidArgument } from '@assistants/kit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { credentialOf } from '../auth';
-import type { IdentityClients } from '../clients';
+import type { IdentityClient } from '@assistants/identity/client';
 import { NoContent, responses } from '../schemas/common';
 import { Principal } from '../schemas/identity';
 
-const Session = Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }), principal: Principal });
+const Session = Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }), principal: Type.Ref(Principal) });
 
 /** Logging in and out. POST /v1/sessions takes the login and password as HTTP Basic
  * credentials, like every other route would; the token it returns is then used as
  * `Authorization: Bearer <token>`. */
-export const sessionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients; forget(authorization: string): void }> = async (
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient; forget(authorization: string): void }> = async (
   app,
   { identity, forget },
 ) => {
@@ -47,8 +47,37 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient
 
   app.get(
     '/v1/me',
-    { schema: { tags: ['sessions'], summary: 'Who I am and what my role grants allow where', response: responses({ 200: Principal }) } },
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Who I am and what my role grants allow where',
+        response: responses({ 200: Type.Ref(Principal) }),
+      },
+    },
     async (request) => request.principal,
+  );
+
+  app.put(
+    '/v1/me/password',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Change my own password, giving the current one',
+        description:
+          'The only route open to a user whose password was set by an administrator (mustChangePassword): every other ' +
+          'answers 409 until it is changed. Every session of the user ends: log in again with the new password.',
+        body: Type.Object(
+          { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 8, maxLength: 256 }) },
+          { additionalProperties: false },
+        ),
+        response: responses({ 204: NoContent }),
+      },
+    },
+    async (request, reply) => {
+      await identity.auth.changeOwnPassword(request.body);
+      forget(request.headers.authorization!);
+      return reply.code(204).send(null);
+    },
   );
 
   app.get(
@@ -56,10 +85,19 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient
     {
       schema: {
         tags: ['roles'],
-        summary: 'Every permission a role can carry',
-        response: responses({ 200: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })) }),
+        summary: 'Every permission a role can carry, of every service',
+        response: responses({
+          200: Type.Array(
+            Type.Object({
+              name: Type.String(),
+              description: Type.String(),
+              service: Type.String(),
+              rootOnly: Type.Boolean({ description: 'holds only through a grant on the root organisation' }),
+            }),
+          ),
+        }),
       },
     },
-    async () => Object.entries(PERMISSIONS).map(([name, description]) => ({ name, description })),
+    async () => (await identity.roles.listPermissions({})).permissions,
   );
 };

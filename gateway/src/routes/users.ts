@@ -1,16 +1,13 @@
-import { DomainError, permissionDenied } from '@assistants/kit';
-import type { Principal } from '@assistants/proto/gen/identity/v1/auth';
+import type { IdentityClient } from '@assistants/identity/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { scopeFor } from '../auth';
-import type { IdentityClients } from '../clients';
 import { Id, IdParams, NoContent, Paged, responses } from '../schemas/common';
 import { AudienceIds, NewPassword, NewRoleGrant, NewUser, RoleGrant, User, UserPatch, UserSearch, UserSummary } from '../schemas/identity';
 import { toProtoFilter } from '../selection';
 
 const tags = ['users'];
 
-export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }> = async (app, { identity }) => {
+export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }> = async (app, { identity }) => {
   app.post(
     '/v1/users/search',
     {
@@ -20,12 +17,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: UserSearch,
         response: responses({ 200: Paged(Type.Ref(UserSummary)) }),
       },
-      config: { permission: 'users:read' },
+      config: { needs: 'users:read' },
     },
     async (request) => {
       const { filter, limit = 50, offset = 0 } = request.body;
       const { users, total } = await identity.users.searchUsers({
-        scope: request.scope,
         filter: toProtoFilter(filter),
         page: { limit, offset, after: '' },
       });
@@ -37,11 +33,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/users',
     {
       schema: { tags, summary: 'Create a user', body: NewUser, response: responses({ 201: Type.Ref(User) }) },
-      config: { permission: 'users:write' },
+      config: { needs: 'users:write' },
     },
     async (request, reply) => {
       const { password, audienceIds = [], ...fields } = request.body;
-      const { user } = await identity.users.createUser({ scope: request.scope, fields, password, audienceIds });
+      const { user } = await identity.users.createUser({ fields, password, audienceIds });
       return reply.code(201).header('location', `/v1/users/${user!.id}`).send(user!);
     },
   );
@@ -50,9 +46,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/users/:id',
     {
       schema: { tags, summary: 'One user', params: IdParams, response: responses({ 200: Type.Ref(User) }) },
-      config: { permission: 'users:read' },
+      config: { needs: 'users:read' },
     },
-    async (request) => (await identity.users.getUser({ scope: request.scope, id: request.params.id, login: '', extId: '' })).user!,
+    async (request) => (await identity.users.getUser({ id: request.params.id, login: '', extId: '' })).user!,
   );
 
   app.patch(
@@ -65,15 +61,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: UserPatch,
         response: responses({ 200: Type.Ref(User) }),
       },
-      config: { permission: 'users:write' },
+      config: { needs: 'users:write' },
     },
     async (request) =>
       (
         await identity.users.updateUser({
-          scope: request.scope,
           id: request.params.id,
           fields: request.body,
-          allowExternallyManaged: mayChangeExternallyManaged(request.principal),
         })
       ).user,
   );
@@ -82,13 +76,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/users/:id',
     {
       schema: { tags, summary: 'Delete a user', params: IdParams, response: responses({ 204: NoContent }) },
-      config: { permission: 'users:write' },
+      config: { needs: 'users:write' },
     },
     async (request, reply) => {
       await identity.users.deleteUser({
-        scope: request.scope,
         id: request.params.id,
-        allowExternallyManaged: mayChangeExternallyManaged(request.principal),
       });
       return reply.code(204).send(null);
     },
@@ -104,16 +96,14 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: NewPassword,
         response: responses({ 204: NoContent }),
       },
-      config: { permission: 'users:write' },
+      config: { needs: 'users:write' },
     },
     async (request, reply) => {
       const { password, mustChangePassword = false } = request.body;
       await identity.users.setUserPassword({
-        scope: request.scope,
         id: request.params.id,
         password,
         mustChangePassword,
-        allowExternallyManaged: mayChangeExternallyManaged(request.principal),
       });
       return reply.code(204).send(null);
     },
@@ -123,10 +113,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     '/v1/users/:id/audiences',
     {
       schema: { tags, summary: 'Add audiences to a user', params: IdParams, body: AudienceIds, response: responses({ 204: NoContent }) },
-      config: { permission: 'users:write' },
+      config: { needs: 'users:write' },
     },
     async (request, reply) => {
-      await identity.users.addUserAudiences({ scope: request.scope, userIds: [request.params.id], audienceIds: request.body.audienceIds });
+      await identity.users.addUserAudiences({ userIds: [request.params.id], audienceIds: request.body.audienceIds });
       return reply.code(204).send(null);
     },
   );
@@ -140,11 +130,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         params: Type.Object({ id: Id, audienceId: Id }),
         response: responses({ 204: NoContent }),
       },
-      config: { permission: 'users:write' },
+      config: { needs: 'users:write' },
     },
     async (request, reply) => {
       await identity.users.removeUserAudiences({
-        scope: request.scope,
         userIds: [request.params.id],
         audienceIds: [request.params.audienceId],
       });
@@ -161,9 +150,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         params: IdParams,
         response: responses({ 200: Type.Object({ items: Type.Array(Type.Ref(RoleGrant)) }) }),
       },
-      config: { permission: 'users:read' },
+      config: { needs: 'users:read' },
     },
-    async (request) => ({ items: (await identity.roles.listRoleGrants({ scope: request.scope, userId: request.params.id })).grants }),
+    async (request) => ({ items: (await identity.roles.listRoleGrants({ userId: request.params.id })).grants }),
   );
 
   app.post(
@@ -177,12 +166,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         body: NewRoleGrant,
         response: responses({ 200: Type.Object({ granted: Type.Integer() }) }),
       },
-      config: { permission: 'roles:grant' },
+      config: { needs: 'roles:grant' },
     },
-    async (request) => {
-      await assertMayGrant(identity, request.principal, request.body.roleIds, request.body.organisationId);
-      return identity.roles.grantRoles({ scope: request.scope, userIds: [request.params.id], ...request.body });
-    },
+    async (request) => identity.roles.grantRoles({ userIds: [request.params.id], ...request.body }),
   );
 
   app.delete(
@@ -195,11 +181,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
         querystring: Type.Object({ organisationId: Id }, { additionalProperties: false }),
         response: responses({ 204: NoContent }),
       },
-      config: { permission: 'roles:grant' },
+      config: { needs: 'roles:grant' },
     },
     async (request, reply) => {
       await identity.roles.revokeRole({
-        scope: request.scope,
         userId: request.params.id,
         roleId: request.params.roleId,
         organisationId: request.query.organisationId,
@@ -208,25 +193,3 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClients }
     },
   );
 };
-
-/** Users managed by an external system change only for holders of users:write-external. */
-function mayChangeExternallyManaged(principal: Principal): boolean {
-  return scopeFor(principal, 'users:write-external') !== undefined;
-}
-
-/** No escalation: every permission of the roles given must be the giver's own on the
- * organisation the grant applies to. */
-async function assertMayGrant(identity: IdentityClients, principal: Principal, roleIds: string[], organisationId: string) {
-  const { roles } = await identity.roles.listRoles({ query: '', page: { limit: 500, offset: 0, after: '' } });
-  for (const role of roles.filter((r) => roleIds.includes(r.id))) {
-    for (const permission of role.permissions) {
-      const scope = scopeFor(principal, permission);
-      const refusal = `you cannot give the role "${role.name}": you do not hold ${permission} on that organisation`;
-      if (!scope) throw permissionDenied(refusal);
-      if (scope.all) continue;
-      await identity.organisations.getOrganisation({ scope, id: organisationId, extId: '' }).catch((err: unknown) => {
-        throw err instanceof DomainError && err.code === 'NOT_FOUND' ? permissionDenied(refusal) : err;
-      });
-    }
-  }
-}

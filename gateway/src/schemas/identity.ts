@@ -253,7 +253,15 @@ export const NewRoleGrant = Type.Object(
   { additionalProperties: false, description: 'U3: roles and the one organisation whose sub-tree they apply to' },
 );
 
-export const Principal = Type.Object({ userId: Id, login: Type.String(), grants: Type.Array(Type.Ref(RoleGrant)) });
+export const Principal = Type.Object(
+  {
+    userId: Id,
+    login: Type.String(),
+    grants: Type.Array(Type.Ref(RoleGrant)),
+    mustChangePassword: Type.Boolean({ description: 'until changed (PUT /v1/me/password), every other route answers 409' }),
+  },
+  { $id: 'Principal' },
+);
 
 // ---- Lists -----------------------------------------------------------------------------
 
@@ -273,7 +281,8 @@ export const UserList = Type.Object(
     disabled: Type.Boolean(),
     folderId: Id,
     criteria: Type.Optional(Type.Ref(SavedUserFilter)),
-    memberCount: Type.Integer(),
+    memberCount: Type.Integer({ description: 'members within your scope' }),
+    ownerOrganisationId: Type.String({ description: 'the organisation the list belongs to; its members are users of its sub-tree' }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
@@ -288,6 +297,11 @@ export const NewList = Type.Object(
     folderId: Type.Optional(Id),
     criteria: Type.Optional(Type.Ref(UserFilter, { description: 'dynamic lists: the saved SEL-1 filter' })),
     memberIds: Type.Optional(Type.Array(Id, { maxItems: 100_000, description: 'static lists: initial members' })),
+    ownerOrganisationId: Type.Optional(
+      Type.Union([Id, Type.Literal('')], {
+        description: 'default: the one organisation of your scope (the root for an administrator of everything)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -299,6 +313,7 @@ export const ListPatch = Type.Object(
     disabled: Type.Optional(Type.Boolean()),
     folderId: Type.Optional(Id),
     criteria: Type.Optional(Type.Ref(UserFilter)),
+    ownerOrganisationId: Type.Optional(Id),
   },
   { additionalProperties: false },
 );
@@ -336,4 +351,5 @@ export const SHARED_SCHEMAS = [
   RoleGrant,
   ListFolder,
   UserList,
+  Principal,
 ];

@@ -1,35 +1,21 @@
-import { alreadyExists, type Emit, notFound, type Queryable } from '@assistants/kit';
+import { alreadyExists, type Emit, type Queryable } from '@assistants/kit';
 import type { Audience } from '@assistants/proto/gen/identity/v1/audiences';
+import { findAudience, toAudience, type AudienceRow } from './audiences.repo';
+import type { Caller } from './caller';
+import { refreshDynamicLists } from './dynamic-lists';
 import { events } from './events';
-import { refreshDynamicLists } from './lists';
 import { pageOf, type PageRequest } from './paging';
 import { containsPattern, Params, uniqueViolation } from './sql';
 import { emitAudiencesChanged } from './users';
-import { checkId, checkIds, checkText } from './validation';
-
-type AudienceRow = {
-  id: string;
-  name: string;
-  description: string;
-  created_at: Date;
-};
-
-function toAudience(row: AudienceRow): Audience {
-  return { id: row.id, name: row.name, description: row.description, createdAt: row.created_at.toISOString() };
-}
+import { checkIds, checkText } from './validation';
 
 function mapUniqueViolation(err: unknown, name: unknown): never {
   if (uniqueViolation(err) === 'audiences_name_key') throw alreadyExists(`an audience named "${name}" already exists`, 'name');
   throw err;
 }
 
-async function findAudience(q: Queryable, id: string, lock = false): Promise<AudienceRow> {
-  const { rows } = await q.query<AudienceRow>(`SELECT * FROM audiences WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [checkId('id', id)]);
-  if (rows.length === 0) throw notFound(`no audience with id ${id}`, 'id');
-  return rows[0];
-}
-
-export async function createAudience(tx: Queryable, emit: Emit, name: string, description: string): Promise<Audience> {
+export async function createAudience(tx: Queryable, emit: Emit, caller: Caller, name: string, description: string): Promise<Audience> {
+  caller.requireRoot('audiences:write');
   const checkedName = checkText('name', name, { required: true, max: 100 });
   try {
     const { rows } = await tx.query<AudienceRow>('INSERT INTO audiences (name, description) VALUES ($1, $2) RETURNING *', [
@@ -44,7 +30,14 @@ export async function createAudience(tx: Queryable, emit: Emit, name: string, de
   }
 }
 
-export async function updateAudience(tx: Queryable, emit: Emit, id: string, changes: { name?: string; description?: string }) {
+export async function updateAudience(
+  tx: Queryable,
+  emit: Emit,
+  caller: Caller,
+  id: string,
+  changes: { name?: string; description?: string },
+) {
+  caller.requireRoot('audiences:write');
   const current = await findAudience(tx, id, true);
   const name = changes.name === undefined ? current.name : checkText('name', changes.name, { required: true, max: 100 });
   const description =
@@ -72,7 +65,8 @@ export async function updateAudience(tx: Queryable, emit: Emit, id: string, chan
   return audience;
 }
 
-export async function deleteAudience(tx: Queryable, emit: Emit, id: string): Promise<void> {
+export async function deleteAudience(tx: Queryable, emit: Emit, caller: Caller, id: string): Promise<void> {
+  caller.requireRoot('audiences:write');
   const audience = await findAudience(tx, id, true);
   const { rows } = await tx.query<{ user_id: string }>('DELETE FROM user_audiences WHERE audience_id = $1 RETURNING user_id', [
     audience.id,
@@ -86,6 +80,7 @@ export async function deleteAudience(tx: Queryable, emit: Emit, id: string): Pro
   );
 }
 
+/** Audiences are shared by the whole tree: any acting user may list them (filters name them). */
 export async function listAudiences(q: Queryable, query: string, ids: string[], page: PageRequest) {
   const p = new Params();
   const conditions: string[] = [];

@@ -1,8 +1,8 @@
 import type { Logger, Outbox } from '@assistants/kit';
-import { ROOT_ORGANISATION_ID } from './organisations';
+import { ROOT_ORGANISATION_ID } from '@assistants/kit';
+import { Caller } from './caller';
 import { hashPassword } from './passwords';
 import { grantRoles } from './roles';
-import { ResolvedScope } from './scope';
 import { createUser } from './users';
 import { checkPassword } from './validation';
 
@@ -19,13 +19,16 @@ export async function ensureBootstrapAdmin(outbox: Outbox, logger: Logger, login
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('identity:bootstrap-admin'))`);
     const { rows } = await tx.query('SELECT 1 FROM users WHERE lower(login) = lower($1)', [login]);
     if (rows.length > 0) return false;
-    const scope = ResolvedScope.everything;
-    const user = await createUser(tx, emit, scope, {
+    const user = await createUser(tx, emit, Caller.system, {
       fields: { login, lastName: 'Administrator', firstName: 'Bootstrap', organisationId: ROOT_ORGANISATION_ID },
       passwordHash,
       audienceIds: [],
     });
-    await grantRoles(tx, emit, scope, [user.id], [ADMINISTRATOR_ROLE_ID], ROOT_ORGANISATION_ID);
+    await grantRoles(tx, emit, Caller.system, {
+      userIds: [user.id],
+      roleIds: [ADMINISTRATOR_ROLE_ID],
+      organisationId: ROOT_ORGANISATION_ID,
+    });
     return true;
   });
   if (created) logger.info({ login }, 'bootstrap administrator created');

@@ -1,6 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { implement, invalidArgument, type Database, type Emit, type Logger, type Outbox, type Queryable } from '@assistants/kit';
-import type { Scope } from '@assistants/proto/gen/identity/v1/common';
+import { implement, invalidArgument, type Emit, type Queryable, type RpcContext, type ServiceContext } from '@assistants/kit';
 import { AudienceServiceService, type AudienceServiceServer } from '@assistants/proto/gen/identity/v1/audiences';
 import { AuthServiceService, type AuthServiceServer } from '@assistants/proto/gen/identity/v1/auth';
 import { ListServiceService, type ListServiceServer } from '@assistants/proto/gen/identity/v1/lists';
@@ -8,7 +7,9 @@ import { OrganisationServiceService, type OrganisationServiceServer } from '@ass
 import { RoleServiceService, type RoleServiceServer } from '@assistants/proto/gen/identity/v1/roles';
 import { UserServiceService, type UserServiceServer } from '@assistants/proto/gen/identity/v1/users';
 import { createAudience, deleteAudience, listAudiences, updateAudience } from './audiences';
-import { authenticate, createSession, deleteSession } from './auth';
+import { authenticate, checkOwnPassword, createSession, deleteSession, getPrincipal, setOwnPassword, type LoginLimits } from './auth';
+import { Caller } from './caller';
+import type { IdentityConfig } from './config';
 import {
   addListMembers,
   createList,
@@ -20,189 +21,188 @@ import {
   searchLists,
   updateList,
 } from './lists';
-import {
-  createOrganisation,
-  deleteOrganisation,
-  findOrganisation,
-  listOrganisations,
-  toOrganisation,
-  updateOrganisation,
-} from './organisations';
+import { createOrganisation, deleteOrganisation, getOrganisation, listOrganisations, updateOrganisation } from './organisations';
 import { hashPassword } from './passwords';
+import { listPermissions, registerPermissions } from './permissions';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
-import { ResolvedScope } from './scope';
 import { resolveUserSelection, searchUsers } from './user-selection';
-import { changeAudiences, createUser, deleteUser, findUser, setPassword, toUser, updateUser } from './users';
+import { changeAudiences, createUser, deleteUser, getUser, setPassword, updateUser } from './users';
 import { checkPassword } from './validation';
 
-export interface HandlerDeps {
-  db: Database;
-  outbox: Outbox;
-  logger: Logger;
-  sessionTtlMinutes: number;
-}
+/** The identity service's gRPC services. Each handler loads the acting user of the call
+ * (Caller), runs the command in a transaction with its events (write) or on the pool
+ * (read), and shapes the answer; the commands decide what the caller may do. */
+export function identityGrpcServices({ db, outbox, logger, config }: ServiceContext<IdentityConfig>) {
+  const limits: LoginLimits = {
+    maxFailures: config.IDENTITY_LOGIN_MAX_FAILURES,
+    windowMinutes: config.IDENTITY_LOGIN_FAILURE_WINDOW_MINUTES,
+  };
 
-/** The identity service's gRPC services: each handler checks its request, runs the domain
- * function in a transaction (with its events) or on the pool, and shapes the response. */
-export function identityGrpcServices(deps: HandlerDeps): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
-  const { db, outbox, logger } = deps;
-
-  /** A change seen through the request's scope, committed with its events. */
-  const write = <T>(scope: Scope | undefined, fn: (tx: Queryable, emit: Emit, scope: ResolvedScope) => Promise<T>) =>
-    outbox.transaction(async (tx, emit) => fn(tx, emit, await ResolvedScope.resolve(tx, scope)));
-  const read = async <T>(scope: Scope | undefined, fn: (scope: ResolvedScope) => Promise<T>) => fn(await ResolvedScope.resolve(db, scope));
+  /** A change by the call's acting user, committed with its events. */
+  const write = <T>(call: RpcContext, fn: (tx: Queryable, emit: Emit, caller: Caller) => Promise<T>) =>
+    outbox.transaction(async (tx, emit) => fn(tx, emit, await Caller.load(tx, call.actorId)));
+  /** A read by the call's acting user. */
+  const read = async <T>(call: RpcContext, fn: (caller: Caller) => Promise<T>) => fn(await Caller.load(db, call.actorId));
 
   const organisations = implement<OrganisationServiceServer>(logger, {
-    createOrganisation: async (req) => ({
-      organisation: await write(req.scope, (tx, emit, scope) => createOrganisation(tx, emit, scope, req.fields ?? {})),
+    createOrganisation: async (req, call) => ({
+      organisation: await write(call, (tx, emit, caller) => createOrganisation(tx, emit, caller, req.fields ?? {})),
     }),
-    getOrganisation: async (req) => ({
-      organisation: toOrganisation(
-        await read(req.scope, (scope) =>
-          findOrganisation(db, scope, req.id ? { id: req.id } : { extId: req.extId }, req.id ? 'id' : 'extId'),
-        ),
-      ),
+    getOrganisation: async (req, call) => ({
+      organisation: await read(call, (caller) => getOrganisation(db, caller, req.id ? { id: req.id } : { extId: req.extId })),
     }),
-    updateOrganisation: async (req) => ({
-      organisation: await write(req.scope, (tx, emit, scope) => updateOrganisation(tx, emit, scope, req.id, req.fields ?? {})),
+    updateOrganisation: async (req, call) => ({
+      organisation: await write(call, (tx, emit, caller) => updateOrganisation(tx, emit, caller, req.id, req.fields ?? {})),
     }),
-    deleteOrganisation: async (req) => {
-      await write(req.scope, (tx, emit, scope) => deleteOrganisation(tx, emit, scope, req.id));
+    deleteOrganisation: async (req, call) => {
+      await write(call, (tx, emit, caller) => deleteOrganisation(tx, emit, caller, req.id));
       return {};
     },
-    listOrganisations: async (req) => {
-      const { items, total } = await read(req.scope, (scope) => listOrganisations(db, scope, req));
+    listOrganisations: async (req, call) => {
+      const { items, total } = await read(call, (caller) => listOrganisations(db, caller, req));
       return { organisations: items, total };
     },
   });
 
   const users = implement<UserServiceServer>(logger, {
-    createUser: async (req) => {
+    createUser: async (req, call) => {
       // Hashed before the transaction opens: it takes a while and needs no lock.
       const passwordHash = req.password === undefined ? null : await hashPassword(checkPassword('password', req.password));
       return {
-        user: await write(req.scope, (tx, emit, scope) =>
-          createUser(tx, emit, scope, { fields: req.fields ?? {}, passwordHash, audienceIds: req.audienceIds }),
+        user: await write(call, (tx, emit, caller) =>
+          createUser(tx, emit, caller, { fields: req.fields ?? {}, passwordHash, audienceIds: req.audienceIds }),
         ),
       };
     },
-    getUser: async (req) => ({ user: toUser(await read(req.scope, (scope) => findUser(db, scope, req))) }),
-    updateUser: async (req) => ({
-      user: await write(req.scope, (tx, emit, scope) => updateUser(tx, emit, scope, req.id, req.fields ?? {}, req.allowExternallyManaged)),
+    getUser: async (req, call) => ({ user: await read(call, (caller) => getUser(db, caller, req)) }),
+    updateUser: async (req, call) => ({
+      user: await write(call, (tx, emit, caller) => updateUser(tx, emit, caller, req.id, req.fields ?? {})),
     }),
-    deleteUser: async (req) => {
-      await write(req.scope, (tx, emit, scope) => deleteUser(tx, emit, scope, req.id, req.allowExternallyManaged));
+    deleteUser: async (req, call) => {
+      await write(call, (tx, emit, caller) => deleteUser(tx, emit, caller, req.id));
       return {};
     },
-    setUserPassword: async (req) => {
+    setUserPassword: async (req, call) => {
       const passwordHash = await hashPassword(checkPassword('password', req.password));
-      await write(req.scope, (tx, emit, scope) =>
-        setPassword(tx, emit, scope, req.id, {
-          passwordHash,
-          mustChangePassword: req.mustChangePassword,
-          allowExternallyManaged: req.allowExternallyManaged,
-        }),
+      await write(call, (tx, emit, caller) =>
+        setPassword(tx, emit, caller, req.id, { passwordHash, mustChangePassword: req.mustChangePassword }),
       );
       return {};
     },
-    addUserAudiences: async (req) => ({
-      changed: await write(req.scope, (tx, emit, scope) => changeAudiences(tx, emit, scope, 'add', req.userIds, req.audienceIds)),
+    addUserAudiences: async (req, call) => ({
+      changed: await write(call, (tx, emit, caller) => changeAudiences(tx, emit, caller, 'add', req.userIds, req.audienceIds)),
     }),
-    removeUserAudiences: async (req) => ({
-      changed: await write(req.scope, (tx, emit, scope) => changeAudiences(tx, emit, scope, 'remove', req.userIds, req.audienceIds)),
+    removeUserAudiences: async (req, call) => ({
+      changed: await write(call, (tx, emit, caller) => changeAudiences(tx, emit, caller, 'remove', req.userIds, req.audienceIds)),
     }),
-    searchUsers: async (req) => {
-      const { items, total } = await read(req.scope, (scope) => searchUsers(db, scope, req.filter, req.page));
+    searchUsers: async (req, call) => {
+      const { items, total } = await read(call, (caller) => searchUsers(db, caller, req.filter, req.page));
       return { users: items, total, nextCursor: '' };
     },
-    resolveUserSelection: async (req) => {
-      const { items, total } = await read(req.scope, (scope) => resolveUserSelection(db, scope, req.selection, req.page));
+    resolveUserSelection: async (req, call) => {
+      const { items, total } = await read(call, (caller) => resolveUserSelection(db, caller, req.selection, req.page));
       return { users: items, total, nextCursor: '' };
     },
   });
 
   const audiences = implement<AudienceServiceServer>(logger, {
-    createAudience: async (req) => ({
-      audience: await outbox.transaction((tx, emit) => createAudience(tx, emit, req.name, req.description)),
+    createAudience: async (req, call) => ({
+      audience: await write(call, (tx, emit, caller) => createAudience(tx, emit, caller, req.name, req.description)),
     }),
-    updateAudience: async (req) => ({
-      audience: await outbox.transaction((tx, emit) => updateAudience(tx, emit, req.id, req)),
+    updateAudience: async (req, call) => ({
+      audience: await write(call, (tx, emit, caller) => updateAudience(tx, emit, caller, req.id, req)),
     }),
-    deleteAudience: async (req) => {
-      await outbox.transaction((tx, emit) => deleteAudience(tx, emit, req.id));
+    deleteAudience: async (req, call) => {
+      await write(call, (tx, emit, caller) => deleteAudience(tx, emit, caller, req.id));
       return {};
     },
-    listAudiences: async (req) => {
-      const { items, total } = await listAudiences(db, req.query, req.ids, req.page);
+    listAudiences: async (req, call) => {
+      const { items, total } = await read(call, () => listAudiences(db, req.query, req.ids, req.page));
       return { audiences: items, total };
     },
   });
 
   const roles = implement<RoleServiceServer>(logger, {
-    createRole: async (req) => ({
-      role: await outbox.transaction((tx, emit) => createRole(tx, emit, req.name, req.description, req.permissions)),
-    }),
-    updateRole: async (req) => ({
-      role: await outbox.transaction((tx, emit) =>
-        updateRole(tx, emit, req.id, {
+    createRole: async (req, call) => ({ role: await write(call, (tx, emit, caller) => createRole(tx, emit, caller, req)) }),
+    updateRole: async (req, call) => ({
+      role: await write(call, (tx, emit, caller) =>
+        updateRole(tx, emit, caller, req.id, {
           name: req.name,
           description: req.description,
           permissions: req.replacePermissions ? req.permissions : undefined,
         }),
       ),
     }),
-    deleteRole: async (req) => {
-      await outbox.transaction((tx, emit) => deleteRole(tx, emit, req.id));
+    deleteRole: async (req, call) => {
+      await write(call, (tx, emit, caller) => deleteRole(tx, emit, caller, req.id));
       return {};
     },
-    listRoles: async (req) => {
-      const { items, total } = await listRoles(db, req.query, req.page);
+    listRoles: async (req, call) => {
+      const { items, total } = await read(call, (caller) => listRoles(db, caller, req.query, req.page));
       return { roles: items, total };
     },
-    grantRoles: async (req) => ({
-      granted: await write(req.scope, (tx, emit, scope) => grantRoles(tx, emit, scope, req.userIds, req.roleIds, req.organisationId)),
-    }),
-    revokeRole: async (req) => {
-      await write(req.scope, (tx, emit, scope) => revokeRole(tx, emit, scope, req.userId, req.roleId, req.organisationId));
+    grantRoles: async (req, call) => ({ granted: await write(call, (tx, emit, caller) => grantRoles(tx, emit, caller, req)) }),
+    revokeRole: async (req, call) => {
+      await write(call, (tx, emit, caller) => revokeRole(tx, emit, caller, req));
       return {};
     },
-    listRoleGrants: async (req) => ({ grants: await read(req.scope, (scope) => listRoleGrants(db, scope, req.userId)) }),
+    listRoleGrants: async (req, call) => ({ grants: await read(call, (caller) => listRoleGrants(db, caller, req.userId)) }),
+    // Service-level: no acting user needed, the service token is.
+    listPermissions: async () => ({ permissions: await listPermissions(db) }),
+    registerPermissions: async (req) => {
+      await db.transaction((tx) =>
+        registerPermissions(
+          tx,
+          req.service,
+          req.permissions.map((p) => ({ name: p.name, description: p.description, rootOnly: p.rootOnly })),
+        ),
+      );
+      return {};
+    },
   });
 
   const lists = implement<ListServiceServer>(logger, {
-    createListFolder: async (req) => ({
-      folder: await outbox.transaction((tx, emit) => createListFolder(tx, emit, req.name, req.parentId)),
+    createListFolder: async (req, call) => ({
+      folder: await write(call, (tx, emit, caller) => createListFolder(tx, emit, caller, req.name, req.parentId)),
     }),
-    listListFolders: async () => ({ folders: await listListFolders(db) }),
-    createList: async (req) => ({ list: await write(req.scope, (tx, emit, scope) => createList(tx, emit, scope, req)) }),
-    getList: async (req) => ({ list: await getList(db, req.id) }),
-    updateList: async (req) => ({ list: await write(req.scope, (tx, emit, scope) => updateList(tx, emit, scope, req.id, req)) }),
-    deleteList: async (req) => {
-      await outbox.transaction((tx, emit) => deleteList(tx, emit, req.id));
+    listListFolders: async (_req, call) => ({ folders: await read(call, (caller) => listListFolders(db, caller)) }),
+    createList: async (req, call) => ({ list: await write(call, (tx, emit, caller) => createList(tx, emit, caller, req)) }),
+    getList: async (req, call) => ({ list: await read(call, (caller) => getList(db, caller, req.id)) }),
+    updateList: async (req, call) => ({ list: await write(call, (tx, emit, caller) => updateList(tx, emit, caller, req.id, req)) }),
+    deleteList: async (req, call) => {
+      await write(call, (tx, emit, caller) => deleteList(tx, emit, caller, req.id));
       return {};
     },
-    searchLists: async (req) => {
-      const { items, total } = await searchLists(db, req.filter, req.page);
+    searchLists: async (req, call) => {
+      const { items, total } = await read(call, (caller) => searchLists(db, caller, req.filter, req.page));
       return { lists: items, total };
     },
-    addListMembers: async (req) => ({
-      added: await write(req.scope, (tx, emit, scope) => addListMembers(tx, emit, scope, req.listId, req.userIds)),
+    addListMembers: async (req, call) => ({
+      added: await write(call, (tx, emit, caller) => addListMembers(tx, emit, caller, req.listId, req.userIds)),
     }),
-    removeListMembers: async (req) => ({
-      removed: await write(req.scope, (tx, emit, scope) => removeListMembers(tx, emit, scope, req.listId, req.userIds)),
+    removeListMembers: async (req, call) => ({
+      removed: await write(call, (tx, emit, caller) => removeListMembers(tx, emit, caller, req.listId, req.userIds)),
     }),
   });
 
   const auth = implement<AuthServiceServer>(logger, {
     createSession: async (req) => {
       if (!req.login || !req.password) throw invalidArgument(req.login ? 'password' : 'login', 'login and password are required');
-      return createSession(db, req.login, req.password, deps.sessionTtlMinutes);
+      return createSession(db, req.login, req.password, config.IDENTITY_SESSION_TTL_MINUTES, limits);
     },
-    authenticate: async (req) => ({ principal: await authenticate(db, req) }),
+    authenticate: async (req) => ({ principal: await authenticate(db, req, limits) }),
     deleteSession: async (req) => {
       await deleteSession(db, req.token);
       return {};
     },
+    changeOwnPassword: async (req, call) => {
+      const caller = await Caller.load(db, call.actorId, { passwordChange: true });
+      await checkOwnPassword(db, caller.userId, req.currentPassword, limits);
+      const passwordHash = await hashPassword(checkPassword('newPassword', req.newPassword));
+      await outbox.transaction((tx, emit) => setOwnPassword(tx, emit, caller.userId, passwordHash));
+      return {};
+    },
+    getPrincipal: async (req) => ({ principal: await getPrincipal(db, req.userId) }),
   });
 
   return [
@@ -212,5 +212,5 @@ export function identityGrpcServices(deps: HandlerDeps): [grpc.ServiceDefinition
     [RoleServiceService, roles],
     [ListServiceService, lists],
     [AuthServiceService, auth],
-  ];
+  ] as [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
 }

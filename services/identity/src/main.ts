@@ -1,7 +1,4 @@
-import { createLogger, loadConfig, runService } from '@assistants/kit';
-import { IdentityConfigSchema } from './config';
-import { startIdentity } from './start';
+import { runService } from '@assistants/kit';
+import { identityService } from './service';
 
-const logger = createLogger('identity');
-
-void runService(logger, () => startIdentity(loadConfig(IdentityConfigSchema), logger));
+runService(identityService);

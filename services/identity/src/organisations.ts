@@ -9,38 +9,14 @@ import {
   type Queryable,
 } from '@assistants/kit';
 import type { Organisation, OrganisationFields } from '@assistants/proto/gen/identity/v1/organisations';
+import type { Caller } from './caller';
+import { refreshDynamicLists } from './dynamic-lists';
 import { events } from './events';
-import { refreshDynamicLists } from './lists';
+import { findOrganisation, loadOrganisations, ORGANISATION_SELECT, toOrganisation, type OrganisationRow } from './organisations.repo';
 import { pageOf, type PageRequest } from './paging';
-import type { ResolvedScope } from './scope';
 import { containsPattern, Params, uniqueViolation } from './sql';
-import { requireVisibleUsers } from './users';
+import { requireVisibleUsers } from './users.repo';
 import { checkAmount, checkId, checkOneOf, checkText, LANGUAGES } from './validation';
-
-/** The root of the organisation tree, created by the first migration (same id). */
-export { ROOT_ORGANISATION_ID };
-
-export type OrganisationRow = {
-  id: string;
-  ext_id: string;
-  label: string;
-  parent_id: string | null;
-  path: string;
-  disabled: boolean;
-  description: string;
-  language: string;
-  address_line1: string;
-  address_line2: string;
-  zip: string;
-  city: string;
-  country: string;
-  code: string;
-  budget: string | null;
-  supervisor_id: string | null;
-  children_count: string;
-  created_at: Date;
-  updated_at: Date;
-};
 
 const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
 
@@ -72,60 +48,6 @@ function columnsOf(fields: OrganisationFields): Map<string, unknown> {
   return values;
 }
 
-const ORGANISATION_SELECT = `
-  SELECT o.*, (SELECT count(*) FROM organisations c WHERE c.parent_id = o.id) AS children_count
-  FROM organisations o`;
-
-export function toOrganisation(row: OrganisationRow): Organisation {
-  return {
-    id: row.id,
-    extId: row.ext_id,
-    label: row.label,
-    parentId: row.parent_id ?? '',
-    disabled: row.disabled,
-    description: row.description,
-    language: row.language,
-    addressLine1: row.address_line1,
-    addressLine2: row.address_line2,
-    zip: row.zip,
-    city: row.city,
-    country: row.country,
-    code: row.code,
-    budget: row.budget ?? '',
-    supervisorId: row.supervisor_id ?? '',
-    depth: row.path.split('/').length - 3,
-    childrenCount: Number(row.children_count),
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-  };
-}
-
-export async function loadOrganisations(q: Queryable, ids: string[]): Promise<OrganisationRow[]> {
-  const { rows } = await q.query<OrganisationRow>(`${ORGANISATION_SELECT} WHERE o.id = ANY($1)`, [ids]);
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.flatMap((id) => byId.get(id) ?? []);
-}
-
-/** An organisation the scope can see, by id or external id; NOT_FOUND otherwise. */
-export async function findOrganisation(
-  q: Queryable,
-  scope: ResolvedScope,
-  ref: { id?: string; extId?: string },
-  field = 'id',
-  lock = false,
-): Promise<OrganisationRow> {
-  const p = new Params();
-  const where = ref.id ? `o.id = ${p.add(checkId(field, ref.id))}` : `lower(o.ext_id) = lower(${p.add(ref.extId ?? '')})`;
-  const { rows } = await q.query<OrganisationRow>(
-    `${ORGANISATION_SELECT} WHERE ${where} AND ${scope.pathCondition(p, 'o.path')}${lock ? ' FOR UPDATE OF o' : ''}`,
-    p.values,
-  );
-  if (rows.length === 0) {
-    throw notFound(ref.id ? `no organisation with id ${ref.id}` : `no organisation with external id "${ref.extId}"`, field);
-  }
-  return rows[0];
-}
-
 function mapUniqueViolation(err: unknown, values: Map<string, unknown>): never {
   if (uniqueViolation(err) === 'organisations_ext_id_key') {
     throw alreadyExists(`external id "${values.get('ext_id')}" is already used by another organisation`, 'extId');
@@ -133,12 +55,12 @@ function mapUniqueViolation(err: unknown, values: Map<string, unknown>): never {
   throw err;
 }
 
-export async function createOrganisation(
-  tx: Queryable,
-  emit: Emit,
-  scope: ResolvedScope,
-  fields: OrganisationFields,
-): Promise<Organisation> {
+export async function getOrganisation(q: Queryable, caller: Caller, ref: { id?: string; extId?: string }): Promise<Organisation> {
+  return toOrganisation(await findOrganisation(q, caller.scope('organisations:read'), ref, ref.id ? 'id' : 'extId'));
+}
+
+export async function createOrganisation(tx: Queryable, emit: Emit, caller: Caller, fields: OrganisationFields): Promise<Organisation> {
+  const scope = caller.scope('organisations:write');
   const values = columnsOf(fields);
   if (!values.has('ext_id')) throw invalidArgument('extId', 'extId is required');
   if (!values.has('label')) throw invalidArgument('label', 'label is required');
@@ -167,10 +89,11 @@ export async function createOrganisation(
 export async function updateOrganisation(
   tx: Queryable,
   emit: Emit,
-  scope: ResolvedScope,
+  caller: Caller,
   id: string,
   fields: OrganisationFields,
 ): Promise<Organisation> {
+  const scope = caller.scope('organisations:write');
   const current = await findOrganisation(tx, scope, { id }, 'id', true);
   const values = columnsOf(fields);
   for (const [column, value] of values) {
@@ -220,18 +143,20 @@ export async function updateOrganisation(
   return organisation;
 }
 
-export async function deleteOrganisation(tx: Queryable, emit: Emit, scope: ResolvedScope, id: string): Promise<void> {
-  const org = await findOrganisation(tx, scope, { id }, 'id', true);
+export async function deleteOrganisation(tx: Queryable, emit: Emit, caller: Caller, id: string): Promise<void> {
+  const org = await findOrganisation(tx, caller.scope('organisations:write'), { id }, 'id', true);
   if (org.id === ROOT_ORGANISATION_ID) throw failedPrecondition('the root organisation cannot be deleted');
-  const { rows } = await tx.query<{ users: string; grants: string }>(
+  const { rows } = await tx.query<{ users: string; grants: string; lists: string }>(
     `SELECT (SELECT count(*) FROM users WHERE organisation_id = $1) AS users,
-            (SELECT count(*) FROM role_grants WHERE organisation_id = $1) AS grants`,
+            (SELECT count(*) FROM role_grants WHERE organisation_id = $1) AS grants,
+            (SELECT count(*) FROM lists WHERE owner_organisation_id = $1) AS lists`,
     [org.id],
   );
   const blockers = [
     Number(org.children_count) > 0 ? `${org.children_count} sub-organisation(s)` : '',
     Number(rows[0].users) > 0 ? `${rows[0].users} user(s)` : '',
     Number(rows[0].grants) > 0 ? `${rows[0].grants} role grant(s) scoped to it` : '',
+    Number(rows[0].lists) > 0 ? `${rows[0].lists} list(s) it owns` : '',
   ].filter(Boolean);
   if (blockers.length > 0) {
     throw failedPrecondition(`organisation "${org.ext_id}" still has ${blockers.join(', ')}: move or delete them first`);
@@ -249,7 +174,8 @@ export interface OrganisationQuery {
 
 /** Tree browsing: the children of an organisation, or the top of the scope (the root, or
  * the organisations of the caller's grants); with a query, a search in the whole scope. */
-export async function listOrganisations(q: Queryable, scope: ResolvedScope, request: OrganisationQuery) {
+export async function listOrganisations(q: Queryable, caller: Caller, request: OrganisationQuery) {
+  const scope = caller.scope('organisations:read');
   const p = new Params();
   const conditions = [scope.pathCondition(p, 'o.path')];
   if (request.query.trim() !== '') {

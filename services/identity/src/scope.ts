@@ -1,9 +1,11 @@
-import { invalidArgument, type Queryable } from '@assistants/kit';
-import type { Scope } from '@assistants/proto/gen/identity/v1/common';
+import { ROOT_ORGANISATION_ID } from '@assistants/kit';
 import type { Params } from './sql';
-import { checkIds } from './validation';
 
-/** A request's scope, with the tree paths of its organisations looked up once. */
+/** The tree path of the root organisation: a grant there holds everywhere. */
+export const ROOT_PATH = `/${ROOT_ORGANISATION_ID}/`;
+
+/** Where a request may look: the sub-trees of some organisations (by their tree paths), or
+ * everything. Built by Caller from the acting user's grants for one permission. */
 export class ResolvedScope {
   private constructor(
     readonly all: boolean,
@@ -13,15 +15,12 @@ export class ResolvedScope {
 
   static readonly everything = new ResolvedScope(true, []);
 
-  static async resolve(q: Queryable, scope: Scope | undefined): Promise<ResolvedScope> {
-    if (!scope) throw invalidArgument('scope', 'scope is required');
-    if (scope.all) return ResolvedScope.everything;
-    const ids = checkIds('scope.organisationIds', scope.organisationIds);
-    const { rows } = await q.query<{ path: string }>('SELECT path FROM organisations WHERE id = ANY($1)', [ids]);
-    const paths = rows.map((r) => r.path);
+  /** The sub-trees of the organisations at these paths (everything when the root is one). */
+  static of(paths: string[]): ResolvedScope {
+    if (paths.includes(ROOT_PATH)) return ResolvedScope.everything;
     return new ResolvedScope(
       false,
-      paths.filter((p) => !paths.some((other) => other !== p && p.startsWith(other))),
+      [...new Set(paths)].filter((p) => !paths.some((other) => other !== p && p.startsWith(other))),
     );
   }
 

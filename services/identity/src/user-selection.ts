@@ -1,7 +1,8 @@
 import { invalidArgument, type Queryable } from '@assistants/kit';
 import type { UserFilter, UserSelection, UserSummary } from '@assistants/proto/gen/identity/v1/users';
-import { findList } from './lists';
-import { findOrganisation } from './organisations';
+import type { Caller } from './caller';
+import { findList } from './lists.repo';
+import { findOrganisation } from './organisations.repo';
 import { pageOf, type PageRequest } from './paging';
 import type { ResolvedScope } from './scope';
 import { Params } from './sql';
@@ -80,7 +81,8 @@ async function filterCondition(q: Queryable, scope: ResolvedScope, filter: UserF
 }
 
 /** SEL-1: the users a filter matches, seen through the scope. */
-export async function searchUsers(q: Queryable, scope: ResolvedScope, filter: UserFilter | undefined, page: PageRequest) {
+export async function searchUsers(q: Queryable, caller: Caller, filter: UserFilter | undefined, page: PageRequest) {
+  const scope = caller.scope('users:read');
   const p = new Params();
   const where = `${await filterCondition(q, scope, filter, 'filter', p)} AND ${scope.userCondition(p, 'u')}`;
   return pageOfUsers(q, where, p, page);
@@ -88,7 +90,8 @@ export async function searchUsers(q: Queryable, scope: ResolvedScope, filter: Us
 
 /** SEL-1..3: the users a selection stands for (ids, a filter or a list, minus the removed
  * ids), seen through the scope. */
-export async function resolveUserSelection(q: Queryable, scope: ResolvedScope, selection: UserSelection | undefined, page: PageRequest) {
+export async function resolveUserSelection(q: Queryable, caller: Caller, selection: UserSelection | undefined, page: PageRequest) {
+  const scope = caller.scope('users:read');
   if (!selection) throw invalidArgument('selection', 'selection is required');
   const p = new Params();
   const conditions: string[] = [];
@@ -97,7 +100,7 @@ export async function resolveUserSelection(q: Queryable, scope: ResolvedScope, s
   } else if (selection.filter) {
     conditions.push(await filterCondition(q, scope, selection.filter, 'selection.filter', p));
   } else if (selection.listId !== undefined) {
-    const list = await findList(q, selection.listId, 'selection.listId');
+    const list = await findList(q, scope, selection.listId, 'selection.listId');
     conditions.push(`u.id IN (SELECT m.user_id FROM list_members m WHERE m.list_id = ${p.add(list.id)})`);
   } else {
     throw invalidArgument('selection', 'selection needs one of ids, filter or listId');

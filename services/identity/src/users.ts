@@ -1,17 +1,19 @@
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, type Emit, type Queryable } from '@assistants/kit';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied, type Emit, type Queryable } from '@assistants/kit';
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
+import { requireAudiences } from './audiences.repo';
+import { requireCovered, type Caller } from './caller';
+import { refreshDynamicLists } from './dynamic-lists';
 import { events } from './events';
-import { refreshDynamicLists } from './lists';
-import { grantsOf } from './roles';
-import { loadOrganisations, toOrganisation } from './organisations';
+import { loadOrganisations, toOrganisation, type OrganisationRow } from './organisations.repo';
+import { grantsOf } from './roles.repo';
 import type { ResolvedScope } from './scope';
 import { Params, uniqueViolation } from './sql';
+import { findUser, loadUsers, requireVisibleUsers, toUser, type UserRef, type UserRow } from './users.repo';
 import {
   checkAmount,
   checkDate,
   checkEmail,
   checkId,
-  checkIds,
   checkLogin,
   checkOneOf,
   checkText,
@@ -19,51 +21,6 @@ import {
   TITLES,
   TWO_FACTOR_MODES,
 } from './validation';
-
-export type UserRow = {
-  id: string;
-  login: string;
-  ext_id: string | null;
-  last_name: string;
-  first_name: string;
-  title: string;
-  email: string;
-  language: string;
-  birth_date: string | null;
-  activation_date: string | null;
-  expiration_date: string | null;
-  disabled: boolean;
-  organisation_id: string;
-  manager_id: string | null;
-  secondary_manager_id: string | null;
-  address_line1: string;
-  address_line2: string;
-  zip: string;
-  city: string;
-  country: string;
-  phone: string;
-  cellphone: string;
-  hourly_cost: string | null;
-  custom1: string;
-  custom2: string;
-  custom3: string;
-  custom4: string;
-  custom5: string;
-  custom6: string;
-  custom7: string;
-  custom8: string;
-  custom9: string;
-  custom10: string;
-  job_position: string;
-  two_factor: string;
-  externally_managed: boolean;
-  password_hash: string | null;
-  must_change_password: boolean;
-  last_login_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  audiences?: { id: string; name: string }[];
-};
 
 const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
 const nullableText = (max: number) => (field: string, value: string) => checkText(field, value, { max }) || null;
@@ -120,130 +77,21 @@ function columnsOf(fields: UserFields): Map<string, unknown> {
   return values;
 }
 
-const USER_SELECT = `
-  SELECT u.*, coalesce((
-    SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY lower(a.name))
-    FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = u.id), '[]'::json) AS audiences
-  FROM users u`;
-
-export function toUser(row: UserRow): User {
-  return {
-    id: row.id,
-    login: row.login,
-    extId: row.ext_id ?? '',
-    lastName: row.last_name,
-    firstName: row.first_name,
-    title: row.title,
-    email: row.email,
-    language: row.language,
-    birthDate: row.birth_date ?? '',
-    activationDate: row.activation_date ?? '',
-    expirationDate: row.expiration_date ?? '',
-    disabled: row.disabled,
-    organisationId: row.organisation_id,
-    managerId: row.manager_id ?? '',
-    secondaryManagerId: row.secondary_manager_id ?? '',
-    addressLine1: row.address_line1,
-    addressLine2: row.address_line2,
-    zip: row.zip,
-    city: row.city,
-    country: row.country,
-    phone: row.phone,
-    cellphone: row.cellphone,
-    hourlyCost: row.hourly_cost ?? '',
-    custom1: row.custom1,
-    custom2: row.custom2,
-    custom3: row.custom3,
-    custom4: row.custom4,
-    custom5: row.custom5,
-    custom6: row.custom6,
-    custom7: row.custom7,
-    custom8: row.custom8,
-    custom9: row.custom9,
-    custom10: row.custom10,
-    jobPosition: row.job_position,
-    twoFactor: row.two_factor,
-    externallyManaged: row.externally_managed,
-    lastLoginAt: row.last_login_at?.toISOString() ?? '',
-    hasPassword: row.password_hash !== null,
-    mustChangePassword: row.must_change_password,
-    audiences: row.audiences ?? [],
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-  };
-}
-
-/** Users by id, with their audiences, in the order of `ids`. */
-export async function loadUsers(q: Queryable, ids: string[]): Promise<User[]> {
-  const { rows } = await q.query<UserRow & { audiences: { id: string; name: string }[] }>(`${USER_SELECT} WHERE u.id = ANY($1)`, [ids]);
-  const byId = new Map(rows.map((r) => [r.id, toUser(r)]));
-  return ids.flatMap((id) => byId.get(id) ?? []);
-}
-
-export interface UserRef {
-  id?: string;
-  login?: string;
-  extId?: string;
-}
-
-/** The row of a user the scope can see, locked for update when `lock` is set; NOT_FOUND
- * otherwise (a user outside the scope does not exist for the caller). */
-export async function findUser(q: Queryable, scope: ResolvedScope, ref: UserRef, lock = false): Promise<UserRow> {
-  const p = new Params();
-  let where: string;
-  let label: string;
-  if (ref.id) {
-    where = `u.id = ${p.add(checkId('id', ref.id))}`;
-    label = `id ${ref.id}`;
-  } else if (ref.login) {
-    where = `lower(u.login) = lower(${p.add(ref.login)})`;
-    label = `login "${ref.login}"`;
-  } else if (ref.extId) {
-    where = `lower(u.ext_id) = lower(${p.add(ref.extId)})`;
-    label = `external id "${ref.extId}"`;
-  } else {
-    throw invalidArgument('id', 'give the id, the login or the external id of the user');
-  }
-  const { rows } = await q.query<UserRow>(
-    `${USER_SELECT} WHERE ${where} AND ${scope.userCondition(p, 'u')}${lock ? ' FOR UPDATE OF u' : ''}`,
-    p.values,
-  );
-  if (rows.length === 0) throw notFound(`no user with ${label}`, ref.id ? 'id' : ref.login ? 'login' : 'extId');
-  return rows[0];
-}
-
-/** The ids among `ids` of users the scope can see; NOT_FOUND naming the others. */
-export async function requireVisibleUsers(q: Queryable, scope: ResolvedScope, ids: string[], field: string): Promise<string[]> {
-  const checked = checkIds(field, ids);
-  const p = new Params();
-  const { rows } = await q.query<{ id: string }>(
-    `SELECT u.id FROM users u WHERE u.id = ANY(${p.add(checked)}) AND ${scope.userCondition(p, 'u')}`,
-    p.values,
-  );
-  if (rows.length < checked.length) {
-    const found = new Set(rows.map((r) => r.id));
-    const missing = checked.filter((id) => !found.has(id));
-    throw notFound(
-      `no user with id ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''}`,
-      field,
-    );
-  }
-  return checked;
-}
-
 /** Checks what a change points to: the organisation and the managers must be visible in
- * the scope, a user is not its own manager, activation comes before expiration. */
+ * the scope, a user is not its own manager, activation comes before expiration. Returns the
+ * organisation when the change sets one. */
 async function checkReferences(
   q: Queryable,
   scope: ResolvedScope,
   values: Map<string, unknown>,
   merged: Record<string, unknown>,
   id: string | null,
-) {
+): Promise<OrganisationRow | undefined> {
+  let organisation: OrganisationRow | undefined;
   if (values.has('organisation_id')) {
     const orgId = values.get('organisation_id') as string;
-    const [org] = await loadOrganisations(q, [orgId]);
-    if (!org || !scope.includesPath(org.path)) throw notFound(`no organisation with id ${orgId}`, 'organisationId');
+    [organisation] = await loadOrganisations(q, [orgId]);
+    if (!organisation || !scope.includesPath(organisation.path)) throw notFound(`no organisation with id ${orgId}`, 'organisationId');
   }
   for (const [column, field] of [
     ['manager_id', 'managerId'],
@@ -259,6 +107,7 @@ async function checkReferences(
   if (activation && expiration && activation > expiration) {
     throw invalidArgument('expirationDate', `expirationDate (${expiration}) is before activationDate (${activation})`);
   }
+  return organisation;
 }
 
 function mapUniqueViolation(err: unknown, values: Map<string, unknown>): never {
@@ -272,23 +121,18 @@ function mapUniqueViolation(err: unknown, values: Map<string, unknown>): never {
   throw err;
 }
 
-async function requireAudiences(q: Queryable, audienceIds: string[], field: string): Promise<string[]> {
-  const ids = checkIds(field, audienceIds);
-  const { rows } = await q.query<{ id: string }>('SELECT id FROM audiences WHERE id = ANY($1)', [ids]);
-  if (rows.length < ids.length) {
-    const found = new Set(rows.map((r) => r.id));
-    throw notFound(`no audience with id ${ids.filter((id) => !found.has(id)).join(', ')}`, field);
-  }
-  return ids;
-}
-
 export interface NewUser {
   fields: UserFields;
   passwordHash: string | null;
   audienceIds: string[];
 }
 
-export async function createUser(tx: Queryable, emit: Emit, scope: ResolvedScope, input: NewUser): Promise<User> {
+export async function getUser(q: Queryable, caller: Caller, ref: UserRef): Promise<User> {
+  return toUser(await findUser(q, caller.scope('users:read'), ref));
+}
+
+export async function createUser(tx: Queryable, emit: Emit, caller: Caller, input: NewUser): Promise<User> {
+  const scope = caller.scope('users:write');
   const values = columnsOf(input.fields);
   for (const [field, column] of [
     ['login', 'login'],
@@ -298,7 +142,8 @@ export async function createUser(tx: Queryable, emit: Emit, scope: ResolvedScope
   ]) {
     if (!values.has(column)) throw invalidArgument(field, `${field} is required`);
   }
-  await checkReferences(tx, scope, values, Object.fromEntries(values), null);
+  const organisation = await checkReferences(tx, scope, values, Object.fromEntries(values), null);
+  if (values.get('externally_managed') === true) requireExternalWrite(caller, organisation!.path, String(values.get('login')));
   const audienceIds = await requireAudiences(tx, input.audienceIds, 'audienceIds');
   values.set('password_hash', input.passwordHash);
   const p = new Params();
@@ -323,13 +168,33 @@ export async function createUser(tx: Queryable, emit: Emit, scope: ResolvedScope
   return user;
 }
 
-/** Users kept up to date by an external system (through imports) refuse manual changes. */
-function checkNotExternallyManaged(user: UserRow, allowed: boolean): void {
-  if (user.externally_managed && !allowed) {
+/** Users kept up to date by an external system (through imports) change only for holders
+ * of users:write-external on their organisation. */
+function checkNotExternallyManaged(caller: Caller, user: UserRow): void {
+  if (user.externally_managed && !caller.holds('users:write-external', user.organisation_path!)) {
     throw failedPrecondition(
       `user "${user.login}" is managed by an external system: it changes through its import, or with the permission users:write-external`,
     );
   }
+}
+
+function requireExternalWrite(caller: Caller, path: string, login: string): void {
+  if (!caller.holds('users:write-external', path)) {
+    throw permissionDenied(
+      `marking "${login}" as managed by an external system needs the permission users:write-external`,
+      'externallyManaged',
+    );
+  }
+}
+
+/** The user `id` as the target of a change: seen in the scope of users:write, holding no
+ * more rights than the caller, and not managed by an external system unless the caller may
+ * change those. */
+async function findTarget(tx: Queryable, caller: Caller, id: string): Promise<UserRow> {
+  const user = await findUser(tx, caller.scope('users:write'), { id }, true);
+  await requireCovered(tx, caller, [user.id], 'id');
+  checkNotExternallyManaged(caller, user);
+  return user;
 }
 
 /** Normalised for comparison: what the row holds and what a change sets must compare equal
@@ -338,21 +203,17 @@ function same(a: unknown, b: unknown): boolean {
   return (a ?? null) === (b ?? null);
 }
 
-export async function updateUser(
-  tx: Queryable,
-  emit: Emit,
-  scope: ResolvedScope,
-  id: string,
-  fields: UserFields,
-  allowExternallyManaged: boolean,
-): Promise<User> {
+export async function updateUser(tx: Queryable, emit: Emit, caller: Caller, id: string, fields: UserFields): Promise<User> {
+  const scope = caller.scope('users:write');
   const current = await findUser(tx, scope, { id }, true);
   const values = columnsOf(fields);
   for (const [column, value] of values) {
     if (same((current as unknown as Record<string, unknown>)[column], value)) values.delete(column);
   }
   if (values.size === 0) return toUser(current);
-  checkNotExternallyManaged(current, allowExternallyManaged);
+  await requireCovered(tx, caller, [current.id], 'id');
+  checkNotExternallyManaged(caller, current);
+  if (values.has('externally_managed')) requireExternalWrite(caller, current.organisation_path!, current.login);
   await checkReferences(tx, scope, values, { ...current, ...Object.fromEntries(values) }, current.id);
   const p = new Params();
   const assignments = [...values].map(([column, value]) => `${column} = ${p.add(value)}`);
@@ -367,15 +228,8 @@ export async function updateUser(
   return user;
 }
 
-export async function deleteUser(
-  tx: Queryable,
-  emit: Emit,
-  scope: ResolvedScope,
-  id: string,
-  allowExternallyManaged: boolean,
-): Promise<void> {
-  const user = await findUser(tx, scope, { id }, true);
-  checkNotExternallyManaged(user, allowExternallyManaged);
+export async function deleteUser(tx: Queryable, emit: Emit, caller: Caller, id: string): Promise<void> {
+  const user = await findTarget(tx, caller, id);
   const grants = await grantsOf(tx, user.id);
   const memberships = await tx.query<{ list_id: string; type: string }>(
     'SELECT m.list_id, l.type FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.user_id = $1',
@@ -414,13 +268,12 @@ export async function deleteUser(
 export async function setPassword(
   tx: Queryable,
   emit: Emit,
-  scope: ResolvedScope,
+  caller: Caller,
   id: string,
-  change: { passwordHash: string; mustChangePassword: boolean; allowExternallyManaged: boolean },
+  change: { passwordHash: string; mustChangePassword: boolean },
 ): Promise<void> {
   const { passwordHash, mustChangePassword } = change;
-  const user = await findUser(tx, scope, { id }, true);
-  checkNotExternallyManaged(user, change.allowExternallyManaged);
+  const user = await findTarget(tx, caller, id);
   await tx.query('UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = now() WHERE id = $1', [
     user.id,
     passwordHash,
@@ -437,12 +290,13 @@ export async function setPassword(
 export async function changeAudiences(
   tx: Queryable,
   emit: Emit,
-  scope: ResolvedScope,
+  caller: Caller,
   change: 'add' | 'remove',
   userIds: string[],
   audienceIds: string[],
 ): Promise<number> {
-  const users = await requireVisibleUsers(tx, scope, userIds, 'userIds');
+  const users = await requireVisibleUsers(tx, caller.scope('users:write'), userIds, 'userIds');
+  await requireCovered(tx, caller, users, 'userIds');
   const audiences = await requireAudiences(tx, audienceIds, 'audienceIds');
   const { rows } =
     change === 'add'

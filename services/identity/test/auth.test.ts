@@ -1,23 +1,21 @@
 import { DomainError } from '@assistants/kit';
 import { RoleChanged, RoleDeleted, RoleGrantChanged, UserChanged } from '@assistants/proto/gen/identity/v1/events';
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
-import { type IdentityClients, type IdentityFixture, readStream, startIdentityFixture, type TestIdentity } from '@assistants/testing';
-import { ADMINISTRATOR_ROLE_ID, ALL, EventLog, expectEnvelopes, ROOT_ORGANISATION_ID, subjects, UNKNOWN_ID, within } from './helpers';
+import { ADMIN, type IdentityClient, type IdentityFixture, readStream, startIdentityFixture, type TestIdentity } from '@assistants/testing';
+import { ADMINISTRATOR_ROLE_ID, EventLog, expectEnvelopes, ROOT_ORGANISATION_ID, subjects, UNKNOWN_ID, actorWithin } from './helpers';
 
-const ADMIN = { login: 'admin', password: 'bootstrap-secret' };
 const PASSWORD = 'a long enough password';
 const REFUSED = 'invalid credentials';
 
 let fixture: IdentityFixture;
 let identity: TestIdentity;
-let api: IdentityClients;
+let api: IdentityClient;
 let log: EventLog;
 const org: Record<string, string> = {};
 
 /** A user with PASSWORD, or without a password when `password` is null. */
 async function newUser(login: string, fields: UserFields = {}, password: string | null = PASSWORD): Promise<User> {
   const { user } = await api.users.createUser({
-    scope: ALL,
     fields: { login, lastName: login.toUpperCase(), firstName: 'Test', organisationId: org.east, ...fields },
     audienceIds: [],
     password: password ?? undefined,
@@ -46,11 +44,11 @@ async function refusal(call: Promise<unknown>): Promise<DomainError> {
 }
 
 beforeAll(async () => {
-  fixture = await startIdentityFixture('auth', ADMIN);
+  fixture = await startIdentityFixture('auth');
   ({ identity, api } = fixture);
   log = new EventLog(identity);
   for (const key of ['east', 'west']) {
-    const { organisation } = await api.organisations.createOrganisation({ scope: ALL, fields: { extId: key.toUpperCase(), label: key } });
+    const { organisation } = await api.organisations.createOrganisation({ fields: { extId: key.toUpperCase(), label: key } });
     org[key] = organisation!.id;
   }
 });
@@ -59,9 +57,9 @@ afterAll(() => fixture?.stop());
 
 describe('bootstrap administrator', () => {
   it('exists, with the Administrator role on the root, and was published', async () => {
-    const { user } = await api.users.getUser({ scope: ALL, id: '', login: 'admin', extId: '' });
+    const { user } = await api.users.getUser({ id: '', login: 'admin', extId: '' });
     expect(user).toMatchObject({ login: 'admin', organisationId: ROOT_ORGANISATION_ID, hasPassword: true });
-    const { grants } = await api.roles.listRoleGrants({ scope: ALL, userId: user!.id });
+    const { grants } = await api.roles.listRoleGrants({ userId: user!.id });
     expect(grants).toEqual([
       {
         userId: user!.id,
@@ -72,7 +70,7 @@ describe('bootstrap administrator', () => {
       },
     ]);
     const session = await login('admin', ADMIN.password);
-    expect(session.principal).toEqual({ userId: user!.id, login: 'admin', grants });
+    expect(session.principal).toEqual({ userId: user!.id, login: 'admin', grants, mustChangePassword: false });
 
     const events = await readStream(identity.bus, 'IDENTITY');
     const created = events.find((e) => e.subject === 'identity.user.created.v1' && UserChanged.fromJSON(e.data).user?.login === 'admin');
@@ -86,7 +84,7 @@ describe('sessions', () => {
   it('opens a session for good credentials: a token, its expiry and the principal with its grants', async () => {
     const user = await newUser('alice');
     const { role } = await api.roles.createRole({ name: 'Viewer', description: '', permissions: ['users:read', 'lists:read'] });
-    await api.roles.grantRoles({ scope: ALL, userIds: [user.id], roleIds: [role!.id], organisationId: org.east });
+    await api.roles.grantRoles({ userIds: [user.id], roleIds: [role!.id], organisationId: org.east });
 
     const before = Date.now();
     const session = await login('ALICE', PASSWORD);
@@ -98,6 +96,7 @@ describe('sessions', () => {
     expect(session.principal).toEqual({
       userId: user.id,
       login: 'alice',
+      mustChangePassword: false,
       grants: [
         { userId: user.id, roleId: role!.id, roleName: 'Viewer', organisationId: org.east, permissions: ['lists:read', 'users:read'] },
       ],
@@ -108,12 +107,17 @@ describe('sessions', () => {
     const { rows } = await identity.db.query<{ token_hash: string }>('SELECT token_hash FROM sessions WHERE user_id = $1', [user.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0].token_hash).not.toContain(session.token);
-    expect((await api.users.getUser({ scope: ALL, id: user.id, login: '', extId: '' })).user!.lastLoginAt).not.toBe('');
+    expect((await api.users.getUser({ id: user.id, login: '', extId: '' })).user!.lastLoginAt).not.toBe('');
   });
 
   it('authenticates a login and password without a session', async () => {
     const user = await newUser('bruno');
-    expect((await byPassword('bruno', PASSWORD)).principal).toEqual({ userId: user.id, login: 'bruno', grants: [] });
+    expect((await byPassword('bruno', PASSWORD)).principal).toEqual({
+      userId: user.id,
+      login: 'bruno',
+      grants: [],
+      mustChangePassword: false,
+    });
   });
 
   it('refuses every bad credential with UNAUTHENTICATED and the same message', async () => {
@@ -183,7 +187,7 @@ describe('sessions', () => {
     ]);
     await expect(byToken(expiring.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect((await byToken(other.token)).principal?.login).toBe('kate');
-    await api.users.updateUser({ scope: ALL, id: user.id, fields: { disabled: true }, allowExternallyManaged: false });
+    await api.users.updateUser({ id: user.id, fields: { disabled: true } });
     await expect(byToken(other.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: REFUSED });
   });
 
@@ -191,11 +195,9 @@ describe('sessions', () => {
     const user = await newUser('liam');
     const session = await login('liam', PASSWORD);
     await api.users.setUserPassword({
-      scope: ALL,
       id: user.id,
       password: 'the new password',
       mustChangePassword: false,
-      allowExternallyManaged: false,
     });
     await expect(byToken(session.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(login('liam', PASSWORD)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
@@ -230,7 +232,7 @@ describe('roles', () => {
     expect({ names: roles.map((r) => r.name), total }).toEqual({ names: ['Editor'], total: 1 });
 
     const user = await newUser('editor');
-    await api.roles.grantRoles({ scope: ALL, userIds: [user.id], roleIds: [role.id], organisationId: org.east });
+    await api.roles.grantRoles({ userIds: [user.id], roleIds: [role.id], organisationId: org.east });
     const deleted = await log.act(() => api.roles.deleteRole({ id: role.id }));
     expectEnvelopes(deleted.events, deleted.correlationId);
     expect(subjects(deleted.events)).toEqual(['identity.role.revoked.v1', 'identity.role.deleted.v1']);
@@ -240,7 +242,7 @@ describe('roles', () => {
       organisationId: org.east,
     });
     expect(RoleDeleted.fromJSON(deleted.events[1].data)).toEqual({ id: role.id, name: 'Editor' });
-    expect((await api.roles.listRoleGrants({ scope: ALL, userId: user.id })).grants).toEqual([]);
+    expect((await api.roles.listRoleGrants({ userId: user.id })).grants).toEqual([]);
     expect((await api.roles.listRoles({ query: 'editor', page: undefined })).total).toBe(0);
   });
 
@@ -300,7 +302,7 @@ describe('grants', () => {
     const { role: writer } = await api.roles.createRole({ name: 'Writer', description: '', permissions: ['users:write'] });
 
     const granted = await log.act(() =>
-      api.roles.grantRoles({ scope: ALL, userIds: [mia.id, noah.id], roleIds: [reader!.id, writer!.id], organisationId: org.east }),
+      api.roles.grantRoles({ userIds: [mia.id, noah.id], roleIds: [reader!.id, writer!.id], organisationId: org.east }),
     );
     expect(granted.result.granted).toBe(4);
     expectEnvelopes(granted.events, granted.correlationId);
@@ -315,18 +317,14 @@ describe('grants', () => {
       ].sort(),
     );
 
-    const again = await log.act(() =>
-      api.roles.grantRoles({ scope: ALL, userIds: [mia.id], roleIds: [reader!.id], organisationId: org.east }),
-    );
+    const again = await log.act(() => api.roles.grantRoles({ userIds: [mia.id], roleIds: [reader!.id], organisationId: org.east }));
     expect(again.result.granted).toBe(0);
     expect(again.events).toEqual([]);
     // The same role on another organisation is another grant.
-    const west = await log.act(() =>
-      api.roles.grantRoles({ scope: ALL, userIds: [mia.id], roleIds: [reader!.id], organisationId: org.west }),
-    );
+    const west = await log.act(() => api.roles.grantRoles({ userIds: [mia.id], roleIds: [reader!.id], organisationId: org.west }));
     expect(west.result.granted).toBe(1);
 
-    const { grants: miaGrants } = await api.roles.listRoleGrants({ scope: ALL, userId: mia.id });
+    const { grants: miaGrants } = await api.roles.listRoleGrants({ userId: mia.id });
     expect(miaGrants.map((g) => [g.roleName, g.organisationId])).toEqual(
       expect.arrayContaining([
         ['Reader', org.east],
@@ -337,7 +335,7 @@ describe('grants', () => {
     expect(miaGrants).toHaveLength(3);
     expect((await login('mia', PASSWORD)).principal?.grants).toEqual(miaGrants);
 
-    const revoked = await log.act(() => api.roles.revokeRole({ scope: ALL, userId: mia.id, roleId: reader!.id, organisationId: org.east }));
+    const revoked = await log.act(() => api.roles.revokeRole({ userId: mia.id, roleId: reader!.id, organisationId: org.east }));
     expectEnvelopes(revoked.events, revoked.correlationId);
     expect(subjects(revoked.events)).toEqual(['identity.role.revoked.v1']);
     expect(RoleGrantChanged.fromJSON(revoked.events[0].data).grant).toEqual({
@@ -347,17 +345,13 @@ describe('grants', () => {
       organisationId: org.east,
       permissions: ['users:read'],
     });
-    expect(
-      (await api.roles.listRoleGrants({ scope: ALL, userId: mia.id })).grants.map((g) => [g.roleName, g.organisationId]).sort(),
-    ).toEqual(
+    expect((await api.roles.listRoleGrants({ userId: mia.id })).grants.map((g) => [g.roleName, g.organisationId]).sort()).toEqual(
       [
         ['Reader', org.west],
         ['Writer', org.east],
       ].sort(),
     );
-    expect(
-      await log.refused(() => api.roles.revokeRole({ scope: ALL, userId: mia.id, roleId: reader!.id, organisationId: org.east })),
-    ).toMatchObject({
+    expect(await log.refused(() => api.roles.revokeRole({ userId: mia.id, roleId: reader!.id, organisationId: org.east }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'roleId',
     });
@@ -367,45 +361,41 @@ describe('grants', () => {
     const olga = await newUser('olga');
     const westUser = await newUser('pete', { organisationId: org.west });
     const { role } = await api.roles.createRole({ name: 'Scoped', description: '', permissions: ['lists:read'] });
-    const east = within(org.east);
+    const east = await actorWithin(fixture, [org.east]);
     expect(
-      await log.refused(() => api.roles.grantRoles({ scope: east, userIds: [olga.id], roleIds: [role!.id], organisationId: org.west })),
+      await log.refused(() => east.roles.grantRoles({ userIds: [olga.id], roleIds: [role!.id], organisationId: org.west })),
     ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'organisationId',
     });
     expect(
-      await log.refused(() => api.roles.grantRoles({ scope: east, userIds: [westUser.id], roleIds: [role!.id], organisationId: org.east })),
+      await log.refused(() => east.roles.grantRoles({ userIds: [westUser.id], roleIds: [role!.id], organisationId: org.east })),
     ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'userIds',
     });
     expect(
-      await log.refused(() => api.roles.grantRoles({ scope: ALL, userIds: [olga.id], roleIds: [UNKNOWN_ID], organisationId: org.east })),
+      await log.refused(() => api.roles.grantRoles({ userIds: [olga.id], roleIds: [UNKNOWN_ID], organisationId: org.east })),
     ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'roleIds[0]',
     });
-    expect(
-      await log.refused(() => api.roles.grantRoles({ scope: ALL, userIds: [olga.id], roleIds: [], organisationId: org.east })),
-    ).toMatchObject({
+    expect(await log.refused(() => api.roles.grantRoles({ userIds: [olga.id], roleIds: [], organisationId: org.east }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'roleIds',
     });
-    await expect(api.roles.listRoleGrants({ scope: east, userId: westUser.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect((await api.roles.listRoleGrants({ scope: ALL, userId: olga.id })).grants).toEqual([]);
+    await expect(east.roles.listRoleGrants({ userId: westUser.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await api.roles.listRoleGrants({ userId: olga.id })).grants).toEqual([]);
   });
 });
 
 describe('restart', () => {
   it('keeps the bootstrap administrator as it is, password included', async () => {
-    const { user: admin } = await api.users.getUser({ scope: ALL, id: '', login: 'admin', extId: '' });
+    const { user: admin } = await api.users.getUser({ id: '', login: 'admin', extId: '' });
     await api.users.setUserPassword({
-      scope: ALL,
       id: admin!.id,
       password: 'changed by the admin',
       mustChangePassword: false,
-      allowExternallyManaged: false,
     });
     await identity.flushEvents();
     const published = (await readStream(identity.bus, 'IDENTITY')).length;
@@ -417,7 +407,7 @@ describe('restart', () => {
     await expect(login('admin', ADMIN.password)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     const { rows } = await identity.db.query(`SELECT id FROM users WHERE lower(login) = 'admin'`);
     expect(rows).toEqual([{ id: admin!.id }]);
-    expect((await api.roles.listRoleGrants({ scope: ALL, userId: admin!.id })).grants).toHaveLength(1);
+    expect((await api.roles.listRoleGrants({ userId: admin!.id })).grants).toHaveLength(1);
     // The restart published nothing (no second administrator, no second grant).
     await identity.flushEvents();
     expect((await readStream(identity.bus, 'IDENTITY')).length).toBe(published);

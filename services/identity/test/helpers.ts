@@ -1,13 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, withCorrelationId, type EventEnvelope } from '@assistants/kit';
-import type { Scope } from '@assistants/proto/gen/identity/v1/common';
 import { UserFilter } from '@assistants/proto/gen/identity/v1/users';
-import { readStream, type TestIdentity } from '@assistants/testing';
+import { readStream, type IdentityClient, type IdentityFixture, type TestIdentity } from '@assistants/testing';
 
 /** Shared by the identity integration tests (not a test file: jest runs *.test.ts only). */
 
-export const ALL: Scope = { all: true, organisationIds: [] };
-export const within = (...organisationIds: string[]): Scope => ({ all: false, organisationIds });
+let actors = 0;
+
+/** Clients acting as a new user (of the root organisation, so that it shows in no scoped
+ * search), holding a role with `permissions` (every one by default) on each organisation
+ * given: an administrator scoped to those sub-trees. */
+export async function actorWithin(fixture: IdentityFixture, organisationIds: string[], permissions = ['*']): Promise<IdentityClient> {
+  const n = ++actors;
+  const { user } = await fixture.api.users.createUser({
+    fields: { login: `scoped-actor-${n}`, lastName: 'Actor', firstName: `Scoped ${n}`, organisationId: ROOT_ORGANISATION_ID },
+    audienceIds: [],
+  });
+  const { role } = await fixture.api.roles.createRole({ name: `Scoped role ${n}`, description: '', permissions });
+  for (const organisationId of organisationIds) {
+    await fixture.api.roles.grantRoles({ userIds: [user!.id], roleIds: [role!.id], organisationId });
+  }
+  return fixture.as(user!.id);
+}
 
 /** Ids created by the first migration. */
 export const ROOT_ORGANISATION_ID = '00000000-0000-4000-8000-000000000001';

@@ -2,25 +2,24 @@ import type { EventEnvelope } from '@assistants/kit';
 import { ListChanged, ListDeleted, ListFolderChanged, ListMembershipChanged } from '@assistants/proto/gen/identity/v1/events';
 import type { ListFilter, UserList } from '@assistants/proto/gen/identity/v1/lists';
 import type { User, UserFields, UserFilter } from '@assistants/proto/gen/identity/v1/users';
-import { type IdentityClients, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
-import { ALL, DEFAULT_FOLDER_ID, EventLog, expectEnvelopes, filter, subjects, UNKNOWN_ID, within } from './helpers';
+import { type IdentityClient, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
+import { DEFAULT_FOLDER_ID, EventLog, expectEnvelopes, filter, subjects, UNKNOWN_ID, actorWithin } from './helpers';
 
 let fixture: IdentityFixture;
 let identity: TestIdentity;
-let api: IdentityClients;
+let api: IdentityClient;
 let log: EventLog;
 const org: Record<string, string> = {};
 
 async function newUser(login: string, fields: UserFields = {}, audienceIds: string[] = []): Promise<User> {
   const { user } = await api.users.createUser({
-    scope: ALL,
     fields: { login, lastName: login.toUpperCase(), firstName: 'Test', organisationId: org.north, ...fields },
     audienceIds,
   });
   return user!;
 }
 
-const update = (id: string, fields: UserFields) => api.users.updateUser({ scope: ALL, id, fields, allowExternallyManaged: false });
+const update = (id: string, fields: UserFields) => api.users.updateUser({ id, fields });
 
 async function newList(
   name: string,
@@ -28,7 +27,7 @@ async function newList(
   options: { criteria?: Partial<UserFilter>; memberIds?: string[]; folderId?: string; description?: string } = {},
 ) {
   const { list } = await api.lists.createList({
-    scope: ALL,
+    ownerOrganisationId: '',
     name,
     description: options.description ?? '',
     type,
@@ -42,7 +41,6 @@ async function newList(
 /** Logins of a list's members, sorted. */
 async function members(listId: string): Promise<string[]> {
   const { users, total } = await api.users.resolveUserSelection({
-    scope: ALL,
     selection: { listId, excludeIds: [] },
     page: { limit: 500, offset: 0, after: '' },
   });
@@ -75,7 +73,6 @@ beforeAll(async () => {
     ['branch', 'south'],
   ]) {
     const { organisation } = await api.organisations.createOrganisation({
-      scope: ALL,
       fields: { extId: key.toUpperCase(), label: key, parentId: parent ? org[parent] : undefined },
     });
     org[key] = organisation!.id;
@@ -125,7 +122,14 @@ describe('folders', () => {
     expect((await newList('In elsewhere', 'static', { folderId: folder!.id })).folderId).toBe(folder!.id);
     expect(
       await log.refused(() =>
-        api.lists.createList({ scope: ALL, name: 'Nowhere', description: '', type: 'static', folderId: UNKNOWN_ID, memberIds: [] }),
+        api.lists.createList({
+          ownerOrganisationId: '',
+          name: 'Nowhere',
+          description: '',
+          type: 'static',
+          folderId: UNKNOWN_ID,
+          memberIds: [],
+        }),
       ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'folderId' });
   });
@@ -145,7 +149,7 @@ describe('static lists', () => {
   it('is created with its members: identity.list.created.v1, then one entered event each', async () => {
     const { result, events, correlationId } = await log.act(() =>
       api.lists.createList({
-        scope: ALL,
+        ownerOrganisationId: '',
         name: 'Static one',
         description: 'first',
         type: 'static',
@@ -179,7 +183,7 @@ describe('static lists', () => {
   it('gains and loses members one event each, and only for real changes', async () => {
     const list = await newList('Static two', 'static', { memberIds: [ann.id] });
 
-    const added = await log.act(() => api.lists.addListMembers({ scope: ALL, listId: list.id, userIds: [ann.id, bob.id, cat.id] }));
+    const added = await log.act(() => api.lists.addListMembers({ listId: list.id, userIds: [ann.id, bob.id, cat.id] }));
     expect(added.result.added).toBe(2);
     expect(await members(list.id)).toEqual(['s-ann', 's-bob', 's-cat']);
     expectEnvelopes(added.events, added.correlationId);
@@ -193,7 +197,7 @@ describe('static lists', () => {
     const after = (await api.lists.getList({ id: list.id })).list!;
     expect(after.memberCount).toBe(3);
 
-    const removed = await log.act(() => api.lists.removeListMembers({ scope: ALL, listId: list.id, userIds: [ann.id, cat.id] }));
+    const removed = await log.act(() => api.lists.removeListMembers({ listId: list.id, userIds: [ann.id, cat.id] }));
     expect(removed.result.removed).toBe(2);
     expect(await members(list.id)).toEqual(['s-bob']);
     expectEnvelopes(removed.events, removed.correlationId);
@@ -204,10 +208,10 @@ describe('static lists', () => {
       ]),
     );
 
-    const none = await log.act(() => api.lists.removeListMembers({ scope: ALL, listId: list.id, userIds: [ann.id] }));
+    const none = await log.act(() => api.lists.removeListMembers({ listId: list.id, userIds: [ann.id] }));
     expect(none.result.removed).toBe(0);
     expect(none.events).toEqual([]);
-    const again = await log.act(() => api.lists.addListMembers({ scope: ALL, listId: list.id, userIds: [bob.id] }));
+    const again = await log.act(() => api.lists.addListMembers({ listId: list.id, userIds: [bob.id] }));
     expect(again.result.added).toBe(0);
     expect(again.events).toEqual([]);
   });
@@ -218,27 +222,41 @@ describe('static lists', () => {
     const changed = await log.act(() => update(dan.id, { custom5: 'changed', disabled: true, organisationId: org.south }));
     expect(memberships(changed.events)).toEqual([]);
     expect((await api.lists.getList({ id: list.id })).list!.memberCount).toBe(1);
-    const deleted = await log.act(() => api.users.deleteUser({ scope: ALL, id: dan.id, allowExternallyManaged: false }));
+    const deleted = await log.act(() => api.users.deleteUser({ id: dan.id }));
     expect(memberships(deleted.events)).toEqual([['left', list.id, dan.id, 'static']]);
     expect((await api.lists.getList({ id: list.id })).list!.memberCount).toBe(0);
   });
 
   it('refuses members outside the scope, and unknown users', async () => {
     const list = await newList('Static scoped', 'static');
-    expect(
-      await log.refused(() => api.lists.addListMembers({ scope: within(org.north), listId: list.id, userIds: [cat.id] })),
-    ).toMatchObject({
+    const north = await actorWithin(fixture, [org.north]);
+    expect(await log.refused(() => north.lists.addListMembers({ listId: list.id, userIds: [cat.id] }))).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'listId',
+    });
+    const northList = (
+      await north.lists.createList({
+        name: 'North static',
+        description: '',
+        type: 'static',
+        folderId: '',
+        memberIds: [],
+        ownerOrganisationId: '',
+      })
+    ).list!;
+    expect(northList.ownerOrganisationId).toBe(org.north);
+    expect(await log.refused(() => north.lists.addListMembers({ listId: northList.id, userIds: [cat.id] }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'userIds',
     });
-    expect(await log.refused(() => api.lists.addListMembers({ scope: ALL, listId: list.id, userIds: [UNKNOWN_ID] }))).toMatchObject({
+    expect(await log.refused(() => api.lists.addListMembers({ listId: list.id, userIds: [UNKNOWN_ID] }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'userIds',
     });
     expect(
       await log.refused(() =>
-        api.lists.createList({
-          scope: within(org.north),
+        north.lists.createList({
+          ownerOrganisationId: '',
           name: 'Static out',
           description: '',
           type: 'static',
@@ -248,41 +266,51 @@ describe('static lists', () => {
       ),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'memberIds' });
     expect(await members(list.id)).toEqual([]);
-    expect(await log.refused(() => api.lists.addListMembers({ scope: ALL, listId: UNKNOWN_ID, userIds: [ann.id] }))).toMatchObject({
+    expect(await log.refused(() => api.lists.addListMembers({ listId: UNKNOWN_ID, userIds: [ann.id] }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'listId',
     });
   });
 
   it('refuses inconsistent or duplicate definitions, naming the field', async () => {
-    const base = { scope: ALL, name: 'Bad list', description: '', folderId: '', memberIds: [] as string[] };
-    expect(await log.refused(() => api.lists.createList({ ...base, type: 'static', criteria: filter({ lastName: 'x' }) }))).toMatchObject({
+    const base = { name: 'Bad list', description: '', folderId: '', memberIds: [] as string[] };
+    expect(
+      await log.refused(() =>
+        api.lists.createList({ ownerOrganisationId: '', ...base, type: 'static', criteria: filter({ lastName: 'x' }) }),
+      ),
+    ).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'criteria',
     });
     expect(
-      await log.refused(() => api.lists.createList({ ...base, type: 'dynamic', criteria: filter({}), memberIds: [ann.id] })),
+      await log.refused(() =>
+        api.lists.createList({ ownerOrganisationId: '', ...base, type: 'dynamic', criteria: filter({}), memberIds: [ann.id] }),
+      ),
     ).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'memberIds',
     });
-    expect(await log.refused(() => api.lists.createList({ ...base, type: 'dynamic' }))).toMatchObject({
+    expect(await log.refused(() => api.lists.createList({ ownerOrganisationId: '', ...base, type: 'dynamic' }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'criteria',
     });
-    expect(await log.refused(() => api.lists.createList({ ...base, type: 'dynamic', criteria: filter({ match: 'some' }) }))).toMatchObject({
+    expect(
+      await log.refused(() =>
+        api.lists.createList({ ownerOrganisationId: '', ...base, type: 'dynamic', criteria: filter({ match: 'some' }) }),
+      ),
+    ).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'criteria.match',
     });
-    expect(await log.refused(() => api.lists.createList({ ...base, type: 'smart' }))).toMatchObject({
+    expect(await log.refused(() => api.lists.createList({ ownerOrganisationId: '', ...base, type: 'smart' }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'type',
     });
-    expect(await log.refused(() => api.lists.createList({ ...base, name: '', type: 'static' }))).toMatchObject({
+    expect(await log.refused(() => api.lists.createList({ ownerOrganisationId: '', ...base, name: '', type: 'static' }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'name',
     });
-    const dup = await log.refused(() => api.lists.createList({ ...base, name: 'STATIC ONE', type: 'static' }));
+    const dup = await log.refused(() => api.lists.createList({ ownerOrganisationId: '', ...base, name: 'STATIC ONE', type: 'static' }));
     expect(dup).toMatchObject({ code: 'ALREADY_EXISTS', field: 'name' });
     expect(dup.message).toContain('STATIC ONE');
     const { rows } = await identity.db.query(`SELECT 1 FROM lists WHERE name IN ('Bad list', 'STATIC ONE')`);
@@ -293,7 +321,7 @@ describe('static lists', () => {
     const list = await newList('Static renamed', 'static', { memberIds: [ann.id] });
     const { folder } = await api.lists.createListFolder({ name: 'Archive', parentId: '' });
     const { result, events, correlationId } = await log.act(() =>
-      api.lists.updateList({ scope: ALL, id: list.id, name: 'Static renamed 2', description: 'new', disabled: true, folderId: folder!.id }),
+      api.lists.updateList({ id: list.id, name: 'Static renamed 2', description: 'new', disabled: true, folderId: folder!.id }),
     );
     expect(result.list).toMatchObject({
       name: 'Static renamed 2',
@@ -307,19 +335,19 @@ describe('static lists', () => {
     expectEnvelopes(events, correlationId);
     expect(ListChanged.fromJSON(events[0].data).list).toEqual(result.list);
 
-    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: list.id, name: 'static ONE' }))).toMatchObject({
+    expect(await log.refused(() => api.lists.updateList({ id: list.id, name: 'static ONE' }))).toMatchObject({
       code: 'ALREADY_EXISTS',
       field: 'name',
     });
-    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: list.id, criteria: filter({ lastName: 'x' }) }))).toMatchObject({
+    expect(await log.refused(() => api.lists.updateList({ id: list.id, criteria: filter({ lastName: 'x' }) }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'criteria',
     });
-    expect(await log.refused(() => api.lists.updateList({ scope: ALL, id: UNKNOWN_ID, name: 'x' }))).toMatchObject({
+    expect(await log.refused(() => api.lists.updateList({ id: UNKNOWN_ID, name: 'x' }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'id',
     });
-    expect(await log.act(() => api.lists.updateList({ scope: ALL, id: list.id }))).toMatchObject({ events: [] });
+    expect(await log.act(() => api.lists.updateList({ id: list.id }))).toMatchObject({ events: [] });
   });
 
   it('is deleted with its members leaving', async () => {
@@ -345,8 +373,8 @@ describe('dynamic lists', () => {
     const list = await newList('Dynamic closed', 'dynamic', { criteria: { custom9: 'nobody-has-this' } });
     const user = await newUser('d-closed');
     for (const call of [
-      () => api.lists.addListMembers({ scope: ALL, listId: list.id, userIds: [user.id] }),
-      () => api.lists.removeListMembers({ scope: ALL, listId: list.id, userIds: [user.id] }),
+      () => api.lists.addListMembers({ listId: list.id, userIds: [user.id] }),
+      () => api.lists.removeListMembers({ listId: list.id, userIds: [user.id] }),
     ]) {
       const err = await log.refused(call);
       expect(err).toMatchObject({ code: 'FAILED_PRECONDITION', field: 'listId' });
@@ -356,12 +384,12 @@ describe('dynamic lists', () => {
   });
 
   it('refuses criteria naming an organisation outside the scope, or unknown', async () => {
-    const mine = (await api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'CRIT-MINE', label: 'mine' } })).organisation!;
-    const other = (await api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'CRIT-OTHER', label: 'other' } }))
-      .organisation!;
+    const mine = (await api.organisations.createOrganisation({ fields: { extId: 'CRIT-MINE', label: 'mine' } })).organisation!;
+    const other = (await api.organisations.createOrganisation({ fields: { extId: 'CRIT-OTHER', label: 'other' } })).organisation!;
+    const scoped = await actorWithin(fixture, [mine.id]);
     const create = (organisationId: string) =>
-      api.lists.createList({
-        scope: within(mine.id),
+      scoped.lists.createList({
+        ownerOrganisationId: '',
         name: `Criteria ${organisationId}`,
         description: '',
         type: 'dynamic',
@@ -373,11 +401,9 @@ describe('dynamic lists', () => {
       expect(await log.refused(() => create(organisationId))).toMatchObject({ code: 'NOT_FOUND', field: 'criteria.organisationId' });
     }
     const list = (await create(mine.id)).list!;
-    expect(
-      await log.refused(() =>
-        api.lists.updateList({ scope: within(mine.id), id: list.id, criteria: filter({ organisationId: other.id }) }),
-      ),
-    ).toMatchObject({ code: 'NOT_FOUND', field: 'criteria.organisationId' });
+    expect(await log.refused(() => scoped.lists.updateList({ id: list.id, criteria: filter({ organisationId: other.id }) }))).toMatchObject(
+      { code: 'NOT_FOUND', field: 'criteria.organisationId' },
+    );
   });
 
   it('makes the matching users enter when it is created', async () => {
@@ -386,7 +412,7 @@ describe('dynamic lists', () => {
     await newUser('d-d', { custom5: 'dyn-create', disabled: true });
     const { result, events, correlationId } = await log.act(() =>
       api.lists.createList({
-        scope: ALL,
+        ownerOrganisationId: '',
         name: 'Dynamic create',
         description: '',
         type: 'dynamic',
@@ -435,7 +461,7 @@ describe('dynamic lists', () => {
     const unrelated = await log.act(() => update(user.id, { custom6: 'still a follower' }));
     expect(subjects(unrelated.events)).toEqual(['identity.user.updated.v1']);
 
-    const deleted = await log.act(() => api.users.deleteUser({ scope: ALL, id: user.id, allowExternallyManaged: false }));
+    const deleted = await log.act(() => api.users.deleteUser({ id: user.id }));
     expect(memberships(deleted.events)).toEqual([['left', list.id, user.id, 'dynamic']]);
     expect((await api.lists.getList({ id: list.id })).list!.memberCount).toBe(0);
   });
@@ -450,7 +476,7 @@ describe('dynamic lists', () => {
     expect(await members(list.id)).toEqual(['r-a', 'r-b']);
 
     const { result, events, correlationId } = await log.act(() =>
-      api.lists.updateList({ scope: ALL, id: list.id, criteria: filter({ custom7: 'crit-two', includeDisabled: true }) }),
+      api.lists.updateList({ id: list.id, criteria: filter({ custom7: 'crit-two', includeDisabled: true }) }),
     );
     expect(result.list).toMatchObject({ memberCount: 2, criteria: filter({ custom7: 'crit-two', includeDisabled: true }) });
     expect(await members(list.id)).toEqual(['r-b', 'r-c']);
@@ -471,15 +497,15 @@ describe('dynamic lists', () => {
     const list = await newList('Dynamic audience', 'dynamic', { criteria: { audience: 'vip' } });
     expect(await members(list.id)).toEqual([]);
 
-    const added = await log.act(() => api.users.addUserAudiences({ scope: ALL, userIds: [user.id], audienceIds: [audience!.id] }));
+    const added = await log.act(() => api.users.addUserAudiences({ userIds: [user.id], audienceIds: [audience!.id] }));
     expectEnvelopes(added.events, added.correlationId);
     expect(memberships(added.events)).toEqual([['entered', list.id, user.id, 'dynamic']]);
     expect(await members(list.id)).toEqual(['aud-user']);
 
-    const removed = await log.act(() => api.users.removeUserAudiences({ scope: ALL, userIds: [user.id], audienceIds: [audience!.id] }));
+    const removed = await log.act(() => api.users.removeUserAudiences({ userIds: [user.id], audienceIds: [audience!.id] }));
     expect(memberships(removed.events)).toEqual([['left', list.id, user.id, 'dynamic']]);
 
-    await api.users.addUserAudiences({ scope: ALL, userIds: [user.id], audienceIds: [audience!.id] });
+    await api.users.addUserAudiences({ userIds: [user.id], audienceIds: [audience!.id] });
     expect(await members(list.id)).toEqual(['aud-user']);
     const renamed = await log.act(() => api.audiences.updateAudience({ id: audience!.id, name: 'Regular customers' }));
     expect(memberships(renamed.events)).toEqual([['left', list.id, user.id, 'dynamic']]);
@@ -513,9 +539,7 @@ describe('dynamic lists', () => {
     expect(await members(subTree.id)).not.toContain('t-branch');
     expect(await members(southTree.id)).toContain('t-branch');
 
-    const moved = await log.act(() =>
-      api.organisations.updateOrganisation({ scope: ALL, id: org.branch, fields: { parentId: org.lille } }),
-    );
+    const moved = await log.act(() => api.organisations.updateOrganisation({ id: org.branch, fields: { parentId: org.lille } }));
     expectEnvelopes(moved.events, moved.correlationId);
     expect(memberships(moved.events)).toEqual(
       sorted([
@@ -526,7 +550,7 @@ describe('dynamic lists', () => {
     expect(await members(subTree.id)).toContain('t-branch');
     expect(await members(northOnly.id)).not.toContain('t-branch');
 
-    const back = await log.act(() => api.organisations.updateOrganisation({ scope: ALL, id: org.branch, fields: { parentId: org.south } }));
+    const back = await log.act(() => api.organisations.updateOrganisation({ id: org.branch, fields: { parentId: org.south } }));
     expect(memberships(back.events)).toEqual(
       sorted([
         ['left', subTree.id, user.id, 'dynamic'],
@@ -551,7 +575,7 @@ describe('dynamic lists', () => {
     // A deleted list follows nobody any more.
     const later = await log.act(() => update(a.id, { custom8: 'doomed again' }));
     expect(memberships(later.events)).toEqual([]);
-    await expect(api.users.resolveUserSelection({ scope: ALL, selection: { listId: list.id, excludeIds: [] } })).rejects.toMatchObject({
+    await expect(api.users.resolveUserSelection({ selection: { listId: list.id, excludeIds: [] } })).rejects.toMatchObject({
       code: 'NOT_FOUND',
       field: 'selection.listId',
     });
@@ -583,7 +607,7 @@ describe('SEL-2 SearchLists', () => {
     ];
     for (const [name, type, description, disabled] of definitions) {
       const list = await newList(name, type, { folderId, description, criteria: type === 'dynamic' ? { custom10: name } : undefined });
-      if (disabled) await api.lists.updateList({ scope: ALL, id: list.id, disabled: true });
+      if (disabled) await api.lists.updateList({ id: list.id, disabled: true });
     }
   });
 

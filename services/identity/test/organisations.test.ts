@@ -1,23 +1,21 @@
 import type { EventEnvelope } from '@assistants/kit';
 import { OrganisationChanged, OrganisationDeleted } from '@assistants/proto/gen/identity/v1/events';
 import type { Organisation, OrganisationFields } from '@assistants/proto/gen/identity/v1/organisations';
-import type { Scope } from '@assistants/proto/gen/identity/v1/common';
-import { type IdentityClients, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
+import { type IdentityClient, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
 import {
   ADMINISTRATOR_ROLE_ID,
-  ALL,
   EventLog,
   expectEnvelopes,
   filter,
   ROOT_ORGANISATION_ID,
   subjects,
   UNKNOWN_ID,
-  within,
+  actorWithin,
 } from './helpers';
 
 let fixture: IdentityFixture;
 let identity: TestIdentity;
-let api: IdentityClients;
+let api: IdentityClient;
 let log: EventLog;
 
 const ALL_ORGANISATION_COLUMNS = [
@@ -39,23 +37,21 @@ const ALL_ORGANISATION_COLUMNS = [
 
 async function newOrganisation(extId: string, parentId?: string, fields: OrganisationFields = {}): Promise<Organisation> {
   const { organisation } = await api.organisations.createOrganisation({
-    scope: ALL,
     fields: { extId, label: extId.toLowerCase(), parentId, ...fields },
   });
   return organisation!;
 }
 
-const getOrganisation = async (id: string, scope: Scope = ALL) =>
-  (await api.organisations.getOrganisation({ scope, id, extId: '' })).organisation!;
+const getOrganisation = async (id: string, as: IdentityClient = api) =>
+  (await as.organisations.getOrganisation({ id, extId: '' })).organisation!;
 
-const update = (id: string, fields: OrganisationFields, scope: Scope = ALL) => api.organisations.updateOrganisation({ scope, id, fields });
+const update = (id: string, fields: OrganisationFields, as: IdentityClient = api) => as.organisations.updateOrganisation({ id, fields });
 
 async function list(
   request: { parentId?: string; query?: string; includeDisabled?: boolean; limit?: number; offset?: number },
-  scope: Scope = ALL,
+  as: IdentityClient = api,
 ) {
-  const { organisations, total } = await api.organisations.listOrganisations({
-    scope,
+  const { organisations, total } = await as.organisations.listOrganisations({
     parentId: request.parentId ?? '',
     query: request.query ?? '',
     includeDisabled: request.includeDisabled ?? false,
@@ -84,7 +80,7 @@ afterAll(() => fixture?.stop());
 
 describe('root', () => {
   it('exists, with external id "ROOT", at depth 0 and without parent', async () => {
-    const { organisation } = await api.organisations.getOrganisation({ scope: ALL, id: '', extId: 'root' });
+    const { organisation } = await api.organisations.getOrganisation({ id: '', extId: 'root' });
     expect(organisation).toMatchObject({ id: ROOT_ORGANISATION_ID, extId: 'ROOT', parentId: '', depth: 0 });
     expect(await list({})).toEqual({ extIds: ['ROOT'], total: 1 });
   });
@@ -99,7 +95,7 @@ describe('root', () => {
       code: 'INVALID_ARGUMENT',
       field: 'extId',
     });
-    expect(await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: ROOT_ORGANISATION_ID }))).toMatchObject({
+    expect(await log.refused(() => api.organisations.deleteOrganisation({ id: ROOT_ORGANISATION_ID }))).toMatchObject({
       code: 'FAILED_PRECONDITION',
     });
     expect(await getOrganisation(ROOT_ORGANISATION_ID)).toMatchObject({ extId: 'ROOT', parentId: '' });
@@ -114,7 +110,6 @@ describe('create', () => {
   it('goes under the root by default; every field round-trips; publishes identity.organisation.created.v1', async () => {
     const supervisor = (
       await api.users.createUser({
-        scope: ALL,
         fields: { login: 'supervisor', lastName: 'S', firstName: 'S', organisationId: ROOT_ORGANISATION_ID },
         audienceIds: [],
       })
@@ -136,11 +131,11 @@ describe('create', () => {
       budget: '12500.50',
       supervisorId: supervisor.id,
     };
-    const { result, events, correlationId } = await log.act(() => api.organisations.createOrganisation({ scope: ALL, fields }));
+    const { result, events, correlationId } = await log.act(() => api.organisations.createOrganisation({ fields }));
     const europe = result.organisation!;
     expect(europe).toMatchObject({ ...fields, depth: 1, childrenCount: 0 });
     expect(await getOrganisation(europe.id)).toEqual(europe);
-    expect((await api.organisations.getOrganisation({ scope: ALL, id: '', extId: 'europe' })).organisation).toEqual(europe);
+    expect((await api.organisations.getOrganisation({ id: '', extId: 'europe' })).organisation).toEqual(europe);
     expect((await getOrganisation(ROOT_ORGANISATION_ID)).childrenCount).toBe(rootBefore.childrenCount + 1);
     expect(await pathOf(europe.id)).toBe(`/${ROOT_ORGANISATION_ID}/${europe.id}/`);
 
@@ -181,10 +176,10 @@ describe('create', () => {
       [{ extId: 'europe', label: 'Europe again' }, 'ALREADY_EXISTS', 'extId'],
     ];
     for (const [fields, code, field] of cases) {
-      const err = await log.refused(() => api.organisations.createOrganisation({ scope: ALL, fields }));
+      const err = await log.refused(() => api.organisations.createOrganisation({ fields }));
       expect({ fields, code: err.code, field: err.field }).toEqual({ fields, code, field });
     }
-    const dup = await log.refused(() => api.organisations.createOrganisation({ scope: ALL, fields: { extId: 'europe', label: 'E' } }));
+    const dup = await log.refused(() => api.organisations.createOrganisation({ fields: { extId: 'europe', label: 'E' } }));
     expect(dup.message).toContain('"europe"');
     const { rows } = await identity.db.query(
       `SELECT ext_id FROM organisations WHERE lower(ext_id) = 'europe' OR label IN ('No ext id', 'x')`,
@@ -238,7 +233,6 @@ describe('move', () => {
     const b = await newOrganisation('M-B');
     const user = (
       await api.users.createUser({
-        scope: ALL,
         fields: { login: 'mover', lastName: 'M', firstName: 'M', organisationId: a11.id },
         audienceIds: [],
       })
@@ -263,14 +257,13 @@ describe('move', () => {
 
     // Browsing the sub-tree of the new parent finds the users of the moved organisations.
     const sub = async (orgId: string) =>
-      (await api.users.searchUsers({ scope: ALL, filter: filter({ organisationId: orgId, includeSubOrganisations: true }) })).users.map(
-        (u) => u.id,
-      );
+      (await api.users.searchUsers({ filter: filter({ organisationId: orgId, includeSubOrganisations: true }) })).users.map((u) => u.id);
     expect(await sub(b.id)).toEqual([user.id]);
     expect(await sub(a.id)).toEqual([]);
     // And a scope on the new parent covers them.
-    expect((await api.users.getUser({ scope: within(b.id), id: user.id, login: '', extId: '' })).user?.id).toBe(user.id);
-    await expect(api.users.getUser({ scope: within(a.id), id: user.id, login: '', extId: '' })).rejects.toMatchObject({
+    const [onB, onA] = [await actorWithin(fixture, [b.id]), await actorWithin(fixture, [a.id])];
+    expect((await onB.users.getUser({ id: user.id, login: '', extId: '' })).user?.id).toBe(user.id);
+    await expect(onA.users.getUser({ id: user.id, login: '', extId: '' })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
   });
@@ -297,35 +290,32 @@ describe('delete', () => {
   it('is refused while the organisation has children, users or role grants', async () => {
     const parent = await newOrganisation('D-P');
     const child = await newOrganisation('D-C', parent.id);
-    const withChild = await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: parent.id }));
+    const withChild = await log.refused(() => api.organisations.deleteOrganisation({ id: parent.id }));
     expect(withChild).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(withChild.message).toContain('1 sub-organisation');
 
     const user = (
       await api.users.createUser({
-        scope: ALL,
         fields: { login: 'resident', lastName: 'R', firstName: 'R', organisationId: child.id },
         audienceIds: [],
       })
     ).user!;
-    const withUser = await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: child.id }));
+    const withUser = await log.refused(() => api.organisations.deleteOrganisation({ id: child.id }));
     expect(withUser).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(withUser.message).toContain('1 user');
 
     await api.users.updateUser({
-      scope: ALL,
       id: user.id,
       fields: { organisationId: ROOT_ORGANISATION_ID },
-      allowExternallyManaged: false,
     });
-    await api.roles.grantRoles({ scope: ALL, userIds: [user.id], roleIds: [ADMINISTRATOR_ROLE_ID], organisationId: child.id });
-    const withGrant = await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: child.id }));
+    await api.roles.grantRoles({ userIds: [user.id], roleIds: [ADMINISTRATOR_ROLE_ID], organisationId: child.id });
+    const withGrant = await log.refused(() => api.organisations.deleteOrganisation({ id: child.id }));
     expect(withGrant).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(withGrant.message).toContain('role grant');
     expect(await getOrganisation(child.id)).toMatchObject({ id: child.id });
 
-    await api.roles.revokeRole({ scope: ALL, userId: user.id, roleId: ADMINISTRATOR_ROLE_ID, organisationId: child.id });
-    const { events, correlationId } = await log.act(() => api.organisations.deleteOrganisation({ scope: ALL, id: child.id }));
+    await api.roles.revokeRole({ userId: user.id, roleId: ADMINISTRATOR_ROLE_ID, organisationId: child.id });
+    const { events, correlationId } = await log.act(() => api.organisations.deleteOrganisation({ id: child.id }));
     expect(subjects(events)).toEqual(['identity.organisation.deleted.v1']);
     expectEnvelopes(events, correlationId);
     expect(OrganisationDeleted.fromJSON(events[0].data)).toEqual({ id: child.id, extId: 'D-C' });
@@ -333,14 +323,14 @@ describe('delete', () => {
     expect((await getOrganisation(parent.id)).childrenCount).toBe(0);
 
     // Now the parent has neither children nor users.
-    const gone = await log.act(() => api.organisations.deleteOrganisation({ scope: ALL, id: parent.id }));
+    const gone = await log.act(() => api.organisations.deleteOrganisation({ id: parent.id }));
     expect(subjects(gone.events)).toEqual(['identity.organisation.deleted.v1']);
     const { rows } = await identity.db.query('SELECT 1 FROM organisations WHERE id = ANY($1)', [[parent.id, child.id]]);
     expect(rows).toHaveLength(0);
   });
 
   it('answers NOT_FOUND for an unknown organisation', async () => {
-    expect(await log.refused(() => api.organisations.deleteOrganisation({ scope: ALL, id: UNKNOWN_ID }))).toMatchObject({
+    expect(await log.refused(() => api.organisations.deleteOrganisation({ id: UNKNOWN_ID }))).toMatchObject({
       code: 'NOT_FOUND',
     });
   });
@@ -348,14 +338,13 @@ describe('delete', () => {
   it('publishes the supervised organisations as updated when their supervisor is deleted', async () => {
     const boss = (
       await api.users.createUser({
-        scope: ALL,
         fields: { login: 'orgboss', lastName: 'B', firstName: 'B', organisationId: ROOT_ORGANISATION_ID },
         audienceIds: [],
       })
     ).user!;
     const org = await newOrganisation('SUPERVISED', undefined, { supervisorId: boss.id });
     expect(org.supervisorId).toBe(boss.id);
-    const { events } = await log.act(() => api.users.deleteUser({ scope: ALL, id: boss.id, allowExternallyManaged: false }));
+    const { events } = await log.act(() => api.users.deleteUser({ id: boss.id }));
     expect(subjects(events)).toEqual(['identity.user.deleted.v1', 'identity.organisation.updated.v1']);
     const data = organisationChanged(events[1]);
     expect(data.changedFields).toEqual(['supervisor_id']);
@@ -377,7 +366,6 @@ describe('browse and search', () => {
       ['B-NICE', 'Nice', 'B-SOUTH', {}],
     ] as [string, string, string, OrganisationFields][]) {
       const { organisation } = await api.organisations.createOrganisation({
-        scope: ALL,
         fields: { extId, label, parentId: parent ? ids[parent] : undefined, ...fields },
       });
       ids[extId] = organisation!.id;
@@ -396,9 +384,12 @@ describe('browse and search', () => {
 
   it('lists the top of the scope: the root, or the organisations of a restricted scope', async () => {
     expect((await list({})).extIds).toEqual(['ROOT']);
-    expect(await list({}, within(ids['B-SOUTH'], ids['B-NORTH']))).toEqual({ extIds: ['B-NORTH', 'B-SOUTH'], total: 2 });
+    expect(await list({}, await actorWithin(fixture, [ids['B-SOUTH'], ids['B-NORTH']]))).toEqual({
+      extIds: ['B-NORTH', 'B-SOUTH'],
+      total: 2,
+    });
     // An organisation inside another of the scope is not a top.
-    expect(await list({}, within(ids['B-NORTH'], ids['B-LILLE']))).toEqual({ extIds: ['B-NORTH'], total: 1 });
+    expect(await list({}, await actorWithin(fixture, [ids['B-NORTH'], ids['B-LILLE']]))).toEqual({ extIds: ['B-NORTH'], total: 1 });
   });
 
   it('searches label, external id and code in the whole scope, case-insensitively', async () => {
@@ -407,7 +398,7 @@ describe('browse and search', () => {
     expect((await list({ query: 'b-n' })).extIds).toEqual(['B-NICE', 'B-NORTH']);
     expect((await list({ query: 'arras' })).extIds).toEqual([]);
     expect((await list({ query: 'arras', includeDisabled: true })).extIds).toEqual(['B-ARRAS']);
-    expect((await list({ query: 'b-n' }, within(ids['B-NORTH']))).extIds).toEqual(['B-NORTH']);
+    expect((await list({ query: 'b-n' }, await actorWithin(fixture, [ids['B-NORTH']]))).extIds).toEqual(['B-NORTH']);
     expect((await list({ query: '%' })).extIds).toEqual([]);
   });
 
@@ -427,33 +418,33 @@ describe('scope', () => {
   });
 
   it('hides organisations outside the scope, for reading and for changing', async () => {
-    const scope = within(north.id);
-    await expect(getOrganisation(south.id, scope)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(api.organisations.getOrganisation({ scope, id: '', extId: 'S-SOUTH' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect(await log.refused(() => update(south.id, { label: 'x' }, scope))).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
-    expect(await log.refused(() => api.organisations.deleteOrganisation({ scope, id: south.id }))).toMatchObject({ code: 'NOT_FOUND' });
+    const scoped = await actorWithin(fixture, [north.id]);
+    await expect(getOrganisation(south.id, scoped)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(scoped.organisations.getOrganisation({ id: '', extId: 'S-SOUTH' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await log.refused(() => update(south.id, { label: 'x' }, scoped))).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
+    expect(await log.refused(() => scoped.organisations.deleteOrganisation({ id: south.id }))).toMatchObject({ code: 'NOT_FOUND' });
     expect((await getOrganisation(south.id)).label).toBe('s-south');
   });
 
   it('creates and moves only within the scope', async () => {
-    const scope = within(north.id);
+    const scoped = await actorWithin(fixture, [north.id]);
     expect(
-      await log.refused(() => api.organisations.createOrganisation({ scope, fields: { extId: 'S-X', label: 'x', parentId: south.id } })),
+      await log.refused(() => scoped.organisations.createOrganisation({ fields: { extId: 'S-X', label: 'x', parentId: south.id } })),
     ).toMatchObject({
       code: 'NOT_FOUND',
       field: 'parentId',
     });
     // No parent means the root, which lies outside this scope.
-    expect(await log.refused(() => api.organisations.createOrganisation({ scope, fields: { extId: 'S-Y', label: 'y' } }))).toMatchObject({
+    expect(await log.refused(() => scoped.organisations.createOrganisation({ fields: { extId: 'S-Y', label: 'y' } }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'parentId',
     });
     const { result } = await log.act(() =>
-      api.organisations.createOrganisation({ scope, fields: { extId: 'S-N1', label: 'n1', parentId: north.id } }),
+      scoped.organisations.createOrganisation({ fields: { extId: 'S-N1', label: 'n1', parentId: north.id } }),
     );
     const n1 = result.organisation!;
-    expect(await getOrganisation(n1.id, scope)).toMatchObject({ parentId: north.id, depth: 2 });
-    expect(await log.refused(() => update(n1.id, { parentId: south.id }, scope))).toMatchObject({ code: 'NOT_FOUND', field: 'parentId' });
+    expect(await getOrganisation(n1.id, scoped)).toMatchObject({ parentId: north.id, depth: 2 });
+    expect(await log.refused(() => update(n1.id, { parentId: south.id }, scoped))).toMatchObject({ code: 'NOT_FOUND', field: 'parentId' });
     expect((await getOrganisation(n1.id)).parentId).toBe(north.id);
   });
 });

@@ -1,15 +1,15 @@
 import { DomainError } from '@assistants/kit';
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
-import { type IdentityClients, type IdentityFixture, startIdentityFixture } from '@assistants/testing';
-import { ALL, filter } from './helpers';
+import { type IdentityClient, type IdentityFixture, startIdentityFixture } from '@assistants/testing';
+import { actorWithin, filter } from './helpers';
 
 let fixture: IdentityFixture;
-let api: IdentityClients;
+let api: IdentityClient;
 const org: Record<string, string> = {};
 const user: Record<string, string> = {};
 
-async function logins(f: Partial<UserFilter>, scope = ALL): Promise<string[]> {
-  const { users, total } = await api.users.searchUsers({ scope, filter: filter(f), page: { limit: 100, offset: 0, after: '' } });
+async function logins(f: Partial<UserFilter>, as: IdentityClient = api): Promise<string[]> {
+  const { users, total } = await as.users.searchUsers({ filter: filter(f), page: { limit: 100, offset: 0, after: '' } });
   expect(total).toBe(users.length);
   return users.map((u) => u.login).sort();
 }
@@ -25,7 +25,6 @@ beforeAll(async () => {
     ['south', ''],
   ]) {
     const { organisation } = await api.organisations.createOrganisation({
-      scope: ALL,
       fields: { extId: key.toUpperCase(), label: key, parentId: parent ? org[parent] : undefined },
     });
     org[key] = organisation!.id;
@@ -41,7 +40,6 @@ beforeAll(async () => {
   ];
   for (const [login, lastName, custom1, orgKey, email, disabled, audienceIds] of people) {
     const { user: created } = await api.users.createUser({
-      scope: ALL,
       fields: { login, lastName, firstName: 'X', custom1, organisationId: org[orgKey], email, disabled },
       audienceIds,
     });
@@ -78,25 +76,23 @@ describe('SEL-1 user filter', () => {
   });
 
   it('pages the result and gives the exact total', async () => {
-    const page = await api.users.searchUsers({ scope: ALL, filter: filter({}), page: { limit: 2, offset: 1, after: '' } });
-    // Enabled users, sorted by last name: Dupont, Dupuis, Durand, Martin.
-    expect(page.total).toBe(4);
-    expect(page.users.map((u) => u.login)).toEqual(['mdupuis', 'adurand']);
-    expect(page.users[0].organisationLabel).toBe('north-lille');
+    const page = await api.users.searchUsers({ filter: filter({}), page: { limit: 2, offset: 1, after: '' } });
+    // Enabled users, sorted by last name: Administrator (the bootstrap one), Dupont, Dupuis, Durand, Martin.
+    expect(page.total).toBe(5);
+    expect(page.users.map((u) => u.login)).toEqual(['jdupont', 'mdupuis']);
+    expect(page.users[1].organisationLabel).toBe('north-lille');
   });
 
   it('refuses a malformed filter, naming the field', async () => {
-    await expect(api.users.searchUsers({ scope: ALL, filter: filter({ match: 'most' }) })).rejects.toMatchObject({
+    await expect(api.users.searchUsers({ filter: filter({ match: 'most' }) })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'filter.match',
     });
-    await expect(api.users.searchUsers({ scope: ALL, filter: filter({ organisationId: 'north' }) })).rejects.toMatchObject({
+    await expect(api.users.searchUsers({ filter: filter({ organisationId: 'north' }) })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'filter.organisationId',
     });
-    await expect(
-      api.users.searchUsers({ scope: ALL, filter: filter({}), page: { limit: 10_000, offset: 0, after: '' } }),
-    ).rejects.toMatchObject({
+    await expect(api.users.searchUsers({ filter: filter({}), page: { limit: 10_000, offset: 0, after: '' } })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'page.limit',
     });
@@ -104,7 +100,7 @@ describe('SEL-1 user filter', () => {
 
   it('answers NOT_FOUND for an unknown organisation', async () => {
     const err = await api.users
-      .searchUsers({ scope: ALL, filter: filter({ organisationId: '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b' }) })
+      .searchUsers({ filter: filter({ organisationId: '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b' }) })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect(err).toMatchObject({ code: 'NOT_FOUND', field: 'filter.organisationId' });
@@ -112,62 +108,64 @@ describe('SEL-1 user filter', () => {
 });
 
 describe('scope', () => {
-  const north = () => ({ all: false, organisationIds: [org.north] });
+  let north: IdentityClient;
+  let lille: IdentityClient;
+
+  beforeAll(async () => {
+    north = await actorWithin(fixture, [org.north]);
+    lille = await actorWithin(fixture, [org['north-lille']]);
+  });
 
   it('restricts every search to the sub-trees of the scope', async () => {
-    expect(await logins({}, north())).toEqual(['jdupont', 'mdupuis']);
-    expect(await logins({ custom1: '2024', match: 'any' }, north())).toEqual(['mdupuis']);
-    const lille = { all: false, organisationIds: [org['north-lille']] };
+    expect(await logins({}, north)).toEqual(['jdupont', 'mdupuis']);
+    expect(await logins({ custom1: '2024', match: 'any' }, north)).toEqual(['mdupuis']);
     expect(await logins({ organisationId: org['north-lille'], includeSubOrganisations: true }, lille)).toEqual(['mdupuis']);
     await expect(logins({ organisationId: org.north }, lille)).rejects.toMatchObject({ code: 'NOT_FOUND', field: 'filter.organisationId' });
   });
 
   it('hides users and organisations outside the scope, for reading and for changing', async () => {
-    await expect(api.users.getUser({ scope: north(), id: user.pmartin, login: '', extId: '' })).rejects.toMatchObject({
+    await expect(north.users.getUser({ id: user.pmartin, login: '', extId: '' })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    await expect(
-      api.users.updateUser({ scope: north(), id: user.pmartin, fields: { custom2: 'x' }, allowExternallyManaged: false }),
-    ).rejects.toMatchObject({
+    await expect(north.users.updateUser({ id: user.pmartin, fields: { custom2: 'x' } })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    await expect(api.users.deleteUser({ scope: north(), id: user.pmartin, allowExternallyManaged: false })).rejects.toMatchObject({
+    await expect(north.users.deleteUser({ id: user.pmartin })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
     // Nor can a user be moved (or created) into an organisation outside the scope.
-    await expect(
-      api.users.updateUser({ scope: north(), id: user.jdupont, fields: { organisationId: org.south }, allowExternallyManaged: false }),
-    ).rejects.toMatchObject({ code: 'NOT_FOUND', field: 'organisationId' });
-    await expect(api.organisations.getOrganisation({ scope: north(), id: org.south, extId: '' })).rejects.toMatchObject({
+    await expect(north.users.updateUser({ id: user.jdupont, fields: { organisationId: org.south } })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'organisationId',
+    });
+    await expect(north.organisations.getOrganisation({ id: org.south, extId: '' })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    const { user: still } = await api.users.getUser({ scope: ALL, id: user.pmartin, login: '', extId: '' });
+    const { user: still } = await api.users.getUser({ id: user.pmartin, login: '', extId: '' });
     expect(still?.custom2).toBe('');
   });
 
-  it('is required', async () => {
-    await expect(api.users.searchUsers({ filter: filter({}) })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'scope' });
+  it('needs an acting user', async () => {
+    await expect(fixture.client.users.searchUsers({ filter: filter({}) })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 });
 
 describe('SEL-1..3 selections', () => {
   it('resolves ids, a filter minus removed ids, or a list, through the scope', async () => {
-    const resolve = async (selection: object, scope = ALL) =>
-      (await api.users.resolveUserSelection({ scope, selection: { excludeIds: [], ...selection } })).users.map((u) => u.login).sort();
+    const resolve = async (selection: object, as: IdentityClient = api) =>
+      (await as.users.resolveUserSelection({ selection: { excludeIds: [], ...selection } })).users.map((u) => u.login).sort();
 
     expect(await resolve({ ids: { ids: [user.pmartin, user.jdupont] } })).toEqual(['jdupont', 'pmartin']);
     expect(await resolve({ filter: filter({ custom1: '2024' }), excludeIds: [user.pmartin] })).toEqual(['mdupuis']);
-    expect(await resolve({ ids: { ids: [user.pmartin, user.jdupont] } }, { all: false, organisationIds: [org.north] })).toEqual([
-      'jdupont',
-    ]);
+    expect(await resolve({ ids: { ids: [user.pmartin, user.jdupont] } }, await actorWithin(fixture, [org.north]))).toEqual(['jdupont']);
 
     const { list } = await api.lists.createList({
+      ownerOrganisationId: '',
       name: 'Dupont and Durand',
       description: '',
       type: 'static',
       folderId: '',
       memberIds: [user.jdupont, user.adurand],
-      scope: ALL,
     });
     expect(await resolve({ listId: list!.id })).toEqual(['adurand', 'jdupont']);
     expect(await resolve({ listId: list!.id, excludeIds: [user.adurand] })).toEqual(['jdupont']);

@@ -1,12 +1,12 @@
 import type { EventEnvelope } from '@assistants/kit';
 import { ListMembershipChanged, RoleGrantChanged, UserChanged, UserDeleted } from '@assistants/proto/gen/identity/v1/events';
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
-import { type IdentityClients, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
-import { ADMINISTRATOR_ROLE_ID, ALL, EventLog, expectEnvelopes, ROOT_ORGANISATION_ID, subjects, UNKNOWN_ID, within } from './helpers';
+import { type IdentityClient, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
+import { ADMINISTRATOR_ROLE_ID, EventLog, expectEnvelopes, ROOT_ORGANISATION_ID, subjects, UNKNOWN_ID, actorWithin } from './helpers';
 
 let fixture: IdentityFixture;
 let identity: TestIdentity;
-let api: IdentityClients;
+let api: IdentityClient;
 let log: EventLog;
 const org: Record<string, string> = {};
 const audience: Record<string, string> = {};
@@ -53,7 +53,6 @@ const ALL_USER_COLUMNS = [
 
 async function newUser(login: string, fields: UserFields = {}, extra: { password?: string; audienceIds?: string[] } = {}): Promise<User> {
   const { user } = await api.users.createUser({
-    scope: ALL,
     fields: { login, lastName: login.toUpperCase(), firstName: 'Test', organisationId: org.sales, ...fields },
     audienceIds: extra.audienceIds ?? [],
     password: extra.password,
@@ -61,10 +60,9 @@ async function newUser(login: string, fields: UserFields = {}, extra: { password
   return user!;
 }
 
-const getUser = async (id: string) => (await api.users.getUser({ scope: ALL, id, login: '', extId: '' })).user!;
+const getUser = async (id: string) => (await api.users.getUser({ id, login: '', extId: '' })).user!;
 
-const update = (id: string, fields: UserFields, allowExternallyManaged = false) =>
-  api.users.updateUser({ scope: ALL, id, fields, allowExternallyManaged });
+const update = (id: string, fields: UserFields, as: IdentityClient = api) => as.users.updateUser({ id, fields });
 
 /** The UserChanged payload of an event, checked to be exactly { user, changedFields }. */
 function userChanged(event: EventEnvelope): UserChanged {
@@ -82,7 +80,7 @@ beforeAll(async () => {
   ({ identity, api } = fixture);
   log = new EventLog(identity);
   for (const key of ['sales', 'support']) {
-    const { organisation } = await api.organisations.createOrganisation({ scope: ALL, fields: { extId: key.toUpperCase(), label: key } });
+    const { organisation } = await api.organisations.createOrganisation({ fields: { extId: key.toUpperCase(), label: key } });
     org[key] = organisation!.id;
   }
   for (const name of ['Managers', 'Newcomers']) {
@@ -136,7 +134,7 @@ describe('create and get', () => {
       mustChangePassword: true,
     };
     const { result, events, correlationId } = await log.act(() =>
-      api.users.createUser({ scope: ALL, fields, password: 'a good password', audienceIds: [audience.Newcomers] }),
+      api.users.createUser({ fields, password: 'a good password', audienceIds: [audience.Newcomers] }),
     );
     // Every field given comes back as given (User and UserFields share their names).
     const expected: Partial<User> = {
@@ -152,8 +150,8 @@ describe('create and get', () => {
 
     // Read back by id, by login (whatever its case) and by external id.
     expect(await getUser(created.id)).toEqual(created);
-    expect((await api.users.getUser({ scope: ALL, id: '', login: 'JDOE', extId: '' })).user).toEqual(created);
-    expect((await api.users.getUser({ scope: ALL, id: '', login: '', extId: 'ext-jdoe' })).user).toEqual(created);
+    expect((await api.users.getUser({ id: '', login: 'JDOE', extId: '' })).user).toEqual(created);
+    expect((await api.users.getUser({ id: '', login: '', extId: 'ext-jdoe' })).user).toEqual(created);
 
     // The row holds a hash, never the password.
     const row = await userRow(created.id);
@@ -179,7 +177,6 @@ describe('create and get', () => {
   it('has defaults for what is not given', async () => {
     const { result, events } = await log.act(() =>
       api.users.createUser({
-        scope: ALL,
         fields: { login: 'plain', lastName: 'Plain', firstName: 'P', organisationId: org.sales },
         audienceIds: [],
       }),
@@ -205,19 +202,15 @@ describe('create and get', () => {
     for (const field of ['login', 'lastName', 'firstName', 'organisationId'] as const) {
       const fields: UserFields = { ...base };
       delete fields[field];
-      const err = await log.refused(() => api.users.createUser({ scope: ALL, fields, audienceIds: [] }));
+      const err = await log.refused(() => api.users.createUser({ fields, audienceIds: [] }));
       expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', field });
       expect(err.message).toContain(field);
     }
-    expect(
-      await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...base, lastName: '   ' }, audienceIds: [] })),
-    ).toMatchObject({
+    expect(await log.refused(() => api.users.createUser({ fields: { ...base, lastName: '   ' }, audienceIds: [] }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'lastName',
     });
-    expect(
-      await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...base, login: 'two words' }, audienceIds: [] })),
-    ).toMatchObject({
+    expect(await log.refused(() => api.users.createUser({ fields: { ...base, login: 'two words' }, audienceIds: [] }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: 'login',
     });
@@ -229,7 +222,6 @@ describe('create and get', () => {
     await newUser('mmartin');
     const err = await log.refused(() =>
       api.users.createUser({
-        scope: ALL,
         fields: { login: 'MMartin', lastName: 'M', firstName: 'M', organisationId: org.sales },
         audienceIds: [],
       }),
@@ -249,7 +241,6 @@ describe('create and get', () => {
     await newUser('ext1', { extId: 'E-001' });
     const err = await log.refused(() =>
       api.users.createUser({
-        scope: ALL,
         fields: { login: 'ext2', extId: 'e-001', lastName: 'E', firstName: 'E', organisationId: org.sales },
         audienceIds: [],
       }),
@@ -266,20 +257,17 @@ describe('create and get', () => {
   it('refuses an unknown organisation, or one outside the scope', async () => {
     const fields = { login: 'orphan', lastName: 'O', firstName: 'O' };
     expect(
-      await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...fields, organisationId: UNKNOWN_ID }, audienceIds: [] })),
+      await log.refused(() => api.users.createUser({ fields: { ...fields, organisationId: UNKNOWN_ID }, audienceIds: [] })),
+    ).toMatchObject({ code: 'NOT_FOUND', field: 'organisationId' });
+    const support = await actorWithin(fixture, [org.support]);
+    expect(
+      await log.refused(() => support.users.createUser({ fields: { ...fields, organisationId: org.sales }, audienceIds: [] })),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'organisationId' });
     expect(
-      await log.refused(() =>
-        api.users.createUser({ scope: within(org.support), fields: { ...fields, organisationId: org.sales }, audienceIds: [] }),
-      ),
-    ).toMatchObject({ code: 'NOT_FOUND', field: 'organisationId' });
-    expect(
-      await log.refused(() => api.users.createUser({ scope: ALL, fields: { ...fields, organisationId: 'SALES' }, audienceIds: [] })),
+      await log.refused(() => api.users.createUser({ fields: { ...fields, organisationId: 'SALES' }, audienceIds: [] })),
     ).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'organisationId' });
     expect(
-      await log.refused(() =>
-        api.users.createUser({ scope: ALL, fields: { ...fields, organisationId: org.sales }, audienceIds: [UNKNOWN_ID] }),
-      ),
+      await log.refused(() => api.users.createUser({ fields: { ...fields, organisationId: org.sales }, audienceIds: [UNKNOWN_ID] })),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'audienceIds' });
     const { rows } = await identity.db.query(`SELECT 1 FROM users WHERE login = 'orphan'`);
     expect(rows).toHaveLength(0);
@@ -305,7 +293,6 @@ describe('create and get', () => {
     for (const [bad, field] of cases) {
       const err = await log.refused(() =>
         api.users.createUser({
-          scope: ALL,
           fields: { login: 'malformed', lastName: 'M', firstName: 'M', organisationId: org.sales, ...bad },
           audienceIds: [],
         }),
@@ -468,7 +455,6 @@ describe('update', () => {
   it('refuses an activation date after the expiration date, on create and on change', async () => {
     const onCreate = await log.refused(() =>
       api.users.createUser({
-        scope: ALL,
         fields: {
           login: 'late',
           lastName: 'L',
@@ -516,29 +502,31 @@ describe('update', () => {
   it('refuses a manager outside the scope', async () => {
     const outside = await newUser('outsider', { organisationId: org.support });
     const user = await newUser('insider');
-    expect(
-      await log.refused(() =>
-        api.users.updateUser({ scope: within(org.sales), id: user.id, fields: { managerId: outside.id }, allowExternallyManaged: false }),
-      ),
-    ).toMatchObject({ code: 'NOT_FOUND', field: 'managerId' });
+    const sales = await actorWithin(fixture, [org.sales]);
+    expect(await log.refused(() => update(user.id, { managerId: outside.id }, sales))).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'managerId',
+    });
   });
 
-  it('changes an externally managed user only with allowExternallyManaged', async () => {
+  it('changes an externally managed user only with the permission users:write-external', async () => {
     const user = await newUser('imported', { externallyManaged: true, custom1: 'from HR' });
-    const err = await log.refused(() => update(user.id, { custom1: 'by hand' }));
+    const clerk = await actorWithin(fixture, [org.sales], ['users:read', 'users:write']);
+    const err = await log.refused(() => update(user.id, { custom1: 'by hand' }, clerk));
     expect(err).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(err.message).toContain('imported');
-    expect(await log.refused(() => update(user.id, { externallyManaged: false }))).toMatchObject({ code: 'FAILED_PRECONDITION' });
+    expect(await log.refused(() => update(user.id, { externallyManaged: false }, clerk))).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(await getUser(user.id)).toMatchObject({ custom1: 'from HR', externallyManaged: true });
 
-    const { result, events } = await log.act(() => update(user.id, { custom1: 'from the import' }, true));
+    // The administrator holds every permission, users:write-external included.
+    const { result, events } = await log.act(() => update(user.id, { custom1: 'from the import' }));
     expect(result.user).toMatchObject({ custom1: 'from the import', externallyManaged: true });
     expect(userChanged(events[0]).changedFields).toEqual(['custom1']);
   });
 
   it('answers NOT_FOUND for an unknown user', async () => {
     expect(await log.refused(() => update(UNKNOWN_ID, { custom1: 'x' }))).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
-    expect(await log.refused(() => api.users.getUser({ scope: ALL, id: '', login: 'nobody', extId: '' }))).toMatchObject({
+    expect(await log.refused(() => api.users.getUser({ id: '', login: 'nobody', extId: '' }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'login',
     });
@@ -553,7 +541,7 @@ describe('delete', () => {
     const both = await newUser('report3', { managerId: manager.id, secondaryManagerId: manager.id });
     const bystander = await newUser('report4', { managerId: primary.id });
     const { list } = await api.lists.createList({
-      scope: ALL,
+      ownerOrganisationId: '',
       name: 'Bosses',
       description: '',
       type: 'static',
@@ -561,9 +549,7 @@ describe('delete', () => {
       memberIds: [manager.id],
     });
 
-    const { events, correlationId } = await log.act(() =>
-      api.users.deleteUser({ scope: ALL, id: manager.id, allowExternallyManaged: false }),
-    );
+    const { events, correlationId } = await log.act(() => api.users.deleteUser({ id: manager.id }));
 
     await expect(getUser(manager.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await userRow(manager.id)).toBeUndefined();
@@ -589,35 +575,34 @@ describe('delete', () => {
 
   it('takes back the roles of a deleted user, with an event for each grant', async () => {
     const user = await newUser('granted-then-gone');
-    await api.roles.grantRoles({ scope: ALL, userIds: [user.id], roleIds: [ADMINISTRATOR_ROLE_ID], organisationId: ROOT_ORGANISATION_ID });
-    const { events } = await log.act(() => api.users.deleteUser({ scope: ALL, id: user.id, allowExternallyManaged: false }));
+    await api.roles.grantRoles({ userIds: [user.id], roleIds: [ADMINISTRATOR_ROLE_ID], organisationId: ROOT_ORGANISATION_ID });
+    const { events } = await log.act(() => api.users.deleteUser({ id: user.id }));
     expect(subjects(events)).toEqual(['identity.role.revoked.v1', 'identity.user.deleted.v1']);
     expect(RoleGrantChanged.fromJSON(events[0].data).grant).toMatchObject({ userId: user.id, roleId: ADMINISTRATOR_ROLE_ID });
   });
 
   it('refuses to delete, or set the password of, an externally managed user without the permission', async () => {
     const user = await newUser('managed-elsewhere', { externallyManaged: true });
-    const refused = await log.refused(() => api.users.deleteUser({ scope: ALL, id: user.id, allowExternallyManaged: false }));
+    const clerk = await actorWithin(fixture, [org.sales], ['users:read', 'users:write']);
+    const refused = await log.refused(() => clerk.users.deleteUser({ id: user.id }));
     expect(refused).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(refused.message).toMatch(/managed by an external system/);
     expect(
       await log.refused(() =>
-        api.users.setUserPassword({
-          scope: ALL,
+        clerk.users.setUserPassword({
           id: user.id,
           password: 'a new password',
           mustChangePassword: false,
-          allowExternallyManaged: false,
         }),
       ),
     ).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(await userRow(user.id)).toBeDefined();
-    await api.users.deleteUser({ scope: ALL, id: user.id, allowExternallyManaged: true });
+    await api.users.deleteUser({ id: user.id });
     expect(await userRow(user.id)).toBeUndefined();
   });
 
   it('answers NOT_FOUND for an unknown user', async () => {
-    expect(await log.refused(() => api.users.deleteUser({ scope: ALL, id: UNKNOWN_ID, allowExternallyManaged: false }))).toMatchObject({
+    expect(await log.refused(() => api.users.deleteUser({ id: UNKNOWN_ID }))).toMatchObject({
       code: 'NOT_FOUND',
     });
   });
@@ -628,7 +613,7 @@ describe('audiences', () => {
     const a = await newUser('aud-a');
     const b = await newUser('aud-b', {}, { audienceIds: [audience.Managers] });
 
-    const added = await log.act(() => api.users.addUserAudiences({ scope: ALL, userIds: [a.id, b.id], audienceIds: [audience.Managers] }));
+    const added = await log.act(() => api.users.addUserAudiences({ userIds: [a.id, b.id], audienceIds: [audience.Managers] }));
     expect(added.result.changed).toBe(1);
     expect((await getUser(a.id)).audiences).toEqual([{ id: audience.Managers, name: 'Managers' }]);
     expect(subjects(added.events)).toEqual(['identity.user.updated.v1']);
@@ -639,19 +624,17 @@ describe('audiences', () => {
     expect(data.user!.audiences).toEqual([{ id: audience.Managers, name: 'Managers' }]);
 
     const both = await log.act(() =>
-      api.users.addUserAudiences({ scope: ALL, userIds: [a.id, b.id], audienceIds: [audience.Managers, audience.Newcomers] }),
+      api.users.addUserAudiences({ userIds: [a.id, b.id], audienceIds: [audience.Managers, audience.Newcomers] }),
     );
     expect(both.result.changed).toBe(2);
     expect((await getUser(b.id)).audiences.map((x) => x.name)).toEqual(['Managers', 'Newcomers']);
     expect(both.events.map((e) => userChanged(e).user!.id).sort()).toEqual([a.id, b.id].sort());
 
-    const again = await log.act(() => api.users.addUserAudiences({ scope: ALL, userIds: [a.id], audienceIds: [audience.Managers] }));
+    const again = await log.act(() => api.users.addUserAudiences({ userIds: [a.id], audienceIds: [audience.Managers] }));
     expect(again.result.changed).toBe(0);
     expect(again.events).toEqual([]);
 
-    const removed = await log.act(() =>
-      api.users.removeUserAudiences({ scope: ALL, userIds: [a.id, b.id], audienceIds: [audience.Newcomers] }),
-    );
+    const removed = await log.act(() => api.users.removeUserAudiences({ userIds: [a.id, b.id], audienceIds: [audience.Newcomers] }));
     expect(removed.result.changed).toBe(2);
     expect((await getUser(a.id)).audiences.map((x) => x.name)).toEqual(['Managers']);
     expect(removed.events.map((e) => [userChanged(e).user!.id, userChanged(e).changedFields])).toEqual(
@@ -662,28 +645,26 @@ describe('audiences', () => {
     );
     expectEnvelopes(removed.events, removed.correlationId);
 
-    const none = await log.act(() => api.users.removeUserAudiences({ scope: ALL, userIds: [a.id], audienceIds: [audience.Newcomers] }));
+    const none = await log.act(() => api.users.removeUserAudiences({ userIds: [a.id], audienceIds: [audience.Newcomers] }));
     expect(none.result.changed).toBe(0);
     expect(none.events).toEqual([]);
   });
 
   it('refuses unknown users and audiences, and users outside the scope', async () => {
     const a = await newUser('aud-c');
-    expect(await log.refused(() => api.users.addUserAudiences({ scope: ALL, userIds: [a.id], audienceIds: [UNKNOWN_ID] }))).toMatchObject({
+    expect(await log.refused(() => api.users.addUserAudiences({ userIds: [a.id], audienceIds: [UNKNOWN_ID] }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'audienceIds',
     });
-    expect(
-      await log.refused(() => api.users.addUserAudiences({ scope: ALL, userIds: [UNKNOWN_ID], audienceIds: [audience.Managers] })),
-    ).toMatchObject({
+    expect(await log.refused(() => api.users.addUserAudiences({ userIds: [UNKNOWN_ID], audienceIds: [audience.Managers] }))).toMatchObject({
       code: 'NOT_FOUND',
       field: 'userIds',
     });
-    expect(
-      await log.refused(() =>
-        api.users.addUserAudiences({ scope: within(org.support), userIds: [a.id], audienceIds: [audience.Managers] }),
-      ),
-    ).toMatchObject({ code: 'NOT_FOUND', field: 'userIds' });
+    const support = await actorWithin(fixture, [org.support]);
+    expect(await log.refused(() => support.users.addUserAudiences({ userIds: [a.id], audienceIds: [audience.Managers] }))).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'userIds',
+    });
     expect((await getUser(a.id)).audiences).toEqual([]);
   });
 });
@@ -694,11 +675,9 @@ describe('SetUserPassword', () => {
     expect(user.hasPassword).toBe(false);
     const { events, correlationId } = await log.act(() =>
       api.users.setUserPassword({
-        scope: ALL,
         id: user.id,
         password: 'correct horse battery',
         mustChangePassword: true,
-        allowExternallyManaged: false,
       }),
     );
     const after = await getUser(user.id);
@@ -715,11 +694,9 @@ describe('SetUserPassword', () => {
 
     const again = await log.act(() =>
       api.users.setUserPassword({
-        scope: ALL,
         id: user.id,
         password: 'another good one',
         mustChangePassword: true,
-        allowExternallyManaged: false,
       }),
     );
     expect(userChanged(again.events[0]).changedFields).toEqual(['password']);
@@ -730,22 +707,18 @@ describe('SetUserPassword', () => {
 
   it('refuses a password too short, and an unknown user', async () => {
     const user = await newUser('pwd2');
-    expect(
-      await log.refused(() =>
-        api.users.setUserPassword({ scope: ALL, id: user.id, password: 'short', mustChangePassword: false, allowExternallyManaged: false }),
-      ),
-    ).toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      field: 'password',
-    });
+    expect(await log.refused(() => api.users.setUserPassword({ id: user.id, password: 'short', mustChangePassword: false }))).toMatchObject(
+      {
+        code: 'INVALID_ARGUMENT',
+        field: 'password',
+      },
+    );
     expect(
       await log.refused(() =>
         api.users.setUserPassword({
-          scope: ALL,
           id: UNKNOWN_ID,
           password: 'long enough',
           mustChangePassword: false,
-          allowExternallyManaged: false,
         }),
       ),
     ).toMatchObject({ code: 'NOT_FOUND' });

@@ -1,41 +1,60 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, service as healthService } from 'grpc-health-check';
-import { CORRELATION_HEADER, currentCorrelationId, withCorrelationId } from './context';
-import { DomainError, fromGrpcError, toGrpcError } from './errors';
+import { ACTOR_HEADER, CORRELATION_HEADER, currentContext, withContext } from './context';
+import { asDomainError, fromGrpcError, toGrpcError } from './errors';
 import type { Logger } from './logger';
 
-export interface CallContext {
+/** How the parts of the suite know each other on the internal network: every call carries
+ * the service token (checked by every server before any handler runs), and, when
+ * configured, travels over TLS. Reaching a service's port is not enough to call it. */
+export interface GrpcSecurity {
+  /** Shared by the parts of the suite; sent as `authorization: Bearer <token>` on each call. */
+  serviceToken: string;
+  /** PEM contents. The server presents cert/key; clients trust `ca`. */
+  tls?: { cert: Buffer; key: Buffer; ca: Buffer };
+}
+
+const AUTHORIZATION = 'authorization';
+
+export interface RpcContext {
   correlationId: string;
+  /** The user on whose behalf the call is made, as the calling part says (it is trusted
+   * because it holds the service token); "" when the call acts for no user. */
+  actorId: string;
   metadata: grpc.Metadata;
 }
 
 /** The named unary methods of a ts-proto server interface, written as async functions. */
 export type AsyncHandlers<S> = {
   [K in keyof S as string extends K ? never : K]: S[K] extends grpc.handleUnaryCall<infer Req, infer Res>
-    ? (request: Req, context: CallContext) => Promise<Res>
+    ? (request: Req, context: RpcContext) => Promise<Res>
     : never;
 };
 
 /** Turns async handlers into a grpc-js service implementation: each call runs with the
- * caller's correlation id, and every error becomes a gRPC status in one place (see
- * errors.ts): refusals are logged at info, failures at error with the error id that the
- * caller receives. */
+ * caller's correlation id, acting user and deadline, and every error becomes a gRPC status
+ * in one place (see errors.ts): refusals are logged at info, failures at error with the
+ * error id that the caller receives. */
 export function implement<S extends grpc.UntypedServiceImplementation>(logger: Logger, handlers: AsyncHandlers<S>): S {
   const implementation: grpc.UntypedServiceImplementation = {};
-  for (const [name, handler] of Object.entries(handlers) as [string, (r: unknown, c: CallContext) => Promise<unknown>][]) {
+  for (const [name, handler] of Object.entries(handlers) as [string, (r: unknown, c: RpcContext) => Promise<unknown>][]) {
     implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const correlationId = String(call.metadata.get(CORRELATION_HEADER)[0] ?? '') || randomUUID();
-      void withCorrelationId(correlationId, async () => {
+      const actorId = String(call.metadata.get(ACTOR_HEADER)[0] ?? '');
+      const deadline = Number(call.getDeadline());
+      const context = { correlationId, actorId: actorId || undefined, deadline: Number.isFinite(deadline) ? deadline : undefined };
+      void withContext(context, async () => {
         const started = performance.now();
         try {
-          const response = await handler(call.request, { correlationId, metadata: call.metadata });
+          const response = await handler(call.request, { correlationId, actorId, metadata: call.metadata });
           logger.debug({ rpc: name, ms: Math.round(performance.now() - started) }, 'rpc done');
           callback(null, response);
         } catch (err) {
           const errorId = randomUUID();
-          if (err instanceof DomainError) {
-            logger.info({ rpc: name, code: err.code, field: err.field, reason: err.message }, 'rpc refused');
+          const domain = asDomainError(err);
+          if (domain) {
+            logger.info({ rpc: name, code: domain.code, field: domain.field, reason: domain.message }, 'rpc refused');
           } else {
             logger.error({ rpc: name, errorId, err }, 'rpc failed');
           }
@@ -47,6 +66,29 @@ export function implement<S extends grpc.UntypedServiceImplementation>(logger: L
   return implementation as S;
 }
 
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Wraps every method of a service so that a call without the service token is refused
+ * before its handler runs. */
+function guarded(implementation: grpc.UntypedServiceImplementation, token: string, logger: Logger): grpc.UntypedServiceImplementation {
+  const expected = digest(`Bearer ${token}`);
+  const wrapped: grpc.UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(implementation)) {
+    wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const given = String(call.metadata.get(AUTHORIZATION)[0] ?? '');
+      if (!timingSafeEqual(digest(given), expected)) {
+        logger.warn({ rpc: name, peer: call.getPeer() }, 'call without a valid service token refused');
+        callback({ code: grpc.status.UNAUTHENTICATED, details: 'service credentials required' });
+        return;
+      }
+      (method as grpc.handleUnaryCall<unknown, unknown>)(call, callback);
+    }) as grpc.UntypedHandleCall;
+  }
+  return wrapped;
+}
+
 export interface GrpcServer {
   port: number;
   stop(): Promise<void>;
@@ -56,24 +98,30 @@ export interface GrpcServerOptions {
   host: string;
   port: number;
   services: [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
+  security: GrpcSecurity;
   logger: Logger;
 }
 
 /** Starts a gRPC server with grpc.health.v1 answering SERVING for the whole server ("")
- * and for each service by its full name, until stop() turns them to NOT_SERVING. */
+ * and for each service by its full name, until stop() turns them to NOT_SERVING. Health
+ * needs no token (Kubernetes probes); every other call does. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
+  const { security, logger } = options;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const names = ['', ...options.services.map(([definition]) => serviceName(definition))];
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));
   health.addToServer(server);
-  for (const [definition, implementation] of options.services) server.addService(definition, implementation);
+  for (const [definition, implementation] of options.services) {
+    server.addService(definition, guarded(implementation, security.serviceToken, logger));
+  }
+  const credentials = security.tls
+    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: security.tls.cert, private_key: security.tls.key }], false)
+    : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
   for (const name of names) health.setStatus(name, 'SERVING');
-  options.logger.info({ port }, 'gRPC server listening');
+  logger.info({ port, tls: Boolean(security.tls) }, 'gRPC server listening');
   return {
     port,
     async stop() {
@@ -120,24 +168,40 @@ type ClientConstructor<C> = {
   service: grpc.ServiceDefinition;
 };
 
-/** A client of one gRPC service whose calls return promises, carry the current correlation
- * id, have a deadline, and fail with DomainErrors for the statuses services answer. */
+export interface GrpcClientOptions {
+  security: GrpcSecurity;
+  /** Named in the errors callers see when it cannot be reached ("identity is unavailable"). */
+  serviceName: string;
+  /** Deadline of each call when the current context has none nearer. */
+  timeoutMs?: number;
+}
+
+function channelCredentials(security: GrpcSecurity): grpc.ChannelCredentials {
+  return security.tls ? grpc.credentials.createSsl(security.tls.ca) : grpc.credentials.createInsecure();
+}
+
+/** A client of one gRPC service whose calls return promises, carry the service token, the
+ * current correlation id and acting user, have a deadline (the current context's, when it
+ * is nearer), and fail with DomainErrors for the statuses services answer. */
 export function grpcClient<C extends grpc.Client>(
   Client: ClientConstructor<C>,
   address: string,
-  options: { timeoutMs?: number } = {},
+  options: GrpcClientOptions,
 ): PromiseClient<C> & { close(): void } {
-  const client = new Client(address, grpc.credentials.createInsecure()) as C & Record<string, Function>;
+  const client = new Client(address, channelCredentials(options.security)) as C & Record<string, Function>;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const methods: Record<string, unknown> = { close: () => client.close() };
   for (const name of Object.keys(Client.service)) {
     methods[name] = (request: unknown) =>
       new Promise((resolve, reject) => {
         const metadata = new grpc.Metadata();
-        const correlationId = currentCorrelationId();
-        if (correlationId) metadata.set(CORRELATION_HEADER, correlationId);
-        client[name](request, metadata, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: unknown) =>
-          err ? reject(fromGrpcError(err)) : resolve(res),
+        metadata.set(AUTHORIZATION, `Bearer ${options.security.serviceToken}`);
+        const context = currentContext();
+        if (context?.correlationId) metadata.set(CORRELATION_HEADER, context.correlationId);
+        if (context?.actorId) metadata.set(ACTOR_HEADER, context.actorId);
+        const deadline = Math.min(Date.now() + timeoutMs, context?.deadline ?? Infinity);
+        client[name](request, metadata, { deadline }, (err: grpc.ServiceError | null, res: unknown) =>
+          err ? reject(fromGrpcError(err, options.serviceName)) : resolve(res),
         );
       });
   }
@@ -147,12 +211,19 @@ export function grpcClient<C extends grpc.Client>(
 const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
 
 /** Asks a server's grpc.health.v1 whether `service` ("" for the whole server) is SERVING. */
-export function checkGrpcHealth(address: string, service = '', timeoutMs = 2000): Promise<boolean> {
-  const client = new HealthClient(address, grpc.credentials.createInsecure());
+export function checkGrpcHealth(
+  address: string,
+  options: { security: GrpcSecurity; service?: string; timeoutMs?: number },
+): Promise<boolean> {
+  const client = new HealthClient(address, channelCredentials(options.security));
   return new Promise<boolean>((resolve) => {
-    client.check({ service }, { deadline: Date.now() + timeoutMs }, (err: Error | null, res: { status: unknown }) => {
-      client.close();
-      resolve(!err && (res.status === 'SERVING' || res.status === 1));
-    });
+    client.check(
+      { service: options.service ?? '' },
+      { deadline: Date.now() + (options.timeoutMs ?? 2000) },
+      (err: Error | null, res: { status: unknown }) => {
+        client.close();
+        resolve(!err && (res.status === 'SERVING' || res.status === 1));
+      },
+    );
   });
 }

@@ -8,3 +8,5 @@ export * from './lifecycle';
 export * from './logger';
 export * from './outbox';
 export * from './permissions';
+export * from './security';
+export * from './service';

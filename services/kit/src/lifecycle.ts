@@ -9,7 +9,7 @@ export interface Service {
 /** A service's main: builds and starts it, then stops it gracefully on SIGINT or SIGTERM
  * (or an uncaught error) within `graceMs`. A bad configuration ends the process with
  * exit code 2 and the message naming the variables at fault. */
-export async function runService(logger: Logger, start: () => Promise<Service>, graceMs = 10_000): Promise<void> {
+export async function runProcess(logger: Logger, start: () => Promise<Service>, graceMs = 10_000): Promise<void> {
   let service: Service;
   try {
     service = await start();

@@ -25,6 +25,11 @@ export interface Principal {
   userId: string;
   login: string;
   grants: RoleGrant[];
+  /**
+   * Set when an administrator set the password: until it is changed, every other call is
+   * refused (FAILED_PRECONDITION).
+   */
+  mustChangePassword: boolean;
 }
 
 export interface CreateSessionRequest {
@@ -59,8 +64,24 @@ export interface DeleteSessionRequest {
 export interface DeleteSessionResponse {
 }
 
+export interface ChangeOwnPasswordRequest {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export interface ChangeOwnPasswordResponse {
+}
+
+export interface GetPrincipalRequest {
+  userId: string;
+}
+
+export interface GetPrincipalResponse {
+  principal?: Principal | undefined;
+}
+
 function createBasePrincipal(): Principal {
-  return { userId: "", login: "", grants: [] };
+  return { userId: "", login: "", grants: [], mustChangePassword: false };
 }
 
 export const Principal: MessageFns<Principal> = {
@@ -73,6 +94,9 @@ export const Principal: MessageFns<Principal> = {
     }
     for (const v of message.grants) {
       RoleGrant.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.mustChangePassword !== false) {
+      writer.uint32(32).bool(message.mustChangePassword);
     }
     return writer;
   },
@@ -114,6 +138,14 @@ export const Principal: MessageFns<Principal> = {
             message.grants.push(RoleGrant.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mustChangePassword = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -135,6 +167,11 @@ export const Principal: MessageFns<Principal> = {
         : "",
       login: isSet(object.login) ? globalThis.String(object.login) : "",
       grants: globalThis.Array.isArray(object?.grants) ? object.grants.map((e: any) => RoleGrant.fromJSON(e)) : [],
+      mustChangePassword: isSet(object.mustChangePassword)
+        ? globalThis.Boolean(object.mustChangePassword)
+        : isSet(object.must_change_password)
+        ? globalThis.Boolean(object.must_change_password)
+        : false,
     };
   },
 
@@ -149,6 +186,9 @@ export const Principal: MessageFns<Principal> = {
     if (message.grants?.length) {
       obj.grants = message.grants.map((e) => RoleGrant.toJSON(e));
     }
+    if (message.mustChangePassword !== false) {
+      obj.mustChangePassword = message.mustChangePassword;
+    }
     return obj;
   },
 
@@ -160,6 +200,7 @@ export const Principal: MessageFns<Principal> = {
     message.userId = object.userId ?? "";
     message.login = object.login ?? "";
     message.grants = object.grants?.map((e) => RoleGrant.fromPartial(e)) || [];
+    message.mustChangePassword = object.mustChangePassword ?? false;
     return message;
   },
 };
@@ -720,6 +761,293 @@ export const DeleteSessionResponse: MessageFns<DeleteSessionResponse> = {
   },
 };
 
+function createBaseChangeOwnPasswordRequest(): ChangeOwnPasswordRequest {
+  return { currentPassword: "", newPassword: "" };
+}
+
+export const ChangeOwnPasswordRequest: MessageFns<ChangeOwnPasswordRequest> = {
+  encode(message: ChangeOwnPasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currentPassword !== "") {
+      writer.uint32(10).string(message.currentPassword);
+    }
+    if (message.newPassword !== "") {
+      writer.uint32(18).string(message.newPassword);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeOwnPasswordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeOwnPasswordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.currentPassword = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.newPassword = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChangeOwnPasswordRequest {
+    return {
+      currentPassword: isSet(object.currentPassword)
+        ? globalThis.String(object.currentPassword)
+        : isSet(object.current_password)
+        ? globalThis.String(object.current_password)
+        : "",
+      newPassword: isSet(object.newPassword)
+        ? globalThis.String(object.newPassword)
+        : isSet(object.new_password)
+        ? globalThis.String(object.new_password)
+        : "",
+    };
+  },
+
+  toJSON(message: ChangeOwnPasswordRequest): unknown {
+    const obj: any = {};
+    if (message.currentPassword !== "") {
+      obj.currentPassword = message.currentPassword;
+    }
+    if (message.newPassword !== "") {
+      obj.newPassword = message.newPassword;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChangeOwnPasswordRequest>, I>>(base?: I): ChangeOwnPasswordRequest {
+    return ChangeOwnPasswordRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChangeOwnPasswordRequest>, I>>(object: I): ChangeOwnPasswordRequest {
+    const message = createBaseChangeOwnPasswordRequest();
+    message.currentPassword = object.currentPassword ?? "";
+    message.newPassword = object.newPassword ?? "";
+    return message;
+  },
+};
+
+function createBaseChangeOwnPasswordResponse(): ChangeOwnPasswordResponse {
+  return {};
+}
+
+export const ChangeOwnPasswordResponse: MessageFns<ChangeOwnPasswordResponse> = {
+  encode(_: ChangeOwnPasswordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeOwnPasswordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeOwnPasswordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ChangeOwnPasswordResponse {
+    return {};
+  },
+
+  toJSON(_: ChangeOwnPasswordResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChangeOwnPasswordResponse>, I>>(base?: I): ChangeOwnPasswordResponse {
+    return ChangeOwnPasswordResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChangeOwnPasswordResponse>, I>>(_: I): ChangeOwnPasswordResponse {
+    const message = createBaseChangeOwnPasswordResponse();
+    return message;
+  },
+};
+
+function createBaseGetPrincipalRequest(): GetPrincipalRequest {
+  return { userId: "" };
+}
+
+export const GetPrincipalRequest: MessageFns<GetPrincipalRequest> = {
+  encode(message: GetPrincipalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPrincipalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPrincipalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPrincipalRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetPrincipalRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPrincipalRequest>, I>>(base?: I): GetPrincipalRequest {
+    return GetPrincipalRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPrincipalRequest>, I>>(object: I): GetPrincipalRequest {
+    const message = createBaseGetPrincipalRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPrincipalResponse(): GetPrincipalResponse {
+  return { principal: undefined };
+}
+
+export const GetPrincipalResponse: MessageFns<GetPrincipalResponse> = {
+  encode(message: GetPrincipalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.principal !== undefined) {
+      Principal.encode(message.principal, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPrincipalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPrincipalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.principal = Principal.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPrincipalResponse {
+    return { principal: isSet(object.principal) ? Principal.fromJSON(object.principal) : undefined };
+  },
+
+  toJSON(message: GetPrincipalResponse): unknown {
+    const obj: any = {};
+    if (message.principal !== undefined) {
+      obj.principal = Principal.toJSON(message.principal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPrincipalResponse>, I>>(base?: I): GetPrincipalResponse {
+    return GetPrincipalResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPrincipalResponse>, I>>(object: I): GetPrincipalResponse {
+    const message = createBaseGetPrincipalResponse();
+    message.principal = (object.principal !== undefined && object.principal !== null)
+      ? Principal.fromPartial(object.principal)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Credentials and sessions. Every failure to authenticate answers UNAUTHENTICATED with the
  * same message, whatever the reason, so that logins cannot be probed.
@@ -758,6 +1086,32 @@ export const AuthServiceService = {
       Buffer.from(DeleteSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteSessionResponse => DeleteSessionResponse.decode(value),
   },
+  /**
+   * The acting user changes their own password, giving the current one. The only call
+   * allowed to a user who must change their password.
+   */
+  changeOwnPassword: {
+    path: "/assistants.identity.v1.AuthService/ChangeOwnPassword" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ChangeOwnPasswordRequest): Buffer =>
+      Buffer.from(ChangeOwnPasswordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChangeOwnPasswordRequest => ChangeOwnPasswordRequest.decode(value),
+    responseSerialize: (value: ChangeOwnPasswordResponse): Buffer =>
+      Buffer.from(ChangeOwnPasswordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChangeOwnPasswordResponse => ChangeOwnPasswordResponse.decode(value),
+  },
+  /** A user's principal, for services that decide on their own data from its grants. */
+  getPrincipal: {
+    path: "/assistants.identity.v1.AuthService/GetPrincipal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPrincipalRequest): Buffer => Buffer.from(GetPrincipalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPrincipalRequest => GetPrincipalRequest.decode(value),
+    responseSerialize: (value: GetPrincipalResponse): Buffer =>
+      Buffer.from(GetPrincipalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPrincipalResponse => GetPrincipalResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -766,6 +1120,13 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   /** Resolves a bearer token, or a login and password (HTTP Basic), to a principal. */
   authenticate: handleUnaryCall<AuthenticateRequest, AuthenticateResponse>;
   deleteSession: handleUnaryCall<DeleteSessionRequest, DeleteSessionResponse>;
+  /**
+   * The acting user changes their own password, giving the current one. The only call
+   * allowed to a user who must change their password.
+   */
+  changeOwnPassword: handleUnaryCall<ChangeOwnPasswordRequest, ChangeOwnPasswordResponse>;
+  /** A user's principal, for services that decide on their own data from its grants. */
+  getPrincipal: handleUnaryCall<GetPrincipalRequest, GetPrincipalResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -815,6 +1176,41 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The acting user changes their own password, giving the current one. The only call
+   * allowed to a user who must change their password.
+   */
+  changeOwnPassword(
+    request: ChangeOwnPasswordRequest,
+    callback: (error: ServiceError | null, response: ChangeOwnPasswordResponse) => void,
+  ): ClientUnaryCall;
+  changeOwnPassword(
+    request: ChangeOwnPasswordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChangeOwnPasswordResponse) => void,
+  ): ClientUnaryCall;
+  changeOwnPassword(
+    request: ChangeOwnPasswordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChangeOwnPasswordResponse) => void,
+  ): ClientUnaryCall;
+  /** A user's principal, for services that decide on their own data from its grants. */
+  getPrincipal(
+    request: GetPrincipalRequest,
+    callback: (error: ServiceError | null, response: GetPrincipalResponse) => void,
+  ): ClientUnaryCall;
+  getPrincipal(
+    request: GetPrincipalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPrincipalResponse) => void,
+  ): ClientUnaryCall;
+  getPrincipal(
+    request: GetPrincipalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPrincipalResponse) => void,
   ): ClientUnaryCall;
 }
 

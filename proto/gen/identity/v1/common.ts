@@ -8,17 +8,6 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
 /**
- * Scope says which users and organisations a request may see and change: the sub-trees of
- * the listed organisations, or everything. Every request that reads or writes users or
- * organisations carries one; the gateway derives it from the caller's role grants and
- * internal callers say `all` explicitly.
- */
-export interface Scope {
-  all: boolean;
-  organisationIds: string[];
-}
-
-/**
  * Paging. The admin screens show numbered pages with an exact total: offset paging, up to
  * offset 10,000. Past that, and to walk a whole result (an assistant run resolving its
  * selection), keyset paging: `after` is the `next_cursor` of the previous page, with offset 0.
@@ -31,95 +20,6 @@ export interface Page {
   /** Where the page starts: an opaque cursor from the previous page, "" for the first page. */
   after: string;
 }
-
-function createBaseScope(): Scope {
-  return { all: false, organisationIds: [] };
-}
-
-export const Scope: MessageFns<Scope> = {
-  encode(message: Scope, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.all !== false) {
-      writer.uint32(8).bool(message.all);
-    }
-    for (const v of message.organisationIds) {
-      writer.uint32(18).string(v!);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): Scope {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseScope();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 8) {
-              break;
-            }
-
-            message.all = reader.bool();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.organisationIds.push(reader.string());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): Scope {
-    return {
-      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
-      organisationIds: globalThis.Array.isArray(object?.organisationIds)
-        ? object.organisationIds.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.organisation_ids)
-        ? object.organisation_ids.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: Scope): unknown {
-    const obj: any = {};
-    if (message.all !== false) {
-      obj.all = message.all;
-    }
-    if (message.organisationIds?.length) {
-      obj.organisationIds = message.organisationIds;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Scope>, I>>(base?: I): Scope {
-    return Scope.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Scope>, I>>(object: I): Scope {
-    const message = createBaseScope();
-    message.all = object.all ?? false;
-    message.organisationIds = object.organisationIds?.map((e) => e) || [];
-    return message;
-  },
-};
 
 function createBasePage(): Page {
   return { limit: 0, offset: 0, after: "" };

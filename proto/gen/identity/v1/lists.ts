@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Page, Scope } from "./common";
+import { Page } from "./common";
 import { UserFilter } from "./users";
 
 export interface ListFolder {
@@ -42,6 +42,7 @@ export interface UserList {
   memberCount: number;
   createdAt: string;
   updatedAt: string;
+  ownerOrganisationId: string;
 }
 
 export interface CreateListFolderRequest {
@@ -69,9 +70,13 @@ export interface CreateListRequest {
   criteria?:
     | UserFilter
     | undefined;
-  /** Static lists: initial members, which must lie in the scope. */
+  /** Static lists: initial members, which must lie in the scope and the owner's sub-tree. */
   memberIds: string[];
-  scope?: Scope | undefined;
+  /**
+   * "" means the organisation of the caller's scope when it has only one (the root for an
+   * administrator of everything).
+   */
+  ownerOrganisationId: string;
 }
 
 export interface CreateListResponse {
@@ -95,8 +100,11 @@ export interface UpdateListRequest {
     | string
     | undefined;
   /** Dynamic lists: new criteria; an organisation they name must lie in the scope. */
-  criteria?: UserFilter | undefined;
-  scope?: Scope | undefined;
+  criteria?:
+    | UserFilter
+    | undefined;
+  /** Hands the list to another organisation of the caller's scope. */
+  ownerOrganisationId?: string | undefined;
 }
 
 export interface UpdateListResponse {
@@ -134,7 +142,6 @@ export interface SearchListsResponse {
 }
 
 export interface AddListMembersRequest {
-  scope?: Scope | undefined;
   listId: string;
   userIds: string[];
 }
@@ -144,7 +151,6 @@ export interface AddListMembersResponse {
 }
 
 export interface RemoveListMembersRequest {
-  scope?: Scope | undefined;
   listId: string;
   userIds: string[];
 }
@@ -270,6 +276,7 @@ function createBaseUserList(): UserList {
     memberCount: 0,
     createdAt: "",
     updatedAt: "",
+    ownerOrganisationId: "",
   };
 }
 
@@ -304,6 +311,9 @@ export const UserList: MessageFns<UserList> = {
     }
     if (message.updatedAt !== "") {
       writer.uint32(82).string(message.updatedAt);
+    }
+    if (message.ownerOrganisationId !== "") {
+      writer.uint32(90).string(message.ownerOrganisationId);
     }
     return writer;
   },
@@ -401,6 +411,14 @@ export const UserList: MessageFns<UserList> = {
             message.updatedAt = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.ownerOrganisationId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -441,6 +459,11 @@ export const UserList: MessageFns<UserList> = {
         : isSet(object.updated_at)
         ? globalThis.String(object.updated_at)
         : "",
+      ownerOrganisationId: isSet(object.ownerOrganisationId)
+        ? globalThis.String(object.ownerOrganisationId)
+        : isSet(object.owner_organisation_id)
+        ? globalThis.String(object.owner_organisation_id)
+        : "",
     };
   },
 
@@ -476,6 +499,9 @@ export const UserList: MessageFns<UserList> = {
     if (message.updatedAt !== "") {
       obj.updatedAt = message.updatedAt;
     }
+    if (message.ownerOrganisationId !== "") {
+      obj.ownerOrganisationId = message.ownerOrganisationId;
+    }
     return obj;
   },
 
@@ -496,6 +522,7 @@ export const UserList: MessageFns<UserList> = {
     message.memberCount = object.memberCount ?? 0;
     message.createdAt = object.createdAt ?? "";
     message.updatedAt = object.updatedAt ?? "";
+    message.ownerOrganisationId = object.ownerOrganisationId ?? "";
     return message;
   },
 };
@@ -780,7 +807,15 @@ export const ListListFoldersResponse: MessageFns<ListListFoldersResponse> = {
 };
 
 function createBaseCreateListRequest(): CreateListRequest {
-  return { name: "", description: "", type: "", folderId: "", criteria: undefined, memberIds: [], scope: undefined };
+  return {
+    name: "",
+    description: "",
+    type: "",
+    folderId: "",
+    criteria: undefined,
+    memberIds: [],
+    ownerOrganisationId: "",
+  };
 }
 
 export const CreateListRequest: MessageFns<CreateListRequest> = {
@@ -803,8 +838,8 @@ export const CreateListRequest: MessageFns<CreateListRequest> = {
     for (const v of message.memberIds) {
       writer.uint32(50).string(v!);
     }
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(58).fork()).join();
+    if (message.ownerOrganisationId !== "") {
+      writer.uint32(66).string(message.ownerOrganisationId);
     }
     return writer;
   },
@@ -870,12 +905,12 @@ export const CreateListRequest: MessageFns<CreateListRequest> = {
             message.memberIds.push(reader.string());
             continue;
           }
-          case 7: {
-            if (tag !== 58) {
+          case 8: {
+            if (tag !== 66) {
               break;
             }
 
-            message.scope = Scope.decode(reader, reader.uint32());
+            message.ownerOrganisationId = reader.string();
             continue;
           }
         }
@@ -906,7 +941,11 @@ export const CreateListRequest: MessageFns<CreateListRequest> = {
         : globalThis.Array.isArray(object?.member_ids)
         ? object.member_ids.map((e: any) => globalThis.String(e))
         : [],
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
+      ownerOrganisationId: isSet(object.ownerOrganisationId)
+        ? globalThis.String(object.ownerOrganisationId)
+        : isSet(object.owner_organisation_id)
+        ? globalThis.String(object.owner_organisation_id)
+        : "",
     };
   },
 
@@ -930,8 +969,8 @@ export const CreateListRequest: MessageFns<CreateListRequest> = {
     if (message.memberIds?.length) {
       obj.memberIds = message.memberIds;
     }
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
+    if (message.ownerOrganisationId !== "") {
+      obj.ownerOrganisationId = message.ownerOrganisationId;
     }
     return obj;
   },
@@ -949,7 +988,7 @@ export const CreateListRequest: MessageFns<CreateListRequest> = {
       ? UserFilter.fromPartial(object.criteria)
       : undefined;
     message.memberIds = object.memberIds?.map((e) => e) || [];
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
+    message.ownerOrganisationId = object.ownerOrganisationId ?? "";
     return message;
   },
 };
@@ -1163,7 +1202,7 @@ function createBaseUpdateListRequest(): UpdateListRequest {
     disabled: undefined,
     folderId: undefined,
     criteria: undefined,
-    scope: undefined,
+    ownerOrganisationId: undefined,
   };
 }
 
@@ -1187,8 +1226,8 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
     if (message.criteria !== undefined) {
       UserFilter.encode(message.criteria, writer.uint32(50).fork()).join();
     }
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(58).fork()).join();
+    if (message.ownerOrganisationId !== undefined) {
+      writer.uint32(66).string(message.ownerOrganisationId);
     }
     return writer;
   },
@@ -1254,12 +1293,12 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
             message.criteria = UserFilter.decode(reader, reader.uint32());
             continue;
           }
-          case 7: {
-            if (tag !== 58) {
+          case 8: {
+            if (tag !== 66) {
               break;
             }
 
-            message.scope = Scope.decode(reader, reader.uint32());
+            message.ownerOrganisationId = reader.string();
             continue;
           }
         }
@@ -1286,7 +1325,11 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
         ? globalThis.String(object.folder_id)
         : undefined,
       criteria: isSet(object.criteria) ? UserFilter.fromJSON(object.criteria) : undefined,
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
+      ownerOrganisationId: isSet(object.ownerOrganisationId)
+        ? globalThis.String(object.ownerOrganisationId)
+        : isSet(object.owner_organisation_id)
+        ? globalThis.String(object.owner_organisation_id)
+        : undefined,
     };
   },
 
@@ -1310,8 +1353,8 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
     if (message.criteria !== undefined) {
       obj.criteria = UserFilter.toJSON(message.criteria);
     }
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
+    if (message.ownerOrganisationId !== undefined) {
+      obj.ownerOrganisationId = message.ownerOrganisationId;
     }
     return obj;
   },
@@ -1329,7 +1372,7 @@ export const UpdateListRequest: MessageFns<UpdateListRequest> = {
     message.criteria = (object.criteria !== undefined && object.criteria !== null)
       ? UserFilter.fromPartial(object.criteria)
       : undefined;
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
+    message.ownerOrganisationId = object.ownerOrganisationId ?? undefined;
     return message;
   },
 };
@@ -1850,14 +1893,11 @@ export const SearchListsResponse: MessageFns<SearchListsResponse> = {
 };
 
 function createBaseAddListMembersRequest(): AddListMembersRequest {
-  return { scope: undefined, listId: "", userIds: [] };
+  return { listId: "", userIds: [] };
 }
 
 export const AddListMembersRequest: MessageFns<AddListMembersRequest> = {
   encode(message: AddListMembersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.listId !== "") {
       writer.uint32(18).string(message.listId);
     }
@@ -1880,14 +1920,6 @@ export const AddListMembersRequest: MessageFns<AddListMembersRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -1918,7 +1950,6 @@ export const AddListMembersRequest: MessageFns<AddListMembersRequest> = {
 
   fromJSON(object: any): AddListMembersRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       listId: isSet(object.listId)
         ? globalThis.String(object.listId)
         : isSet(object.list_id)
@@ -1934,9 +1965,6 @@ export const AddListMembersRequest: MessageFns<AddListMembersRequest> = {
 
   toJSON(message: AddListMembersRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.listId !== "") {
       obj.listId = message.listId;
     }
@@ -1951,7 +1979,6 @@ export const AddListMembersRequest: MessageFns<AddListMembersRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<AddListMembersRequest>, I>>(object: I): AddListMembersRequest {
     const message = createBaseAddListMembersRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.listId = object.listId ?? "";
     message.userIds = object.userIds?.map((e) => e) || [];
     return message;
@@ -2026,14 +2053,11 @@ export const AddListMembersResponse: MessageFns<AddListMembersResponse> = {
 };
 
 function createBaseRemoveListMembersRequest(): RemoveListMembersRequest {
-  return { scope: undefined, listId: "", userIds: [] };
+  return { listId: "", userIds: [] };
 }
 
 export const RemoveListMembersRequest: MessageFns<RemoveListMembersRequest> = {
   encode(message: RemoveListMembersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.listId !== "") {
       writer.uint32(18).string(message.listId);
     }
@@ -2056,14 +2080,6 @@ export const RemoveListMembersRequest: MessageFns<RemoveListMembersRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -2094,7 +2110,6 @@ export const RemoveListMembersRequest: MessageFns<RemoveListMembersRequest> = {
 
   fromJSON(object: any): RemoveListMembersRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       listId: isSet(object.listId)
         ? globalThis.String(object.listId)
         : isSet(object.list_id)
@@ -2110,9 +2125,6 @@ export const RemoveListMembersRequest: MessageFns<RemoveListMembersRequest> = {
 
   toJSON(message: RemoveListMembersRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.listId !== "") {
       obj.listId = message.listId;
     }
@@ -2127,7 +2139,6 @@ export const RemoveListMembersRequest: MessageFns<RemoveListMembersRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<RemoveListMembersRequest>, I>>(object: I): RemoveListMembersRequest {
     const message = createBaseRemoveListMembersRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.listId = object.listId ?? "";
     message.userIds = object.userIds?.map((e) => e) || [];
     return message;
@@ -2205,6 +2216,10 @@ export const RemoveListMembersResponse: MessageFns<RemoveListMembersResponse> = 
  * Lists are named sets of users, kept in folders (a "Default" folder always exists).
  * A static list has explicit members; a dynamic list saves a user filter (SEL-1) and its
  * members are the users that filter matches.
+ * Every list is owned by an organisation: its members are users of that organisation's
+ * sub-tree (a dynamic list's criteria never reach beyond it), and only callers whose
+ * scope holds the owner see, use and change the list. Member counts count the members
+ * within the caller's scope.
  */
 export type ListServiceService = typeof ListServiceService;
 export const ListServiceService = {

@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Page, Scope } from "./common";
+import { Page } from "./common";
 
 export interface Organisation {
   id: string;
@@ -68,7 +68,6 @@ export interface OrganisationFields {
 }
 
 export interface CreateOrganisationRequest {
-  scope?: Scope | undefined;
   fields?: OrganisationFields | undefined;
 }
 
@@ -77,9 +76,6 @@ export interface CreateOrganisationResponse {
 }
 
 export interface GetOrganisationRequest {
-  scope?:
-    | Scope
-    | undefined;
   /** Either the id or the external id. */
   id: string;
   extId: string;
@@ -90,7 +86,6 @@ export interface GetOrganisationResponse {
 }
 
 export interface UpdateOrganisationRequest {
-  scope?: Scope | undefined;
   id: string;
   fields?: OrganisationFields | undefined;
 }
@@ -100,7 +95,6 @@ export interface UpdateOrganisationResponse {
 }
 
 export interface DeleteOrganisationRequest {
-  scope?: Scope | undefined;
   id: string;
 }
 
@@ -108,9 +102,6 @@ export interface DeleteOrganisationResponse {
 }
 
 export interface ListOrganisationsRequest {
-  scope?:
-    | Scope
-    | undefined;
   /** Children of this organisation; "" with an empty query lists the top of the scope. */
   parentId: string;
   /** "contains", case-insensitive, on label, external id and code, anywhere in the scope. */
@@ -846,14 +837,11 @@ export const OrganisationFields: MessageFns<OrganisationFields> = {
 };
 
 function createBaseCreateOrganisationRequest(): CreateOrganisationRequest {
-  return { scope: undefined, fields: undefined };
+  return { fields: undefined };
 }
 
 export const CreateOrganisationRequest: MessageFns<CreateOrganisationRequest> = {
   encode(message: CreateOrganisationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.fields !== undefined) {
       OrganisationFields.encode(message.fields, writer.uint32(18).fork()).join();
     }
@@ -873,14 +861,6 @@ export const CreateOrganisationRequest: MessageFns<CreateOrganisationRequest> = 
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -902,17 +882,11 @@ export const CreateOrganisationRequest: MessageFns<CreateOrganisationRequest> = 
   },
 
   fromJSON(object: any): CreateOrganisationRequest {
-    return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
-      fields: isSet(object.fields) ? OrganisationFields.fromJSON(object.fields) : undefined,
-    };
+    return { fields: isSet(object.fields) ? OrganisationFields.fromJSON(object.fields) : undefined };
   },
 
   toJSON(message: CreateOrganisationRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.fields !== undefined) {
       obj.fields = OrganisationFields.toJSON(message.fields);
     }
@@ -924,7 +898,6 @@ export const CreateOrganisationRequest: MessageFns<CreateOrganisationRequest> = 
   },
   fromPartial<I extends Exact<DeepPartial<CreateOrganisationRequest>, I>>(object: I): CreateOrganisationRequest {
     const message = createBaseCreateOrganisationRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.fields = (object.fields !== undefined && object.fields !== null)
       ? OrganisationFields.fromPartial(object.fields)
       : undefined;
@@ -1002,14 +975,11 @@ export const CreateOrganisationResponse: MessageFns<CreateOrganisationResponse> 
 };
 
 function createBaseGetOrganisationRequest(): GetOrganisationRequest {
-  return { scope: undefined, id: "", extId: "" };
+  return { id: "", extId: "" };
 }
 
 export const GetOrganisationRequest: MessageFns<GetOrganisationRequest> = {
   encode(message: GetOrganisationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
     }
@@ -1032,14 +1002,6 @@ export const GetOrganisationRequest: MessageFns<GetOrganisationRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -1070,7 +1032,6 @@ export const GetOrganisationRequest: MessageFns<GetOrganisationRequest> = {
 
   fromJSON(object: any): GetOrganisationRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       extId: isSet(object.extId)
         ? globalThis.String(object.extId)
@@ -1082,9 +1043,6 @@ export const GetOrganisationRequest: MessageFns<GetOrganisationRequest> = {
 
   toJSON(message: GetOrganisationRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.id !== "") {
       obj.id = message.id;
     }
@@ -1099,7 +1057,6 @@ export const GetOrganisationRequest: MessageFns<GetOrganisationRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetOrganisationRequest>, I>>(object: I): GetOrganisationRequest {
     const message = createBaseGetOrganisationRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.id = object.id ?? "";
     message.extId = object.extId ?? "";
     return message;
@@ -1176,14 +1133,11 @@ export const GetOrganisationResponse: MessageFns<GetOrganisationResponse> = {
 };
 
 function createBaseUpdateOrganisationRequest(): UpdateOrganisationRequest {
-  return { scope: undefined, id: "", fields: undefined };
+  return { id: "", fields: undefined };
 }
 
 export const UpdateOrganisationRequest: MessageFns<UpdateOrganisationRequest> = {
   encode(message: UpdateOrganisationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
     }
@@ -1206,14 +1160,6 @@ export const UpdateOrganisationRequest: MessageFns<UpdateOrganisationRequest> = 
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -1244,7 +1190,6 @@ export const UpdateOrganisationRequest: MessageFns<UpdateOrganisationRequest> = 
 
   fromJSON(object: any): UpdateOrganisationRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       fields: isSet(object.fields) ? OrganisationFields.fromJSON(object.fields) : undefined,
     };
@@ -1252,9 +1197,6 @@ export const UpdateOrganisationRequest: MessageFns<UpdateOrganisationRequest> = 
 
   toJSON(message: UpdateOrganisationRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.id !== "") {
       obj.id = message.id;
     }
@@ -1269,7 +1211,6 @@ export const UpdateOrganisationRequest: MessageFns<UpdateOrganisationRequest> = 
   },
   fromPartial<I extends Exact<DeepPartial<UpdateOrganisationRequest>, I>>(object: I): UpdateOrganisationRequest {
     const message = createBaseUpdateOrganisationRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.id = object.id ?? "";
     message.fields = (object.fields !== undefined && object.fields !== null)
       ? OrganisationFields.fromPartial(object.fields)
@@ -1348,14 +1289,11 @@ export const UpdateOrganisationResponse: MessageFns<UpdateOrganisationResponse> 
 };
 
 function createBaseDeleteOrganisationRequest(): DeleteOrganisationRequest {
-  return { scope: undefined, id: "" };
+  return { id: "" };
 }
 
 export const DeleteOrganisationRequest: MessageFns<DeleteOrganisationRequest> = {
   encode(message: DeleteOrganisationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
     }
@@ -1375,14 +1313,6 @@ export const DeleteOrganisationRequest: MessageFns<DeleteOrganisationRequest> = 
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -1404,17 +1334,11 @@ export const DeleteOrganisationRequest: MessageFns<DeleteOrganisationRequest> = 
   },
 
   fromJSON(object: any): DeleteOrganisationRequest {
-    return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-    };
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
   },
 
   toJSON(message: DeleteOrganisationRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.id !== "") {
       obj.id = message.id;
     }
@@ -1426,7 +1350,6 @@ export const DeleteOrganisationRequest: MessageFns<DeleteOrganisationRequest> = 
   },
   fromPartial<I extends Exact<DeepPartial<DeleteOrganisationRequest>, I>>(object: I): DeleteOrganisationRequest {
     const message = createBaseDeleteOrganisationRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.id = object.id ?? "";
     return message;
   },
@@ -1485,14 +1408,11 @@ export const DeleteOrganisationResponse: MessageFns<DeleteOrganisationResponse> 
 };
 
 function createBaseListOrganisationsRequest(): ListOrganisationsRequest {
-  return { scope: undefined, parentId: "", query: "", includeDisabled: false, page: undefined };
+  return { parentId: "", query: "", includeDisabled: false, page: undefined };
 }
 
 export const ListOrganisationsRequest: MessageFns<ListOrganisationsRequest> = {
   encode(message: ListOrganisationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.parentId !== "") {
       writer.uint32(18).string(message.parentId);
     }
@@ -1521,14 +1441,6 @@ export const ListOrganisationsRequest: MessageFns<ListOrganisationsRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -1575,7 +1487,6 @@ export const ListOrganisationsRequest: MessageFns<ListOrganisationsRequest> = {
 
   fromJSON(object: any): ListOrganisationsRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       parentId: isSet(object.parentId)
         ? globalThis.String(object.parentId)
         : isSet(object.parent_id)
@@ -1593,9 +1504,6 @@ export const ListOrganisationsRequest: MessageFns<ListOrganisationsRequest> = {
 
   toJSON(message: ListOrganisationsRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.parentId !== "") {
       obj.parentId = message.parentId;
     }
@@ -1616,7 +1524,6 @@ export const ListOrganisationsRequest: MessageFns<ListOrganisationsRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListOrganisationsRequest>, I>>(object: I): ListOrganisationsRequest {
     const message = createBaseListOrganisationsRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.parentId = object.parentId ?? "";
     message.query = object.query ?? "";
     message.includeDisabled = object.includeDisabled ?? false;

@@ -18,7 +18,32 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Page, Scope } from "./common";
+import { Page } from "./common";
+
+export interface Permission {
+  /** "<domain>:<verb>", e.g. "users:read". */
+  name: string;
+  description: string;
+  /** The service that declared it. */
+  service: string;
+  /** Holds only through a grant on the root organisation (global objects: roles, audiences). */
+  rootOnly: boolean;
+}
+
+export interface ListPermissionsRequest {
+}
+
+export interface ListPermissionsResponse {
+  permissions: Permission[];
+}
+
+export interface RegisterPermissionsRequest {
+  service: string;
+  permissions: Permission[];
+}
+
+export interface RegisterPermissionsResponse {
+}
 
 export interface Role {
   id: string;
@@ -83,8 +108,6 @@ export interface ListRolesResponse {
 }
 
 export interface GrantRolesRequest {
-  /** Users and the scope organisation must both lie in this scope. */
-  scope?: Scope | undefined;
   userIds: string[];
   roleIds: string[];
   organisationId: string;
@@ -96,7 +119,6 @@ export interface GrantRolesResponse {
 }
 
 export interface RevokeRoleRequest {
-  scope?: Scope | undefined;
   userId: string;
   roleId: string;
   organisationId: string;
@@ -106,13 +128,395 @@ export interface RevokeRoleResponse {
 }
 
 export interface ListRoleGrantsRequest {
-  scope?: Scope | undefined;
   userId: string;
 }
 
 export interface ListRoleGrantsResponse {
   grants: RoleGrant[];
 }
+
+function createBasePermission(): Permission {
+  return { name: "", description: "", service: "", rootOnly: false };
+}
+
+export const Permission: MessageFns<Permission> = {
+  encode(message: Permission, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.service !== "") {
+      writer.uint32(26).string(message.service);
+    }
+    if (message.rootOnly !== false) {
+      writer.uint32(32).bool(message.rootOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Permission {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePermission();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rootOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Permission {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      rootOnly: isSet(object.rootOnly)
+        ? globalThis.Boolean(object.rootOnly)
+        : isSet(object.root_only)
+        ? globalThis.Boolean(object.root_only)
+        : false,
+    };
+  },
+
+  toJSON(message: Permission): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.rootOnly !== false) {
+      obj.rootOnly = message.rootOnly;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Permission>, I>>(base?: I): Permission {
+    return Permission.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Permission>, I>>(object: I): Permission {
+    const message = createBasePermission();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.service = object.service ?? "";
+    message.rootOnly = object.rootOnly ?? false;
+    return message;
+  },
+};
+
+function createBaseListPermissionsRequest(): ListPermissionsRequest {
+  return {};
+}
+
+export const ListPermissionsRequest: MessageFns<ListPermissionsRequest> = {
+  encode(_: ListPermissionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPermissionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPermissionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListPermissionsRequest {
+    return {};
+  },
+
+  toJSON(_: ListPermissionsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPermissionsRequest>, I>>(base?: I): ListPermissionsRequest {
+    return ListPermissionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPermissionsRequest>, I>>(_: I): ListPermissionsRequest {
+    const message = createBaseListPermissionsRequest();
+    return message;
+  },
+};
+
+function createBaseListPermissionsResponse(): ListPermissionsResponse {
+  return { permissions: [] };
+}
+
+export const ListPermissionsResponse: MessageFns<ListPermissionsResponse> = {
+  encode(message: ListPermissionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.permissions) {
+      Permission.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPermissionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPermissionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.permissions.push(Permission.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListPermissionsResponse {
+    return {
+      permissions: globalThis.Array.isArray(object?.permissions)
+        ? object.permissions.map((e: any) => Permission.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListPermissionsResponse): unknown {
+    const obj: any = {};
+    if (message.permissions?.length) {
+      obj.permissions = message.permissions.map((e) => Permission.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPermissionsResponse>, I>>(base?: I): ListPermissionsResponse {
+    return ListPermissionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPermissionsResponse>, I>>(object: I): ListPermissionsResponse {
+    const message = createBaseListPermissionsResponse();
+    message.permissions = object.permissions?.map((e) => Permission.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRegisterPermissionsRequest(): RegisterPermissionsRequest {
+  return { service: "", permissions: [] };
+}
+
+export const RegisterPermissionsRequest: MessageFns<RegisterPermissionsRequest> = {
+  encode(message: RegisterPermissionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    for (const v of message.permissions) {
+      Permission.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterPermissionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterPermissionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.permissions.push(Permission.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterPermissionsRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      permissions: globalThis.Array.isArray(object?.permissions)
+        ? object.permissions.map((e: any) => Permission.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RegisterPermissionsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.permissions?.length) {
+      obj.permissions = message.permissions.map((e) => Permission.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterPermissionsRequest>, I>>(base?: I): RegisterPermissionsRequest {
+    return RegisterPermissionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterPermissionsRequest>, I>>(object: I): RegisterPermissionsRequest {
+    const message = createBaseRegisterPermissionsRequest();
+    message.service = object.service ?? "";
+    message.permissions = object.permissions?.map((e) => Permission.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRegisterPermissionsResponse(): RegisterPermissionsResponse {
+  return {};
+}
+
+export const RegisterPermissionsResponse: MessageFns<RegisterPermissionsResponse> = {
+  encode(_: RegisterPermissionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterPermissionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterPermissionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RegisterPermissionsResponse {
+    return {};
+  },
+
+  toJSON(_: RegisterPermissionsResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegisterPermissionsResponse>, I>>(base?: I): RegisterPermissionsResponse {
+    return RegisterPermissionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegisterPermissionsResponse>, I>>(_: I): RegisterPermissionsResponse {
+    const message = createBaseRegisterPermissionsResponse();
+    return message;
+  },
+};
 
 function createBaseRole(): Role {
   return { id: "", name: "", description: "", permissions: [], builtIn: false };
@@ -1070,14 +1474,11 @@ export const ListRolesResponse: MessageFns<ListRolesResponse> = {
 };
 
 function createBaseGrantRolesRequest(): GrantRolesRequest {
-  return { scope: undefined, userIds: [], roleIds: [], organisationId: "" };
+  return { userIds: [], roleIds: [], organisationId: "" };
 }
 
 export const GrantRolesRequest: MessageFns<GrantRolesRequest> = {
   encode(message: GrantRolesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     for (const v of message.userIds) {
       writer.uint32(18).string(v!);
     }
@@ -1103,14 +1504,6 @@ export const GrantRolesRequest: MessageFns<GrantRolesRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -1149,7 +1542,6 @@ export const GrantRolesRequest: MessageFns<GrantRolesRequest> = {
 
   fromJSON(object: any): GrantRolesRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       userIds: globalThis.Array.isArray(object?.userIds)
         ? object.userIds.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.user_ids)
@@ -1170,9 +1562,6 @@ export const GrantRolesRequest: MessageFns<GrantRolesRequest> = {
 
   toJSON(message: GrantRolesRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.userIds?.length) {
       obj.userIds = message.userIds;
     }
@@ -1190,7 +1579,6 @@ export const GrantRolesRequest: MessageFns<GrantRolesRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GrantRolesRequest>, I>>(object: I): GrantRolesRequest {
     const message = createBaseGrantRolesRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.userIds = object.userIds?.map((e) => e) || [];
     message.roleIds = object.roleIds?.map((e) => e) || [];
     message.organisationId = object.organisationId ?? "";
@@ -1266,14 +1654,11 @@ export const GrantRolesResponse: MessageFns<GrantRolesResponse> = {
 };
 
 function createBaseRevokeRoleRequest(): RevokeRoleRequest {
-  return { scope: undefined, userId: "", roleId: "", organisationId: "" };
+  return { userId: "", roleId: "", organisationId: "" };
 }
 
 export const RevokeRoleRequest: MessageFns<RevokeRoleRequest> = {
   encode(message: RevokeRoleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.userId !== "") {
       writer.uint32(18).string(message.userId);
     }
@@ -1299,14 +1684,6 @@ export const RevokeRoleRequest: MessageFns<RevokeRoleRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -1345,7 +1722,6 @@ export const RevokeRoleRequest: MessageFns<RevokeRoleRequest> = {
 
   fromJSON(object: any): RevokeRoleRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
@@ -1366,9 +1742,6 @@ export const RevokeRoleRequest: MessageFns<RevokeRoleRequest> = {
 
   toJSON(message: RevokeRoleRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.userId !== "") {
       obj.userId = message.userId;
     }
@@ -1386,7 +1759,6 @@ export const RevokeRoleRequest: MessageFns<RevokeRoleRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<RevokeRoleRequest>, I>>(object: I): RevokeRoleRequest {
     const message = createBaseRevokeRoleRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.userId = object.userId ?? "";
     message.roleId = object.roleId ?? "";
     message.organisationId = object.organisationId ?? "";
@@ -1447,14 +1819,11 @@ export const RevokeRoleResponse: MessageFns<RevokeRoleResponse> = {
 };
 
 function createBaseListRoleGrantsRequest(): ListRoleGrantsRequest {
-  return { scope: undefined, userId: "" };
+  return { userId: "" };
 }
 
 export const ListRoleGrantsRequest: MessageFns<ListRoleGrantsRequest> = {
   encode(message: ListRoleGrantsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.userId !== "") {
       writer.uint32(18).string(message.userId);
     }
@@ -1474,14 +1843,6 @@ export const ListRoleGrantsRequest: MessageFns<ListRoleGrantsRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -1504,7 +1865,6 @@ export const ListRoleGrantsRequest: MessageFns<ListRoleGrantsRequest> = {
 
   fromJSON(object: any): ListRoleGrantsRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
@@ -1515,9 +1875,6 @@ export const ListRoleGrantsRequest: MessageFns<ListRoleGrantsRequest> = {
 
   toJSON(message: ListRoleGrantsRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.userId !== "") {
       obj.userId = message.userId;
     }
@@ -1529,7 +1886,6 @@ export const ListRoleGrantsRequest: MessageFns<ListRoleGrantsRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListRoleGrantsRequest>, I>>(object: I): ListRoleGrantsRequest {
     const message = createBaseListRoleGrantsRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.userId = object.userId ?? "";
     return message;
   },
@@ -1676,6 +2032,30 @@ export const RoleServiceService = {
       Buffer.from(ListRoleGrantsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListRoleGrantsResponse => ListRoleGrantsResponse.decode(value),
   },
+  /** Every permission a role can carry, of every service. */
+  listPermissions: {
+    path: "/assistants.identity.v1.RoleService/ListPermissions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListPermissionsRequest): Buffer =>
+      Buffer.from(ListPermissionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListPermissionsRequest => ListPermissionsRequest.decode(value),
+    responseSerialize: (value: ListPermissionsResponse): Buffer =>
+      Buffer.from(ListPermissionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListPermissionsResponse => ListPermissionsResponse.decode(value),
+  },
+  /** A service declares its own permissions when it starts (service credentials only). */
+  registerPermissions: {
+    path: "/assistants.identity.v1.RoleService/RegisterPermissions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterPermissionsRequest): Buffer =>
+      Buffer.from(RegisterPermissionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterPermissionsRequest => RegisterPermissionsRequest.decode(value),
+    responseSerialize: (value: RegisterPermissionsResponse): Buffer =>
+      Buffer.from(RegisterPermissionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterPermissionsResponse => RegisterPermissionsResponse.decode(value),
+  },
 } as const;
 
 export interface RoleServiceServer extends UntypedServiceImplementation {
@@ -1687,6 +2067,10 @@ export interface RoleServiceServer extends UntypedServiceImplementation {
   grantRoles: handleUnaryCall<GrantRolesRequest, GrantRolesResponse>;
   revokeRole: handleUnaryCall<RevokeRoleRequest, RevokeRoleResponse>;
   listRoleGrants: handleUnaryCall<ListRoleGrantsRequest, ListRoleGrantsResponse>;
+  /** Every permission a role can carry, of every service. */
+  listPermissions: handleUnaryCall<ListPermissionsRequest, ListPermissionsResponse>;
+  /** A service declares its own permissions when it starts (service credentials only). */
+  registerPermissions: handleUnaryCall<RegisterPermissionsRequest, RegisterPermissionsResponse>;
 }
 
 export interface RoleServiceClient extends Client {
@@ -1795,6 +2179,38 @@ export interface RoleServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListRoleGrantsResponse) => void,
+  ): ClientUnaryCall;
+  /** Every permission a role can carry, of every service. */
+  listPermissions(
+    request: ListPermissionsRequest,
+    callback: (error: ServiceError | null, response: ListPermissionsResponse) => void,
+  ): ClientUnaryCall;
+  listPermissions(
+    request: ListPermissionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListPermissionsResponse) => void,
+  ): ClientUnaryCall;
+  listPermissions(
+    request: ListPermissionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListPermissionsResponse) => void,
+  ): ClientUnaryCall;
+  /** A service declares its own permissions when it starts (service credentials only). */
+  registerPermissions(
+    request: RegisterPermissionsRequest,
+    callback: (error: ServiceError | null, response: RegisterPermissionsResponse) => void,
+  ): ClientUnaryCall;
+  registerPermissions(
+    request: RegisterPermissionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterPermissionsResponse) => void,
+  ): ClientUnaryCall;
+  registerPermissions(
+    request: RegisterPermissionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterPermissionsResponse) => void,
   ): ClientUnaryCall;
 }
 

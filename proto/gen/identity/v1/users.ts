@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Page, Scope } from "./common";
+import { Page } from "./common";
 
 export interface AudienceRef {
   id: string;
@@ -119,7 +119,6 @@ export interface UserFields {
 }
 
 export interface CreateUserRequest {
-  scope?: Scope | undefined;
   fields?:
     | UserFields
     | undefined;
@@ -133,9 +132,6 @@ export interface CreateUserResponse {
 }
 
 export interface GetUserRequest {
-  scope?:
-    | Scope
-    | undefined;
   /** One of id, login or ext_id. */
   id: string;
   login: string;
@@ -147,13 +143,8 @@ export interface GetUserResponse {
 }
 
 export interface UpdateUserRequest {
-  scope?: Scope | undefined;
   id: string;
-  fields?:
-    | UserFields
-    | undefined;
-  /** Changing an externally managed user needs this: imports set it, admin screens do not. */
-  allowExternallyManaged: boolean;
+  fields?: UserFields | undefined;
 }
 
 export interface UpdateUserResponse {
@@ -161,29 +152,22 @@ export interface UpdateUserResponse {
 }
 
 export interface DeleteUserRequest {
-  scope?: Scope | undefined;
   id: string;
-  /** As in UpdateUserRequest. */
-  allowExternallyManaged: boolean;
 }
 
 export interface DeleteUserResponse {
 }
 
 export interface SetUserPasswordRequest {
-  scope?: Scope | undefined;
   id: string;
   password: string;
   mustChangePassword: boolean;
-  /** As in UpdateUserRequest. */
-  allowExternallyManaged: boolean;
 }
 
 export interface SetUserPasswordResponse {
 }
 
 export interface AddUserAudiencesRequest {
-  scope?: Scope | undefined;
   userIds: string[];
   audienceIds: string[];
 }
@@ -194,7 +178,6 @@ export interface AddUserAudiencesResponse {
 }
 
 export interface RemoveUserAudiencesRequest {
-  scope?: Scope | undefined;
   userIds: string[];
   audienceIds: string[];
 }
@@ -248,7 +231,6 @@ export interface UserSummary {
 }
 
 export interface SearchUsersRequest {
-  scope?: Scope | undefined;
   filter?: UserFilter | undefined;
   page?: Page | undefined;
 }
@@ -276,7 +258,6 @@ export interface UserSelection {
 }
 
 export interface ResolveUserSelectionRequest {
-  scope?: Scope | undefined;
   selection?: UserSelection | undefined;
   page?: Page | undefined;
 }
@@ -1954,14 +1935,11 @@ export const UserFields: MessageFns<UserFields> = {
 };
 
 function createBaseCreateUserRequest(): CreateUserRequest {
-  return { scope: undefined, fields: undefined, password: undefined, audienceIds: [] };
+  return { fields: undefined, password: undefined, audienceIds: [] };
 }
 
 export const CreateUserRequest: MessageFns<CreateUserRequest> = {
   encode(message: CreateUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.fields !== undefined) {
       UserFields.encode(message.fields, writer.uint32(18).fork()).join();
     }
@@ -1987,14 +1965,6 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -2033,7 +2003,6 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
 
   fromJSON(object: any): CreateUserRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       fields: isSet(object.fields) ? UserFields.fromJSON(object.fields) : undefined,
       password: isSet(object.password) ? globalThis.String(object.password) : undefined,
       audienceIds: globalThis.Array.isArray(object?.audienceIds)
@@ -2046,9 +2015,6 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
 
   toJSON(message: CreateUserRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.fields !== undefined) {
       obj.fields = UserFields.toJSON(message.fields);
     }
@@ -2066,7 +2032,6 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<CreateUserRequest>, I>>(object: I): CreateUserRequest {
     const message = createBaseCreateUserRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.fields = (object.fields !== undefined && object.fields !== null)
       ? UserFields.fromPartial(object.fields)
       : undefined;
@@ -2144,14 +2109,11 @@ export const CreateUserResponse: MessageFns<CreateUserResponse> = {
 };
 
 function createBaseGetUserRequest(): GetUserRequest {
-  return { scope: undefined, id: "", login: "", extId: "" };
+  return { id: "", login: "", extId: "" };
 }
 
 export const GetUserRequest: MessageFns<GetUserRequest> = {
   encode(message: GetUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
     }
@@ -2177,14 +2139,6 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -2223,7 +2177,6 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
 
   fromJSON(object: any): GetUserRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       login: isSet(object.login) ? globalThis.String(object.login) : "",
       extId: isSet(object.extId)
@@ -2236,9 +2189,6 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
 
   toJSON(message: GetUserRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.id !== "") {
       obj.id = message.id;
     }
@@ -2256,7 +2206,6 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetUserRequest>, I>>(object: I): GetUserRequest {
     const message = createBaseGetUserRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.id = object.id ?? "";
     message.login = object.login ?? "";
     message.extId = object.extId ?? "";
@@ -2332,22 +2281,16 @@ export const GetUserResponse: MessageFns<GetUserResponse> = {
 };
 
 function createBaseUpdateUserRequest(): UpdateUserRequest {
-  return { scope: undefined, id: "", fields: undefined, allowExternallyManaged: false };
+  return { id: "", fields: undefined };
 }
 
 export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
   encode(message: UpdateUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
     }
     if (message.fields !== undefined) {
       UserFields.encode(message.fields, writer.uint32(26).fork()).join();
-    }
-    if (message.allowExternallyManaged !== false) {
-      writer.uint32(32).bool(message.allowExternallyManaged);
     }
     return writer;
   },
@@ -2365,14 +2308,6 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -2389,14 +2324,6 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
             message.fields = UserFields.decode(reader, reader.uint32());
             continue;
           }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.allowExternallyManaged = reader.bool();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2411,30 +2338,18 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
 
   fromJSON(object: any): UpdateUserRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       fields: isSet(object.fields) ? UserFields.fromJSON(object.fields) : undefined,
-      allowExternallyManaged: isSet(object.allowExternallyManaged)
-        ? globalThis.Boolean(object.allowExternallyManaged)
-        : isSet(object.allow_externally_managed)
-        ? globalThis.Boolean(object.allow_externally_managed)
-        : false,
     };
   },
 
   toJSON(message: UpdateUserRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.id !== "") {
       obj.id = message.id;
     }
     if (message.fields !== undefined) {
       obj.fields = UserFields.toJSON(message.fields);
-    }
-    if (message.allowExternallyManaged !== false) {
-      obj.allowExternallyManaged = message.allowExternallyManaged;
     }
     return obj;
   },
@@ -2444,12 +2359,10 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<UpdateUserRequest>, I>>(object: I): UpdateUserRequest {
     const message = createBaseUpdateUserRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.id = object.id ?? "";
     message.fields = (object.fields !== undefined && object.fields !== null)
       ? UserFields.fromPartial(object.fields)
       : undefined;
-    message.allowExternallyManaged = object.allowExternallyManaged ?? false;
     return message;
   },
 };
@@ -2522,19 +2435,13 @@ export const UpdateUserResponse: MessageFns<UpdateUserResponse> = {
 };
 
 function createBaseDeleteUserRequest(): DeleteUserRequest {
-  return { scope: undefined, id: "", allowExternallyManaged: false };
+  return { id: "" };
 }
 
 export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
   encode(message: DeleteUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
-    }
-    if (message.allowExternallyManaged !== false) {
-      writer.uint32(24).bool(message.allowExternallyManaged);
     }
     return writer;
   },
@@ -2552,28 +2459,12 @@ export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
             }
 
             message.id = reader.string();
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.allowExternallyManaged = reader.bool();
             continue;
           }
         }
@@ -2589,27 +2480,13 @@ export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
   },
 
   fromJSON(object: any): DeleteUserRequest {
-    return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      allowExternallyManaged: isSet(object.allowExternallyManaged)
-        ? globalThis.Boolean(object.allowExternallyManaged)
-        : isSet(object.allow_externally_managed)
-        ? globalThis.Boolean(object.allow_externally_managed)
-        : false,
-    };
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
   },
 
   toJSON(message: DeleteUserRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.id !== "") {
       obj.id = message.id;
-    }
-    if (message.allowExternallyManaged !== false) {
-      obj.allowExternallyManaged = message.allowExternallyManaged;
     }
     return obj;
   },
@@ -2619,9 +2496,7 @@ export const DeleteUserRequest: MessageFns<DeleteUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteUserRequest>, I>>(object: I): DeleteUserRequest {
     const message = createBaseDeleteUserRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.id = object.id ?? "";
-    message.allowExternallyManaged = object.allowExternallyManaged ?? false;
     return message;
   },
 };
@@ -2679,14 +2554,11 @@ export const DeleteUserResponse: MessageFns<DeleteUserResponse> = {
 };
 
 function createBaseSetUserPasswordRequest(): SetUserPasswordRequest {
-  return { scope: undefined, id: "", password: "", mustChangePassword: false, allowExternallyManaged: false };
+  return { id: "", password: "", mustChangePassword: false };
 }
 
 export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
   encode(message: SetUserPasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
     }
@@ -2695,9 +2567,6 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
     }
     if (message.mustChangePassword !== false) {
       writer.uint32(32).bool(message.mustChangePassword);
-    }
-    if (message.allowExternallyManaged !== false) {
-      writer.uint32(40).bool(message.allowExternallyManaged);
     }
     return writer;
   },
@@ -2715,14 +2584,6 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -2747,14 +2608,6 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
             message.mustChangePassword = reader.bool();
             continue;
           }
-          case 5: {
-            if (tag !== 40) {
-              break;
-            }
-
-            message.allowExternallyManaged = reader.bool();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2769,7 +2622,6 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
 
   fromJSON(object: any): SetUserPasswordRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       password: isSet(object.password) ? globalThis.String(object.password) : "",
       mustChangePassword: isSet(object.mustChangePassword)
@@ -2777,19 +2629,11 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
         : isSet(object.must_change_password)
         ? globalThis.Boolean(object.must_change_password)
         : false,
-      allowExternallyManaged: isSet(object.allowExternallyManaged)
-        ? globalThis.Boolean(object.allowExternallyManaged)
-        : isSet(object.allow_externally_managed)
-        ? globalThis.Boolean(object.allow_externally_managed)
-        : false,
     };
   },
 
   toJSON(message: SetUserPasswordRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.id !== "") {
       obj.id = message.id;
     }
@@ -2799,9 +2643,6 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
     if (message.mustChangePassword !== false) {
       obj.mustChangePassword = message.mustChangePassword;
     }
-    if (message.allowExternallyManaged !== false) {
-      obj.allowExternallyManaged = message.allowExternallyManaged;
-    }
     return obj;
   },
 
@@ -2810,11 +2651,9 @@ export const SetUserPasswordRequest: MessageFns<SetUserPasswordRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<SetUserPasswordRequest>, I>>(object: I): SetUserPasswordRequest {
     const message = createBaseSetUserPasswordRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.id = object.id ?? "";
     message.password = object.password ?? "";
     message.mustChangePassword = object.mustChangePassword ?? false;
-    message.allowExternallyManaged = object.allowExternallyManaged ?? false;
     return message;
   },
 };
@@ -2872,14 +2711,11 @@ export const SetUserPasswordResponse: MessageFns<SetUserPasswordResponse> = {
 };
 
 function createBaseAddUserAudiencesRequest(): AddUserAudiencesRequest {
-  return { scope: undefined, userIds: [], audienceIds: [] };
+  return { userIds: [], audienceIds: [] };
 }
 
 export const AddUserAudiencesRequest: MessageFns<AddUserAudiencesRequest> = {
   encode(message: AddUserAudiencesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     for (const v of message.userIds) {
       writer.uint32(18).string(v!);
     }
@@ -2902,14 +2738,6 @@ export const AddUserAudiencesRequest: MessageFns<AddUserAudiencesRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -2940,7 +2768,6 @@ export const AddUserAudiencesRequest: MessageFns<AddUserAudiencesRequest> = {
 
   fromJSON(object: any): AddUserAudiencesRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       userIds: globalThis.Array.isArray(object?.userIds)
         ? object.userIds.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.user_ids)
@@ -2956,9 +2783,6 @@ export const AddUserAudiencesRequest: MessageFns<AddUserAudiencesRequest> = {
 
   toJSON(message: AddUserAudiencesRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.userIds?.length) {
       obj.userIds = message.userIds;
     }
@@ -2973,7 +2797,6 @@ export const AddUserAudiencesRequest: MessageFns<AddUserAudiencesRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<AddUserAudiencesRequest>, I>>(object: I): AddUserAudiencesRequest {
     const message = createBaseAddUserAudiencesRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.userIds = object.userIds?.map((e) => e) || [];
     message.audienceIds = object.audienceIds?.map((e) => e) || [];
     return message;
@@ -3048,14 +2871,11 @@ export const AddUserAudiencesResponse: MessageFns<AddUserAudiencesResponse> = {
 };
 
 function createBaseRemoveUserAudiencesRequest(): RemoveUserAudiencesRequest {
-  return { scope: undefined, userIds: [], audienceIds: [] };
+  return { userIds: [], audienceIds: [] };
 }
 
 export const RemoveUserAudiencesRequest: MessageFns<RemoveUserAudiencesRequest> = {
   encode(message: RemoveUserAudiencesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     for (const v of message.userIds) {
       writer.uint32(18).string(v!);
     }
@@ -3078,14 +2898,6 @@ export const RemoveUserAudiencesRequest: MessageFns<RemoveUserAudiencesRequest> 
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -3116,7 +2928,6 @@ export const RemoveUserAudiencesRequest: MessageFns<RemoveUserAudiencesRequest> 
 
   fromJSON(object: any): RemoveUserAudiencesRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       userIds: globalThis.Array.isArray(object?.userIds)
         ? object.userIds.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.user_ids)
@@ -3132,9 +2943,6 @@ export const RemoveUserAudiencesRequest: MessageFns<RemoveUserAudiencesRequest> 
 
   toJSON(message: RemoveUserAudiencesRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.userIds?.length) {
       obj.userIds = message.userIds;
     }
@@ -3149,7 +2957,6 @@ export const RemoveUserAudiencesRequest: MessageFns<RemoveUserAudiencesRequest> 
   },
   fromPartial<I extends Exact<DeepPartial<RemoveUserAudiencesRequest>, I>>(object: I): RemoveUserAudiencesRequest {
     const message = createBaseRemoveUserAudiencesRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.userIds = object.userIds?.map((e) => e) || [];
     message.audienceIds = object.audienceIds?.map((e) => e) || [];
     return message;
@@ -3869,14 +3676,11 @@ export const UserSummary: MessageFns<UserSummary> = {
 };
 
 function createBaseSearchUsersRequest(): SearchUsersRequest {
-  return { scope: undefined, filter: undefined, page: undefined };
+  return { filter: undefined, page: undefined };
 }
 
 export const SearchUsersRequest: MessageFns<SearchUsersRequest> = {
   encode(message: SearchUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.filter !== undefined) {
       UserFilter.encode(message.filter, writer.uint32(18).fork()).join();
     }
@@ -3899,14 +3703,6 @@ export const SearchUsersRequest: MessageFns<SearchUsersRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -3937,7 +3733,6 @@ export const SearchUsersRequest: MessageFns<SearchUsersRequest> = {
 
   fromJSON(object: any): SearchUsersRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       filter: isSet(object.filter) ? UserFilter.fromJSON(object.filter) : undefined,
       page: isSet(object.page) ? Page.fromJSON(object.page) : undefined,
     };
@@ -3945,9 +3740,6 @@ export const SearchUsersRequest: MessageFns<SearchUsersRequest> = {
 
   toJSON(message: SearchUsersRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.filter !== undefined) {
       obj.filter = UserFilter.toJSON(message.filter);
     }
@@ -3962,7 +3754,6 @@ export const SearchUsersRequest: MessageFns<SearchUsersRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<SearchUsersRequest>, I>>(object: I): SearchUsersRequest {
     const message = createBaseSearchUsersRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.filter = (object.filter !== undefined && object.filter !== null)
       ? UserFilter.fromPartial(object.filter)
       : undefined;
@@ -4271,14 +4062,11 @@ export const UserSelection: MessageFns<UserSelection> = {
 };
 
 function createBaseResolveUserSelectionRequest(): ResolveUserSelectionRequest {
-  return { scope: undefined, selection: undefined, page: undefined };
+  return { selection: undefined, page: undefined };
 }
 
 export const ResolveUserSelectionRequest: MessageFns<ResolveUserSelectionRequest> = {
   encode(message: ResolveUserSelectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.scope !== undefined) {
-      Scope.encode(message.scope, writer.uint32(10).fork()).join();
-    }
     if (message.selection !== undefined) {
       UserSelection.encode(message.selection, writer.uint32(18).fork()).join();
     }
@@ -4301,14 +4089,6 @@ export const ResolveUserSelectionRequest: MessageFns<ResolveUserSelectionRequest
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.scope = Scope.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -4339,7 +4119,6 @@ export const ResolveUserSelectionRequest: MessageFns<ResolveUserSelectionRequest
 
   fromJSON(object: any): ResolveUserSelectionRequest {
     return {
-      scope: isSet(object.scope) ? Scope.fromJSON(object.scope) : undefined,
       selection: isSet(object.selection) ? UserSelection.fromJSON(object.selection) : undefined,
       page: isSet(object.page) ? Page.fromJSON(object.page) : undefined,
     };
@@ -4347,9 +4126,6 @@ export const ResolveUserSelectionRequest: MessageFns<ResolveUserSelectionRequest
 
   toJSON(message: ResolveUserSelectionRequest): unknown {
     const obj: any = {};
-    if (message.scope !== undefined) {
-      obj.scope = Scope.toJSON(message.scope);
-    }
     if (message.selection !== undefined) {
       obj.selection = UserSelection.toJSON(message.selection);
     }
@@ -4364,7 +4140,6 @@ export const ResolveUserSelectionRequest: MessageFns<ResolveUserSelectionRequest
   },
   fromPartial<I extends Exact<DeepPartial<ResolveUserSelectionRequest>, I>>(object: I): ResolveUserSelectionRequest {
     const message = createBaseResolveUserSelectionRequest();
-    message.scope = (object.scope !== undefined && object.scope !== null) ? Scope.fromPartial(object.scope) : undefined;
     message.selection = (object.selection !== undefined && object.selection !== null)
       ? UserSelection.fromPartial(object.selection)
       : undefined;

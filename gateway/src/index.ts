@@ -1,0 +1,3 @@
+export { buildApp } from './app';
+export { GatewayConfigSchema, type GatewayConfig } from './config';
+export { startGateway, type RunningGateway } from './gateway';

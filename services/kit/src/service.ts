@@ -1,0 +1,158 @@
+import type * as grpc from '@grpc/grpc-js';
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { loadConfig } from './config';
+import { KIT_MIGRATIONS, migrate, openDatabase, type Database } from './db';
+import { connectBus, ensureStream, type Bus } from './events';
+import { startGrpcServer, type GrpcSecurity, type GrpcServer } from './grpc';
+import { runProcess } from './lifecycle';
+import { createLogger, type Logger } from './logger';
+import { createOutbox, type Outbox } from './outbox';
+import { grpcSecurity, SecurityConfigSchema } from './security';
+
+/** What a service is: its name, its tables, its stream, its gRPC handlers. Everything else
+ * (configuration, logger, database, migrations, stream, outbox relay, gRPC server with
+ * health and service credentials, ordered shutdown) is the same for every service and
+ * done here. */
+export interface ServiceDefinition<C extends TProperties = TProperties> {
+  /** Lower case: the database schema, the env prefix (IDENTITY_…) and the logger's name. */
+  name: string;
+  /** Its gRPC port unless <NAME>_GRPC_PORT says otherwise. */
+  defaultPort: number;
+  /** Its own environment variables (the common ones are added, see commonSettings). */
+  config?: TObject<C>;
+  /** Folder of NNN_<what>.sql files, applied in order after the kit's own. */
+  migrations: string;
+  /** PGlite contrib extensions the migrations create (for the embedded database). */
+  extensions?: string[];
+  /** Its JetStream stream: `IDENTITY` owning `identity.>`. */
+  stream: { name: string; subjects: string[] };
+  grpc(context: ServiceContext<Static<TObject<C>>>): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
+  /** Runs once the database is migrated and the relay runs, before the gRPC server opens. */
+  beforeStart?(context: ServiceContext<Static<TObject<C>>>): Promise<void>;
+}
+
+export interface ServiceContext<Config = Record<string, unknown>> {
+  name: string;
+  config: Config;
+  settings: CommonSettings;
+  logger: Logger;
+  db: Database;
+  bus: Bus;
+  outbox: Outbox;
+}
+
+/** The settings every service has, read from prefixed and shared variables. */
+export interface CommonSettings {
+  grpcHost: string;
+  grpcPort: number;
+  databaseUrl?: string;
+  dataDir: string;
+  databasePoolSize: number;
+  statementTimeoutMs: number;
+  natsUrl: string;
+  eventsMaxAgeMs: number;
+  eventsDuplicateWindowMs: number;
+  security: GrpcSecurity;
+}
+
+/** The variables behind CommonSettings, for a service called `name`. */
+export function commonConfigSchema(name: string, defaultPort: number) {
+  const p = name.toUpperCase();
+  return Type.Object({
+    ...SecurityConfigSchema.properties,
+    [`${p}_GRPC_HOST`]: Type.String({ default: '127.0.0.1', description: 'address its gRPC server binds to (0.0.0.0 in a container)' }),
+    [`${p}_GRPC_PORT`]: Type.Integer({ default: defaultPort, minimum: 0, maximum: 65535 }),
+    [`${p}_DATABASE_URL`]: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'its own database' })),
+    DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: `a shared database (schema "${name}")` })),
+    [`${p}_DATA_DIR`]: Type.String({ default: `.data/${name}`, description: 'embedded PGlite data, when no database URL is set' }),
+    [`${p}_DATABASE_POOL_SIZE`]: Type.Integer({ default: 10, minimum: 1, maximum: 200 }),
+    DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 100, description: 'longest statement, deadline or not' }),
+    NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
+    EVENTS_MAX_AGE_HOURS: Type.Number({ default: 168, exclusiveMinimum: 0, description: 'how long streams keep events' }),
+    EVENTS_DUPLICATE_WINDOW_SECONDS: Type.Integer({ default: 600, minimum: 1, description: 'JetStream de-duplication by event id' }),
+  });
+}
+
+function commonSettings(name: string, values: Record<string, unknown>): CommonSettings {
+  const p = name.toUpperCase();
+  return {
+    grpcHost: values[`${p}_GRPC_HOST`] as string,
+    grpcPort: values[`${p}_GRPC_PORT`] as number,
+    databaseUrl: (values[`${p}_DATABASE_URL`] ?? values.DATABASE_URL) as string | undefined,
+    dataDir: values[`${p}_DATA_DIR`] as string,
+    databasePoolSize: values[`${p}_DATABASE_POOL_SIZE`] as number,
+    statementTimeoutMs: values.DATABASE_STATEMENT_TIMEOUT_MS as number,
+    natsUrl: values.NATS_URL as string,
+    eventsMaxAgeMs: (values.EVENTS_MAX_AGE_HOURS as number) * 3_600_000,
+    eventsDuplicateWindowMs: (values.EVENTS_DUPLICATE_WINDOW_SECONDS as number) * 1000,
+    security: grpcSecurity(values as Static<typeof SecurityConfigSchema>),
+  };
+}
+
+export interface RunningService<Config = Record<string, unknown>> extends ServiceContext<Config> {
+  port: number;
+  /** host:port of its gRPC server. */
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Reads the configuration from `env`, opens the database and the bus, applies the
+ * migrations, ensures the stream, starts the outbox relay, runs beforeStart, and opens the
+ * gRPC server. stop() undoes it in the reverse order. */
+export async function startService<C extends TProperties>(
+  definition: ServiceDefinition<C>,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
+): Promise<RunningService<Static<TObject<C>>>> {
+  const { name } = definition;
+  const logger = options.logger ?? createLogger(name);
+  const schema: TObject = Type.Object({ ...commonConfigSchema(name, definition.defaultPort).properties, ...definition.config?.properties });
+  const values = loadConfig(schema, options.env ?? process.env) as Record<string, unknown>;
+  const settings = commonSettings(name, values);
+  const config = values as Static<TObject<C>>;
+
+  const db = await openDatabase({
+    url: settings.databaseUrl,
+    schema: name,
+    dataDir: settings.dataDir,
+    extensions: definition.extensions,
+    poolSize: settings.databasePoolSize,
+    statementTimeoutMs: settings.statementTimeoutMs,
+    logger,
+  });
+  let bus: Bus | undefined;
+  let outbox: Outbox | undefined;
+  let server: GrpcServer | undefined;
+  const stop = async () => {
+    await server?.stop();
+    await outbox?.stop();
+    await bus?.close();
+    await db.close();
+  };
+  try {
+    bus = await connectBus(settings.natsUrl, name, logger);
+    outbox = createOutbox({ db, bus, logger });
+    const context: ServiceContext<Static<TObject<C>>> = { name, config, settings, logger, db, bus, outbox };
+    await migrate(db, [KIT_MIGRATIONS, { name, dir: definition.migrations }], logger);
+    await ensureStream(bus, definition.stream.name, definition.stream.subjects);
+    outbox.start();
+    await definition.beforeStart?.(context);
+    server = await startGrpcServer({
+      host: settings.grpcHost,
+      port: settings.grpcPort,
+      services: definition.grpc(context),
+      security: settings.security,
+      logger,
+    });
+    const port = server.port;
+    return { ...context, port, address: `${settings.grpcHost === '0.0.0.0' ? '127.0.0.1' : settings.grpcHost}:${port}`, stop };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+}
+
+/** A service's main.ts: starts it from the environment and stops it on SIGTERM or SIGINT. */
+export function runService<C extends TProperties>(definition: ServiceDefinition<C>): void {
+  const logger = createLogger(definition.name);
+  void runProcess(logger, () => startService(definition, { logger }));
+}
