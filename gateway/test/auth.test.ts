@@ -67,6 +67,30 @@ describe('authentication', () => {
     });
   });
 
+  it('documents named schemas, optional query parameters, what each response means and what each route needs', async () => {
+    const spec = (await stack.http('GET', '/docs/json')).body;
+    expect(Object.keys(spec.components.schemas)).toEqual(
+      expect.arrayContaining(['Error', 'User', 'UserFilter', 'UserSelection', 'UserList', 'Principal', 'Organisation']),
+    );
+    expect(JSON.stringify(spec)).not.toMatch(/def-\d+/);
+    const browse = spec.paths['/v1/organisations'].get;
+    for (const name of ['limit', 'offset', 'parentId', 'query']) {
+      expect(browse.parameters.find((p: { name: string }) => p.name === name)).toMatchObject({ in: 'query', required: false });
+    }
+    expect(browse.description).toMatch(/Needs the permission organisations:read/);
+    for (const [path, methods] of Object.entries(spec.paths) as [
+      string,
+      Record<string, { responses: Record<string, { description: string }> }>,
+    ][]) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          expect([`${method} ${path} ${status}`, response.description]).not.toEqual([`${method} ${path} ${status}`, 'Default Response']);
+        }
+      }
+    }
+    expect(spec.paths['/v1/users/search'].post.responses['404'].description).toMatch(/outside the organisations/);
+  });
+
   it('answers with the correlation id it was given, or a new one', async () => {
     const given = await stack.http('GET', '/v1/me', { headers: { 'x-correlation-id': 'run-42.step-1' } });
     expect(given.headers.get('x-correlation-id')).toBe('run-42.step-1');

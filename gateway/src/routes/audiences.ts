@@ -14,7 +14,7 @@ export const audienceRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClien
       config: { needs: 'users:read' },
     },
     async (request) => {
-      const { query = '', limit, offset } = request.query;
+      const { query = '', limit = 50, offset = 0 } = request.query;
       const { audiences, total } = await identity.audiences.listAudiences({ query, ids: [], page: { limit, offset, after: '' } });
       return { items: audiences, total, limit, offset };
     },

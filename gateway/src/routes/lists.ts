@@ -140,7 +140,7 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }>
       config: { needs: 'users:read' },
     },
     async (request) => {
-      const { limit, offset } = request.query;
+      const { limit = 50, offset = 0 } = request.query;
       const { users, total } = await identity.users.resolveUserSelection({
         selection: { listId: request.params.id, excludeIds: [] },
         page: { limit, offset, after: '' },

@@ -19,7 +19,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityC
       config: { needs: 'organisations:read' },
     },
     async (request) => {
-      const { parentId = '', query = '', includeDisabled = false, limit, offset } = request.query;
+      const { parentId = '', query = '', includeDisabled = false, limit = 50, offset = 0 } = request.query;
       const { organisations, total } = await identity.organisations.listOrganisations({
         parentId,
         query,

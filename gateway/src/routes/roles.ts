@@ -14,7 +14,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }>
       config: { needs: 'roles:grant' },
     },
     async (request) => {
-      const { query = '', limit, offset } = request.query;
+      const { query = '', limit = 50, offset = 0 } = request.query;
       const { roles, total } = await identity.roles.listRoles({ query, page: { limit, offset, after: '' } });
       return { items: roles, total, limit, offset };
     },

@@ -24,24 +24,41 @@ export const ErrorBody = Type.Object(
   { $id: 'Error' },
 );
 
-const errorRef = Type.Ref(ErrorBody);
+const error = (description: string) => Type.Ref(ErrorBody, { description });
 
-/** Response schemas of a route: its successes plus every error it can answer. */
+const SUCCESS: Record<number, string> = { 200: 'Done', 201: 'Created (its address in Location)', 204: 'Done, nothing to return' };
+
+/** Response schemas of a route: its successes plus every error it can answer, each with
+ * what it means (shown in /docs). */
 export function responses<T extends Record<number, TSchema>>(ok: T) {
-  return { ...ok, 400: errorRef, 401: errorRef, 403: errorRef, 404: errorRef, 409: errorRef, 429: errorRef, 500: errorRef, 503: errorRef };
+  const described = Object.fromEntries(
+    Object.entries(ok).map(([status, schema]) => [status, { ...schema, description: schema.description ?? SUCCESS[Number(status)] }]),
+  ) as T;
+  return {
+    ...described,
+    400: error('Invalid input: `field` names the field, query parameter or path parameter at fault'),
+    401: error('No credentials, or credentials refused'),
+    403: error('You lack the permission this needs, or the object holds rights you do not hold'),
+    404: error('No such object, or it lies outside the organisations where you hold the permission'),
+    409: error('The object’s state refuses it (duplicate, externally managed, password to change first…)'),
+    429: error('Too many requests, or too many failed logins: retry after Retry-After seconds'),
+    500: error('Internal error: quote errorId, which is in the logs'),
+    503: error('A service behind the API is unavailable: retry shortly'),
+    504: error('A service behind the API did not answer in time; nothing was left running'),
+  };
 }
 
 export const PageQuery = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, default: 0 })),
   },
   { additionalProperties: false },
 );
 
 export const PageBody = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, default: 0 })),
 };
 
 export function Paged<T extends TSchema>(item: T) {

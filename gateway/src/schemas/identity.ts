@@ -60,8 +60,8 @@ export const OrganisationQuery = Type.Object(
     parentId: Type.Optional(Id),
     query: Type.Optional(Type.String({ maxLength: 200, description: 'contains, on label, external id and code, in the whole scope' })),
     includeDisabled: Type.Optional(Type.Boolean({ default: false })),
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, default: 0 })),
   },
   { additionalProperties: false },
 );
@@ -219,8 +219,8 @@ export const AudiencePatch = Type.Partial(NewAudience, { additionalProperties: f
 export const NameQuery = Type.Object(
   {
     query: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, default: 0 })),
   },
   { additionalProperties: false },
 );

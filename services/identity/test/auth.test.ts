@@ -1,7 +1,16 @@
 import { DomainError } from '@assistants/kit';
 import { RoleChanged, RoleDeleted, RoleGrantChanged, UserChanged } from '@assistants/proto/gen/identity/v1/events';
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
-import { ADMIN, type IdentityClient, type IdentityFixture, readStream, startIdentityFixture, type TestIdentity } from '@assistants/testing';
+import {
+  actingAs,
+  ADMIN,
+  identityClient,
+  type IdentityClient,
+  type IdentityFixture,
+  readStream,
+  startIdentityFixture,
+  type TestIdentity,
+} from '@assistants/testing';
 import { ADMINISTRATOR_ROLE_ID, EventLog, expectEnvelopes, ROOT_ORGANISATION_ID, subjects, UNKNOWN_ID, actorWithin } from './helpers';
 
 const PASSWORD = 'a long enough password';
@@ -402,6 +411,7 @@ describe('restart', () => {
 
     await fixture.restart();
     ({ identity, api } = fixture);
+    log = new EventLog(identity);
 
     expect((await login('admin', 'changed by the admin')).principal?.userId).toBe(admin!.id);
     await expect(login('admin', ADMIN.password)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
@@ -411,5 +421,109 @@ describe('restart', () => {
     // The restart published nothing (no second administrator, no second grant).
     await identity.flushEvents();
     expect((await readStream(identity.bus, 'IDENTITY')).length).toBe(published);
+  });
+});
+
+describe('login throttling', () => {
+  it('refuses a login that failed too often, even with the right password, until its window ends', async () => {
+    const user = await newUser('throttled');
+    for (let i = 0; i < 10; i++) expect((await refusal(login('throttled', 'a wrong guess'))).code).toBe('UNAUTHENTICATED');
+    const blocked = await refusal(login('throttled', PASSWORD));
+    expect(blocked.code).toBe('RESOURCE_EXHAUSTED');
+    expect(blocked.message).toMatch(/too many failed logins for this login: try again after \d{4}-/);
+    expect((await refusal(byPassword('THROTTLED', PASSWORD))).code).toBe('RESOURCE_EXHAUSTED');
+
+    // Other logins go on; unknown ones are counted alike, so the answer tells nothing.
+    const other = await newUser('not-throttled');
+    expect((await login('not-throttled', PASSWORD)).principal?.userId).toBe(other.id);
+    for (let i = 0; i < 10; i++) await refusal(login('nobody-here', 'a wrong guess'));
+    expect((await refusal(login('nobody-here', 'another guess'))).code).toBe('RESOURCE_EXHAUSTED');
+
+    // Once the window is over, the right password works, and a success clears the count.
+    await identity.db.query(`UPDATE login_failures SET window_started_at = now() - interval '16 minutes' WHERE login_key = 'throttled'`);
+    expect((await login('throttled', PASSWORD)).principal?.userId).toBe(user.id);
+    expect((await identity.db.query(`SELECT * FROM login_failures WHERE login_key = 'throttled'`)).rows).toEqual([]);
+  });
+});
+
+describe('acting user and service credentials', () => {
+  it('refuses a call with no acting user, or one that may not log in', async () => {
+    expect(await refusal(fixture.client.users.getUser({ id: fixture.adminId, login: '', extId: '' }))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'this call needs an acting user',
+    });
+    const gone = await newUser('gone-actor', { disabled: true });
+    expect((await refusal(fixture.as(gone.id).users.getUser({ id: fixture.adminId, login: '', extId: '' }))).code).toBe('UNAUTHENTICATED');
+    expect((await refusal(fixture.as(UNKNOWN_ID).users.getUser({ id: fixture.adminId, login: '', extId: '' }))).code).toBe(
+      'UNAUTHENTICATED',
+    );
+  });
+
+  it('refuses every call without the service token', async () => {
+    const intruder = identityClient(identity.address, { security: { serviceToken: 'not the token, but long enough to look like one' } });
+    try {
+      for (const call of [
+        () => intruder.auth.authenticate({ loginPassword: { login: 'admin', password: ADMIN.password } }),
+        () => intruder.auth.getPrincipal({ userId: fixture.adminId }),
+        () => actingAs(intruder, fixture.adminId).users.deleteUser({ id: fixture.adminId }),
+      ]) {
+        expect(await call().catch((e: unknown) => e)).toMatchObject({ code: 16, details: 'service credentials required' });
+      }
+    } finally {
+      intruder.close();
+    }
+    expect((await api.users.getUser({ id: fixture.adminId, login: '', extId: '' })).user?.login).toBe('admin');
+  });
+
+  it('gives other services the principal of a user', async () => {
+    const { principal } = await fixture.client.auth.getPrincipal({ userId: fixture.adminId });
+    expect(principal).toMatchObject({ userId: fixture.adminId, login: 'admin', mustChangePassword: false });
+    expect(principal!.grants.map((g) => [g.roleId, g.organisationId])).toEqual([[ADMINISTRATOR_ROLE_ID, ROOT_ORGANISATION_ID]]);
+  });
+});
+
+describe('permissions', () => {
+  it('lists those of identity and the kit, and those other services register', async () => {
+    const names = async () => (await fixture.client.roles.listPermissions({})).permissions;
+    expect((await names()).find((p) => p.name === 'users:read')).toMatchObject({ service: 'identity', rootOnly: false });
+    expect((await names()).find((p) => p.name === 'events:manage')).toMatchObject({ service: 'identity', rootOnly: true });
+
+    await fixture.client.roles.registerPermissions({
+      service: 'catalog',
+      permissions: [{ name: 'courses:write', description: 'change courses', service: '', rootOnly: false }],
+    });
+    expect((await names()).find((p) => p.name === 'courses:write')).toMatchObject({ service: 'catalog', description: 'change courses' });
+    const { role } = await api.roles.createRole({ name: 'Course editor', description: '', permissions: ['courses:write'] });
+    expect(role?.permissions).toEqual(['courses:write']);
+    expect(
+      await refusal(api.roles.createRole({ name: 'Typo', description: '', permissions: ['users:read', 'courses:wirte'] })),
+    ).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'permissions[1]',
+    });
+    expect(
+      await refusal(
+        fixture.client.roles.registerPermissions({
+          service: 'catalog',
+          permissions: [{ name: 'Courses Write', description: '', service: '', rootOnly: false }],
+        }),
+      ),
+    ).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'permissions[0].name' });
+  });
+
+  it('lets only whoever holds a permission everywhere put it in a role', async () => {
+    const roleWriter = await actorWithin(fixture, [ROOT_ORGANISATION_ID], ['roles:write', 'users:read']);
+    const { role } = await roleWriter.roles.createRole({ name: 'Readers', description: '', permissions: ['users:read'] });
+    for (const permissions of [['*'], ['users:read', 'users:write']]) {
+      expect(await log.refused(() => roleWriter.roles.createRole({ name: 'Stronger', description: '', permissions }))).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        field: 'permissions',
+      });
+    }
+    expect(
+      await log.refused(() => roleWriter.roles.updateRole({ id: role!.id, permissions: ['users:read', '*'], replacePermissions: true })),
+    ).toMatchObject({ code: 'PERMISSION_DENIED', message: 'you cannot put * in a role: you do not hold it on the root organisation' });
+    // Taking a permission out is always allowed.
+    expect((await roleWriter.roles.updateRole({ id: role!.id, permissions: [], replacePermissions: true })).role?.permissions).toEqual([]);
   });
 });
