@@ -33,7 +33,7 @@ export function createIdentityService(deps: IdentityDeps) {
     outbox,
     async start(): Promise<{ port: number }> {
       await migrate(db, [KIT_MIGRATIONS, IDENTITY_MIGRATIONS], logger);
-      await ensureStream(bus, STREAM, STREAM_SUBJECTS);
+      await ensureStream(bus, { name: STREAM, subjects: STREAM_SUBJECTS });
       outbox.start();
       if (config.IDENTITY_BOOTSTRAP_ADMIN_LOGIN && config.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD) {
         await ensureBootstrapAdmin(outbox, logger, config.IDENTITY_BOOTSTRAP_ADMIN_LOGIN, config.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD);

@@ -43,21 +43,49 @@ export async function connectBus(url: string, name: string, logger: Logger): Pro
   };
 }
 
-/** Creates the producing domain's stream, or brings its subjects up to date. One stream per
- * producing domain: `IDENTITY` owns `identity.>`. */
-export async function ensureStream(bus: Bus, name: string, subjects: string[]): Promise<void> {
-  const config = { name, subjects, duplicate_window: 2 * 60 * 1e9 };
-  try {
-    await bus.jsm.streams.info(name);
-    await bus.jsm.streams.update(name, config);
-  } catch (err) {
-    if (!/stream not found/i.test(String(err))) throw err;
-    await bus.jsm.streams.add(config);
-  }
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface StreamOptions {
+  /** `IDENTITY`: one stream per producing domain. */
+  name: string;
+  /** `['identity.>']`: the subjects the domain publishes. */
+  subjects: string[];
+  /** How long the stream keeps an event (default 7 days). Events carry personal data (names,
+   * logins, e-mail addresses): they must not stay on the bus longer than consumers need to
+   * catch up after an outage. Consumers keep their inbox at least this long (consumer.ts). */
+  maxAgeMs?: number;
+  /** How long JetStream remembers the msgIDs (event ids) it stored, to drop a second copy
+   * (default 10 minutes; at most maxAgeMs). This is what makes the outbox relay exactly-once:
+   * a relay that published an event and crashed (or lost its database) before deleting it
+   * from the outbox publishes it again when it comes back; within the window JetStream drops
+   * the copy, after it the consumers' inbox (kit_inbox) does. Keep it longer than a relay
+   * restart plus the publish retry back-off (30 s at most). */
+  duplicateWindowMs?: number;
 }
 
-export async function publish(bus: Bus, event: EventEnvelope): Promise<void> {
-  await bus.js.publish(event.subject, JSON.stringify(event), { msgID: event.id });
+export const STREAM_DEFAULTS = { maxAgeMs: 7 * DAY_MS, duplicateWindowMs: 10 * 60 * 1000 };
+
+/** Creates the producing domain's stream, or brings its subjects, max age and duplicate
+ * window up to date. */
+export async function ensureStream(bus: Bus, options: StreamOptions): Promise<void> {
+  const maxAgeMs = options.maxAgeMs ?? STREAM_DEFAULTS.maxAgeMs;
+  const duplicateWindowMs = options.duplicateWindowMs ?? Math.min(STREAM_DEFAULTS.duplicateWindowMs, maxAgeMs);
+  if (!(maxAgeMs > 0) || !(duplicateWindowMs > 0)) throw new Error(`stream ${options.name}: max age and duplicate window must be positive`);
+  if (duplicateWindowMs > maxAgeMs) throw new Error(`stream ${options.name}: the duplicate window must not be longer than the max age`);
+  const config = { subjects: options.subjects, max_age: Math.round(maxAgeMs * 1e6), duplicate_window: Math.round(duplicateWindowMs * 1e6) };
+  try {
+    await bus.jsm.streams.info(options.name);
+  } catch (err) {
+    if (!/stream not found/i.test(String(err))) throw err;
+    await bus.jsm.streams.add({ name: options.name, ...config });
+    return;
+  }
+  await bus.jsm.streams.update(options.name, config);
+}
+
+/** Publishes one event with its id as msgID; resolves once JetStream stored it (or knew it). */
+export async function publish(bus: Bus, event: EventEnvelope, options: { timeoutMs?: number } = {}): Promise<void> {
+  await bus.js.publish(event.subject, JSON.stringify(event), { msgID: event.id, timeout: options.timeoutMs });
 }
 
 export interface Delivery {
