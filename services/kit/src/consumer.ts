@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { remainingMs, withContext, withCorrelationId } from './context';
 import type { Database, Queryable, Row } from './db';
-import { storeDeadLetter } from './dead-letters';
+import { isBigintId, storeDeadLetter } from './dead-letters';
 import { STREAM_DEFAULTS, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
 import type { Emit, Outbox } from './outbox';
@@ -306,8 +306,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         const delayMs = Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 10));
         logger.warn({ err, durable, retryInMs: delayMs }, 'fetching events failed, will retry');
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, delayMs);
+          const timer = setTimeout(resolve, delayMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       } finally {
         batch = undefined;
@@ -323,7 +326,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       const result: ReplayResult = { replayed: [], failed: [], notFound: [] };
       const { rows } = await db.query<{ id: string; envelope: unknown; deliveries: number }>(
         'SELECT id, envelope, deliveries FROM kit_dead_letters WHERE consumer = $1 AND id = ANY($2::bigint[]) ORDER BY id',
-        [durable, ids],
+        [durable, ids.filter(isBigintId)],
       );
       const found = new Set(rows.map((r) => r.id));
       result.notFound = ids.filter((id) => !found.has(id));

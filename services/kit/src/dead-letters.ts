@@ -68,7 +68,7 @@ export async function deadLetterCount(db: Queryable): Promise<Record<string, num
 
 /** Deletes dead letters without applying them; returns how many were deleted. */
 export async function discardDeadLetters(db: Queryable, ids: string[]): Promise<number> {
-  const { rowCount } = await db.query('DELETE FROM kit_dead_letters WHERE id = ANY($1::bigint[])', [ids]);
+  const { rowCount } = await db.query('DELETE FROM kit_dead_letters WHERE id = ANY($1::bigint[])', [ids.filter(isBigintId)]);
   return rowCount ?? 0;
 }
 
@@ -92,4 +92,9 @@ export async function storeDeadLetter(db: Queryable, letter: Omit<DeadLetter, 'i
     ],
   );
   return rows[0].id;
+}
+
+/** Dead letter ids and outbox seqs are bigints, passed as strings; anything else matches nothing. */
+export function isBigintId(id: string): boolean {
+  return /^[0-9]{1,18}$/.test(id);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { withCorrelationId } from './context';
 import type { Database, Queryable } from './db';
+import { isBigintId } from './dead-letters';
 import { envelope, publish, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
 
@@ -433,7 +434,7 @@ export async function retryUnpublishable(db: Queryable, seqs: string[]): Promise
   const { rowCount } = await db.query(
     `WITH moved AS (DELETE FROM kit_outbox_unpublishable WHERE seq = ANY($1::bigint[]) RETURNING seq, subject, key, envelope, created_at)
      INSERT INTO kit_outbox (seq, subject, key, envelope, created_at) SELECT seq, subject, key, envelope, created_at FROM moved`,
-    [seqs],
+    [seqs.filter(isBigintId)],
   );
   return rowCount ?? 0;
 }

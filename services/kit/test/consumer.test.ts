@@ -170,11 +170,15 @@ it('moves an event that keeps failing to the dead letters after exactly maxDeliv
 
   // Fixed: the replay applies it once and removes the dead letter; the other one is discarded.
   fixed = true;
-  expect(await consumer.replay([letters[0].id, '424242'])).toEqual({ replayed: [letters[0].id], failed: [], notFound: ['424242'] });
+  expect(await consumer.replay([letters[0].id, '424242', 'not-an-id'])).toEqual({
+    replayed: [letters[0].id],
+    failed: [],
+    notFound: ['424242', 'not-an-id'],
+  });
   expect(deliveries(bad.id)).toEqual([1, 2, 3, 4, 5]);
   expect(await workDone([bad.id])).toEqual([{ event_id: bad.id, done_by: 'delivery 5' }]);
   expect(await consumer.replay([letters[0].id])).toEqual({ replayed: [], failed: [], notFound: [letters[0].id] });
-  expect(await discardDeadLetters(db, [letters[1].id])).toBe(1);
+  expect(await discardDeadLetters(db, [letters[1].id, 'not-an-id'])).toBe(1);
   expect(await deadLetterCount(db)).toEqual({});
   expect(await workDone([doomed.id])).toEqual([]);
 });

@@ -192,7 +192,7 @@ it('moves an event that can never be published aside, publishes those behind it,
   expect(nowhere.map((e) => e.id)).toEqual([aside[1].eventId]);
   expect((await listUnpublishable(db, { limit: 10 })).map((u) => u.eventId)).toEqual([aside[0].eventId]);
   expect(await outboxStatus(db)).toMatchObject({ pending: 0, unpublishable: 1 });
-  expect(await retryUnpublishable(db, ['999999'])).toBe(0);
+  expect(await retryUnpublishable(db, ['999999', 'not-a-seq'])).toBe(0);
   await outbox.stop();
 });
 
