@@ -1,95 +1,440 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { withCorrelationId } from './context';
 import type { Database, Queryable } from './db';
+import { isBigintId } from './dead-letters';
 import { envelope, publish, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
 
-export type Emit = (subject: string, data: unknown) => void;
+/** Emits an event in the current transaction. `key` is the ordering key, the aggregate the
+ * event is about (`user:<id>`): events of one key reach the stream in the order of their
+ * commits. Default: the subject's aggregate part (`identity.user` for
+ * `identity.user.created.v1`), which orders all events of that aggregate type (conservative,
+ * and slower to publish than a key per aggregate). */
+export type Emit = (subject: string, data: unknown, key?: string) => void;
 
 export interface Outbox {
   /** A database transaction that may emit events: they are stored with the change, in the
-   * same commit, and published after it. Nothing is published for a rolled-back change. */
+   * same commit, and published after it. Nothing is published for a rolled-back change.
+   * The transaction never waits on NATS. */
   transaction<T>(fn: (tx: Queryable, emit: Emit) => Promise<T>): Promise<T>;
-  /** Starts the relay that publishes stored events to JetStream, in order. */
+  /** The database the outbox writes to. */
+  readonly db: Database;
+  /** Starts the relay that publishes stored events to JetStream (one replica at a time). */
   start(): void;
-  /** Publishes everything stored so far. */
-  flush(): Promise<void>;
+  /** Publishes everything stored so far (waiting for the replica that holds the relay lease,
+   * if another does); throws when that fails or something is still pending afterwards.
+   * Events moved aside as unpublishable do not count. */
+  flush(options?: { timeoutMs?: number }): Promise<void>;
+  /** Stops the relay: waits for the round in progress, makes a last attempt unless NATS is
+   * known to be unreachable, and gives up the lease so another replica takes over at once. */
   stop(): Promise<void>;
 }
 
-const BATCH = 500;
+export interface OutboxOptions {
+  db: Database;
+  bus: Bus;
+  logger: Logger;
+  /** How often the relay looks for events committed by other replicas (default 1 s). */
+  pollMs?: number;
+  /** Events read per round (default 500). */
+  batchSize?: number;
+  /** How long the relay lease lasts without renewal (default 15 s): a replica that dies
+   * holding it is replaced after that long. */
+  leaseMs?: number;
+  /** How long one publication waits for JetStream's answer (default 5 s, at most leaseMs / 3). */
+  publishTimeoutMs?: number;
+  /** Retry delays after a failed round: initialMs, doubled each time up to maxMs, with
+   * jitter (defaults 500 ms and 30 s). */
+  backoff?: { initialMs?: number; maxMs?: number };
+}
 
-export function createOutbox(options: { db: Database; bus: Bus; logger: Logger; pollMs?: number }): Outbox {
+/*
+ * Ordering. An event is inserted into kit_outbox at the END of its transaction, after every
+ * row lock the transaction took, and gets its seq then. Two transactions that change the same
+ * aggregate are serialised by its row lock (or the second can only see the row once the
+ * first committed), so the second one's events get higher seqs than the first's: for one
+ * aggregate, seq order is commit order. A gap in seq (a lower seq not visible yet, its
+ * transaction still open) therefore belongs to another aggregate, or to a transaction that
+ * does not conflict with the ones around it, whose order is not defined anyway: the relay
+ * picks it up in a later round. Hence the relay never deletes by range (`seq <= max`, which
+ * lost such events): it deletes exactly the seqs JetStream acknowledged.
+ *
+ * Within a round, events are published pipelined, but with at most one event per key in
+ * flight: the batch (in seq order) is cut into windows, a window ending where a key repeats;
+ * the next window starts once every publication of the current one is acknowledged. At the
+ * first transient failure the round stops: what was acknowledged is deleted, the failed event
+ * and everything after it stays for the next round, so a later event of the same key is never
+ * stored before an earlier one.
+ *
+ * Exactly once: an event acknowledged but not deleted yet (crash, database unreachable) is
+ * published again later with the same msgID; JetStream drops the copy within the stream's
+ * duplicate window (events.ts), consumers' inbox after it.
+ */
+
+const DEFAULT_KEY_PARTS = 2;
+
+/** The ordering key used when emit is not given one: `identity.user` for `identity.user.created.v1`. */
+export function defaultEventKey(subject: string): string {
+  return subject.split('.').slice(0, DEFAULT_KEY_PARTS).join('.');
+}
+
+interface OutboxRow {
+  seq: string;
+  key: string;
+  subject: string;
+  envelope: EventEnvelope;
+}
+
+type Published =
+  | { seq: string; outcome: 'acked' }
+  | { seq: string; outcome: 'poison'; reason: string }
+  | { seq: string; outcome: 'failed'; error: unknown };
+
+type RoundOutcome = { kind: 'done'; full: boolean } | { kind: 'not-holder' } | { kind: 'failed'; error: unknown };
+
+export function createOutbox(options: OutboxOptions): Outbox {
   const { db, bus, logger } = options;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
+  const pollMs = options.pollMs ?? 1000;
+  const batchSize = options.batchSize ?? 500;
+  const leaseMs = options.leaseMs ?? 15_000;
+  const publishTimeoutMs = Math.min(options.publishTimeoutMs ?? 5000, Math.floor(leaseMs / 3));
+  const initialBackoffMs = options.backoff?.initialMs ?? 500;
+  const maxBackoffMs = options.backoff?.maxMs ?? 30_000;
+  const me = randomUUID();
 
-  /** One batch, under a lock so that replicas publish one at a time and in order. */
-  async function publishBatch(): Promise<number> {
-    return db.transaction(async (tx) => {
-      const lock = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':outbox')) AS ok`);
-      if (!lock.rows[0].ok) return 0;
-      const { rows } = await tx.query<{ seq: string; envelope: EventEnvelope }>(
-        'SELECT seq, envelope FROM kit_outbox ORDER BY seq LIMIT $1',
-        [BATCH],
-      );
-      if (rows.length === 0) return 0;
-      // Sent back to back on one connection, so the stream stores them in this order.
-      await Promise.all(rows.map((r) => publish(bus, r.envelope)));
-      await tx.query('DELETE FROM kit_outbox WHERE seq <= $1', [rows[rows.length - 1].seq]);
-      return rows.length;
-    });
+  let started = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<RoundOutcome> | undefined;
+  let again = false;
+  let failures = 0;
+  let retryAt = 0;
+  /** performance.now() when the lease was last taken or renewed (it was valid until then + leaseMs). */
+  let leaseAt = -Infinity;
+
+  /** Takes the lease, or renews it when this replica holds it. One short statement. */
+  async function takeLease(): Promise<boolean> {
+    const asked = performance.now();
+    const { rowCount } = await db.query(
+      `UPDATE kit_outbox_relay SET holder = $1, expires_at = now() + $2 * interval '1 millisecond'
+        WHERE id = 1 AND (holder = $1 OR holder IS NULL OR expires_at < now())`,
+      [me, leaseMs],
+    );
+    leaseAt = rowCount === 1 ? asked : -Infinity;
+    return rowCount === 1;
   }
 
-  function drain(): Promise<void> {
+  /** True while the lease is certainly ours for longer than one publication takes. */
+  async function keepLease(): Promise<boolean> {
+    return performance.now() - leaseAt < leaseMs / 3 || (await takeLease());
+  }
+
+  /** Why an event can never be published, or undefined when the failure may pass. */
+  async function permanentFailure(
+    row: OutboxRow,
+    err: unknown,
+    streamOf: Map<string, Promise<boolean | undefined>>,
+  ): Promise<string | undefined> {
+    const e = err as { name?: string; message?: string; code?: number; cause?: { name?: string } };
+    if (e.name === 'InvalidArgumentError' && /max_payload/.test(e.message ?? '')) {
+      const bytes = Buffer.byteLength(JSON.stringify(row.envelope));
+      return `payload of ${bytes} bytes is larger than the server's max_payload (${bus.nc.info?.max_payload ?? 'unknown'} bytes)`;
+    }
+    if (e.name === 'InvalidSubjectError') return `invalid subject: ${e.message}`;
+    // JSStreamMessageExceedsMaximumErr: larger than the stream's max_msg_size.
+    if (e.name === 'JetStreamApiError' && e.code === 10054) return `rejected by the stream: ${e.message}`;
+    // "No responders": nobody listens on the subject, either because no stream owns it or
+    // because JetStream is (re)starting. Only the JetStream API answering "no stream matches"
+    // makes it permanent.
+    if (e.name === 'JetStreamNotEnabled' || e.name === 'NoResponders' || e.cause?.name === 'NoResponders') {
+      if (!streamOf.has(row.subject)) {
+        streamOf.set(
+          row.subject,
+          bus.jsm.streams.find(row.subject).then(
+            () => true,
+            (findErr: { name?: string }) => (findErr?.name === 'StreamNotFoundError' ? false : undefined),
+          ),
+        );
+      }
+      if ((await streamOf.get(row.subject)) === false) return `no stream owns subject ${row.subject}`;
+    }
+    return undefined;
+  }
+
+  async function publishRow(row: OutboxRow, streamOf: Map<string, Promise<boolean | undefined>>): Promise<Published> {
+    try {
+      await publish(bus, row.envelope, { timeoutMs: publishTimeoutMs });
+      return { seq: row.seq, outcome: 'acked' };
+    } catch (err) {
+      const reason = await permanentFailure(row, err, streamOf);
+      return reason ? { seq: row.seq, outcome: 'poison', reason } : { seq: row.seq, outcome: 'failed', error: err };
+    }
+  }
+
+  /** One round: read a batch (one short query, no connection kept), publish it window by
+   * window, then delete what was acknowledged and move aside what never will be (one short
+   * query). */
+  async function round(): Promise<RoundOutcome> {
+    if (!(await takeLease())) return { kind: 'not-holder' };
+    const { rows } = await db.query<OutboxRow & Record<string, unknown>>(
+      'SELECT seq, key, subject, envelope FROM kit_outbox ORDER BY seq LIMIT $1',
+      [batchSize],
+    );
+    if (rows.length === 0) return { kind: 'done', full: false };
+    const acked: string[] = [];
+    const poison: { row: OutboxRow; reason: string }[] = [];
+    const bySeq = new Map(rows.map((r) => [r.seq, r]));
+    const streamOf = new Map<string, Promise<boolean | undefined>>();
+    let outcome: RoundOutcome = { kind: 'done', full: rows.length === batchSize };
+    for (const window of windows(rows)) {
+      if (!(await keepLease())) {
+        outcome = { kind: 'not-holder' };
+        break;
+      }
+      const results = await Promise.all(window.map((row) => publishRow(row, streamOf)));
+      for (const r of results) {
+        if (r.outcome === 'acked') acked.push(r.seq);
+        else if (r.outcome === 'poison') poison.push({ row: bySeq.get(r.seq)!, reason: r.reason });
+        else if (outcome.kind !== 'failed') outcome = { kind: 'failed', error: r.error };
+      }
+      if (outcome.kind === 'failed') break;
+    }
+    if (acked.length > 0 || poison.length > 0) {
+      await db.query(
+        `WITH moved AS (
+           DELETE FROM kit_outbox o USING unnest($2::bigint[], $3::text[]) AS p(seq, reason)
+            WHERE o.seq = p.seq
+           RETURNING o.seq, o.subject, o.key, o.envelope, o.created_at, p.reason
+         ), kept AS (
+           INSERT INTO kit_outbox_unpublishable (seq, subject, key, envelope, created_at, reason)
+           SELECT seq, subject, key, envelope, created_at, reason FROM moved
+           ON CONFLICT (seq) DO UPDATE SET reason = EXCLUDED.reason, moved_at = now()
+           RETURNING seq
+         )
+         DELETE FROM kit_outbox WHERE seq = ANY($1::bigint[])`,
+        [acked, poison.map((p) => p.row.seq), poison.map((p) => p.reason)],
+      );
+      for (const { row, reason } of poison) {
+        logger.error(
+          { subject: row.subject, eventId: row.envelope.id, seq: row.seq, reason },
+          'outbox relay: event can never be published, moved to kit_outbox_unpublishable',
+        );
+      }
+    }
+    return outcome;
+  }
+
+  /** Rounds until the outbox is empty (as far as this replica can see), a round fails, or
+   * another replica holds the lease. Never throws. */
+  async function rounds(): Promise<RoundOutcome> {
+    try {
+      for (;;) {
+        const outcome = await round();
+        if (outcome.kind !== 'done' || !outcome.full) return outcome;
+      }
+    } catch (error) {
+      return { kind: 'failed', error };
+    }
+  }
+
+  function arm(delayMs: number) {
+    clearTimeout(timer);
+    timer = started ? setTimeout(() => void drain(), Math.max(0, delayMs)) : undefined;
+  }
+
+  /** Runs rounds, once at a time (a call during a run makes it go round again), then
+   * schedules the next run: the poll interval after a success, the back-off after a failure. */
+  function drain(): Promise<RoundOutcome> {
     if (running) {
       again = true;
       return running;
     }
-    running = (async () => {
+    // Detached from the caller's context: no deadline of a request applies to the relay.
+    running = withCorrelationId(undefined, async () => {
+      let outcome: RoundOutcome;
       try {
         do {
           again = false;
-          while ((await publishBatch()) === BATCH);
-        } while (again);
-      } catch (err) {
-        logger.warn({ err }, 'outbox relay: publishing failed, will retry');
+          outcome = await rounds();
+        } while (again && outcome.kind === 'done');
       } finally {
         running = undefined;
       }
-    })();
+      if (outcome.kind === 'failed') {
+        failures++;
+        const delayMs = backoffDelayMs(failures, initialBackoffMs, maxBackoffMs);
+        retryAt = Date.now() + delayMs;
+        logger.warn({ err: outcome.error, failures, retryInMs: delayMs }, 'outbox relay: publishing failed, will retry');
+        arm(delayMs);
+      } else {
+        if (failures > 0) logger.info({ failures }, 'outbox relay: publishing again');
+        failures = 0;
+        retryAt = 0;
+        arm(pollMs);
+      }
+      return outcome;
+    });
     return running;
   }
 
   return {
+    db,
     async transaction(fn) {
       const result = await db.transaction(async (tx) => {
-        const pending: EventEnvelope[] = [];
-        const value = await fn(tx, (subject, data) => pending.push(envelope(subject, data)));
+        const pending: { event: EventEnvelope; key: string }[] = [];
+        let open = true;
+        const emit: Emit = (subject, data, key) => {
+          if (!open) throw new Error(`emit(${subject}) after its transaction ended`);
+          pending.push({ event: envelope(subject, data), key: key ?? defaultEventKey(subject) });
+        };
+        const value = await fn(tx, emit);
+        open = false;
+        // Inserted last, after every lock fn took: see "Ordering" above.
         for (let i = 0; i < pending.length; i += 5000) {
           const chunk = pending.slice(i, i + 5000);
-          await tx.query('INSERT INTO kit_outbox (subject, envelope) SELECT * FROM unnest($1::text[], $2::jsonb[])', [
-            chunk.map((e) => e.subject),
-            chunk.map((e) => JSON.stringify(e)),
-          ]);
+          await tx.query(
+            `INSERT INTO kit_outbox (subject, key, envelope)
+             SELECT subject, key, envelope FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS e(subject, key, envelope, n)
+              ORDER BY n`,
+            [chunk.map((p) => p.event.subject), chunk.map((p) => p.key), chunk.map((p) => JSON.stringify(p.event))],
+          );
         }
         return value;
       });
-      if (timer) void drain();
+      // Publish now, unless NATS failed lately: then the back-off decides when to try again.
+      if (started && Date.now() >= retryAt) void drain();
       return result;
     },
     start() {
-      timer = setInterval(() => void drain(), options.pollMs ?? 1000);
+      if (started) return;
+      started = true;
       void drain();
     },
-    async flush() {
-      await drain();
-      const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM kit_outbox');
-      if (Number(rows[0].n) > 0) throw new Error(`outbox: ${rows[0].n} events not published yet`);
+    async flush(flushOptions = {}) {
+      const deadline = Date.now() + (flushOptions.timeoutMs ?? 30_000);
+      const mark = (await db.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM kit_outbox')).rows[0].seq;
+      if (mark === null) return;
+      let before = Infinity;
+      for (;;) {
+        const outcome = await drain();
+        if (outcome.kind === 'failed') throw outcome.error;
+        const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM kit_outbox WHERE seq <= $1', [mark]);
+        const pending = Number(rows[0].n);
+        if (pending === 0) return;
+        // Go on while rounds make progress (a lower seq committed during the round shows up
+        // afterwards) or another replica holds the lease (wait for it to publish).
+        const stuck = outcome.kind === 'done' && pending >= before;
+        if (stuck || Date.now() > deadline) throw new Error(`outbox: ${pending} events not published yet`);
+        before = outcome.kind === 'done' ? pending : Infinity;
+        if (outcome.kind === 'not-holder') await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await drain();
+      const wasStarted = started;
+      started = false;
+      clearTimeout(timer);
+      await running;
+      if (wasStarted && failures === 0) await drain();
+      clearTimeout(timer);
+      await db
+        .query(`UPDATE kit_outbox_relay SET holder = NULL, expires_at = '-infinity' WHERE id = 1 AND holder = $1`, [me])
+        .catch((err) => logger.warn({ err }, 'outbox relay: could not give up the lease'));
     },
   };
+}
+
+/** The batch, in seq order, cut into windows holding at most one event per key. */
+function windows(rows: OutboxRow[]): OutboxRow[][] {
+  const result: OutboxRow[][] = [];
+  let current: OutboxRow[] = [];
+  let keys = new Set<string>();
+  for (const row of rows) {
+    if (keys.has(row.key)) {
+      result.push(current);
+      current = [];
+      keys = new Set();
+    }
+    current.push(row);
+    keys.add(row.key);
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+/** initialMs × 2^(failures - 1), at most maxMs, then a random 50–100 % of it (so replicas
+ * and services that failed together do not retry together). */
+export function backoffDelayMs(failures: number, initialMs: number, maxMs: number): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 30));
+  return Math.round(ceiling * (0.5 + Math.random() / 2));
+}
+
+export interface OutboxStatus {
+  /** Events waiting to be published. */
+  pending: number;
+  /** Age of the oldest of them (0 when none). */
+  oldestPendingSeconds: number;
+  /** Events moved aside because they can never be published (kit_outbox_unpublishable). */
+  unpublishable: number;
+}
+
+export async function outboxStatus(db: Queryable): Promise<OutboxStatus> {
+  const { rows } = await db.query<{ pending: string; oldest: string | null; unpublishable: string }>(
+    `SELECT (SELECT count(*) FROM kit_outbox) AS pending,
+            (SELECT extract(epoch FROM now() - min(created_at)) FROM kit_outbox) AS oldest,
+            (SELECT count(*) FROM kit_outbox_unpublishable) AS unpublishable`,
+  );
+  return {
+    pending: Number(rows[0].pending),
+    oldestPendingSeconds: Math.max(0, Number(rows[0].oldest ?? 0)),
+    unpublishable: Number(rows[0].unpublishable),
+  };
+}
+
+export interface UnpublishableEvent {
+  seq: string;
+  subject: string;
+  key: string;
+  eventId: string;
+  envelope: EventEnvelope;
+  reason: string;
+  createdAt: Date;
+  movedAt: Date;
+}
+
+/** The events moved aside, oldest first. */
+export async function listUnpublishable(db: Queryable, page: { limit: number; offset?: number }): Promise<UnpublishableEvent[]> {
+  const { rows } = await db.query<{
+    seq: string;
+    subject: string;
+    key: string;
+    envelope: EventEnvelope;
+    reason: string;
+    created_at: Date;
+    moved_at: Date;
+  }>(
+    `SELECT seq, subject, key, envelope, reason, created_at, moved_at FROM kit_outbox_unpublishable
+      ORDER BY seq LIMIT $1 OFFSET $2`,
+    [page.limit, page.offset ?? 0],
+  );
+  return rows.map((r) => ({
+    seq: r.seq,
+    subject: r.subject,
+    key: r.key,
+    eventId: r.envelope.id,
+    envelope: r.envelope,
+    reason: r.reason,
+    createdAt: r.created_at,
+    movedAt: r.moved_at,
+  }));
+}
+
+/** Moves events back to the outbox (once their cause is fixed: the stream now owns the
+ * subject, the server takes larger messages), with their seq; returns how many moved. */
+export async function retryUnpublishable(db: Queryable, seqs: string[]): Promise<number> {
+  const { rowCount } = await db.query(
+    `WITH moved AS (DELETE FROM kit_outbox_unpublishable WHERE seq = ANY($1::bigint[]) RETURNING seq, subject, key, envelope, created_at)
+     INSERT INTO kit_outbox (seq, subject, key, envelope, created_at) SELECT seq, subject, key, envelope, created_at FROM moved`,
+    [seqs.filter(isBigintId)],
+  );
+  return rowCount ?? 0;
 }

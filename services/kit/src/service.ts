@@ -133,7 +133,11 @@ export async function startService<C extends TProperties>(
     outbox = createOutbox({ db, bus, logger });
     const context: ServiceContext<Static<TObject<C>>> = { name, config, settings, logger, db, bus, outbox };
     await migrate(db, [KIT_MIGRATIONS, { name, dir: definition.migrations }], logger);
-    await ensureStream(bus, definition.stream.name, definition.stream.subjects);
+    await ensureStream(bus, {
+      ...definition.stream,
+      maxAgeMs: settings.eventsMaxAgeMs,
+      duplicateWindowMs: settings.eventsDuplicateWindowMs,
+    });
     outbox.start();
     await definition.beforeStart?.(context);
     server = await startGrpcServer({

@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { createTestDatabase, readStream, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
 import {
-  claimEvent,
   connectBus,
   createLogger,
   createOutbox,
@@ -10,10 +7,10 @@ import {
   KIT_MIGRATIONS,
   migrate,
   openDatabase,
-  startConsumer,
   type Bus,
   type Database,
   type EventEnvelope,
+  type Outbox,
 } from '../src';
 
 const logger = createLogger('kit-test', 'silent');
@@ -21,6 +18,7 @@ let nats: TestNats;
 let pg: TestDatabase;
 let db: Database;
 let bus: Bus;
+let outbox: Outbox;
 
 beforeAll(async () => {
   [nats, pg] = await Promise.all([startNats(), createTestDatabase('kit')]);
@@ -28,10 +26,12 @@ beforeAll(async () => {
   await migrate(db, [KIT_MIGRATIONS], logger);
   await db.query('CREATE TABLE work_done (event_id text NOT NULL, done_by text NOT NULL)');
   bus = await connectBus(nats.url, 'kit-test', logger);
-  await ensureStream(bus, 'KITTEST', ['kittest.>']);
+  await ensureStream(bus, { name: 'KITTEST', subjects: ['kittest.>'] });
+  outbox = createOutbox({ db, bus, logger });
 });
 
 afterAll(async () => {
+  await outbox?.stop();
   await bus?.close();
   await db?.close();
   await Promise.all([nats?.stop(), pg?.drop()]);
@@ -44,21 +44,34 @@ async function streamEvents(subjectPrefix: string): Promise<EventEnvelope[]> {
 describe('migrations', () => {
   it('are applied once, in the service schema', async () => {
     await migrate(db, [KIT_MIGRATIONS], logger);
-    const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
-    expect(rows.map((r) => r.id)).toEqual(['kit/001_outbox_inbox.sql']);
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
+    expect(rows.map((r) => r.id)).toEqual(['kit/001_outbox_inbox.sql', 'kit/002_outbox_relay.sql', 'kit/003_consumer_dead_letters.sql']);
     const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'kittest' ORDER BY 1`);
-    expect(tables.rows.map((r) => r.table_name)).toEqual(['kit_inbox', 'kit_outbox', 'schema_migrations', 'work_done']);
+    expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'kit_dead_letters',
+      'kit_inbox',
+      'kit_outbox',
+      'kit_outbox_relay',
+      'kit_outbox_unpublishable',
+      'schema_migrations',
+      'work_done',
+    ]);
   });
 });
 
 describe('outbox', () => {
-  it('publishes the events of a committed transaction, in order, with the correlation id', async () => {
-    const outbox = createOutbox({ db, bus, logger });
+  it('publishes the events of a committed transaction, in order, with the correlation id and the ordering key', async () => {
     await outbox.transaction(async (tx, emit) => {
       await tx.query(`INSERT INTO work_done VALUES ('outbox-1', 'test')`);
       emit('kittest.outbox.first.v1', { n: 1 });
-      emit('kittest.outbox.second.v1', { n: 2 });
+      emit('kittest.outbox.second.v1', { n: 2 }, 'thing:42');
+      expect((await tx.query('SELECT key FROM kit_outbox')).rows).toEqual([]); // stored at the end of the transaction
     });
+    const stored = await db.query<{ key: string; subject: string }>('SELECT key, subject FROM kit_outbox ORDER BY seq');
+    expect(stored.rows).toEqual([
+      { key: 'kittest.outbox', subject: 'kittest.outbox.first.v1' },
+      { key: 'thing:42', subject: 'kittest.outbox.second.v1' },
+    ]);
     await outbox.flush();
     const events = await streamEvents('kittest.outbox');
     expect(events.map((e) => [e.subject, e.data])).toEqual([
@@ -66,10 +79,10 @@ describe('outbox', () => {
       ['kittest.outbox.second.v1', { n: 2 }],
     ]);
     expect(events[0].id).not.toEqual(events[1].id);
+    expect((await db.query('SELECT count(*)::int AS n FROM kit_outbox')).rows[0].n).toBe(0);
   });
 
   it('publishes nothing for a rolled-back transaction', async () => {
-    const outbox = createOutbox({ db, bus, logger });
     await expect(
       outbox.transaction(async (_tx, emit) => {
         emit('kittest.rollback.happened.v1', {});
@@ -78,6 +91,14 @@ describe('outbox', () => {
     ).rejects.toThrow('boom');
     await outbox.flush();
     expect(await streamEvents('kittest.rollback')).toEqual([]);
+  });
+
+  it('refuses an emit after its transaction ended', async () => {
+    let late: ((subject: string, data: unknown) => void) | undefined;
+    await outbox.transaction(async (_tx, emit) => {
+      late = emit;
+    });
+    expect(() => late!('kittest.late.emitted.v1', {})).toThrow(/after its transaction ended/);
   });
 
   it('stores an event once when the relay publishes it twice (msgID de-duplication)', async () => {
@@ -90,69 +111,31 @@ describe('outbox', () => {
   });
 });
 
-describe('durable consumer', () => {
-  it('gets every unacknowledged event again after its process dies, and does the work once', async () => {
-    const outbox = createOutbox({ db, bus, logger });
-    await outbox.transaction(async (_tx, emit) => {
-      for (let n = 1; n <= 3; n++) emit(`kittest.work.requested.v1`, { n });
-    });
-    await outbox.flush();
-    const published = await streamEvents('kittest.work');
-    expect(published).toHaveLength(3);
+describe('streams', () => {
+  it('get a max age (7 days by default) and a duplicate window (10 minutes), updated on the next start', async () => {
+    const days = 24 * 60 * 60 * 1e9;
+    let { config } = await bus.jsm.streams.info('KITTEST');
+    expect(config.max_age).toBe(7 * days);
+    expect(config.duplicate_window).toBe(10 * 60 * 1e9);
 
-    // First process: applies the first event, commits, dies before acknowledging.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'consumer-process.ts')], {
-      env: { ...process.env, DATABASE_URL: pg.url, NATS_URL: nats.url },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    await ensureStream(bus, {
+      name: 'KITTEST',
+      subjects: ['kittest.>'],
+      maxAgeMs: 2 * 24 * 60 * 60 * 1000,
+      duplicateWindowMs: 5 * 60 * 1000,
     });
-    const appliedId = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        const match = /applied (\S+)/.exec(String(d));
-        if (match) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`consumer process exited early (${code})`)));
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-    expect(appliedId).toBe(published[0].id);
+    ({ config } = await bus.jsm.streams.info('KITTEST'));
+    expect(config.max_age).toBe(2 * days);
+    expect(config.duplicate_window).toBe(5 * 60 * 1e9);
+    expect(config.subjects).toEqual(['kittest.>']);
+  });
 
-    // Second process (here): same durable consumer, same handler.
-    const deliveries: { id: string; deliveryCount: number; applied: boolean }[] = [];
-    const consumer = await startConsumer({
-      bus,
-      logger,
-      stream: 'KITTEST',
-      durable: 'kittest-work',
-      subject: 'kittest.work.>',
-      ackWaitMs: 1000,
-      handler: async (event, delivery) => {
-        const applied = await db.transaction(async (tx) => {
-          if (!(await claimEvent(tx, 'kittest-work', event.id))) return false;
-          await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, 'second process']);
-          return true;
-        });
-        deliveries.push({ id: event.id, deliveryCount: delivery.deliveryCount, applied });
-      },
-    });
-    const deadline = Date.now() + 15_000;
-    while (deliveries.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await consumer.stop();
-
-    const workEvents = published.map((e) => e.id);
-    expect(deliveries.map((d) => d.id).sort()).toEqual([...workEvents].sort());
-    expect(deliveries.every((d) => d.deliveryCount === 2)).toBe(true);
-    expect(deliveries.find((d) => d.id === appliedId)).toMatchObject({ applied: false });
-    const { rows } = await db.query<{ event_id: string; done_by: string }>(
-      'SELECT event_id, done_by FROM work_done WHERE event_id = ANY($1) ORDER BY event_id',
-      [workEvents],
-    );
-    expect(rows).toHaveLength(3);
-    expect(rows.find((r) => r.event_id === appliedId)?.done_by).toBe('first process');
-
-    // Everything is acknowledged now: nothing is pending on the consumer.
-    const info = await bus.jsm.consumers.info('KITTEST', 'kittest-work');
-    expect(info.num_ack_pending).toBe(0);
-    expect(info.num_pending).toBe(0);
+  it('refuse a duplicate window longer than the max age', async () => {
+    await expect(
+      ensureStream(bus, { name: 'KITTEST', subjects: ['kittest.>'], maxAgeMs: 60_000, duplicateWindowMs: 120_000 }),
+    ).rejects.toThrow(/duplicate window must not be longer than the max age/);
+    // A short max age takes a duplicate window that fits by default.
+    await ensureStream(bus, { name: 'KITSHORT', subjects: ['kitshort.>'], maxAgeMs: 60_000 });
+    expect((await bus.jsm.streams.info('KITSHORT')).config.duplicate_window).toBe(60_000 * 1e6);
   });
 });

@@ -1,0 +1,375 @@
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { remainingMs, withContext, withCorrelationId } from './context';
+import type { Database, Queryable, Row } from './db';
+import { isBigintId, storeDeadLetter } from './dead-letters';
+import { STREAM_DEFAULTS, type Bus, type EventEnvelope } from './events';
+import type { Logger } from './logger';
+import type { Emit, Outbox } from './outbox';
+
+export interface HandlerContext {
+  /** The transaction the kit opened for this event; the event id is already claimed in it.
+   * Do the work here: it commits (with the claim and the emitted events) when the handler
+   * resolves, and the event is acknowledged after the commit. */
+  tx: Queryable;
+  /** Emits events in the same transaction (outbox). */
+  emit: Emit;
+  /** 1 on the first delivery, 2 on the first redelivery, ... */
+  deliveryCount: number;
+}
+
+export type EventHandler = (event: EventEnvelope, ctx: HandlerContext) => Promise<void>;
+
+export interface ConsumerOptions {
+  bus: Bus;
+  /** The consuming service's outbox: the handler's transaction is one of its transactions. */
+  outbox: Outbox;
+  /** For the dead letters and the inbox pruning (default: the outbox's database). */
+  db?: Database;
+  stream: string;
+  /** `<consumer-service>-<purpose>`, e.g. `assignment-list-enrolment`; also the inbox's and
+   * dead letters' consumer name. */
+  durable: string;
+  /** One subject filter, wildcards allowed (nats-server 2.9 takes one per consumer). */
+  subject: string;
+  logger: Logger;
+  handler: EventHandler;
+  /** Deliveries after which a failing event goes to the dead letters (default 5). */
+  maxDeliveries?: number;
+  /** How long the server waits for an ack before delivering again (default 60 s). */
+  ackWaitMs?: number;
+  /** Messages fetched at once, held by this process until handled (default 8). */
+  prefetch?: number;
+  /** How long the inbox remembers a handled event (default 7 days, the streams' default
+   * max age). Keep it at least the stream's max age: an event is not delivered again after
+   * it left the stream, and not published again after the relay's longest outage. */
+  inboxRetentionMs?: number;
+  /** Delay before a failed event is delivered again: initialMs × 2^(deliveries - 1), at most
+   * maxMs (defaults 1 s and 60 s). */
+  retryDelay?: { initialMs?: number; maxMs?: number };
+  /** The consumer's max_ack_pending (default 1000, at least prefetch): events delivered and
+   * not acknowledged yet across replicas, those waiting for a retry included. */
+  maxAckPending?: number;
+}
+
+export interface ReplayResult {
+  /** Dead letters applied (or found already applied) and deleted. */
+  replayed: string[];
+  /** Dead letters that failed again: kept, with the new error and one more delivery. */
+  failed: { id: string; error: string }[];
+  /** Ids that are not dead letters of this consumer. */
+  notFound: string[];
+}
+
+export interface Consumer {
+  readonly durable: string;
+  /** The time each handler gets: ackWaitMs / (prefetch + 1). */
+  readonly handlerBudgetMs: number;
+  /** Applies dead letters of this consumer again, through the same pipeline (claim and
+   * handler in one transaction); each one that succeeds is deleted in that transaction. */
+  replay(ids: string[]): Promise<ReplayResult>;
+  /** Deletes this consumer's inbox rows older than inboxRetentionMs; returns how many.
+   * Runs at start and every hour by itself. */
+  pruneInbox(): Promise<number>;
+  /** Stops fetching; the event being handled finishes (and is acknowledged) first, the
+   * others fetched are handed back to the server at once. */
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const FETCH_EXPIRES_MS = 30_000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const PRUNE_BATCH = 1000;
+
+/*
+ * Prefetch and ack wait. The server starts a message's ack wait when it delivers it, not
+ * when the handler gets it: a message fetched with others waits in this process while the
+ * ones before it are handled. The rule that keeps it from being delivered again meanwhile:
+ *
+ *   this process holds at most `prefetch` messages (it fetches `prefetch` at a time and
+ *   fetches again once they are all handled), and each handler runs with a deadline of
+ *   ackWaitMs / (prefetch + 1)
+ *
+ * so the last message of a fetch is acknowledged within prefetch × budget, leaving one budget
+ * for commits and acks. The deadline stops the handler's statements (db.ts sets
+ * statement_timeout from it) and the handler itself (its transaction rolls back). nats.js's
+ * consume() refills its buffer in the background once it falls below 75 % of max_messages,
+ * so what it holds is only roughly max_messages (max_messages + 1 seen); fetching `prefetch`
+ * at a time bounds it by construction. max_ack_pending must be at least prefetch, or
+ * fetches come back short.
+ */
+
+/** A durable pull consumer whose handler cannot skip the de-duplication nor acknowledge
+ * before its commit: the kit opens an outbox transaction, claims the event id in kit_inbox
+ * (a redelivered event that was applied is acknowledged without calling the handler), runs
+ * the handler in it, commits, then acknowledges. A failing handler rolls back and the event
+ * comes again after a growing delay; after maxDeliveries it goes to kit_dead_letters. */
+export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
+  const { bus, outbox, stream, durable, logger, handler } = options;
+  const db = options.db ?? outbox.db;
+  const maxDeliveries = options.maxDeliveries ?? 5;
+  const ackWaitMs = options.ackWaitMs ?? 60_000;
+  const prefetch = options.prefetch ?? 8;
+  const inboxRetentionMs = options.inboxRetentionMs ?? STREAM_DEFAULTS.maxAgeMs;
+  const retryInitialMs = options.retryDelay?.initialMs ?? 1000;
+  const retryMaxMs = options.retryDelay?.maxMs ?? 60_000;
+  const maxAckPending = options.maxAckPending ?? Math.max(1000, prefetch);
+  const handlerBudgetMs = Math.floor(ackWaitMs / (prefetch + 1));
+  if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`consumer ${durable}: prefetch must be a positive integer`);
+  if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1)
+    throw new Error(`consumer ${durable}: maxDeliveries must be a positive integer`);
+  if (maxAckPending < prefetch) throw new Error(`consumer ${durable}: maxAckPending must be at least prefetch`);
+  if (handlerBudgetMs < 50) throw new Error(`consumer ${durable}: ackWaitMs / (prefetch + 1) leaves handlers less than 50 ms`);
+  if (inboxRetentionMs < DAY_MS)
+    logger.warn({ durable, inboxRetentionMs }, 'inbox kept less than a day: redeliveries after that are applied again');
+
+  const config = {
+    filter_subject: options.subject,
+    ack_wait: Math.round(ackWaitMs * 1e6),
+    max_ack_pending: maxAckPending,
+    // The kit counts deliveries and moves the event to the dead letters itself: the server
+    // must not silently stop delivering an event whose dead letter could not be stored.
+    max_deliver: -1,
+  };
+  try {
+    await bus.jsm.consumers.info(stream, durable);
+    await bus.jsm.consumers.update(stream, durable, config);
+  } catch (err) {
+    if (!/consumer not found/i.test(String(err))) throw err;
+    await bus.jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ...config,
+    });
+  }
+  const jsConsumer = await bus.js.consumers.get(stream, durable);
+
+  const retryDelayMs = (deliveryCount: number) => Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(deliveryCount - 1, 20));
+
+  /** Claim + handler in one outbox transaction, within the current deadline. Deletes the
+   * dead letter of the event in the same transaction when there may be one. */
+  async function applyOnce(
+    event: EventEnvelope,
+    deliveryCount: number,
+    deadLetter?: { id: string } | { maybe: true },
+  ): Promise<'applied' | 'duplicate'> {
+    return outbox.transaction(async (rawTx, emit) => {
+      let open = true;
+      const tx: Queryable = {
+        query: <R extends Row = Row>(text: string, params?: unknown[]) =>
+          open
+            ? rawTx.query<R>(text, params)
+            : Promise.reject(new Error(`consumer ${durable}: query after the handler's transaction ended`)),
+      };
+      try {
+        const claimed = await claimEvent(rawTx, durable, event.id);
+        if (claimed) await withinDeadline((async () => handler(event, { tx, emit, deliveryCount }))());
+        if (deadLetter && 'id' in deadLetter) await rawTx.query('DELETE FROM kit_dead_letters WHERE id = $1', [deadLetter.id]);
+        else if (deadLetter) await rawTx.query('DELETE FROM kit_dead_letters WHERE consumer = $1 AND event_id = $2', [durable, event.id]);
+        return claimed ? 'applied' : 'duplicate';
+      } finally {
+        open = false;
+      }
+    });
+  }
+
+  async function withinDeadline(work: Promise<void>): Promise<void> {
+    const left = remainingMs() ?? handlerBudgetMs;
+    let timer: NodeJS.Timeout | undefined;
+    work.catch(() => {}); // when the deadline wins, the handler's own failure is of no interest
+    try {
+      await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`handler did not finish within its budget of ${handlerBudgetMs} ms`)),
+            Math.max(0, left),
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function handle(m: JsMsg): Promise<void> {
+    const deliveryCount = m.info.deliveryCount;
+    let event: EventEnvelope;
+    try {
+      event = m.json<EventEnvelope>();
+      if (typeof event?.id !== 'string' || typeof event.subject !== 'string') throw new Error('not an event envelope');
+    } catch {
+      // Not an event: nothing to retry. Kept for an operator to look at.
+      try {
+        await storeDeadLetter(db, {
+          consumer: durable,
+          stream,
+          streamSeq: m.seq,
+          subject: m.subject,
+          eventId: `${stream}:${m.seq}`,
+          envelope: m.string(),
+          error: 'not a JSON event envelope',
+          deliveries: deliveryCount,
+        });
+        logger.error({ durable, subject: m.subject, streamSeq: m.seq }, 'message is not an event envelope: moved to the dead letters');
+        m.term();
+      } catch (err) {
+        logger.error({ err, durable, streamSeq: m.seq }, 'cannot store a dead letter, will retry');
+        m.nak(retryDelayMs(deliveryCount));
+      }
+      return;
+    }
+    await withCorrelationId(event.correlationId || undefined, async () => {
+      try {
+        // Past maxDeliveries only when storing the dead letter or the term was lost: a
+        // success then removes the dead letter.
+        const deadLetter = deliveryCount > maxDeliveries ? ({ maybe: true } as const) : undefined;
+        await withContext({ deadline: Date.now() + handlerBudgetMs }, () => applyOnce(event, deliveryCount, deadLetter));
+      } catch (err) {
+        await failed(m, event, deliveryCount, err);
+        return;
+      }
+      // After the commit. A lost ack means one more delivery, which the inbox drops.
+      await m.ackAck().catch((err) => logger.warn({ err, durable, eventId: event.id }, 'ack not confirmed: the event may come again'));
+    });
+  }
+
+  async function failed(m: JsMsg, event: EventEnvelope, deliveryCount: number, err: unknown): Promise<void> {
+    const context = { err, durable, eventId: event.id, subject: event.subject, deliveryCount };
+    if (deliveryCount < maxDeliveries) {
+      const delayMs = retryDelayMs(deliveryCount);
+      logger.warn({ ...context, retryInMs: delayMs }, 'event handler failed, will retry');
+      m.nak(delayMs);
+      return;
+    }
+    try {
+      const id = await storeDeadLetter(db, {
+        consumer: durable,
+        stream,
+        streamSeq: m.seq,
+        subject: event.subject,
+        eventId: event.id,
+        envelope: event,
+        error: errorText(err),
+        deliveries: deliveryCount,
+      });
+      m.term(); // no reason: nats-server 2.9 ignores a "+TERM <reason>"
+      logger.error({ ...context, deadLetterId: id }, 'event handler failed for the last time: moved to the dead letters');
+    } catch (storeErr) {
+      logger.error({ ...context, storeErr }, 'event handler failed for the last time and the dead letter cannot be stored: will retry');
+      m.nak(retryDelayMs(deliveryCount));
+    }
+  }
+
+  async function pruneInbox(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await db.query(
+        `DELETE FROM kit_inbox WHERE consumer = $1 AND event_id IN (
+           SELECT event_id FROM kit_inbox WHERE consumer = $1 AND processed_at < now() - $2 * interval '1 millisecond' LIMIT $3)`,
+        [durable, inboxRetentionMs, PRUNE_BATCH],
+      );
+      total += rowCount ?? 0;
+      if ((rowCount ?? 0) < PRUNE_BATCH) return total;
+    }
+  }
+
+  const prune = () =>
+    withCorrelationId(undefined, () =>
+      pruneInbox().then(
+        (n) => n > 0 && logger.info({ durable, deleted: n }, 'inbox pruned'),
+        (err) => logger.warn({ err, durable }, 'inbox pruning failed'),
+      ),
+    );
+  let pruning = prune();
+  const pruneTimer = setInterval(() => (pruning = prune()), PRUNE_EVERY_MS);
+
+  let stopping = false;
+  let batch: ConsumerMessages | undefined;
+  let wake: (() => void) | undefined;
+  // Detached from the caller's context: no deadline of the caller applies to the loop.
+  const loop = withCorrelationId(undefined, async () => {
+    let failures = 0;
+    while (!stopping) {
+      try {
+        const fetched = await jsConsumer.fetch({ max_messages: prefetch, expires: FETCH_EXPIRES_MS });
+        batch = fetched;
+        if (stopping) fetched.stop();
+        for await (const m of fetched) {
+          if (stopping) m.nak();
+          else await handle(m);
+        }
+        failures = 0;
+      } catch (err) {
+        if (stopping) break;
+        failures++;
+        const delayMs = Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 10));
+        logger.warn({ err, durable, retryInMs: delayMs }, 'fetching events failed, will retry');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      } finally {
+        batch = undefined;
+      }
+    }
+  });
+  logger.info({ stream, durable, subject: options.subject, prefetch, ackWaitMs, handlerBudgetMs, maxDeliveries }, 'consumer started');
+
+  return {
+    durable,
+    handlerBudgetMs,
+    async replay(ids) {
+      const result: ReplayResult = { replayed: [], failed: [], notFound: [] };
+      const { rows } = await db.query<{ id: string; envelope: unknown; deliveries: number }>(
+        'SELECT id, envelope, deliveries FROM kit_dead_letters WHERE consumer = $1 AND id = ANY($2::bigint[]) ORDER BY id',
+        [durable, ids.filter(isBigintId)],
+      );
+      const found = new Set(rows.map((r) => r.id));
+      result.notFound = ids.filter((id) => !found.has(id));
+      for (const row of rows) {
+        const event = row.envelope as EventEnvelope;
+        try {
+          if (typeof event?.id !== 'string' || typeof event.subject !== 'string') throw new Error('not a JSON event envelope');
+          await withCorrelationId(event.correlationId || undefined, () =>
+            withContext({ deadline: Date.now() + handlerBudgetMs }, () => applyOnce(event, row.deliveries + 1, { id: row.id })),
+          );
+          result.replayed.push(row.id);
+          logger.info({ durable, deadLetterId: row.id, eventId: event.id }, 'dead letter replayed');
+        } catch (err) {
+          await db.query('UPDATE kit_dead_letters SET error = $2, deliveries = deliveries + 1, failed_at = now() WHERE id = $1', [
+            row.id,
+            errorText(err),
+          ]);
+          result.failed.push({ id: row.id, error: errorText(err) });
+          logger.warn({ err, durable, deadLetterId: row.id }, 'dead letter replay failed');
+        }
+      }
+      return result;
+    },
+    pruneInbox,
+    async stop() {
+      stopping = true;
+      clearInterval(pruneTimer);
+      batch?.stop();
+      wake?.();
+      await loop;
+      await pruning;
+    },
+  };
+}
+
+/** Records, in the handler's transaction, that `consumer` applied this event; false when it
+ * already had (the insert waits for a concurrent claim of the same event to commit or roll
+ * back). */
+async function claimEvent(tx: Queryable, consumer: string, eventId: string): Promise<boolean> {
+  const result = await tx.query('INSERT INTO kit_inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [consumer, eventId]);
+  return result.rowCount === 1;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

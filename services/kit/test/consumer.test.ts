@@ -1,0 +1,345 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createTestDatabase, readStream, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
+import {
+  connectBus,
+  createLogger,
+  createOutbox,
+  deadLetterCount,
+  discardDeadLetters,
+  ensureStream,
+  KIT_MIGRATIONS,
+  listDeadLetters,
+  migrate,
+  openDatabase,
+  startConsumer,
+  withCorrelationId,
+  type Bus,
+  type Consumer,
+  type ConsumerOptions,
+  type Database,
+  type EventEnvelope,
+  type Outbox,
+} from '../src';
+import { sleep, waitFor } from './helpers';
+
+// Durable consumers on a real nats-server and PostgreSQL: the kit claims the event in the
+// handler's transaction and acknowledges after the commit; failing events come again, then
+// go to the dead letters; redelivery never does the work twice.
+
+const logger = createLogger('kit-consumer-test', 'silent');
+let nats: TestNats;
+let pg: TestDatabase;
+let db: Database;
+let bus: Bus;
+let outbox: Outbox;
+const consumers: Consumer[] = [];
+
+beforeAll(async () => {
+  [nats, pg] = await Promise.all([startNats(), createTestDatabase('kitcon')]);
+  db = await openDatabase({ url: pg.url, schema: 'kitcon', dataDir: '', logger });
+  await migrate(db, [KIT_MIGRATIONS], logger);
+  await db.query('CREATE TABLE work_done (event_id text NOT NULL, done_by text NOT NULL)');
+  bus = await connectBus(nats.url, 'kit-consumer-test', logger);
+  await ensureStream(bus, { name: 'KITCON', subjects: ['kitcon.>'] });
+  outbox = createOutbox({ db, bus, logger });
+  outbox.start();
+});
+
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.stop()));
+});
+
+afterAll(async () => {
+  await outbox?.stop();
+  await bus?.close();
+  await db?.close();
+  await Promise.all([nats?.stop(), pg?.drop()]);
+});
+
+async function consume(options: Omit<ConsumerOptions, 'bus' | 'outbox' | 'logger' | 'stream'>): Promise<Consumer> {
+  const consumer = await startConsumer({ bus, outbox, logger, stream: 'KITCON', ...options });
+  consumers.push(consumer);
+  return consumer;
+}
+
+/** Publishes events (through the outbox) and returns them as stored in the stream. */
+async function publish(subject: string, data: unknown[], correlationId = 'corr-test'): Promise<EventEnvelope[]> {
+  await withCorrelationId(correlationId, () =>
+    outbox.transaction(async (_tx, emit) => {
+      for (const d of data) emit(subject, d);
+    }),
+  );
+  await outbox.flush();
+  return (await readStream(bus, 'KITCON')).filter((e) => e.subject === subject).slice(-data.length);
+}
+
+async function workDone(eventIds: string[]): Promise<{ event_id: string; done_by: string }[]> {
+  const { rows } = await db.query<{ event_id: string; done_by: string }>(
+    'SELECT event_id, done_by FROM work_done WHERE event_id = ANY($1) ORDER BY event_id, done_by',
+    [eventIds],
+  );
+  return rows;
+}
+
+async function settled(durable: string): Promise<boolean> {
+  const info = await bus.jsm.consumers.info('KITCON', durable);
+  return info.num_ack_pending === 0 && info.num_pending === 0;
+}
+
+it('gives an event whose handler failed after its work (and after the claim) again, and commits the work and its events once', async () => {
+  const published = await publish('kitcon.retry.requested.v1', [{ n: 1 }, { n: 2 }, { n: 3 }], 'corr-retry');
+  const ids = published.map((e) => e.id);
+  const calls: { id: string; deliveryCount: number }[] = [];
+  await consume({
+    durable: 'kitcon-retry',
+    subject: 'kitcon.retry.>',
+    retryDelay: { initialMs: 100 },
+    handler: async (event, { tx, emit, deliveryCount }) => {
+      calls.push({ id: event.id, deliveryCount });
+      await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, `delivery ${deliveryCount}`]);
+      emit('kitcon.reply.sent.v1', { to: event.id });
+      if (deliveryCount === 1) throw new Error('fails after its work');
+    },
+  });
+  await waitFor('the work of 3 events', async () => (await workDone(ids)).length === 3 && (await settled('kitcon-retry')));
+
+  // The claim was rolled back with the work: the second delivery ran the handler.
+  expect(calls.map((c) => `${ids.indexOf(c.id)}:${c.deliveryCount}`).sort()).toEqual(['0:1', '0:2', '1:1', '1:2', '2:1', '2:2']);
+  expect((await workDone(ids)).map((r) => `${r.event_id} ${r.done_by}`).sort()).toEqual(ids.map((id) => `${id} delivery 2`).sort());
+  const inbox = await db.query('SELECT event_id FROM kit_inbox WHERE consumer = $1 ORDER BY event_id', ['kitcon-retry']);
+  expect(inbox.rows.map((r) => r.event_id)).toEqual([...ids].sort());
+
+  // The events emitted in the handler's transaction: once per event, from the committed
+  // attempt only, with the correlation id of the event handled.
+  await outbox.flush();
+  const replies = (await readStream(bus, 'KITCON')).filter((e) => e.subject === 'kitcon.reply.sent.v1');
+  expect(replies.map((e) => (e.data as { to: string }).to).sort()).toEqual([...ids].sort());
+  expect(replies.every((e) => e.correlationId === 'corr-retry')).toBe(true);
+});
+
+it('moves an event that keeps failing to the dead letters after exactly maxDeliveries, delivers it no more, and replays it once fixed', async () => {
+  const [bad, good, doomed] = await publish('kitcon.dead.requested.v1', [{ bad: true }, { bad: false }, { bad: true }]);
+  let fixed = false;
+  const calls: { id: string; deliveryCount: number }[] = [];
+  const consumer = await consume({
+    durable: 'kitcon-dead',
+    subject: 'kitcon.dead.>',
+    maxDeliveries: 3,
+    ackWaitMs: 1000,
+    prefetch: 1,
+    retryDelay: { initialMs: 100 },
+    handler: async (event, { tx, deliveryCount }) => {
+      calls.push({ id: event.id, deliveryCount });
+      await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, `delivery ${deliveryCount}`]);
+      if ((event.data as { bad: boolean }).bad && !fixed) throw new Error('broken handler');
+    },
+  });
+  await waitFor('two dead letters', async () => (await deadLetterCount(db))['kitcon-dead'] === 2 && (await settled('kitcon-dead')));
+  // Longer than the ack wait: a message not terminated would come again.
+  await sleep(1500);
+  const deliveries = (id: string) => calls.filter((c) => c.id === id).map((c) => c.deliveryCount);
+  expect(deliveries(bad.id)).toEqual([1, 2, 3]);
+  expect(deliveries(doomed.id)).toEqual([1, 2, 3]);
+  expect(deliveries(good.id)).toEqual([1]);
+  expect(await settled('kitcon-dead')).toBe(true);
+  expect(await workDone([bad.id, good.id, doomed.id])).toEqual([{ event_id: good.id, done_by: 'delivery 1' }]);
+
+  const letters = (await listDeadLetters(db, { consumer: 'kitcon-dead', limit: 10 })).sort((a, b) =>
+    a.eventId === bad.id ? -1 : b.eventId === bad.id ? 1 : 0,
+  );
+  expect(letters.map((l) => l.eventId)).toEqual([bad.id, doomed.id]);
+  expect(letters[0]).toMatchObject({
+    consumer: 'kitcon-dead',
+    stream: 'KITCON',
+    subject: 'kitcon.dead.requested.v1',
+    error: 'Error: broken handler',
+    deliveries: 3,
+    envelope: bad,
+  });
+  expect(letters[0].streamSeq).toBeGreaterThan(0);
+  expect(await listDeadLetters(db, { consumer: 'someone-else', limit: 10 })).toEqual([]);
+
+  // Replayed while still broken: stays, with one more delivery.
+  expect(await consumer.replay([letters[0].id])).toEqual({
+    replayed: [],
+    failed: [{ id: letters[0].id, error: 'Error: broken handler' }],
+    notFound: [],
+  });
+  expect((await listDeadLetters(db, { consumer: 'kitcon-dead', limit: 10 })).find((l) => l.id === letters[0].id)?.deliveries).toBe(4);
+
+  // Fixed: the replay applies it once and removes the dead letter; the other one is discarded.
+  fixed = true;
+  expect(await consumer.replay([letters[0].id, '424242', 'not-an-id'])).toEqual({
+    replayed: [letters[0].id],
+    failed: [],
+    notFound: ['424242', 'not-an-id'],
+  });
+  expect(deliveries(bad.id)).toEqual([1, 2, 3, 4, 5]);
+  expect(await workDone([bad.id])).toEqual([{ event_id: bad.id, done_by: 'delivery 5' }]);
+  expect(await consumer.replay([letters[0].id])).toEqual({ replayed: [], failed: [], notFound: [letters[0].id] });
+  expect(await discardDeadLetters(db, [letters[1].id, 'not-an-id'])).toBe(1);
+  expect(await deadLetterCount(db)).toEqual({});
+  expect(await workDone([doomed.id])).toEqual([]);
+});
+
+it('does not deliver again a message waiting in the buffer behind slow handlers (prefetch × handler budget < ack wait)', async () => {
+  const published = await publish(
+    'kitcon.slow.requested.v1',
+    Array.from({ length: 8 }, (_, n) => ({ n })),
+  );
+  const calls: { id: string; deliveryCount: number }[] = [];
+  const consumer = await consume({
+    durable: 'kitcon-slow',
+    subject: 'kitcon.slow.>',
+    ackWaitMs: 2500,
+    prefetch: 4,
+    handler: async (event, { tx, deliveryCount }) => {
+      calls.push({ id: event.id, deliveryCount });
+      await sleep(400); // within the budget of 2500 / (4 + 1) = 500 ms
+      await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, 'slow']);
+    },
+  });
+  expect(consumer.handlerBudgetMs).toBe(500);
+  await waitFor('8 slow events', async () => (await workDone(published.map((e) => e.id))).length === 8 && (await settled('kitcon-slow')));
+  // 8 × 400 ms = 3.2 s in all, longer than the ack wait: with all 8 in the buffer at once,
+  // the last ones would have been delivered again.
+  expect(calls.map((c) => c.deliveryCount)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+  expect(calls.map((c) => c.id)).toEqual(published.map((e) => e.id));
+  const info = await bus.jsm.consumers.info('KITCON', 'kitcon-slow');
+  expect(info.delivered.consumer_seq).toBe(8); // 8 deliveries: none again
+  expect(info.config.max_ack_pending).toBeGreaterThanOrEqual(4);
+});
+
+it('stops a handler that runs past its budget and rolls its work back', async () => {
+  const published = await publish('kitcon.runaway.requested.v1', [{ kind: 'sql' }, { kind: 'wait' }]);
+  const consumer = await consume({
+    durable: 'kitcon-runaway',
+    subject: 'kitcon.runaway.>',
+    ackWaitMs: 1000,
+    prefetch: 1,
+    maxDeliveries: 1,
+    handler: async (event, { tx }) => {
+      await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, 'runaway']);
+      if ((event.data as { kind: string }).kind === 'sql') await tx.query('SELECT pg_sleep(10)');
+      else {
+        await sleep(3000);
+        await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, 'too late']);
+      }
+    },
+  });
+  expect(consumer.handlerBudgetMs).toBe(500);
+  const started = Date.now();
+  await waitFor('two dead letters', async () => (await deadLetterCount(db))['kitcon-runaway'] === 2);
+  expect(Date.now() - started).toBeLessThan(2500);
+  const letters = await listDeadLetters(db, { consumer: 'kitcon-runaway', limit: 10 });
+  expect(letters.map((l) => l.eventId)).toEqual(published.map((e) => e.id)); // prefetch 1: one after the other
+  expect(letters[0].error).toMatch(/statement timeout|within its budget of 500 ms/);
+  expect(letters[1].error).toMatch(/within its budget of 500 ms/);
+  await sleep(3000); // the waiting handler wakes up: its late statement is refused
+  expect(await workDone(published.map((e) => e.id))).toEqual([]);
+  expect(await db.query('SELECT count(*)::int AS n FROM kit_inbox WHERE consumer = $1', ['kitcon-runaway'])).toMatchObject({
+    rows: [{ n: 0 }],
+  });
+});
+
+it('moves a message that is not an event envelope to the dead letters at once', async () => {
+  const ack = await bus.js.publish('kitcon.raw.sent.v1', 'not json');
+  const calls: string[] = [];
+  const consumer = await consume({
+    durable: 'kitcon-raw',
+    subject: 'kitcon.raw.>',
+    ackWaitMs: 1000,
+    handler: async (event) => void calls.push(event.id),
+  });
+  await waitFor('a dead letter', async () => (await deadLetterCount(db))['kitcon-raw'] === 1 && (await settled('kitcon-raw')));
+  const [letter] = await listDeadLetters(db, { consumer: 'kitcon-raw', limit: 10 });
+  expect(letter).toMatchObject({
+    eventId: `KITCON:${ack.seq}`,
+    streamSeq: ack.seq,
+    envelope: 'not json',
+    error: 'not a JSON event envelope',
+    deliveries: 1,
+  });
+  expect(calls).toEqual([]);
+  expect(await consumer.replay([letter.id])).toEqual({
+    replayed: [],
+    failed: [{ id: letter.id, error: 'Error: not a JSON event envelope' }],
+    notFound: [],
+  });
+  expect(await discardDeadLetters(db, [letter.id])).toBe(1);
+  await bus.jsm.streams.deleteMessage('KITCON', ack.seq); // readStream takes envelopes only
+});
+
+it('prunes its inbox rows older than the retention, in bounded statements, and no other consumer’s', async () => {
+  await db.query(
+    `INSERT INTO kit_inbox (consumer, event_id, processed_at)
+     SELECT 'kitcon-prune', 'old-' || i, now() - interval '8 days' FROM generate_series(1, 2500) AS i`,
+  );
+  await db.query(`INSERT INTO kit_inbox (consumer, event_id, processed_at) VALUES
+    ('kitcon-prune', 'recent', now() - interval '6 days'), ('kitcon-other', 'old-other', now() - interval '8 days')`);
+  const consumer = await consume({ durable: 'kitcon-prune', subject: 'kitcon.prune.>', handler: async () => {} });
+  const left = async () =>
+    (
+      await db.query<{ consumer: string; event_id: string }>(
+        `SELECT consumer, event_id FROM kit_inbox WHERE consumer IN ('kitcon-prune', 'kitcon-other') ORDER BY 1, 2`,
+      )
+    ).rows;
+  await waitFor('the pruning at start', async () => (await left()).length === 2);
+  expect(await left()).toEqual([
+    { consumer: 'kitcon-other', event_id: 'old-other' },
+    { consumer: 'kitcon-prune', event_id: 'recent' },
+  ]);
+  expect(await consumer.pruneInbox()).toBe(0);
+});
+
+it('gets every unacknowledged event again after its process died between commit and ack, and does the work once', async () => {
+  const published = await publish('kitcon.work.requested.v1', [{ n: 1 }, { n: 2 }, { n: 3 }]);
+  const ids = published.map((e) => e.id);
+
+  // First process: applies the first event, commits, dies before acknowledging.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'consumer-process.ts')], {
+    env: { ...process.env, DATABASE_URL: pg.url, NATS_URL: nats.url },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const appliedId = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const match = /applied (\S+)/.exec(String(d));
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`consumer process exited early (${code})`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  expect(appliedId).toBe(ids[0]);
+
+  // Second process (here): same durable consumer. The first event is claimed already: it is
+  // acknowledged without calling the handler.
+  const calls: { id: string; deliveryCount: number }[] = [];
+  await consume({
+    durable: 'kitcon-work',
+    subject: 'kitcon.work.>',
+    ackWaitMs: 2000,
+    prefetch: 3,
+    handler: async (event, { tx, deliveryCount }) => {
+      calls.push({ id: event.id, deliveryCount });
+      await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, 'second process']);
+    },
+  });
+  await waitFor('every event acknowledged', async () => (await workDone(ids)).length === 3 && (await settled('kitcon-work')));
+
+  expect(calls.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id))).toEqual([
+    { id: ids[1], deliveryCount: 2 },
+    { id: ids[2], deliveryCount: 2 },
+  ]);
+  const done = await workDone(ids);
+  expect(done).toHaveLength(3);
+  expect(done.find((r) => r.event_id === appliedId)?.done_by).toBe('first process');
+  expect(
+    done
+      .filter((r) => r.done_by === 'second process')
+      .map((r) => r.event_id)
+      .sort(),
+  ).toEqual([ids[1], ids[2]].sort());
+});
