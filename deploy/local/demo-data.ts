@@ -200,9 +200,11 @@ async function main() {
 
   await call('POST', '/v1/lists', { name: 'Onboarding 2026', type: 'static', description: 'Hand-picked', memberIds: userIds.slice(0, 50) });
   await call('POST', '/v1/lists', { name: 'Promo 2024', type: 'dynamic', criteria: { custom1: '2024' } });
+  // Owned by France: admin-fr sees and changes it (the lists above belong to the root).
   await call('POST', '/v1/lists', {
     name: 'Lyon staff',
     type: 'dynamic',
+    ownerOrganisationId: franceId,
     criteria: { organisationId: cityIds.Lyon, includeSubOrganisations: true },
   });
   const folder = await call('POST', '/v1/list-folders', { name: 'Safety' });

@@ -70,6 +70,29 @@ function serviceToken() {
   return env.ASSISTANTS_SERVICE_TOKEN || secret('service-token', 36);
 }
 
+/** TLS between the parts: a certificate for localhost, made once (selfsigned, from npm) and
+ * trusted as its own authority. Production gives GRPC_TLS_* from its own authority. */
+async function tlsFiles() {
+  if (env.GRPC_TLS_CERT) return { GRPC_TLS_CERT: env.GRPC_TLS_CERT, GRPC_TLS_KEY: env.GRPC_TLS_KEY, GRPC_TLS_CA: env.GRPC_TLS_CA };
+  const dir = join(dataDir, 'tls');
+  const files = { GRPC_TLS_CERT: join(dir, 'cert.pem'), GRPC_TLS_KEY: join(dir, 'key.pem'), GRPC_TLS_CA: join(dir, 'cert.pem') };
+  if (!existsSync(files.GRPC_TLS_KEY)) {
+    const { generate } = await import('selfsigned');
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+      keySize: 2048,
+      days: 825,
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      ],
+    });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(files.GRPC_TLS_CERT, pems.cert);
+    writeFileSync(files.GRPC_TLS_KEY, pems.private, { mode: 0o600 });
+  }
+  return files;
+}
+
 function portOpen(port) {
   return new Promise((done) => {
     const socket = connect(port, '127.0.0.1');
@@ -151,10 +174,11 @@ async function main() {
   }
 
   const tsx = ['--import', 'tsx'];
-  const identityAddress = `127.0.0.1:${identityPort}`;
-  const ASSISTANTS_SERVICE_TOKEN = serviceToken();
+  // The name of the TLS certificate: the services listen on 127.0.0.1, which it names too.
+  const identityAddress = `localhost:${identityPort}`;
+  const security = { ASSISTANTS_SERVICE_TOKEN: serviceToken(), ...(await tlsFiles()) };
   run('identity', process.execPath, [...tsx, 'services/identity/src/main.ts'], {
-    ASSISTANTS_SERVICE_TOKEN,
+    ...security,
     NATS_URL: natsUrl,
     IDENTITY_GRPC_PORT: String(identityPort),
     IDENTITY_DATA_DIR: env.IDENTITY_DATA_DIR ?? join(dataDir, 'identity'),
@@ -162,7 +186,7 @@ async function main() {
     IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: adminPassword(),
   });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
-    ASSISTANTS_SERVICE_TOKEN,
+    ...security,
     IDENTITY_ADDRESS: identityAddress,
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HEALTH_PORT: String(healthPort),

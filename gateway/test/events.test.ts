@@ -116,3 +116,30 @@ it('publishes exactly its events for every route that changes something, and non
   expect(session.subjects).toEqual([]);
   expect((await step('DELETE', '/v1/sessions/current', undefined, `Bearer ${session.body.token}`)).subjects).toEqual([]);
 });
+
+it('publishes every event when many requests write at once (300 users, 30 at a time)', async () => {
+  await stack.identity.flushEvents();
+  const before = (await readStream(stack.identity.bus, 'IDENTITY')).length;
+  const root = (await stack.http('GET', '/v1/organisations')).body.items[0].id;
+  const ids: string[] = [];
+  for (let batch = 0; batch < 10; batch++) {
+    const created = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        stack.http('POST', '/v1/users', {
+          body: { login: `many-${batch}-${i}`, lastName: 'Many', firstName: `${batch}-${i}`, organisationId: root },
+        }),
+      ),
+    );
+    for (const result of created) {
+      expect(result.status).toBe(201);
+      ids.push(result.body.id);
+    }
+  }
+  await stack.identity.flushEvents();
+  const events = (await readStream(stack.identity.bus, 'IDENTITY')).slice(before);
+  const createdIds = events
+    .filter((e) => e.subject === 'identity.user.created.v1')
+    .map((e) => (e.data as { user: { id: string } }).user.id);
+  expect(createdIds.sort()).toEqual(ids.sort());
+  expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+});
