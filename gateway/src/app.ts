@@ -11,6 +11,7 @@ import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { audienceRoutes } from './routes/audiences';
 import { listRoutes } from './routes/lists';
+import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
 import { organisationRoutes } from './routes/organisations';
 import { roleRoutes } from './routes/roles';
 import { selectionRoutes } from './routes/selections';
@@ -23,12 +24,13 @@ export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
   identity: IdentityClient;
+  ops: OpsClients;
 }
 
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
 
 /** The admin HTTP API as a fastify instance, not listening yet (main.ts listens). */
-export async function buildApp({ config, logger, identity }: GatewayDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, logger, identity, ops }: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
@@ -109,7 +111,7 @@ export async function buildApp({ config, logger, identity }: GatewayDeps): Promi
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.addSchema(ErrorBody);
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...OPS_SCHEMAS]) app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
   await app.register(organisationRoutes, { identity });
   await app.register(userRoutes, { identity });
@@ -117,5 +119,6 @@ export async function buildApp({ config, logger, identity }: GatewayDeps): Promi
   await app.register(audienceRoutes, { identity });
   await app.register(roleRoutes, { identity });
   await app.register(listRoutes, { identity });
+  await app.register(opsRoutes, { ops });
   return app;
 }

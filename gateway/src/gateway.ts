@@ -1,5 +1,6 @@
 import { identityClient } from '@assistants/identity/client';
-import { createLogger, grpcSecurity, loadConfig, type Logger } from '@assistants/kit';
+import { createLogger, grpcClient, grpcSecurity, loadConfig, type Logger } from '@assistants/kit';
+import { OpsServiceClient } from '@assistants/proto/gen/ops/v1/ops';
 import { buildApp } from './app';
 import { GatewayConfigSchema } from './config';
 import { startHealthServer } from './health';
@@ -16,13 +17,21 @@ export async function startGateway(options: { env?: NodeJS.ProcessEnv; logger?: 
   const logger = options.logger ?? createLogger('gateway');
   const config = loadConfig(GatewayConfigSchema, options.env ?? process.env);
   const security = grpcSecurity(config);
-  const identity = identityClient(config.IDENTITY_ADDRESS, { security, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS });
-  const app = await buildApp({ config, logger, identity });
+  const timeoutMs = config.GATEWAY_UPSTREAM_TIMEOUT_MS;
+  const identity = identityClient(config.IDENTITY_ADDRESS, { security, timeoutMs });
+  const services = { identity: config.IDENTITY_ADDRESS };
+  const ops = Object.fromEntries(
+    Object.entries(services).map(([name, address]) => [
+      name,
+      grpcClient(OpsServiceClient, address, { security, serviceName: name, timeoutMs }),
+    ]),
+  );
+  const app = await buildApp({ config, logger, identity, ops });
   await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   const health = await startHealthServer({
     host: config.GATEWAY_HOST,
     port: config.GATEWAY_HEALTH_PORT,
-    upstreams: { identity: config.IDENTITY_ADDRESS },
+    upstreams: services,
     security,
   });
   const address = (server: { address(): unknown }) => `http://${config.GATEWAY_HOST}:${(server.address() as { port: number }).port}`;
@@ -33,6 +42,7 @@ export async function startGateway(options: { env?: NodeJS.ProcessEnv; logger?: 
       await app.close();
       await health.close();
       identity.close();
+      Object.values(ops).forEach((c) => c.close());
     },
   };
 }

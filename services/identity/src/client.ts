@@ -1,4 +1,4 @@
-import { grpcClient, type GrpcSecurity } from '@assistants/kit';
+import { grpcClient, withContext, type Authority, type GrpcSecurity } from '@assistants/kit';
 import { AudienceServiceClient } from '@assistants/proto/gen/identity/v1/audiences';
 import { AuthServiceClient } from '@assistants/proto/gen/identity/v1/auth';
 import { ListServiceClient } from '@assistants/proto/gen/identity/v1/lists';
@@ -23,3 +23,18 @@ export function identityClient(address: string, options: { security: GrpcSecurit
 }
 
 export type IdentityClient = ReturnType<typeof identityClient>;
+
+/** Identity as the authority of another service (its ServiceDefinition.authority): the
+ * grants of a call's acting user, asked on every check (a revoked grant stops at once), and
+ * the declaration of its permissions at start. */
+export function identityAuthority(client: IdentityClient): Authority {
+  return {
+    principal: async (actorId) => {
+      const { principal } = await withContext({ actorId: undefined }, () => client.auth.getPrincipal({ userId: actorId }));
+      return { grants: principal!.grants };
+    },
+    registerPermissions: async (service, permissions) => {
+      await client.roles.registerPermissions({ service, permissions: permissions.map((p) => ({ ...p, service })) });
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { ALL_PERMISSIONS, invalidArgument, KIT_PERMISSIONS, type PermissionDeclaration, type Queryable } from '@assistants/kit';
+import { ALL_PERMISSIONS, invalidArgument, type PermissionDeclaration, type Queryable } from '@assistants/kit';
 import type { Permission } from '@assistants/proto/gen/identity/v1/roles';
 
 /** Identity's own permissions. Other services declare theirs when they start
@@ -18,7 +18,6 @@ export const IDENTITY_PERMISSIONS: PermissionDeclaration[] = [
   { name: 'roles:grant', description: 'give and take back roles, within the grant’s sub-tree', rootOnly: false },
   { name: 'lists:read', description: 'see lists and folders', rootOnly: false },
   { name: 'lists:write', description: 'create, change and delete lists and folders, change static list members', rootOnly: false },
-  ...KIT_PERMISSIONS,
 ];
 
 const NAME = /^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/;

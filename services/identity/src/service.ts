@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ServiceDefinition } from '@assistants/kit';
 import { ensureBootstrapAdmin } from './bootstrap';
+import { Caller } from './caller';
 import { IdentityConfigSchema } from './config';
 import { STREAM, STREAM_SUBJECTS } from './events';
 import { identityGrpcServices } from './grpc';
@@ -15,9 +16,14 @@ export const identityService: ServiceDefinition<(typeof IdentityConfigSchema)['p
   migrations: join(__dirname, '..', 'migrations'),
   extensions: ['pg_trgm'],
   stream: { name: STREAM, subjects: STREAM_SUBJECTS },
+  permissions: IDENTITY_PERMISSIONS,
+  // Identity is the authority: it answers from its own tables.
+  authority: ({ db }) => ({
+    principal: (actorId) => Caller.load(db, actorId),
+    registerPermissions: (service, permissions) => db.transaction((tx) => registerPermissions(tx, service, permissions)),
+  }),
   grpc: identityGrpcServices,
-  async beforeStart({ db, outbox, logger, config }) {
-    await db.transaction((tx) => registerPermissions(tx, 'identity', IDENTITY_PERMISSIONS));
+  async beforeStart({ outbox, logger, config }) {
     if (config.IDENTITY_BOOTSTRAP_ADMIN_LOGIN && config.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD) {
       await ensureBootstrapAdmin(outbox, logger, config.IDENTITY_BOOTSTRAP_ADMIN_LOGIN, config.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD);
     }

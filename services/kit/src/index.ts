@@ -8,6 +8,7 @@ export * from './events';
 export * from './grpc';
 export * from './lifecycle';
 export * from './logger';
+export * from './ops';
 export * from './outbox';
 export * from './permissions';
 export * from './security';

@@ -1,13 +1,35 @@
 import type * as grpc from '@grpc/grpc-js';
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { loadConfig } from './config';
+import { startConsumer, type Consumer, type EventHandler } from './consumer';
 import { KIT_MIGRATIONS, migrate, openDatabase, type Database } from './db';
 import { connectBus, ensureStream, type Bus } from './events';
 import { startGrpcServer, type GrpcSecurity, type GrpcServer } from './grpc';
 import { runProcess } from './lifecycle';
 import { createLogger, type Logger } from './logger';
+import { opsGrpcService, type PrincipalGrants } from './ops';
 import { createOutbox, type Outbox } from './outbox';
+import { KIT_PERMISSIONS, type PermissionDeclaration } from './permissions';
 import { grpcSecurity, SecurityConfigSchema } from './security';
+
+/** How a service reaches the authority on users and grants (the identity service): to learn
+ * the grants of a call's acting user, and to declare its own permissions when it starts. */
+export interface Authority {
+  principal(actorId: string): Promise<PrincipalGrants>;
+  registerPermissions(service: string, permissions: PermissionDeclaration[]): Promise<void>;
+}
+
+/** A reaction to other services' events (see consumer.ts): the handler runs in a transaction
+ * of this service in which the kit has claimed the event, and may emit events in it. */
+export interface ConsumerDefinition {
+  /** The producing domain's stream, e.g. `IDENTITY`. */
+  stream: string;
+  /** `<this service>-<purpose>`, e.g. `assignment-list-enrolment`. */
+  durable: string;
+  /** One subject filter, e.g. `identity.list-member.>`. */
+  subject: string;
+  handler: EventHandler;
+}
 
 /** What a service is: its name, its tables, its stream, its gRPC handlers. Everything else
  * (configuration, logger, database, migrations, stream, outbox relay, gRPC server with
@@ -26,7 +48,13 @@ export interface ServiceDefinition<C extends TProperties = TProperties> {
   extensions?: string[];
   /** Its JetStream stream: `IDENTITY` owning `identity.>`. */
   stream: { name: string; subjects: string[] };
+  /** The permissions of its domain, declared to identity when it starts (the kit adds its
+   * own, events:manage). */
+  permissions: PermissionDeclaration[];
+  /** How it reaches identity (identity itself answers from its own tables). */
+  authority(context: ServiceContext<Static<TObject<C>>>): Authority;
   grpc(context: ServiceContext<Static<TObject<C>>>): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
+  consumers?(context: ServiceContext<Static<TObject<C>>>): ConsumerDefinition[];
   /** Runs once the database is migrated and the relay runs, before the gRPC server opens. */
   beforeStart?(context: ServiceContext<Static<TObject<C>>>): Promise<void>;
 }
@@ -52,6 +80,9 @@ export interface CommonSettings {
   natsUrl: string;
   eventsMaxAgeMs: number;
   eventsDuplicateWindowMs: number;
+  consumerMaxDeliveries: number;
+  consumerAckWaitMs: number;
+  consumerPrefetch: number;
   security: GrpcSecurity;
 }
 
@@ -70,6 +101,9 @@ export function commonConfigSchema(name: string, defaultPort: number) {
     NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
     EVENTS_MAX_AGE_HOURS: Type.Number({ default: 168, exclusiveMinimum: 0, description: 'how long streams keep events' }),
     EVENTS_DUPLICATE_WINDOW_SECONDS: Type.Integer({ default: 600, minimum: 1, description: 'JetStream de-duplication by event id' }),
+    EVENTS_MAX_DELIVERIES: Type.Integer({ default: 5, minimum: 1, description: 'failed deliveries before a dead letter' }),
+    EVENTS_ACK_WAIT_SECONDS: Type.Integer({ default: 60, minimum: 1, description: 'redelivery after this long without an ack' }),
+    EVENTS_PREFETCH: Type.Integer({ default: 8, minimum: 1, maximum: 256, description: 'events a consumer holds at once' }),
   });
 }
 
@@ -85,11 +119,15 @@ function commonSettings(name: string, values: Record<string, unknown>): CommonSe
     natsUrl: values.NATS_URL as string,
     eventsMaxAgeMs: (values.EVENTS_MAX_AGE_HOURS as number) * 3_600_000,
     eventsDuplicateWindowMs: (values.EVENTS_DUPLICATE_WINDOW_SECONDS as number) * 1000,
+    consumerMaxDeliveries: values.EVENTS_MAX_DELIVERIES as number,
+    consumerAckWaitMs: (values.EVENTS_ACK_WAIT_SECONDS as number) * 1000,
+    consumerPrefetch: values.EVENTS_PREFETCH as number,
     security: grpcSecurity(values as Static<typeof SecurityConfigSchema>),
   };
 }
 
 export interface RunningService<Config = Record<string, unknown>> extends ServiceContext<Config> {
+  consumers: Consumer[];
   port: number;
   /** host:port of its gRPC server. */
   address: string;
@@ -97,8 +135,9 @@ export interface RunningService<Config = Record<string, unknown>> extends Servic
 }
 
 /** Reads the configuration from `env`, opens the database and the bus, applies the
- * migrations, ensures the stream, starts the outbox relay, runs beforeStart, and opens the
- * gRPC server. stop() undoes it in the reverse order. */
+ * migrations, ensures the stream, starts the outbox relay, declares the permissions, runs
+ * beforeStart, starts the consumers and opens the gRPC server (its services and the kit's
+ * OpsService). stop() undoes it in the reverse order. */
 export async function startService<C extends TProperties>(
   definition: ServiceDefinition<C>,
   options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
@@ -122,8 +161,10 @@ export async function startService<C extends TProperties>(
   let bus: Bus | undefined;
   let outbox: Outbox | undefined;
   let server: GrpcServer | undefined;
+  const consumers: Consumer[] = [];
   const stop = async () => {
     await server?.stop();
+    for (const consumer of consumers.splice(0)) await consumer.stop();
     await outbox?.stop();
     await bus?.close();
     await db.close();
@@ -139,16 +180,39 @@ export async function startService<C extends TProperties>(
       duplicateWindowMs: settings.eventsDuplicateWindowMs,
     });
     outbox.start();
+    const authority = definition.authority(context);
+    await authority.registerPermissions(name, [...definition.permissions, ...KIT_PERMISSIONS]);
     await definition.beforeStart?.(context);
+    for (const consumer of definition.consumers?.(context) ?? []) {
+      consumers.push(
+        await startConsumer({
+          ...consumer,
+          bus,
+          outbox,
+          logger,
+          maxDeliveries: settings.consumerMaxDeliveries,
+          ackWaitMs: settings.consumerAckWaitMs,
+          prefetch: settings.consumerPrefetch,
+          inboxRetentionMs: settings.eventsMaxAgeMs,
+        }),
+      );
+    }
+    const ops = opsGrpcService({ name, db, consumers: () => consumers, principals: (actorId) => authority.principal(actorId), logger });
     server = await startGrpcServer({
       host: settings.grpcHost,
       port: settings.grpcPort,
-      services: definition.grpc(context),
+      services: [...definition.grpc(context), ops],
       security: settings.security,
       logger,
     });
     const port = server.port;
-    return { ...context, port, address: `${settings.grpcHost === '0.0.0.0' ? '127.0.0.1' : settings.grpcHost}:${port}`, stop };
+    return {
+      ...context,
+      consumers,
+      port,
+      address: `${settings.grpcHost === '0.0.0.0' ? '127.0.0.1' : settings.grpcHost}:${port}`,
+      stop,
+    };
   } catch (err) {
     await stop().catch(() => {});
     throw err;
