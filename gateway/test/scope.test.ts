@@ -14,7 +14,8 @@ let administrator: string;
 const BOSS_PASSWORD = 'boss original password';
 
 beforeAll(async () => {
-  stack = await startStack();
+  // The gateway's own limit on failed logins per address is high here: identity's, per login, is tested.
+  stack = await startStack({ GATEWAY_AUTH_FAILURES_PER_MINUTE: '1000' });
   const post = async (path: string, body: object) => {
     const result = await stack.http('POST', path, { body });
     if (result.status >= 300) throw new Error(`${path}: ${result.status} ${JSON.stringify(result.body)}`);
@@ -304,5 +305,22 @@ describe('must change password', () => {
     const mine = basic('francois', 'my own 456');
     expect((await stack.http('GET', '/v1/me', { auth: mine })).body.mustChangePassword).toBe(false);
     expect((await stack.http('GET', `/v1/users/${user.fanny}`, { auth: mine })).status).toBe(200);
+  });
+});
+
+describe('failed logins', () => {
+  it('are counted per login inside identity: past 10, the right password is refused too (429)', async () => {
+    for (let i = 0; i < 10; i++) {
+      expect((await stack.http('GET', '/v1/me', { auth: basic('fanny', `guess number ${i}`) })).status).toBe(401);
+    }
+    const refused = await stack.http('GET', '/v1/me', { auth: basic('fanny', 'fanny new password') });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({
+      error: 'resource_exhausted',
+      message: expect.stringMatching(/too many failed logins for this login/),
+    });
+    expect((await stack.http('POST', '/v1/sessions', { auth: basic('fanny', 'fanny new password') })).status).toBe(429);
+    // Another login from the same address goes on.
+    expect((await stack.http('GET', '/v1/me', { auth: frAdmin })).status).toBe(200);
   });
 });
