@@ -112,12 +112,12 @@ export function identityGrpcServices(deps: HandlerDeps): [grpc.ServiceDefinition
       changed: await write(req.scope, (tx, emit, scope) => changeAudiences(tx, emit, scope, 'remove', req.userIds, req.audienceIds)),
     }),
     searchUsers: async (req) => {
-      const { items, total } = await read(req.scope, (scope) => searchUsers(db, scope, req.filter, req.page));
-      return { users: items, total, nextCursor: '' };
+      const { items, total, nextCursor } = await read(req.scope, (scope) => searchUsers(db, scope, req.filter, req.page));
+      return { users: items, total, nextCursor };
     },
     resolveUserSelection: async (req) => {
-      const { items, total } = await read(req.scope, (scope) => resolveUserSelection(db, scope, req.selection, req.page));
-      return { users: items, total, nextCursor: '' };
+      const { items, total, nextCursor } = await read(req.scope, (scope) => resolveUserSelection(db, scope, req.selection, req.page));
+      return { users: items, total, nextCursor };
     },
   });
 
