@@ -489,6 +489,7 @@ async function main(): Promise<void> {
       result('user_insert_rate_unnest', writes.insertUnnest, 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
       result('user_insert_rate_values', writes.insertValues, 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
       result('user_update_rate', writes.update, 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
+      result('user_update_rate_unsearched', writes.updateOther, 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
     }
   } finally {
     process.off('SIGINT', onSignal);

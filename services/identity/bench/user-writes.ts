@@ -16,6 +16,8 @@ export interface WriteRates {
   insertUnnest: number;
   insertValues: number;
   update: number;
+  /** an update of a field the search does not read (phone) */
+  updateOther: number;
   delete: number;
 }
 
@@ -42,7 +44,8 @@ function row(run: string, i: number, names: { last: string[]; first: string[]; t
   ];
 }
 
-/** Inserts WRITE_ROWS users each way, updates the first WRITE_ROWS, runs `whileThere` while
+/** Inserts WRITE_ROWS users each way, updates a searched field of the first WRITE_ROWS and a
+ * field the search does not read of the others, runs `whileThere` while
  * the rows are there, then deletes them all; returns the rates. */
 export async function measureWrites(
   url: string,
@@ -97,13 +100,23 @@ export async function measureWrites(
       ),
     );
 
+    const updateOther = await timed('UPDATE of phone and updated_at (not searched), 1,000 rows a statement', WRITE_ROWS, (from) =>
+      db.query(
+        `UPDATE users u SET phone = v.phone, updated_at = now() FROM unnest($1::uuid[], $2::text[]) AS v(id, phone) WHERE u.id = v.id`,
+        [
+          ids.slice(WRITE_ROWS + from, WRITE_ROWS + from + BATCH),
+          ids.slice(WRITE_ROWS + from, WRITE_ROWS + from + BATCH).map((_, k) => `+33 1 ${String(from + k).padStart(8, '0')}`),
+        ],
+      ),
+    );
+
     await whileThere(run);
 
     const deleted = await timed('DELETE, 1,000 rows a statement', ids.length, (from) =>
       db.query('DELETE FROM users WHERE id = ANY($1::uuid[])', [ids.slice(from, from + BATCH)]),
     );
     ids.length = 0;
-    return { insertUnnest, insertValues, update, delete: deleted };
+    return { insertUnnest, insertValues, update, updateOther, delete: deleted };
   } finally {
     // Whatever happened, the database is left as seeded (for BENCH_KEEP_DB).
     if (ids.length > 0) await db.query('DELETE FROM users WHERE id = ANY($1::uuid[])', [ids]).catch(() => {});
