@@ -10,6 +10,10 @@
 -- change the user row: a search sees exactly the users the same transaction would. User ids
 -- never change.
 
+-- No user is written between the copy below and the triggers that take over from it (users
+-- stay readable; writes wait for this migration: about 40 s for a million users).
+LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE user_search (
   id uuid PRIMARY KEY,
   organisation_id uuid NOT NULL,
