@@ -139,6 +139,29 @@ describe('POST /v1/selections/users/resolve (SEL-1..3)', () => {
     expect(logins(members.body)).toEqual(['mdupuis']);
   });
 
+  it('walks a whole selection with the cursor, each user once, in name order; offsets stop at 10,000', async () => {
+    const everyone = await resolve({ type: 'filter', filter: {} }, { limit: 500 });
+    expect(everyone.body.nextCursor).toBe('');
+    const seen: string[] = [];
+    let after = '';
+    do {
+      const page = await resolve({ type: 'filter', filter: {} }, { limit: 2, after });
+      expect(page.status).toBe(200);
+      expect(page.body.total).toBe(everyone.body.total);
+      seen.push(...page.body.items.map((u: { login: string }) => u.login));
+      after = page.body.nextCursor;
+    } while (after !== '');
+    expect(seen).toEqual(everyone.body.items.map((u: { login: string }) => u.login));
+    expect(seen).toHaveLength(everyone.body.total);
+
+    const far = await resolve({ type: 'filter', filter: {} }, { offset: 10_001 });
+    expect(far.status).toBe(400);
+    expect(far.body.field).toBe('offset');
+    const bad = await resolve({ type: 'filter', filter: {} }, { after: 'not-a-cursor' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('page.after');
+  });
+
   it('refuses a selection of no known kind', async () => {
     const result = await resolve({ type: 'everyone' });
     expect(result.status).toBe(400);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { IdentityClient } from '@assistants/identity/client';
-import { IdParams, NoContent, Paged, PageQuery, responses } from '../schemas/common';
+import { After, IdParams, KeysetPaged, NoContent, Paged, PageQuery, responses } from '../schemas/common';
 import { ListFolder, ListPatch, ListSearch, MemberIds, NewList, NewListFolder, UserList, UserSummary } from '../schemas/identity';
 import { toProtoFilter } from '../selection';
 
@@ -134,18 +134,18 @@ export const listRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }>
         tags,
         summary: 'Members of a list (of your scope), sorted by name',
         params: IdParams,
-        querystring: PageQuery,
-        response: responses({ 200: Paged(Type.Ref(UserSummary)) }),
+        querystring: Type.Object({ ...PageQuery.properties, after: After }, { additionalProperties: false }),
+        response: responses({ 200: KeysetPaged(Type.Ref(UserSummary)) }),
       },
       config: { needs: 'users:read' },
     },
     async (request) => {
-      const { limit = 50, offset = 0 } = request.query;
-      const { users, total } = await identity.users.resolveUserSelection({
+      const { limit = 50, offset = 0, after = '' } = request.query;
+      const { users, total, nextCursor } = await identity.users.resolveUserSelection({
         selection: { listId: request.params.id, excludeIds: [] },
-        page: { limit, offset, after: '' },
+        page: { limit, offset, after },
       });
-      return { items: users, total, limit, offset };
+      return { items: users, total, limit, offset, nextCursor };
     },
   );
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { IdentityClient } from '@assistants/identity/client';
-import { Paged, responses } from '../schemas/common';
+import { KeysetPaged, responses } from '../schemas/common';
 import { SelectionResolve, UserSummary } from '../schemas/identity';
 import { toProtoSelection } from '../selection';
 
@@ -16,17 +16,17 @@ export const selectionRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClie
           'A selection is {type: "ids", ids}, {type: "filter", filter} or {type: "list", listId}, each with optional excludeIds ' +
           '(users removed at the recap). Assistant runs take the same object. Only users of your scope are ever included.',
         body: SelectionResolve,
-        response: responses({ 200: Paged(Type.Ref(UserSummary)) }),
+        response: responses({ 200: KeysetPaged(Type.Ref(UserSummary)) }),
       },
       config: { needs: 'users:read' },
     },
     async (request) => {
-      const { selection, limit = 50, offset = 0 } = request.body;
-      const { users, total } = await identity.users.resolveUserSelection({
+      const { selection, limit = 50, offset = 0, after = '' } = request.body;
+      const { users, total, nextCursor } = await identity.users.resolveUserSelection({
         selection: toProtoSelection(selection),
-        page: { limit, offset, after: '' },
+        page: { limit, offset, after },
       });
-      return { items: users, total, limit, offset };
+      return { items: users, total, limit, offset, nextCursor };
     },
   );
 };

@@ -1,7 +1,7 @@
 import type { IdentityClient } from '@assistants/identity/client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Id, IdParams, NoContent, Paged, responses } from '../schemas/common';
+import { Id, IdParams, KeysetPaged, NoContent, responses } from '../schemas/common';
 import { AudienceIds, NewPassword, NewRoleGrant, NewUser, RoleGrant, User, UserPatch, UserSearch, UserSummary } from '../schemas/identity';
 import { toProtoFilter } from '../selection';
 
@@ -15,17 +15,17 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityClient }>
         tags,
         summary: 'SEL-1: one page of the users a filter matches, and the exact total',
         body: UserSearch,
-        response: responses({ 200: Paged(Type.Ref(UserSummary)) }),
+        response: responses({ 200: KeysetPaged(Type.Ref(UserSummary)) }),
       },
       config: { needs: 'users:read' },
     },
     async (request) => {
-      const { filter, limit = 50, offset = 0 } = request.body;
-      const { users, total } = await identity.users.searchUsers({
+      const { filter, limit = 50, offset = 0, after = '' } = request.body;
+      const { users, total, nextCursor } = await identity.users.searchUsers({
         filter: toProtoFilter(filter),
-        page: { limit, offset, after: '' },
+        page: { limit, offset, after },
       });
-      return { items: users, total, limit, offset };
+      return { items: users, total, limit, offset, nextCursor };
     },
   );
 

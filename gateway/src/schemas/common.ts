@@ -65,6 +65,22 @@ export function Paged<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
 }
 
+/** Where a keyset page starts: the nextCursor of the page before (offset stays 0). */
+export const After = Type.Optional(
+  Type.String({ maxLength: 500, description: 'the nextCursor of the previous page, to go on past offset 10,000 or walk a whole result' }),
+);
+
+/** A page that can be followed on with a cursor. */
+export function KeysetPaged<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+    nextCursor: Type.String({ description: 'give it as `after` for the next page; "" on the last page' }),
+  });
+}
+
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 
 export const NoContent = Type.Null({ description: 'no content' });

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { AmountOrNone, DateOrNone, Id, OneOf, PageBody } from './common';
+import { After, AmountOrNone, DateOrNone, Id, OneOf, PageBody } from './common';
 
 export const TITLES = ['', 'M.', 'Mme', 'Mlle', 'Dr.', 'Pr.'] as const;
 export const LANGUAGES = ['', 'en-EN', 'fr-FR', 'es-ES'] as const;
@@ -182,7 +182,7 @@ export const SavedUserFilter = Type.Object(
   { $id: 'SavedUserFilter' },
 );
 
-export const UserSearch = Type.Object({ filter: Type.Ref(UserFilter), ...PageBody }, { additionalProperties: false });
+export const UserSearch = Type.Object({ filter: Type.Ref(UserFilter), ...PageBody, after: After }, { additionalProperties: false });
 
 const excludeIds = Type.Optional(Type.Array(Id, { maxItems: 100_000, description: 'removed at the recap (SEL-3)' }));
 
@@ -198,7 +198,10 @@ export const UserSelection = Type.Union(
   },
 );
 
-export const SelectionResolve = Type.Object({ selection: Type.Ref(UserSelection), ...PageBody }, { additionalProperties: false });
+export const SelectionResolve = Type.Object(
+  { selection: Type.Ref(UserSelection), ...PageBody, after: After },
+  { additionalProperties: false },
+);
 
 export const AudienceIds = Type.Object({ audienceIds: Type.Array(Id, { minItems: 1, maxItems: 500 }) }, { additionalProperties: false });
 

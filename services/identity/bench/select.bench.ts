@@ -4,12 +4,19 @@
  *
  *   npm run bench:select                              self-contained: seeds a new database, drops it
  *   BENCH_KEEP_DB=bench_select npm run bench:select   seeds that database once, keeps and reuses it
+ *   BENCH_CHECK=0 / BENCH_WRITES=0                    skip the same-results check / the bulk writes
+ *
+ * After the timings, it checks the service's pages and totals against the original SQL on
+ * many filters, and measures bulk user writes (insert, update, delete). It ends with one
+ * line per target: RESULT <name> <value> <unit> target <op> <bar> met|missed.
  *
  * Results are recorded in BENCHMARKS.md.
  */
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { UserFilter } from '@assistants/proto/gen/identity/v1/users';
+import type { Queryable } from '@assistants/kit';
 import {
   actingAs,
   ADMIN,
@@ -22,12 +29,17 @@ import {
   type TestIdentity,
   type TestNats,
 } from '@assistants/testing';
+import { checkSearches, checkSelections, type BenchScope, type SearchCase } from './select-check';
+import { measureWrites, WRITE_ROWS, type WriteRates } from './user-writes';
 
 const USERS = 1_000_000;
 const WARM_UP_RUNS = 2;
 const TIMED_RUNS = 20;
 const TARGET_P95_MS = 200;
+/** Imports write users at this rate at least. */
+const TARGET_WRITE_ROWS_PER_S = 15_000;
 const SEEDED_MARK = `bench:select seeded ${USERS} users`;
+const ALL: BenchScope = { all: true, organisationIds: [] };
 // The mid-level organisation of filter (e): an area (depth 2 of 4), see seedOrganisations.
 const AREA_EXT_ID = 'R2-A3';
 
@@ -77,12 +89,16 @@ const SITES = list(`
   Paris, Lille, Lyon, Toulouse, Bordeaux, Nantes, Marseille, Rennes, Strasbourg, Grenoble, Rouen, Amiens`);
 const TEAMS = ['Sales', 'Human resources', 'IT', 'Finance', 'Operations'];
 
-const FILTERS: { name: string; filter: Partial<UserFilter> }[] = [
-  { name: '(a) last name contains "mar"', filter: { lastName: 'mar' } },
-  { name: '(b) email contains "orange.fr"', filter: { email: 'orange.fr' } },
-  { name: '(c) custom1 contains "2023"', filter: { custom1: '2023' } },
-  { name: '(d) ANY: last name "dup" or custom1 "2024"', filter: { lastName: 'dup', custom1: '2024', match: 'any' } },
-  { name: `(e) organisation ${AREA_EXT_ID} + sub-tree, audience "safety"`, filter: { audience: 'safety', includeSubOrganisations: true } },
+const FILTERS: { key: string; name: string; filter: Partial<UserFilter> }[] = [
+  { key: 'a', name: '(a) last name contains "mar"', filter: { lastName: 'mar' } },
+  { key: 'b', name: '(b) email contains "orange.fr"', filter: { email: 'orange.fr' } },
+  { key: 'c', name: '(c) custom1 contains "2023"', filter: { custom1: '2023' } },
+  { key: 'd', name: '(d) ANY: last name "dup" or custom1 "2024"', filter: { lastName: 'dup', custom1: '2024', match: 'any' } },
+  {
+    key: 'e',
+    name: `(e) organisation ${AREA_EXT_ID} + sub-tree, audience "safety"`,
+    filter: { audience: 'safety', includeSubOrganisations: true },
+  },
 ];
 
 const sqlText = (values: string[]) => `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')}]::text[]`;
@@ -203,6 +219,16 @@ async function seedUserAudiences(db: pg.Client): Promise<void> {
     WHERE k <= how_many`);
 }
 
+/** Whether the migrations have the search projection user_search (003) that searches read. */
+async function hasProjection(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>(`SELECT to_regclass('identity.user_search') IS NOT NULL AS found`);
+  return rows[0].found;
+}
+
+async function fillProjection(db: pg.Client): Promise<void> {
+  await db.query('INSERT INTO user_search SELECT s.* FROM users u, user_search_rows(u) s');
+}
+
 /** Bulk-loads the data set. Secondary indexes of the loaded tables are dropped first and
  * rebuilt afterwards from their own definitions (building a trigram GIN index once is far
  * cheaper than updating it a million times), two at a time for the two cores. */
@@ -218,7 +244,7 @@ async function seed(url: string): Promise<number> {
     const indexQuery = `
       SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
       FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
-      WHERE t.relnamespace = 'identity'::regnamespace AND t.relname IN ('users', 'user_audiences')
+      WHERE t.relnamespace = 'identity'::regnamespace AND t.relname IN ('users', 'user_audiences', 'user_search')
         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
       ORDER BY pg_get_indexdef(i.indexrelid)`;
     const indexes = (await db.query<{ name: string; def: string }>(indexQuery)).rows;
@@ -227,7 +253,10 @@ async function seed(url: string): Promise<number> {
     await seedOrganisations(db);
     await seedAudiences(db);
     // User ids are known in advance (md5 of the row number), so both tables load at once.
-    await Promise.all([seedUsers(db), seedUserAudiences(second)]);
+    // Triggers do not fire in this session (replica): the search projection, when the
+    // migrations have one, is filled from users afterwards, as migration 003 does.
+    const projection = await hasProjection(db);
+    await Promise.all([seedUsers(db).then(() => (projection ? fillProjection(db) : undefined)), seedUserAudiences(second)]);
     log(`  rows loaded in ${seconds(started)}`);
 
     const indexesStarted = performance.now();
@@ -245,12 +274,12 @@ async function seed(url: string): Promise<number> {
     // A production server's autovacuum visits a table after a bulk insert (it is off on the
     // test server): measure that steady state, with statistics, hint bits and visibility map.
     const vacuumStarted = performance.now();
-    await db.query('VACUUM ANALYZE users, user_audiences, organisations, audiences');
+    await db.query(`VACUUM ANALYZE users, user_audiences, organisations, audiences${projection ? ', user_search' : ''}`);
     // Plans depend on it: an index-only scan of user_audiences that has to visit the heap
     // loses to another plan, 5 times slower for filter (e).
     const { rows: visible } = await db.query<{ relname: string; pct: string }>(
       `SELECT relname, round(100.0 * relallvisible / greatest(relpages, 1)) AS pct FROM pg_class
-       WHERE relnamespace = 'identity'::regnamespace AND relname IN ('users', 'user_audiences') ORDER BY relname`,
+       WHERE relnamespace = 'identity'::regnamespace AND relname IN ('users', 'user_audiences', 'user_search') ORDER BY relname`,
     );
     const allVisible = visible.map((r) => `${r.relname} ${r.pct} %`).join(', ');
     log(`  VACUUM ANALYZE in ${seconds(vacuumStarted)} (all-visible pages: ${allVisible})`);
@@ -258,6 +287,82 @@ async function seed(url: string): Promise<number> {
     await Promise.all([db.end(), second.end()]);
   }
   return performance.now() - started;
+}
+
+/** The filters the same-results check compares: the five timed ones and others that try
+ * case folding, accents, literal wildcards, ALL/ANY mixes, organisations and scopes. */
+async function searchCases(db: Queryable, timed: { name: string; filter: UserFilter }[]): Promise<SearchCase[]> {
+  const org = async (extId: string) =>
+    (await db.query<{ id: string }>('SELECT id FROM organisations WHERE ext_id = $1', [extId])).rows[0].id;
+  const [region, area, site, team] = await Promise.all([org('R3'), org('R1-A2'), org('R4-A1-S2'), org('R2-A5-S3-T4')]);
+  const all = (name: string, filter: Partial<UserFilter>): SearchCase => ({
+    name,
+    filter: UserFilter.fromPartial({ match: 'all', ...filter }),
+    scope: ALL,
+  });
+  return [
+    ...timed.map((t) => ({ ...t, scope: ALL })),
+    all('no match', { lastName: 'zqzq' }),
+    all('capitals', { lastName: 'MAR' }),
+    all('capitals, disabled users in', { lastName: 'Mar', includeDisabled: true }),
+    all('accent folded: "émi"', { firstName: 'émi' }),
+    all('capital accent: "ÉMILIE"', { firstName: 'ÉMILIE' }),
+    all('accent inside: "ÉLÈ"', { firstName: 'ÉLÈ' }),
+    all('diaeresis: "aïc"', { firstName: 'AÏC' }),
+    all('last name "GUÉRIN"', { lastName: 'GUÉRIN' }),
+    all('apostrophe', { lastName: "n'd" }),
+    all('space', { lastName: 'le g' }),
+    all('literal %', { lastName: '%' }),
+    all('literal _', { email: '_' }),
+    all('email "@ORANGE"', { email: '@ORANGE' }),
+    all('login', { login: 'jean.mart' }),
+    all('external id, digits', { extId: '00012' }),
+    all('external id, letters', { extId: 'emp00012' }),
+    all('custom2 "2a"', { custom2: '2a' }),
+    all('custom3 "SALES REP"', { custom3: 'SALES REP' }),
+    all('ALL: email and job', { email: 'gmail.com', custom3: 'engineer' }),
+    all('ANY: last name or first name', { lastName: 'dup', firstName: 'marie', match: 'any' }),
+    all('ALL: last name and first name', { lastName: 'dup', firstName: 'marie' }),
+    all('ANY: three fields', { lastName: 'le ', custom1: '2019', email: 'free.fr', match: 'any' }),
+    all('audience with an accent', { audience: 'PREMIÈRE' }),
+    all('ANY: audience or last name', { audience: 'intern', lastName: 'smith', match: 'any' }),
+    all('one organisation', { organisationId: team }),
+    all('site and its teams, custom1', { organisationId: site, includeSubOrganisations: true, custom1: '2020' }),
+    all('everyone enabled', {}),
+    all('everyone', { includeDisabled: true }),
+    {
+      name: 'scope: one region, last name',
+      filter: UserFilter.fromPartial({ lastName: 'bern' }),
+      scope: { all: false, organisationIds: [region] },
+    },
+    { name: 'scope: one area, everyone', filter: UserFilter.fromPartial({}), scope: { all: false, organisationIds: [area] } },
+  ];
+}
+
+/** A user (at the root) holding users:read on each organisation of `key` (ids, commas). */
+async function benchReader(api: IdentityClient, db: Queryable, key: string): Promise<string> {
+  const login = `bench-reader-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+  const existing = await db.query<{ id: string }>('SELECT id FROM users WHERE login = $1', [login]);
+  if (existing.rows.length > 0) return existing.rows[0].id;
+  const roles = await api.roles.listRoles({ query: 'Bench reader', page: { limit: 1, offset: 0, after: '' } });
+  const role = roles.roles[0] ?? (await api.roles.createRole({ name: 'Bench reader', description: '', permissions: ['users:read'] })).role!;
+  const root = (await db.query<{ id: string }>('SELECT id FROM organisations WHERE parent_id IS NULL')).rows[0].id;
+  const { user } = await api.users.createUser({
+    fields: { login, lastName: 'Reader', firstName: 'Bench', organisationId: root },
+    audienceIds: [],
+  });
+  for (const organisationId of key.split(',')) await api.roles.grantRoles({ userIds: [user!.id], roleIds: [role.id], organisationId });
+  return user!.id;
+}
+
+/** Filters that find the rows of a bulk-write run, once inserted and updated. */
+function bulkCases(run: string): SearchCase[] {
+  const f = (filter: Partial<UserFilter>) => UserFilter.fromPartial({ match: 'all', ...filter });
+  return [
+    { name: 'written: updated custom1', filter: f({ custom1: `IMPORTED ${run.toUpperCase()}` }), scope: ALL },
+    { name: 'written: email domain and last name', filter: f({ email: `@${run}.`, lastName: 'MAR' }), scope: ALL },
+    { name: 'written or seeded: ANY', filter: f({ login: `.${run}.1234`, custom3: 'technician', match: 'any' }), scope: ALL },
+  ];
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -303,7 +408,21 @@ async function main(): Promise<void> {
     identity = await startIdentity({ natsUrl: nats.url, databaseUrl: url });
     // Searches as the bootstrap administrator (Administrator on the root: scope all).
     const admin = await identity.db.query<{ id: string }>('SELECT id FROM users WHERE login = $1', [ADMIN.login]);
-    api = actingAs(identityClient(identity.address, { security: TEST_SECURITY }), admin.rows[0].id);
+    const client = identityClient(identity.address, { security: TEST_SECURITY });
+    api = actingAs(client, admin.rows[0].id);
+    const adminApi = api;
+    // Scoped searches act as a reader of those organisations (made once; kept with the data).
+    const readers = new Map<string, Promise<IdentityClient>>();
+    const clientFor = (scope: BenchScope): Promise<IdentityClient> => {
+      if (scope.all) return Promise.resolve(adminApi);
+      const key = [...scope.organisationIds].sort().join(',');
+      if (!readers.has(key))
+        readers.set(
+          key,
+          benchReader(adminApi, identity!.db, key).then((id) => actingAs(client, id)),
+        );
+      return readers.get(key)!;
+    };
 
     let seeding = 'reused (BENCH_KEEP_DB)';
     if (reuse) {
@@ -327,9 +446,15 @@ async function main(): Promise<void> {
     // Other work on the machine shows in the figures: the load average says how much there was.
     const load = os.loadavg().map((l) => l.toFixed(2));
     log(`date: ${new Date().toISOString()}; load average ${load.join(' ')}`);
+    const { rows: sizes } = await db.query<{ relname: string; heap: string; total: string }>(
+      `SELECT relname, pg_size_pretty(pg_relation_size(oid)) AS heap, pg_size_pretty(pg_total_relation_size(oid)) AS total
+       FROM pg_class WHERE relnamespace = 'identity'::regnamespace AND relname IN ('users', 'user_search') ORDER BY relname`,
+    );
+    log(`tables: ${sizes.map((r) => `${r.relname} ${r.heap} (${r.total} with indexes)`).join(', ')}`);
     log(`runs: ${WARM_UP_RUNS} warm-up + ${TIMED_RUNS} timed per filter, round-robin; SearchUsers scope all, page 50 offset 0\n`);
 
-    const runs = FILTERS.map(({ name: filterName, filter }) => ({
+    const runs = FILTERS.map(({ key, name: filterName, filter }) => ({
+      key,
       name: filterName,
       request: {
         filter: UserFilter.fromPartial({ match: 'all', ...filter, ...(filter.includeSubOrganisations ? { organisationId: area } : {}) }),
@@ -352,7 +477,7 @@ async function main(): Promise<void> {
     }
     const results = runs.map((run) => {
       const sorted = [...run.times].sort((a, b) => a - b);
-      return { name: run.name, total: run.total, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+      return { key: run.key, name: run.name, total: run.total, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
     });
 
     const rows = results.map((r) => [
@@ -367,6 +492,47 @@ async function main(): Promise<void> {
     for (const row of [header, ...rows])
       log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
     log(`\ntarget p95 ≤ ${TARGET_P95_MS} ms met by ${results.filter((r) => r.p95 <= TARGET_P95_MS).length} of ${results.length} filters`);
+
+    if (process.env.BENCH_CHECK !== '0') {
+      log('\nsame results: pages and totals of the service against the original SQL (ILIKE on users)');
+      const started = performance.now();
+      const cases = await searchCases(
+        db,
+        runs.map((run) => ({ name: run.name, filter: run.request.filter })),
+      );
+      const pages = await checkSearches(db, clientFor, cases, log);
+      await checkSelections(db, clientFor, cases[1]);
+      log(`  ${cases.length} filters, ${pages} pages and 2 selections: identical (${seconds(started)})`);
+    }
+
+    let writes: WriteRates | undefined;
+    if (process.env.BENCH_WRITES !== '0') {
+      log(
+        `\nbulk writes: ${WRITE_ROWS.toLocaleString('en')} users each way, load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
+      );
+      writes = await measureWrites(url, { last: LAST_NAMES, first: FIRST_NAMES }, log, async (run) => {
+        // While the written rows are there: the search sees them as the table has them.
+        const pages = await checkSearches(db, clientFor, bulkCases(run), log);
+        log(`  the search finds the written users: ${pages} pages identical`);
+      });
+    }
+
+    log('');
+    const result = (name: string, value: number, unit: string, op: '<=' | '>=', bar: number) =>
+      log(
+        `RESULT ${name} ${value.toFixed(unit === 'ms' ? 1 : 0)} ${unit} target ${op} ${bar} ${(op === '<=' ? value <= bar : value >= bar) ? 'met' : 'missed'}`,
+      );
+    for (const r of results) result(`sel1_p95_${r.key}`, r.p95, 'ms', '<=', TARGET_P95_MS);
+    if (writes) {
+      result('user_insert_rate', Math.min(writes.insertUnnest, writes.insertValues), 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
+      result('user_insert_rate_unnest', writes.insertUnnest, 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
+      result('user_insert_rate_values', writes.insertValues, 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
+      result('user_update_rate', writes.update, 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
+      result('user_update_rate_unsearched', writes.updateOther, 'rows/s', '>=', TARGET_WRITE_ROWS_PER_S);
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -96,12 +96,12 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       changed: await write(call, (tx, emit, caller) => changeAudiences(tx, emit, caller, 'remove', req.userIds, req.audienceIds)),
     }),
     searchUsers: async (req, call) => {
-      const { items, total } = await read(call, (caller) => searchUsers(db, caller, req.filter, req.page));
-      return { users: items, total, nextCursor: '' };
+      const { items, total, nextCursor } = await read(call, (caller) => searchUsers(db, caller, req.filter, req.page));
+      return { users: items, total, nextCursor };
     },
     resolveUserSelection: async (req, call) => {
-      const { items, total } = await read(call, (caller) => resolveUserSelection(db, caller, req.selection, req.page));
-      return { users: items, total, nextCursor: '' };
+      const { items, total, nextCursor } = await read(call, (caller) => resolveUserSelection(db, caller, req.selection, req.page));
+      return { users: items, total, nextCursor };
     },
   });
 

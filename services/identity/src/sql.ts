@@ -5,6 +5,12 @@ export class Params {
     this.values.push(value);
     return `$${this.values.length}`;
   }
+  /** Another Params holding the same values so far, to add more for one statement. */
+  copy(): Params {
+    const copy = new Params();
+    copy.values.push(...this.values);
+    return copy;
+  }
 }
 
 /** An ILIKE pattern matching text that contains `fragment` literally (%, _ and \ escaped). */

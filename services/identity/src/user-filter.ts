@@ -40,29 +40,35 @@ export function checkUserFilter(filter: UserFilter | undefined, field = 'filter'
   return filter;
 }
 
-/** "Contains, case-insensitive" for a fragment: ILIKE, or LIKE when the fragment has no
- * letter at all ("2024", "75-"): nothing lower-cases to a digit or punctuation, so both match
- * the same rows, and LIKE spares case-folding every candidate (see BENCHMARKS.md). */
-function containsOperator(fragment: string): 'LIKE' | 'ILIKE' {
-  return /^[\x20-\x7e]*$/.test(fragment) && !/[a-z]/i.test(fragment) ? 'LIKE' : 'ILIKE';
-}
+/** The rows a condition is written for: users, or their search projection user_search
+ * (migrations/003_user_search.sql), whose columns lower_<column> hold lower() of the users
+ * columns. The text criteria always read user_search: "contains, case-insensitive" is
+ * `lower_<column> LIKE lower(pattern)`, what ILIKE computes, without folding every row. */
+export type UserRows = 'users' | 'user_search';
 
 /** SQL condition for the users `alias` a (checked) filter matches: its criteria combined
- * with ALL or ANY, then, always, the disabled and organisation restrictions. */
-export function userFilterCondition(filter: UserFilter, p: Params, alias = 'u'): string {
-  const criteria: string[] = [];
+ * with ALL or ANY, then, always, the disabled and organisation restrictions. `alias` is a row
+ * of `rows`; on users, the text criteria are looked up in user_search. */
+export function userFilterCondition(filter: UserFilter, p: Params, alias = 'u', rows: UserRows = 'users'): string {
+  const join = filter.match === 'any' ? ' OR ' : ' AND ';
+  const search = rows === 'user_search' ? alias : 'fs';
+  const texts: string[] = [];
   for (const [key, column] of Object.entries(TEXT_CRITERIA) as [keyof typeof TEXT_CRITERIA, string][]) {
     const text = filter[key].trim();
-    if (text !== '') criteria.push(`${alias}.${column} ${containsOperator(text)} ${p.add(containsPattern(text))}`);
+    if (text !== '') texts.push(`${search}.lower_${column} LIKE lower(${p.add(containsPattern(text))})`);
+  }
+  const criteria: string[] = [];
+  if (texts.length > 0) {
+    criteria.push(...(rows === 'user_search' ? texts : [`${alias}.id IN (SELECT fs.id FROM user_search fs WHERE ${texts.join(join)})`]));
   }
   const audience = filter.audience.trim();
   if (audience !== '') {
     criteria.push(
-      `${alias}.id IN (SELECT fa.user_id FROM user_audiences fa JOIN audiences a ON a.id = fa.audience_id WHERE a.name ${containsOperator(audience)} ${p.add(containsPattern(audience))})`,
+      `${alias}.id IN (SELECT fa.user_id FROM user_audiences fa JOIN audiences a ON a.id = fa.audience_id WHERE a.name ILIKE ${p.add(containsPattern(audience))})`,
     );
   }
   const conditions: string[] = [];
-  if (criteria.length > 0) conditions.push(`(${criteria.join(filter.match === 'any' ? ' OR ' : ' AND ')})`);
+  if (criteria.length > 0) conditions.push(`(${criteria.join(join)})`);
   if (!filter.includeDisabled) conditions.push(`NOT ${alias}.disabled`);
   if (filter.organisationId !== '') {
     const org = p.add(filter.organisationId);

@@ -3,7 +3,7 @@ import type { UserFilter, UserSelection, UserSummary } from '@assistants/proto/g
 import type { Caller } from './caller';
 import { findList } from './lists.repo';
 import { findOrganisation } from './organisations.repo';
-import { pageOf, type PageRequest } from './paging';
+import { checkKeysetPage, encodeCursor, MAX_PAGE_SIZE, type PageRequest } from './paging';
 import type { ResolvedScope } from './scope';
 import { Params } from './sql';
 import { checkUserFilter, userFilterCondition } from './user-filter';
@@ -35,41 +35,78 @@ function toSummary(row: SummaryRow): UserSummary {
   };
 }
 
-const SUMMARY_COLUMNS = 'u.id, u.login, u.ext_id, u.last_name, u.first_name, u.email, u.disabled, u.organisation_id';
-
 /** How many users, in name order, the first try at a page looks at per row up to its end:
  * enough to fill it when 2 % of the users match, spread over the alphabet. Below that,
  * finding every match is cheap. */
 const WALK_PER_ROW = 50;
+/** The walk never looks at more users than this (a first page of MAX_PAGE_SIZE), however deep
+ * the offset: a deeper page that the walk does not fill sorts the matches. */
+const MAX_WALK = WALK_PER_ROW * MAX_PAGE_SIZE;
 
-/** One page of the users matching `where`, sorted by name, and their exact count.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A cursor holds the sort key of the last row of its page: last name, first name, id. */
+const isSortKey = (key: string[]) => key.length === 3 && UUID.test(key[2]);
+
+/** One page of the users matching `where` (a condition on the user_search row `u`), sorted by
+ * name, their exact count, and the cursor of the next page ("" on the last one).
  *
  * Left to itself, the planner fetches a page by walking the name index and filtering, on the
  * assumption that matches are spread over the alphabet. They are not for a last-name (or
  * login, email...) fragment: "mar" has no match before "Marchand", and the walk reads half
  * the table (seconds, on a million users). So the walk is bounded: it looks at the first
- * WALK_PER_ROW × (offset + limit) users in name order, which fills the page when matches are
- * spread; otherwise every match is found through the filter's indexes and sorted. */
-function pageOfUsers(q: Queryable, where: string, p: Params, page: PageRequest) {
-  const pageQuery = (users: string, condition: string, limit: number, offset: number) =>
-    q.query<SummaryRow>(
-      `SELECT ${SUMMARY_COLUMNS}, o.label AS organisation_label
-       FROM ${users} JOIN organisations o ON o.id = u.organisation_id
-       WHERE ${condition} ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit} OFFSET ${offset}`,
-      p.values,
+ * WALK_PER_ROW × (offset + limit) users in name order (at most MAX_WALK) from the start or
+ * the cursor, which fills the page when matches are spread; otherwise every match (after the
+ * cursor) is found through the filter's indexes and sorted. One row more than the page tells
+ * whether there is a next page. */
+async function pageOfUsers(
+  q: Queryable,
+  where: string,
+  p: Params,
+  page: PageRequest,
+): Promise<{ items: UserSummary[]; total: number; nextCursor: string }> {
+  const { limit, offset, after } = checkKeysetPage(page, isSortKey);
+  /** The page among the rows of `users` (alias u) that meet `condition`, sorted by name;
+   * `startAt(alias)` writes where rows start: after the cursor, if any. */
+  const pageQuery = (users: (startAt: (alias: string) => string) => string, condition: string) => {
+    const pp = p.copy();
+    const startAt = (alias: string) =>
+      after
+        ? `(${alias}.last_name, ${alias}.first_name, ${alias}.id) > (${pp.add(after[0])}, ${pp.add(after[1])}, ${pp.add(after[2])}::uuid)`
+        : 'TRUE';
+    return q.query<SummaryRow>(
+      `SELECT us.id, us.login, us.ext_id, us.last_name, us.first_name, us.email, us.disabled, us.organisation_id, o.label AS organisation_label
+       FROM (SELECT u.id, u.last_name, u.first_name FROM ${users(startAt)} u WHERE ${condition}
+             ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit + 1} OFFSET ${offset}) page
+       JOIN users us ON us.id = page.id JOIN organisations o ON o.id = us.organisation_id
+       ORDER BY page.last_name, page.first_name, page.id`,
+      pp.values,
     );
-  return pageOf(page, {
-    items: async (limit, offset) => {
-      const walk = WALK_PER_ROW * (offset + limit);
-      const walked = await pageQuery(`(SELECT * FROM users ORDER BY last_name, first_name, id LIMIT ${walk}) u`, where, limit, offset);
-      if (walked.rows.length === limit) return walked;
-      // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery,
-      // that is, from walking the name index again.
-      return pageQuery(`(SELECT ${SUMMARY_COLUMNS} FROM users u WHERE ${where} OFFSET 0) u`, 'TRUE', limit, offset);
-    },
-    count: () => q.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${where}`, p.values),
-    map: toSummary,
-  });
+  };
+  const items = async () => {
+    const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
+    const walked = await pageQuery(
+      (startAt) => `(SELECT * FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk})`,
+      where,
+    );
+    if (walked.rows.length > limit) return walked.rows;
+    // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery,
+    // that is, from walking the name index again.
+    const all = await pageQuery(
+      (startAt) => `(SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0)`,
+      'TRUE',
+    );
+    return all.rows;
+  };
+  const [rows, count] = await Promise.all([
+    items(),
+    q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values),
+  ]);
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return {
+    items: rows.slice(0, limit).map(toSummary),
+    total: Number(count.rows[0].n),
+    nextCursor: last ? encodeCursor([last.last_name, last.first_name, last.id]) : '',
+  };
 }
 
 async function filterCondition(q: Queryable, scope: ResolvedScope, filter: UserFilter | undefined, field: string, p: Params) {
@@ -77,7 +114,7 @@ async function filterCondition(q: Queryable, scope: ResolvedScope, filter: UserF
   if (checked.organisationId !== '') {
     await findOrganisation(q, scope, { id: checked.organisationId }, `${field}.organisationId`);
   }
-  return userFilterCondition(checked, p, 'u');
+  return userFilterCondition(checked, p, 'u', 'user_search');
 }
 
 /** SEL-1: the users a filter matches, seen through the scope. */

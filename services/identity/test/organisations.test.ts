@@ -280,6 +280,11 @@ describe('move', () => {
     expect(await pathOf(a11.id)).toBe(`/${ROOT_ORGANISATION_ID}/${a.id}/${a1.id}/${a11.id}/`);
   });
 
+  it('pages no further than offset 10,000', async () => {
+    await expect(list({ offset: 10_001 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'page.offset' });
+    expect(await list({ offset: 10_000 })).toMatchObject({ extIds: [] });
+  });
+
   it('refuses an unknown parent', async () => {
     const a = await newOrganisation('U-A');
     expect(await log.refused(() => update(a.id, { parentId: UNKNOWN_ID }))).toMatchObject({ code: 'NOT_FOUND', field: 'parentId' });
@@ -400,6 +405,11 @@ describe('browse and search', () => {
     expect((await list({ query: 'arras', includeDisabled: true })).extIds).toEqual(['B-ARRAS']);
     expect((await list({ query: 'b-n' }, await actorWithin(fixture, [ids['B-NORTH']]))).extIds).toEqual(['B-NORTH']);
     expect((await list({ query: '%' })).extIds).toEqual([]);
+  });
+
+  it('pages no further than offset 10,000', async () => {
+    await expect(list({ offset: 10_001 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'page.offset' });
+    expect(await list({ offset: 10_000 })).toMatchObject({ extIds: [] });
   });
 
   it('refuses an unknown parent', async () => {

@@ -172,3 +172,160 @@ describe('SEL-1..3 selections', () => {
     await expect(resolve({})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'selection' });
   });
 });
+
+describe('paging through a result', () => {
+  const ids: string[] = [];
+  let pagingOrg: string;
+  const byName = (f: Partial<UserFilter>, page: { limit: number; offset?: number; after?: string }) =>
+    api.users.searchUsers({ filter: filter(f), page: { offset: 0, after: '', ...page } });
+
+  /** 22 enabled users (and a disabled one) whose names tie and differ only by case or accents. */
+  beforeAll(async () => {
+    const { organisation } = await api.organisations.createOrganisation({ fields: { extId: 'PAGING', label: 'paging' } });
+    pagingOrg = organisation!.id;
+    const names = [
+      ['Abel', 'Jean'],
+      ['Abel', 'Jean'],
+      ['Abel', 'Jean'],
+      ['Abel', 'Ève'],
+      ['abel', 'jean'],
+      ['Zola', 'Émile'],
+      ['zola', 'émile'],
+      ['Élan', 'Zoé'],
+      ['de Gaulle', 'Charles'],
+      ['De Gaulle', 'Charles'],
+      ["O'Neil", 'Ryan'],
+      ['Ñúñez', 'Ana'],
+      ['Martin', 'Paul'],
+      ['Martin', 'Paula'],
+      ['Martin', 'Paul'],
+      ['Martin-Durand', 'Lou'],
+      ['Lefèvre', 'Léa'],
+      ['Lefebvre', 'Léo'],
+      ['Dupont', 'Jean'],
+      ['Dupont', 'Jeanne'],
+      ['Dupond', 'Jean'],
+      ['Öztürk', 'Ayşe'],
+      ['Hidden', 'Disabled'],
+    ];
+    for (const [i, [lastName, firstName]] of names.entries()) {
+      const { user: created } = await api.users.createUser({
+        fields: { login: `paging${i}`, lastName, firstName, organisationId: pagingOrg, disabled: lastName === 'Hidden' },
+        audienceIds: [],
+      });
+      ids.push(created!.id);
+    }
+  });
+
+  /** The enabled users of the paging organisation in name order, straight from the table. */
+  async function inNameOrder(): Promise<string[]> {
+    const { rows } = await fixture.identity.db.query<{ id: string }>(
+      'SELECT id FROM users WHERE organisation_id = $1 AND NOT disabled ORDER BY last_name, first_name, id',
+      [pagingOrg],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  it('walks a whole result with page.after: every matching user once, in name order', async () => {
+    const expected = await inNameOrder();
+    expect(expected).toHaveLength(22);
+    for (const limit of [1, 5, 11, 22, 50]) {
+      const seen: string[] = [];
+      let after = '';
+      let pages = 0;
+      do {
+        const page = await byName({ organisationId: pagingOrg }, { limit, after });
+        expect(page.total).toBe(22);
+        expect(page.users.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.users.map((u) => u.id));
+        after = page.nextCursor;
+        pages++;
+      } while (after !== '' && pages < 30);
+      expect({ limit, pages, seen }).toEqual({ limit, pages: Math.ceil(22 / limit), seen: expected });
+    }
+  });
+
+  it('walks a resolved selection the same way, and continues an offset page with its cursor', async () => {
+    const expected = await inNameOrder();
+    const resolve = (after: string) =>
+      api.users.resolveUserSelection({
+        selection: { filter: filter({ organisationId: pagingOrg }), excludeIds: [ids[0]] },
+        page: { limit: 8, offset: 0, after },
+      });
+    const first = await resolve('');
+    const second = await resolve(first.nextCursor);
+    const third = await resolve(second.nextCursor);
+    expect(third.nextCursor).toBe('');
+    expect([...first.users, ...second.users, ...third.users].map((u) => u.id)).toEqual(expected.filter((id) => id !== ids[0]));
+
+    const offsetPage = await byName({ organisationId: pagingOrg }, { limit: 4, offset: 6 });
+    expect(offsetPage.users.map((u) => u.id)).toEqual(expected.slice(6, 10));
+    const next = await byName({ organisationId: pagingOrg }, { limit: 4, after: offsetPage.nextCursor });
+    expect(next.users.map((u) => u.id)).toEqual(expected.slice(10, 14));
+    // A filter on names, whose matches cluster in the alphabet, pages the same way.
+    const martins = await byName({ organisationId: pagingOrg, lastName: 'MARTIN' }, { limit: 2 });
+    const more = await byName({ organisationId: pagingOrg, lastName: 'MARTIN' }, { limit: 2, after: martins.nextCursor });
+    expect(more.nextCursor).toBe('');
+    expect([...martins.users, ...more.users].map((u) => `${u.lastName} ${u.firstName}`)).toEqual([
+      'Martin Paul',
+      'Martin Paul',
+      'Martin Paula',
+      'Martin-Durand Lou',
+    ]);
+  });
+
+  it('refuses an offset past 10,000, telling to page with page.after', async () => {
+    await expect(byName({}, { limit: 10, offset: 10_000 })).resolves.toMatchObject({ users: [] });
+    const err = await byName({}, { limit: 10, offset: 10_001 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'page.offset' });
+    expect((err as Error).message).toContain('page.after');
+    await expect(
+      api.users.resolveUserSelection({
+        selection: { ids: { ids: [ids[1]] }, excludeIds: [] },
+        page: { limit: 10, offset: 20_000, after: '' },
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'page.offset' });
+  });
+
+  it('refuses a cursor it did not give, and a cursor with an offset', async () => {
+    const { nextCursor } = await byName({ organisationId: pagingOrg }, { limit: 3 });
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const after of [
+      'not a cursor!',
+      'bm90IGpzb24',
+      encode({ lastName: 'Abel' }),
+      encode(['Abel', 'Jean']),
+      encode(['Abel', 'Jean', 'not-an-id']),
+      encode(['Abel', 'Jean\u0000', ids[0]]),
+      'A'.repeat(5_000),
+    ]) {
+      await expect(byName({}, { limit: 3, after })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'page.after' });
+    }
+    await expect(byName({}, { limit: 3, offset: 3, after: nextCursor })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'page.offset',
+    });
+  });
+
+  it('finds users as they are now: the search follows every change to them', async () => {
+    const found = async (f: Partial<UserFilter>) =>
+      (await byName({ organisationId: pagingOrg, ...f }, { limit: 50 })).users.map((u) => u.id);
+    const id = ids[12];
+    expect(await found({ lastName: 'martin', firstName: 'paul' })).toContain(id);
+    await api.users.updateUser({ id, fields: { lastName: 'Ésope', custom3: 'ÂGE DE PIERRE' } });
+    expect(await found({ lastName: 'martin', firstName: 'paul' })).not.toContain(id);
+    // Case-insensitive as lower() folds: É and é, Â and â.
+    expect(await found({ lastName: 'ésope' })).toEqual([id]);
+    expect(await found({ lastName: 'ÉSO', custom3: 'âge', match: 'all' })).toEqual([id]);
+    await api.users.updateUser({ id, fields: { disabled: true } });
+    expect(await found({ lastName: 'ésope' })).toEqual([]);
+    expect(await found({ lastName: 'ésope', includeDisabled: true })).toEqual([id]);
+    await api.users.updateUser({ id, fields: { organisationId: org.south } });
+    expect(await found({ lastName: 'ésope', includeDisabled: true })).toEqual([]);
+    expect(await logins({ lastName: 'ésope', includeDisabled: true, organisationId: org.south })).toEqual(['paging12']);
+    await api.users.deleteUser({ id });
+    expect(await logins({ lastName: 'ésope', includeDisabled: true })).toEqual([]);
+    const { rows } = await fixture.identity.db.query('SELECT count(*)::int AS n FROM user_search WHERE id = $1', [id]);
+    expect(rows[0].n).toBe(0);
+  });
+});

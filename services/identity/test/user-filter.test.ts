@@ -1,6 +1,6 @@
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import { containsPattern, Params } from '../src/sql';
-import { checkUserFilter, userFilterCondition } from '../src/user-filter';
+import { checkUserFilter, userFilterCondition, type UserRows } from '../src/user-filter';
 import { filter, refusal } from './helpers';
 
 const ORG = '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b';
@@ -24,9 +24,9 @@ const TEXT_COLUMNS: [keyof UserFilter, string][] = [
 ];
 
 /** The condition and parameters a filter gives, from a fresh Params. */
-function condition(f: Partial<UserFilter>, alias?: string) {
+function condition(f: Partial<UserFilter>, alias?: string, rows?: UserRows) {
   const p = new Params();
-  const sql = userFilterCondition(filter(f), p, alias);
+  const sql = userFilterCondition(filter(f), p, alias, rows);
   return { sql, values: p.values };
 }
 
@@ -80,56 +80,71 @@ describe('checkUserFilter', () => {
 });
 
 describe('userFilterCondition', () => {
+  /** The text criteria on user_search rows, as written for users rows. */
+  const viaSearch = (criteria: string) => `u.id IN (SELECT fs.id FROM user_search fs WHERE ${criteria})`;
+
   it('without criteria: every enabled user, or everyone', () => {
-    expect(condition({})).toEqual({ sql: 'NOT u.disabled', values: [] });
-    expect(condition({ match: 'any' })).toEqual({ sql: 'NOT u.disabled', values: [] });
-    expect(condition({ includeDisabled: true })).toEqual({ sql: 'TRUE', values: [] });
-    // Blank criteria are unused.
-    expect(condition({ lastName: '   ', audience: ' ' })).toEqual({ sql: 'NOT u.disabled', values: [] });
+    for (const rows of ['users', 'user_search'] as const) {
+      expect(condition({}, 'u', rows)).toEqual({ sql: 'NOT u.disabled', values: [] });
+      expect(condition({ match: 'any' }, 'u', rows)).toEqual({ sql: 'NOT u.disabled', values: [] });
+      expect(condition({ includeDisabled: true }, 'u', rows)).toEqual({ sql: 'TRUE', values: [] });
+      // Blank criteria are unused.
+      expect(condition({ lastName: '   ', audience: ' ' }, 'u', rows)).toEqual({ sql: 'NOT u.disabled', values: [] });
+    }
   });
 
   it('ALL: the criteria joined with AND, then the disabled restriction', () => {
-    expect(condition({ lastName: 'DUP', custom1: '2024', match: 'all' })).toEqual({
-      sql: '(u.last_name ILIKE $1 AND u.custom1 LIKE $2) AND NOT u.disabled',
+    expect(condition({ lastName: 'DUP', custom1: '2024', match: 'all' }, 'u', 'user_search')).toEqual({
+      sql: '(u.lower_last_name LIKE lower($1) AND u.lower_custom1 LIKE lower($2)) AND NOT u.disabled',
       values: ['%DUP%', '%2024%'],
     });
     // "" is ALL too.
-    expect(condition({ lastName: 'DUP', custom1: '2024' }).sql).toBe('(u.last_name ILIKE $1 AND u.custom1 LIKE $2) AND NOT u.disabled');
+    expect(condition({ lastName: 'DUP', custom1: '2024' }, 'u', 'user_search').sql).toBe(
+      '(u.lower_last_name LIKE lower($1) AND u.lower_custom1 LIKE lower($2)) AND NOT u.disabled',
+    );
+    // On users, the text criteria are looked up in user_search, together.
+    expect(condition({ lastName: 'DUP', custom1: '2024' })).toEqual({
+      sql: `(${viaSearch('fs.lower_last_name LIKE lower($1) AND fs.lower_custom1 LIKE lower($2)')}) AND NOT u.disabled`,
+      values: ['%DUP%', '%2024%'],
+    });
   });
 
   it('ANY: the criteria joined with OR, the disabled restriction still applying to all of them', () => {
-    expect(condition({ lastName: 'DUP', custom1: '2024', match: 'any' })).toEqual({
-      sql: '(u.last_name ILIKE $1 OR u.custom1 LIKE $2) AND NOT u.disabled',
+    expect(condition({ lastName: 'DUP', custom1: '2024', match: 'any' }, 'u', 'user_search')).toEqual({
+      sql: '(u.lower_last_name LIKE lower($1) OR u.lower_custom1 LIKE lower($2)) AND NOT u.disabled',
+      values: ['%DUP%', '%2024%'],
+    });
+    expect(condition({ lastName: 'DUP', custom1: '2024', match: 'any', includeDisabled: true }, 'u', 'user_search')).toEqual({
+      sql: '(u.lower_last_name LIKE lower($1) OR u.lower_custom1 LIKE lower($2))',
       values: ['%DUP%', '%2024%'],
     });
     expect(condition({ lastName: 'DUP', custom1: '2024', match: 'any', includeDisabled: true })).toEqual({
-      sql: '(u.last_name ILIKE $1 OR u.custom1 LIKE $2)',
+      sql: `(${viaSearch('fs.lower_last_name LIKE lower($1) OR fs.lower_custom1 LIKE lower($2)')})`,
       values: ['%DUP%', '%2024%'],
     });
   });
 
-  it('uses plain LIKE only for fragments without any letter, where case cannot matter', () => {
-    expect(condition({ custom2: '75-01', includeDisabled: true }).sql).toBe('(u.custom2 LIKE $1)');
-    expect(condition({ custom2: 'a75', includeDisabled: true }).sql).toBe('(u.custom2 ILIKE $1)');
-    expect(condition({ custom2: 'é', includeDisabled: true }).sql).toBe('(u.custom2 ILIKE $1)');
-    expect(condition({ custom2: '²', includeDisabled: true }).sql).toBe('(u.custom2 ILIKE $1)');
-  });
-
-  it('looks each text criterion up in its column, trimmed, in a fixed order', () => {
+  it('looks each text criterion up in the folded copy of its column, trimmed, in a fixed order', () => {
     for (const [key, column] of TEXT_COLUMNS) {
-      expect(condition({ [key]: ' abc ', includeDisabled: true })).toEqual({ sql: `(u.${column} ILIKE $1)`, values: ['%abc%'] });
+      expect(condition({ [key]: ' abc ', includeDisabled: true }, 'u', 'user_search')).toEqual({
+        sql: `(u.lower_${column} LIKE lower($1))`,
+        values: ['%abc%'],
+      });
     }
     const all = Object.fromEntries(TEXT_COLUMNS.map(([key], i) => [key, `v${i}`]));
-    const { sql, values } = condition({ ...all, includeDisabled: true });
-    expect(sql).toBe(`(${TEXT_COLUMNS.map(([, column], i) => `u.${column} ILIKE $${i + 1}`).join(' AND ')})`);
+    const { sql, values } = condition({ ...all, includeDisabled: true }, 'u', 'user_search');
+    expect(sql).toBe(`(${TEXT_COLUMNS.map(([, column], i) => `u.lower_${column} LIKE lower($${i + 1})`).join(' AND ')})`);
     expect(values).toEqual(TEXT_COLUMNS.map((_, i) => `%v${i}%`));
   });
 
   it('matches audiences by name, through the user’s audiences', () => {
+    const audience = 'u.id IN (SELECT fa.user_id FROM user_audiences fa JOIN audiences a ON a.id = fa.audience_id WHERE a.name ILIKE $2)';
+    expect(condition({ audience: 'Sales', lastName: 'x', match: 'any' }, 'u', 'user_search')).toEqual({
+      sql: `(u.lower_last_name LIKE lower($1) OR ${audience}) AND NOT u.disabled`,
+      values: ['%x%', '%Sales%'],
+    });
     expect(condition({ audience: 'Sales', lastName: 'x', match: 'any' })).toEqual({
-      sql:
-        '(u.last_name ILIKE $1 OR u.id IN (SELECT fa.user_id FROM user_audiences fa JOIN audiences a ON a.id = fa.audience_id WHERE a.name ILIKE $2))' +
-        ' AND NOT u.disabled',
+      sql: `(${viaSearch('fs.lower_last_name LIKE lower($1)')} OR ${audience}) AND NOT u.disabled`,
       values: ['%x%', '%Sales%'],
     });
   });
@@ -140,8 +155,8 @@ describe('userFilterCondition', () => {
       sql: "u.organisation_id IN (SELECT d.id FROM organisations d JOIN organisations top ON d.path LIKE top.path || '%' WHERE top.id = $1)",
       values: [ORG],
     });
-    expect(condition({ lastName: 'a', email: 'b', match: 'any', organisationId: ORG })).toEqual({
-      sql: '(u.last_name ILIKE $1 OR u.email ILIKE $2) AND NOT u.disabled AND u.organisation_id = $3',
+    expect(condition({ lastName: 'a', email: 'b', match: 'any', organisationId: ORG }, 'u', 'user_search')).toEqual({
+      sql: '(u.lower_last_name LIKE lower($1) OR u.lower_email LIKE lower($2)) AND NOT u.disabled AND u.organisation_id = $3',
       values: ['%a%', '%b%', ORG],
     });
   });
@@ -150,13 +165,19 @@ describe('userFilterCondition', () => {
     const p = new Params();
     p.add('list-id');
     const sql = userFilterCondition(filter({ login: 'jd', organisationId: ORG }), p, 'x');
-    expect(sql).toBe('(x.login ILIKE $2) AND NOT x.disabled AND x.organisation_id = $3');
+    expect(sql).toBe(
+      '(x.id IN (SELECT fs.id FROM user_search fs WHERE fs.lower_login LIKE lower($2))) AND NOT x.disabled AND x.organisation_id = $3',
+    );
     expect(p.values).toEqual(['list-id', '%jd%', ORG]);
+    const q = new Params();
+    expect(userFilterCondition(filter({ login: 'jd', includeDisabled: true }), q, 'x', 'user_search')).toBe(
+      '(x.lower_login LIKE lower($1))',
+    );
   });
 
   it('matches % and _ and \\ literally', () => {
-    expect(condition({ lastName: '50%_off\\', includeDisabled: true })).toEqual({
-      sql: '(u.last_name ILIKE $1)',
+    expect(condition({ lastName: '50%_off\\', includeDisabled: true }, 'u', 'user_search')).toEqual({
+      sql: '(u.lower_last_name LIKE lower($1))',
       values: ['%50\\%\\_off\\\\%'],
     });
     expect(containsPattern('%')).toBe('%\\%%');
