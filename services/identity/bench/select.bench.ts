@@ -225,8 +225,12 @@ async function hasProjection(db: Queryable): Promise<boolean> {
   return rows[0].found;
 }
 
+/** The seeded users into the projection (the triggers are off while seeding); the users the
+ * service made itself (its first administrator) are there already. */
 async function fillProjection(db: pg.Client): Promise<void> {
-  await db.query('INSERT INTO user_search SELECT s.* FROM users u, user_search_rows(u) s');
+  await db.query(
+    'INSERT INTO user_search SELECT s.* FROM users u, user_search_rows(u) s WHERE NOT EXISTS (SELECT 1 FROM user_search x WHERE x.id = u.id)',
+  );
 }
 
 /** Bulk-loads the data set. Secondary indexes of the loaded tables are dropped first and
