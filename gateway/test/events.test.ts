@@ -55,7 +55,6 @@ it('publishes exactly its events for every route that changes something, and non
     const before = (await readStream(stack.identity.bus, 'IDENTITY')).length;
     const correlationId = `route-${++n}`;
     const result = await stack.http(method, path, { body, auth, headers: { 'x-correlation-id': correlationId } });
-    expect([method, path, result.status]).toEqual([method, path, expect.any(Number)]);
     if (result.status >= 300) throw new Error(`${method} ${path}: ${result.status} ${JSON.stringify(result.body)}`);
     await stack.identity.flushEvents();
     const events = (await readStream(stack.identity.bus, 'IDENTITY')).slice(before);

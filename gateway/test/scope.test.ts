@@ -308,6 +308,26 @@ describe('must change password', () => {
   });
 });
 
+describe('my own password', () => {
+  it('changes only the caller’s password: no one else can be named, nor a stronger user’s reached', async () => {
+    await newEvents();
+    const naming = await as('PUT', '/v1/me/password', {
+      currentPassword: 'fr admin password',
+      newPassword: 'taken over now',
+      userId: user.boss,
+    });
+    expect(naming.status).toBe(400);
+    expect(naming.body.field).toBe('userId');
+    // The boss's own current password is asked for, and fr-admin does not know it.
+    const guessing = await as('PUT', '/v1/me/password', { currentPassword: BOSS_PASSWORD.slice(0, 4), newPassword: 'taken over now' });
+    expect(guessing.status).toBe(400);
+    expect(guessing.body.field).toBe('currentPassword');
+    expect((await stack.http('GET', '/v1/me', { auth: basic('boss', BOSS_PASSWORD) })).status).toBe(200);
+    expect((await stack.http('GET', '/v1/me', { auth: frAdmin })).status).toBe(200);
+    expect(await newEvents()).toEqual([]);
+  });
+});
+
 describe('failed logins', () => {
   it('are counted per login inside identity: past 10, the right password is refused too (429)', async () => {
     for (let i = 0; i < 10; i++) {

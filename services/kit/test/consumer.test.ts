@@ -1,17 +1,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createTestDatabase, readStream, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
+import { readStream, type TestDatabase, type TestNats } from '@assistants/testing';
 import {
-  connectBus,
   createLogger,
   createOutbox,
   deadLetterCount,
   discardDeadLetters,
-  ensureStream,
-  KIT_MIGRATIONS,
   listDeadLetters,
-  migrate,
-  openDatabase,
   startConsumer,
   withCorrelationId,
   type Bus,
@@ -21,7 +16,7 @@ import {
   type EventEnvelope,
   type Outbox,
 } from '../src';
-import { sleep, waitFor } from './helpers';
+import { sleep, waitFor, startKitTestBed, type KitTestBed } from './helpers';
 
 // Durable consumers on a real nats-server and PostgreSQL: the kit claims the event in the
 // handler's transaction and acknowledges after the commit; failing events come again, then
@@ -32,16 +27,14 @@ let nats: TestNats;
 let pg: TestDatabase;
 let db: Database;
 let bus: Bus;
+let bed: KitTestBed;
 let outbox: Outbox;
 const consumers: Consumer[] = [];
 
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('kitcon')]);
-  db = await openDatabase({ url: pg.url, schema: 'kitcon', dataDir: '', logger });
-  await migrate(db, [KIT_MIGRATIONS], logger);
+  bed = await startKitTestBed({ schema: 'kitcon', stream: { name: 'KITCON', subjects: ['kitcon.>'] }, logger });
+  ({ nats, pg, db, bus } = bed);
   await db.query('CREATE TABLE work_done (event_id text NOT NULL, done_by text NOT NULL)');
-  bus = await connectBus(nats.url, 'kit-consumer-test', logger);
-  await ensureStream(bus, { name: 'KITCON', subjects: ['kitcon.>'] });
   outbox = createOutbox({ db, bus, logger });
   outbox.start();
 });
@@ -52,9 +45,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await outbox?.stop();
-  await bus?.close();
-  await db?.close();
-  await Promise.all([nats?.stop(), pg?.drop()]);
+  await bed?.close();
 });
 
 async function consume(options: Omit<ConsumerOptions, 'bus' | 'outbox' | 'logger' | 'stream'>): Promise<Consumer> {

@@ -1,40 +1,33 @@
-import { createTestDatabase, readStream, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
+import { readStream } from '@assistants/testing';
 import {
-  connectBus,
   createLogger,
   createOutbox,
   ensureStream,
   KIT_MIGRATIONS,
   migrate,
-  openDatabase,
   type Bus,
   type Database,
   type EventEnvelope,
   type Outbox,
 } from '../src';
+import { startKitTestBed, type KitTestBed } from './helpers';
 
 const logger = createLogger('kit-test', 'silent');
-let nats: TestNats;
-let pg: TestDatabase;
 let db: Database;
 let bus: Bus;
+let bed: KitTestBed;
 let outbox: Outbox;
 
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('kit')]);
-  db = await openDatabase({ url: pg.url, schema: 'kittest', dataDir: '', logger });
-  await migrate(db, [KIT_MIGRATIONS], logger);
+  bed = await startKitTestBed({ schema: 'kittest', stream: { name: 'KITTEST', subjects: ['kittest.>'] }, logger });
+  ({ db, bus } = bed);
   await db.query('CREATE TABLE work_done (event_id text NOT NULL, done_by text NOT NULL)');
-  bus = await connectBus(nats.url, 'kit-test', logger);
-  await ensureStream(bus, { name: 'KITTEST', subjects: ['kittest.>'] });
   outbox = createOutbox({ db, bus, logger });
 });
 
 afterAll(async () => {
   await outbox?.stop();
-  await bus?.close();
-  await db?.close();
-  await Promise.all([nats?.stop(), pg?.drop()]);
+  await bed?.close();
 });
 
 async function streamEvents(subjectPrefix: string): Promise<EventEnvelope[]> {

@@ -1,19 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { createTestDatabase, readStream, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
-import {
-  connectBus,
-  createLogger,
-  createOutbox,
-  ensureStream,
-  KIT_MIGRATIONS,
-  migrate,
-  openDatabase,
-  outboxStatus,
-  type Bus,
-  type Database,
-  type EventEnvelope,
-} from '../src';
-import { capturingLogger, sleep, waitFor } from './helpers';
+import { readStream, type TestDatabase, type TestNats } from '@assistants/testing';
+import { createLogger, createOutbox, openDatabase, outboxStatus, type Bus, type Database, type EventEnvelope } from '../src';
+import { capturingLogger, sleep, waitFor, startKitTestBed, type KitTestBed } from './helpers';
 
 // NATS killed (SIGKILL) while the services write, then started again on the same port and
 // store: transactions never wait on NATS, the relay backs off, and once NATS is back every
@@ -25,19 +13,15 @@ let nats: TestNats;
 let pg: TestDatabase;
 let db: Database;
 let bus: Bus;
+let bed: KitTestBed;
 
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('kitoutage')]);
-  db = await openDatabase({ url: pg.url, schema: 'kitoutage', dataDir: '', logger });
-  await migrate(db, [KIT_MIGRATIONS], logger);
-  bus = await connectBus(nats.url, 'kit-outage-test', logger);
-  await ensureStream(bus, { name: 'KITDOWN', subjects: ['kitdown.>'] });
+  bed = await startKitTestBed({ schema: 'kitoutage', stream: { name: 'KITDOWN', subjects: ['kitdown.>'] }, logger });
+  ({ nats, pg, db, bus } = bed);
 });
 
 afterAll(async () => {
-  await bus?.close();
-  await db?.close();
-  await Promise.all([nats?.stop(), pg?.drop()]);
+  await bed?.close();
 });
 
 async function streamEvents(subjectPrefix: string): Promise<EventEnvelope<any>[]> {

@@ -1,4 +1,4 @@
-import { createTestDatabase, readStream, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
+import { readStream, type TestDatabase, type TestNats } from '@assistants/testing';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
   connectBus,
@@ -6,9 +6,7 @@ import {
   createOutbox,
   ensureStream,
   envelope,
-  KIT_MIGRATIONS,
   listUnpublishable,
-  migrate,
   openDatabase,
   outboxStatus,
   retryUnpublishable,
@@ -16,7 +14,7 @@ import {
   type Database,
   type EventEnvelope,
 } from '../src';
-import { capturingLogger } from './helpers';
+import { capturingLogger, startKitTestBed, type KitTestBed } from './helpers';
 
 // The relay on the real PostgreSQL server and a real nats-server: every committed event
 // exactly once, in commit order per key, with several writers and replicas at once.
@@ -26,19 +24,15 @@ let nats: TestNats;
 let pg: TestDatabase;
 let db: Database;
 let bus: Bus;
+let bed: KitTestBed;
 
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('kitoutbox')]);
-  db = await openDatabase({ url: pg.url, schema: 'kitoutbox', dataDir: '', logger, poolSize: 25 });
-  await migrate(db, [KIT_MIGRATIONS], logger);
-  bus = await connectBus(nats.url, 'kit-outbox-test', logger);
-  await ensureStream(bus, { name: 'KITOUT', subjects: ['kitout.>'] });
+  bed = await startKitTestBed({ schema: 'kitoutbox', stream: { name: 'KITOUT', subjects: ['kitout.>'] }, logger, poolSize: 25 });
+  ({ nats, pg, db, bus } = bed);
 });
 
 afterAll(async () => {
-  await bus?.close();
-  await db?.close();
-  await Promise.all([nats?.stop(), pg?.drop()]);
+  await bed?.close();
 });
 
 async function streamEvents(subjectPrefix: string, stream = 'KITOUT'): Promise<EventEnvelope<any>[]> {

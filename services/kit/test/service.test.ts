@@ -1,24 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { createTestDatabase, startNats, type TestDatabase, type TestNats } from '@assistants/testing';
-import { OpsServiceClient } from '@assistants/proto/gen/ops/v1/ops';
 import { join } from 'node:path';
-import {
-  createLogger,
-  grpcClient,
-  ROOT_ORGANISATION_ID,
-  startService,
-  unauthenticated,
-  withContext,
-  type PermissionDeclaration,
-  type RunningService,
-  type ServiceDefinition,
-} from '../src';
+import { identityAuthority, identityClient } from '@assistants/identity/client';
+import { OpsServiceClient } from '@assistants/proto/gen/ops/v1/ops';
+import { startIdentityFixture, TEST_SECURITY, type IdentityFixture } from '@assistants/testing';
+import { createLogger, grpcClient, startService, withContext, type RunningService, type ServiceDefinition } from '../src';
 
 /** A service that is only its domain: a table, a stream, a consumer. The kit does the rest,
- * the OpsService included. */
-const security = { serviceToken: randomBytes(32).toString('base64url') };
-const registered: { service: string; permissions: PermissionDeclaration[] }[] = [];
+ * the OpsService included; identity (the real one) is its authority. */
+const security = TEST_SECURITY;
 let broken = true;
+let fixture: IdentityFixture;
+/** "operator" is identity's first administrator (every permission on the root); "scoped"
+ * holds every permission, on one organisation only. */
+const actors: Record<'operator' | 'scoped', string> = { operator: '', scoped: '' };
 
 const things: ServiceDefinition = {
   name: 'things',
@@ -26,16 +19,7 @@ const things: ServiceDefinition = {
   migrations: join(__dirname, 'fixtures', 'service-migrations'),
   stream: { name: 'THINGS', subjects: ['things.>'] },
   permissions: [{ name: 'things:write', description: 'make things', rootOnly: false }],
-  authority: () => ({
-    // Stands for identity: "operator" holds events:manage on the root, "scoped" holds
-    // everything on one organisation only.
-    principal: async (actorId) => {
-      if (actorId === 'operator') return { grants: [{ organisationId: ROOT_ORGANISATION_ID, permissions: ['events:manage'] }] };
-      if (actorId === 'scoped') return { grants: [{ organisationId: '7d1f2a6e-0000-4000-8000-000000000099', permissions: ['*'] }] };
-      throw unauthenticated('unknown user');
-    },
-    registerPermissions: async (service, permissions) => void registered.push({ service, permissions }),
-  }),
+  authority: ({ settings }) => identityAuthority(identityClient(fixture.identity.address, { security: settings.security })),
   grpc: () => [],
   consumers: () => [
     {
@@ -50,20 +34,27 @@ const things: ServiceDefinition = {
   ],
 };
 
-let nats: TestNats;
-let pg: TestDatabase;
 let service: RunningService;
 let ops: ReturnType<typeof grpcClient<OpsServiceClient>>;
 
 beforeAll(async () => {
-  [nats, pg] = await Promise.all([startNats(), createTestDatabase('service')]);
+  fixture = await startIdentityFixture('service');
+  actors.operator = fixture.adminId;
+  const { organisation } = await fixture.api.organisations.createOrganisation({ fields: { extId: 'ONE', label: 'one' } });
+  const { role } = await fixture.api.roles.createRole({ name: 'Everything', description: '', permissions: ['*'] });
+  const { user } = await fixture.api.users.createUser({
+    fields: { login: 'scoped', lastName: 'S', firstName: 'S', organisationId: organisation!.id },
+    audienceIds: [],
+  });
+  await fixture.api.roles.grantRoles({ userIds: [user!.id], roleIds: [role!.id], organisationId: organisation!.id });
+  actors.scoped = user!.id;
   service = await startService(things, {
     logger: createLogger('things', 'silent'),
     env: {
       ASSISTANTS_SERVICE_TOKEN: security.serviceToken,
       THINGS_GRPC_PORT: '0',
-      THINGS_DATABASE_URL: pg.url,
-      NATS_URL: nats.url,
+      THINGS_DATABASE_URL: fixture.pg.url,
+      NATS_URL: fixture.nats.url,
       EVENTS_MAX_DELIVERIES: '2',
     },
   });
@@ -73,10 +64,10 @@ beforeAll(async () => {
 afterAll(async () => {
   ops?.close();
   await service?.stop();
-  await Promise.all([nats?.stop(), pg?.drop()]);
+  await fixture?.stop();
 });
 
-const as = <T>(actorId: string, fn: () => Promise<T>) => withContext({ actorId }, fn);
+const as = <T>(actor: 'operator' | 'scoped' | '', fn: () => Promise<T>) => withContext({ actorId: actor && actors[actor] }, fn);
 
 async function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -86,15 +77,11 @@ async function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> 
   }
 }
 
-it('declares its permissions and the kit’s to the authority', () => {
-  expect(registered).toEqual([
-    {
-      service: 'things',
-      permissions: [
-        { name: 'things:write', description: 'make things', rootOnly: false },
-        expect.objectContaining({ name: 'events:manage', rootOnly: true }),
-      ],
-    },
+it('declares its permissions and the kit’s to the authority', async () => {
+  const { permissions } = await fixture.client.roles.listPermissions({});
+  expect(permissions.filter((p) => p.service === 'things')).toEqual([
+    { name: 'events:manage', description: expect.any(String), service: 'things', rootOnly: true },
+    { name: 'things:write', description: 'make things', service: 'things', rootOnly: false },
   ]);
 });
 
@@ -105,9 +92,9 @@ it('puts an event its consumer keeps failing on in the dead letters, which an op
   expect((await service.db.query('SELECT * FROM things_applied')).rows).toEqual([]);
 
   // Only an operator (events:manage on the root) sees or touches it.
-  for (const actorId of ['scoped', '']) {
-    await expect(as(actorId, () => ops.getEventStatus({}))).rejects.toMatchObject({
-      code: actorId ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED',
+  for (const actor of ['scoped', ''] as const) {
+    await expect(as(actor, () => ops.getEventStatus({}))).rejects.toMatchObject({
+      code: actor ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED',
     });
   }
   const status = await as('operator', () => ops.getEventStatus({}));
