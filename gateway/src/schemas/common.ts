@@ -73,10 +73,7 @@ export const After = Type.Optional(
 /** A page that can be followed on with a cursor. */
 export function KeysetPaged<T extends TSchema>(item: T) {
   return Type.Object({
-    items: Type.Array(item),
-    total: Type.Integer(),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
+    ...Paged(item).properties,
     nextCursor: Type.String({ description: 'give it as `after` for the next page; "" on the last page' }),
   });
 }

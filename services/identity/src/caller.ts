@@ -8,6 +8,7 @@ import {
 } from '@assistants/kit';
 import { ResolvedScope, ROOT_PATH } from './scope';
 import { mayLogIn, type UserRow } from './users.repo';
+import { isId } from './validation';
 
 /** A grant as authorisation reads it: what it allows, and where (the organisation's path). */
 export type GrantInTree = {
@@ -37,13 +38,14 @@ export class Caller {
    * password first. */
   static async load(q: Queryable, actorId: string, options: { passwordChange?: boolean } = {}): Promise<Caller> {
     if (!actorId) throw unauthenticated('this call needs an acting user');
+    if (!isId(actorId)) throw unauthenticated('the acting user is unknown, disabled or outside its activation dates');
     const { rows } = await q.query<UserRow & { grants: GrantInTree[] }>(
       `SELECT u.*, coalesce((
          SELECT json_agg(json_build_object('roleName', r.name, 'permissions', r.permissions, 'organisationId', o.id, 'path', o.path))
          FROM role_grants g JOIN roles r ON r.id = g.role_id JOIN organisations o ON o.id = g.organisation_id
          WHERE g.user_id = u.id), '[]'::json) AS grants
        FROM users u WHERE u.id = $1`,
-      [/^[0-9a-f-]{36}$/i.test(actorId) ? actorId.toLowerCase() : '00000000-0000-0000-0000-000000000000'],
+      [actorId.toLowerCase()],
     );
     const user = rows[0];
     if (!user || !mayLogIn(user)) throw unauthenticated('the acting user is unknown, disabled or outside its activation dates');

@@ -7,7 +7,7 @@ import { checkKeysetPage, encodeCursor, MAX_PAGE_SIZE, type PageRequest } from '
 import type { ResolvedScope } from './scope';
 import { Params } from './sql';
 import { checkUserFilter, userFilterCondition } from './user-filter';
-import { checkIds } from './validation';
+import { checkIds, isId } from './validation';
 
 type SummaryRow = {
   id: string;
@@ -43,9 +43,8 @@ const WALK_PER_ROW = 50;
  * the offset: a deeper page that the walk does not fill sorts the matches. */
 const MAX_WALK = WALK_PER_ROW * MAX_PAGE_SIZE;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A cursor holds the sort key of the last row of its page: last name, first name, id. */
-const isSortKey = (key: string[]) => key.length === 3 && UUID.test(key[2]);
+const isSortKey = (key: string[]) => key.length === 3 && isId(key[2]);
 
 /** One page of the users matching `where` (a condition on the user_search row `u`), sorted by
  * name, their exact count, and the cursor of the next page ("" on the last one).

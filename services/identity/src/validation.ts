@@ -8,10 +8,15 @@ export const MATCH_MODES = ['', 'all', 'any'] as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `value` is an id (a UUID, in any case). */
+export function isId(value: string): boolean {
+  return UUID.test(value);
+}
+
 /** Checks an id given by a caller; "" passes when `optional`. */
 export function checkId(field: string, value: string, optional = false): string {
   if (optional && value === '') return value;
-  if (!UUID.test(value)) throw invalidArgument(field, `${field} must be an id (UUID), got ${JSON.stringify(value)}`);
+  if (!isId(value)) throw invalidArgument(field, `${field} must be an id (UUID), got ${JSON.stringify(value)}`);
   return value.toLowerCase();
 }
 

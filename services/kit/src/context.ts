@@ -56,10 +56,6 @@ export function currentCorrelationId(): string | undefined {
   return storage.getStore()?.correlationId;
 }
 
-export function currentActorId(): string | undefined {
-  return storage.getStore()?.actorId;
-}
-
 /** Milliseconds left before the current deadline; undefined when there is none. */
 export function remainingMs(): number | undefined {
   const deadline = storage.getStore()?.deadline;

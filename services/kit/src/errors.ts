@@ -33,7 +33,6 @@ export const failedPrecondition = (message: string, field?: string) => new Domai
 export const permissionDenied = (message: string, field?: string) => new DomainError('PERMISSION_DENIED', message, field);
 export const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
 export const resourceExhausted = (message: string) => new DomainError('RESOURCE_EXHAUSTED', message);
-export const unavailable = (message: string) => new DomainError('UNAVAILABLE', message);
 
 const GRPC_STATUS: Record<ErrorCode, status> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,

@@ -7,7 +7,7 @@ import { invalidArgument, permissionDenied, unauthenticated } from './errors';
 import { implement, type RpcContext } from './grpc';
 import type { Logger } from './logger';
 import { listUnpublishable, outboxStatus, retryUnpublishable } from './outbox';
-import { ALL_PERMISSIONS, ROOT_ORGANISATION_ID } from './permissions';
+import { ALL_PERMISSIONS, OPS_PERMISSION, ROOT_ORGANISATION_ID } from './permissions';
 
 /** A user's role grants, as the kit reads them for its own checks. */
 export interface PrincipalGrants {
@@ -18,8 +18,6 @@ export interface PrincipalGrants {
  * tables, the other services ask identity (GetPrincipal). Refuses (UNAUTHENTICATED) a user
  * that may not act. */
 export type PrincipalSource = (actorId: string) => Promise<PrincipalGrants>;
-
-export const OPS_PERMISSION = 'events:manage';
 
 function page(limit: number, offset: number) {
   if (limit > 500) throw invalidArgument('limit', 'limit must be at most 500');

@@ -171,16 +171,17 @@ export function createOutbox(options: OutboxOptions): Outbox {
     }
   }
 
-  /** One round: read a batch (one short query, no connection kept), publish it window by
-   * window, then delete what was acknowledged and move aside what never will be (one short
-   * query). */
+  /** One round: read a batch (one short query, no connection kept), take or renew the lease,
+   * publish the batch window by window, then delete what was acknowledged and move aside what
+   * never will be (one short query). */
   async function round(): Promise<RoundOutcome> {
-    if (!(await takeLease())) return { kind: 'not-holder' };
     const { rows } = await db.query<OutboxRow & Record<string, unknown>>(
       'SELECT seq, key, subject, envelope FROM kit_outbox ORDER BY seq LIMIT $1',
       [batchSize],
     );
+    // The lease is taken only when there is something to publish: an idle relay writes nothing.
     if (rows.length === 0) return { kind: 'done', full: false };
+    if (!(await takeLease())) return { kind: 'not-holder' };
     const acked: string[] = [];
     const poison: { row: OutboxRow; reason: string }[] = [];
     const bySeq = new Map(rows.map((r) => [r.seq, r]));
@@ -209,7 +210,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
            INSERT INTO kit_outbox_unpublishable (seq, subject, key, envelope, created_at, reason)
            SELECT seq, subject, key, envelope, created_at, reason FROM moved
            ON CONFLICT (seq) DO UPDATE SET reason = EXCLUDED.reason, moved_at = now()
-           RETURNING seq
          )
          DELETE FROM kit_outbox WHERE seq = ANY($1::bigint[])`,
         [acked, poison.map((p) => p.row.seq), poison.map((p) => p.reason)],

@@ -15,7 +15,10 @@ export const ALL_PERMISSIONS = '*';
  * holds everywhere. */
 export const ROOT_ORGANISATION_ID = '00000000-0000-4000-8000-000000000001';
 
-/** The kit's own: the event plumbing every service has (dead letters, unpublishable events). */
+/** The operators' permission: the event plumbing every service has (ops.ts). */
+export const OPS_PERMISSION = 'events:manage';
+
+/** The kit's own permissions, declared by every service. */
 export const KIT_PERMISSIONS: PermissionDeclaration[] = [
-  { name: 'events:manage', description: 'see and replay the dead letters and unpublishable events of every service', rootOnly: true },
+  { name: OPS_PERMISSION, description: 'see and replay the dead letters and unpublishable events of every service', rootOnly: true },
 ];
