@@ -1,0 +1,7 @@
+import type { IdentityClient } from '@assistants/identity/client';
+
+/** The gRPC clients of the services the gateway talks to (built once in gateway.ts). Each
+ * service adds its client here. */
+export interface Upstreams {
+  identity: IdentityClient;
+}
