@@ -17,6 +17,7 @@ import {
   deleteList,
   getList,
   listListFolders,
+  listListMembers,
   removeListMembers,
   searchLists,
   updateList,
@@ -27,6 +28,7 @@ import { listPermissions, registerPermissions } from './permissions';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
 import { resolveUserSelection, searchUsers } from './user-selection';
 import { changeAudiences, createUser, deleteUser, getUser, setPassword, updateUser } from './users';
+import { getUsersForAction } from './users-for-action';
 import { checkPassword } from './validation';
 
 /** The identity service's gRPC services. Each handler loads the acting user of the call
@@ -103,6 +105,9 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       const { items, total, nextCursor } = await read(call, (caller) => resolveUserSelection(db, caller, req.selection, req.page));
       return { users: items, total, nextCursor };
     },
+    getUsersForAction: async (req, call) => ({
+      users: await read(call, (caller) => getUsersForAction(db, caller, req.userIds, req.permission)),
+    }),
   });
 
   const audiences = implement<AudienceServiceServer>(logger, {
@@ -183,6 +188,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     removeListMembers: async (req, call) => ({
       removed: await write(call, (tx, emit, caller) => removeListMembers(tx, emit, caller, req.listId, req.userIds)),
     }),
+    listListMembers: async (req, call) => read(call, (caller) => listListMembers(db, caller, req.listId, req.page)),
   });
 
   const auth = implement<AuthServiceServer>(logger, {
