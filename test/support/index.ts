@@ -1,3 +1,4 @@
+export * from './assignment';
 export * from './catalog';
 export * from './events';
 export * from './identity';
