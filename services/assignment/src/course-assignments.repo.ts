@@ -103,18 +103,41 @@ const UNNEST = `unnest($1::uuid[], $2::uuid[], $3::date[], $4::date[], $5::date[
                  AS t(user_id, course_id, start_date, objective_date, end_date, option, payment_mode, payment_code, unit_cost,
                       direct, via_curricula, via_access_properties, touched)`;
 
-/** Inserts new assignments; returns those inserted (one that another transaction inserted
- * meanwhile is left as it is, and not returned). */
-export async function insertCourseAssignments(tx: Queryable, states: CourseAssignmentState[]): Promise<CourseAssignmentRow[]> {
+/** The row an assignment in this state is, with its times. */
+export function rowOf(state: CourseAssignmentState, times: { assigned_at: Date; updated_at: Date }): CourseAssignmentRow {
+  return {
+    user_id: state.userId,
+    course_id: state.courseId,
+    start_date: state.startDate,
+    objective_date: state.objectiveDate,
+    end_date: state.endDate,
+    option: state.option,
+    payment_mode: state.paymentMode,
+    payment_code: state.paymentCode,
+    unit_cost: state.unitCost,
+    direct: state.direct,
+    via_curricula: state.viaCurricula,
+    via_access_properties: state.viaAccessProperties,
+    ...times,
+  };
+}
+
+/** Inserts assignments for the pairs that have none; returns the pairs inserted, with their
+ * times (one that exists, or that another transaction inserted meanwhile, is left as it is
+ * and not returned). */
+export async function insertCourseAssignments(
+  tx: Queryable,
+  states: CourseAssignmentState[],
+): Promise<{ user_id: string; course_id: string; assigned_at: Date; updated_at: Date }[]> {
   if (states.length === 0) return [];
-  const { rows } = await tx.query<CourseAssignmentRow>(
+  const { rows } = await tx.query<{ user_id: string; course_id: string; assigned_at: Date; updated_at: Date }>(
     `INSERT INTO course_assignments (user_id, course_id, start_date, objective_date, end_date, option, payment_mode, payment_code,
                                      unit_cost, direct, via_curricula, via_access_properties)
      SELECT user_id, course_id, start_date, objective_date, end_date, option, payment_mode, payment_code,
             unit_cost, direct, via_curricula::uuid[], via_access_properties::uuid[]
        FROM ${UNNEST}
      ON CONFLICT (user_id, course_id) DO NOTHING
-     RETURNING *`,
+     RETURNING user_id, course_id, assigned_at, updated_at`,
     columns(states),
   );
   return rows;

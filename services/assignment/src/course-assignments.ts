@@ -5,6 +5,7 @@ import {
   insertCourseAssignments,
   lockCourseAssignments,
   lockCourseAssignmentsViaCurricula,
+  rowOf,
   stateOf,
   toCourseAssignment,
   updateCourseAssignments,
@@ -62,67 +63,94 @@ function addOrigin(state: CourseAssignmentState, origin: Origin): boolean {
 
 const accessPropertyOf = (origin: Origin): string => (origin.kind === 'access-property' ? origin.accessPropertyId : '');
 
-interface Slot {
-  state: CourseAssignmentState;
-  /** The row as it was, for an existing assignment. */
-  before?: CourseAssignmentRow;
-  changed: Set<string>;
-  originsChanged: boolean;
-  /** The enrolment that made it (its notification, curriculum, access property). */
-  first: CourseEnrolment;
+function newState(e: CourseEnrolment): CourseAssignmentState {
+  const state: CourseAssignmentState = {
+    userId: e.learner.id,
+    courseId: e.course.id,
+    ...e.data,
+    direct: false,
+    viaCurricula: [],
+    viaAccessProperties: [],
+  };
+  addOrigin(state, e.origin);
+  return state;
 }
 
-/** Assigns courses to users: new assignments are inserted, existing ones gain the origin
- * and, when the enrolment says so, new data. One event per assignment made or changed, in
- * the order of the enrolments (keep pairs of one course together: events of one user key
- * are published one at a time). A pair may come several times (two curricula sharing a
- * course): it is assigned once. */
+function eventOf(row: CourseAssignmentRow, first: CourseEnrolment, changedFields: string[]) {
+  return {
+    assignment: toCourseAssignment(row),
+    learner: first.learner,
+    course: first.course,
+    notifyTemplateId: first.notifyTemplateId,
+    changedFields,
+    curriculum: first.curriculum,
+    accessPropertyId: accessPropertyOf(first.origin),
+  };
+}
+
+/** Assigns courses to users: each pair gets a new assignment, or, when it has one, the
+ * enrolment's origin and, when the enrolment says so, new data. One event per assignment
+ * made or changed, in the order of the enrolments (keep the pairs of one course together:
+ * the events of one user are published one at a time). A pair may come several times (two
+ * curricula sharing a course): it is assigned once.
+ *
+ * New pairs are inserted first, in one statement, and only the pairs that were there
+ * already are read and locked: a batch of new assignments costs one statement. */
 export async function enrolCourses(tx: Queryable, emit: Emit, enrolments: CourseEnrolment[]): Promise<EnrolOutcome[]> {
   if (enrolments.length === 0) return [];
   const keys = enrolments.map((e) => pairKey(e.learner.id, e.course.id));
-  const unique = [...new Map(enrolments.map((e, i) => [keys[i], { userId: e.learner.id, courseId: e.course.id }])).values()];
-  const existing = new Map((await lockCourseAssignments(tx, unique)).map((row) => [pairKey(row.user_id, row.course_id), row]));
+  const fresh = new Map<string, { state: CourseAssignmentState; first: CourseEnrolment }>();
+  enrolments.forEach((e, i) => {
+    const slot = fresh.get(keys[i]);
+    if (!slot) fresh.set(keys[i], { state: newState(e), first: e });
+    else {
+      addOrigin(slot.state, e.origin);
+      if (e.overwrite) slot.state = applyChanges(slot.state, e.overwrite).next;
+    }
+  });
+  const inserted = new Map(
+    (
+      await insertCourseAssignments(
+        tx,
+        [...fresh.values()].map((s) => s.state),
+      )
+    ).map((r) => [pairKey(r.user_id, r.course_id), r]),
+  );
+  for (const [key, { state, first }] of fresh) {
+    const times = inserted.get(key);
+    if (times) events.courseAssigned(emit, eventOf(rowOf(state, times), first, []));
+  }
+
+  // The pairs that had an assignment: each enrolment adds its origin, and its data when it
+  // overwrites.
+  const existingPairs = [...fresh.entries()].filter(([key]) => !inserted.has(key)).map(([, { state }]) => state);
+  const existing = new Map((await lockCourseAssignments(tx, existingPairs)).map((row) => [pairKey(row.user_id, row.course_id), row]));
+  type Slot = { state: CourseAssignmentState; changed: Set<string>; originsChanged: boolean; first: CourseEnrolment };
   const slots = new Map<string, Slot>();
+  const seen = new Set<string>();
   const outcomes: EnrolOutcome[] = enrolments.map((e, i) => {
     const key = keys[i];
+    if (inserted.has(key)) {
+      if (seen.has(key)) return 'unchanged';
+      seen.add(key);
+      return 'assigned';
+    }
+    const before = existing.get(key);
+    // Removed by another transaction since the insert was tried: left alone.
+    if (!before) return 'unchanged';
     let slot = slots.get(key);
     if (!slot) {
-      const before = existing.get(key);
-      if (!before) {
-        const state: CourseAssignmentState = {
-          userId: e.learner.id,
-          courseId: e.course.id,
-          ...e.data,
-          direct: false,
-          viaCurricula: [],
-          viaAccessProperties: [],
-        };
-        addOrigin(state, e.origin);
-        slots.set(key, { state, changed: new Set(), originsChanged: false, first: e });
-        return 'assigned';
-      }
-      slot = { state: stateOf(before), before, changed: new Set(), originsChanged: false, first: e };
+      slot = { state: stateOf(before), changed: new Set(), originsChanged: false, first: e };
       slots.set(key, slot);
     }
     slot.originsChanged = addOrigin(slot.state, e.origin) || slot.originsChanged;
     if (!e.overwrite) return 'unchanged';
     const { next, changed } = applyChanges(slot.state, e.overwrite);
     slot.state = next;
-    if (!slot.before) return 'unchanged';
     changed.forEach((field) => slot.changed.add(field));
     return changed.length > 0 ? 'updated' : 'unchanged';
   });
-
-  const fresh = [...slots.values()].filter((s) => !s.before);
-  const touched = [...slots.values()].filter((s) => s.before && (s.changed.size > 0 || s.originsChanged));
-  const inserted = new Map(
-    (
-      await insertCourseAssignments(
-        tx,
-        fresh.map((s) => s.state),
-      )
-    ).map((r) => [pairKey(r.user_id, r.course_id), r]),
-  );
+  const touched = [...slots.values()].filter((s) => s.changed.size > 0 || s.originsChanged);
   const updated = new Map(
     (
       await updateCourseAssignments(
@@ -132,22 +160,10 @@ export async function enrolCourses(tx: Queryable, emit: Emit, enrolments: Course
     ).map((r) => [pairKey(r.user_id, r.course_id), r]),
   );
   for (const [key, slot] of slots) {
-    const row = slot.before ? updated.get(key) : inserted.get(key);
-    if (!row || (slot.before && slot.changed.size === 0)) continue;
-    const payload = {
-      assignment: toCourseAssignment(row),
-      learner: slot.first.learner,
-      course: slot.first.course,
-      notifyTemplateId: slot.first.notifyTemplateId,
-      changedFields: slot.before ? [...slot.changed] : [],
-      curriculum: slot.first.curriculum,
-      accessPropertyId: accessPropertyOf(slot.first.origin),
-    };
-    if (slot.before) events.courseUpdated(emit, payload);
-    else events.courseAssigned(emit, payload);
+    const row = updated.get(key);
+    if (row && slot.changed.size > 0) events.courseUpdated(emit, eventOf(row, slot.first, [...slot.changed]));
   }
-  // Inserted meanwhile by another transaction: it exists, and was not assigned here.
-  return outcomes.map((outcome, i) => (outcome === 'assigned' && !inserted.has(keys[i]) ? 'unchanged' : outcome));
+  return outcomes;
 }
 
 export interface CourseChange {

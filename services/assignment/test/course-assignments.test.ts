@@ -255,16 +255,14 @@ describe('U7 assign courses', () => {
     // Without assignments:write anywhere, the batch is refused as a whole.
     const reader = await actorWithin(bed, [bed.org.north], ['assignments:read']);
     const err = await bed.events.refused(() =>
-      bed
-        .as(reader)
-        .assignments.assignCourses({
-          batch: key(),
-          userIds: [inside],
-          courseIds: [course.id],
-          values: values(),
-          ignoreAudiences: false,
-          notifyTemplateId: '',
-        }),
+      bed.as(reader).assignments.assignCourses({
+        batch: key(),
+        userIds: [inside],
+        courseIds: [course.id],
+        values: values(),
+        ignoreAudiences: false,
+        notifyTemplateId: '',
+      }),
     );
     expect(err.code).toBe('PERMISSION_DENIED');
   });

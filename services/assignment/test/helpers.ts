@@ -142,14 +142,14 @@ export async function newCurriculum(
   return { id: curriculum!.id, code: curriculum!.code, name: curriculum!.name };
 }
 
-export async function newStaticList(bed: AssignmentBed, memberIds: string[]): Promise<string> {
+export async function newStaticList(bed: AssignmentBed, memberIds: string[], ownerOrganisationId = ''): Promise<string> {
   const { list } = await bed.identity.lists.createList({
     name: code('list'),
     description: '',
     type: 'static',
     folderId: '',
     memberIds,
-    ownerOrganisationId: '',
+    ownerOrganisationId,
   });
   return list!.id;
 }
