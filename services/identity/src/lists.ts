@@ -46,7 +46,7 @@ export async function listListFolders(q: Queryable, caller: Caller): Promise<Lis
   return rows.map((r) => ({ id: r.id, name: r.name, parentId: r.parent_id ?? '' }));
 }
 
-async function requireFolder(q: Queryable, folderId: string): Promise<string> {
+export async function requireFolder(q: Queryable, folderId: string): Promise<string> {
   const id = folderId === '' ? DEFAULT_FOLDER_ID : checkId('folderId', folderId);
   const { rows } = await q.query('SELECT 1 FROM list_folders WHERE id = $1', [id]);
   if (rows.length === 0) throw notFound(`no list folder with id ${id}`, 'folderId');
@@ -55,7 +55,7 @@ async function requireFolder(q: Queryable, folderId: string): Promise<string> {
 
 /** The organisation a new list belongs to: the one given (in the scope), or the only
  * organisation of the caller's scope (the root for an administrator of everything). */
-async function requireOwner(q: Queryable, scope: ResolvedScope, ownerId: string): Promise<OrganisationRow> {
+export async function requireOwner(q: Queryable, scope: ResolvedScope, ownerId: string): Promise<OrganisationRow> {
   if (ownerId !== '') return findOrganisation(q, scope, { id: ownerId }, 'ownerOrganisationId');
   if (!scope.all && scope.paths.length > 1) {
     throw invalidArgument('ownerOrganisationId', 'ownerOrganisationId is required: your scope holds several organisations');
@@ -97,7 +97,7 @@ function mapUniqueViolation(err: unknown, name: unknown): never {
 }
 
 /** The list as events carry it: every member counted. */
-async function listForEvents(tx: Queryable, id: string): Promise<UserList> {
+export async function listForEvents(tx: Queryable, id: string): Promise<UserList> {
   return toList(await findList(tx, ResolvedScope.everything, id));
 }
 
