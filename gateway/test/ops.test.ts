@@ -50,7 +50,13 @@ it('shows an event that could not be published, and publishes it again once its 
   expect(status.status).toBe(200);
   expect(status.body.items).toEqual([
     { service: 'identity', pending: 0, oldestPendingSeconds: 0, unpublishable: 1, consumers: [] },
-    { service: 'catalog', pending: 0, oldestPendingSeconds: 0, unpublishable: 0, consumers: [] },
+    {
+      service: 'catalog',
+      pending: 0,
+      oldestPendingSeconds: 0,
+      unpublishable: 0,
+      consumers: [{ durable: 'catalog-audience-removal', deadLetters: 0 }],
+    },
   ]);
   const listed = await stack.http('GET', '/v1/ops/services/identity/unpublishable');
   expect(listed.body.total).toBe(1);

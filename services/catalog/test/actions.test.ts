@@ -275,3 +275,19 @@ it('a scoped administrator cannot run a catalogue action, even a dry run', async
   }
   expect((await courses([a]))[0].disabled).toBe(false);
 });
+
+it('takes an audience deleted in identity off the courses and curricula that carried it', async () => {
+  const { audience } = await bed.fixture.api.audiences.createAudience({ name: 'Short-lived', description: '' });
+  const [course] = await newCourses(1);
+  const [curriculum] = await newCurricula(1);
+  await bed.api.courses.addCourseAudiences({ batch: header(), courseIds: [course], audienceIds: [audience!.id, audiences[0]] });
+  await bed.api.curricula.addCurriculumAudiences({ batch: header(), curriculumIds: [curriculum], audienceIds: [audience!.id] });
+  await bed.events.next();
+  await bed.fixture.api.audiences.deleteAudience({ id: audience!.id });
+  await bed.fixture.identity.flushEvents();
+  const deadline = Date.now() + 10_000;
+  while ((await courses([course]))[0].audienceIds.length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect((await courses([course]))[0].audienceIds).toEqual([audiences[0]]);
+  expect((await curricula([curriculum]))[0].audienceIds).toEqual([]);
+  expect(subjects(await bed.events.next()).sort()).toEqual(['catalog.course.updated.v1', 'catalog.curriculum.updated.v1']);
+});
