@@ -1,6 +1,7 @@
 import { catalogActingAs, basic, readStream, startStack, type TestStack } from '@assistants/testing';
 import { Outcome } from '@assistants/proto/gen/batch/v1/batch';
 import { catalogActions } from '../src/actions/catalog';
+import { walkCourseSelection, walkCurriculumSelection } from '../src/catalog-selection';
 import type { Upstreams } from '../src/upstreams';
 
 /** The catalogue through the API: folders, categories, competencies, courses with lessons,
@@ -144,6 +145,17 @@ it('searches courses and curricula and resolves their selections, with the exact
   expect(byIds.total).toBe(1);
   const bad = await stack.http('POST', '/v1/courses/search', { body: { filter: { match: 'most' } } });
   expect([bad.status, bad.body.field]).toEqual([400, 'filter.match']);
+});
+
+it('walks a course or curriculum selection for a run, with the codes as labels, and refuses one too large', async () => {
+  const catalog = catalogActingAs(stack.catalog.client, stack.fixture.adminId);
+  const pages: { ids: string[]; labels: string[] }[] = [];
+  for await (const page of walkCourseSelection(catalog, { type: 'filter', filter: { code: 'weld-' } }, 10)) pages.push(page);
+  expect(pages.map((p) => p.labels)).toEqual([['WELD-102', 'WELD-101']]);
+  const walk = async () => {
+    for await (const page of walkCurriculumSelection(catalog, { type: 'filter', filter: {} }, 0)) expect(page).toBeUndefined();
+  };
+  await expect(walk()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'selection' });
 });
 
 it('lets an administrator of a sub-tree read the catalogue but not change it', async () => {
