@@ -158,6 +158,15 @@ it('walks a course or curriculum selection for a run, with the codes as labels, 
   await expect(walk()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'selection' });
 });
 
+it('documents the catalogue in the OpenAPI document, with what each route needs', async () => {
+  const spec = (await stack.http('GET', '/docs/json')).body;
+  expect(Object.keys(spec.components.schemas)).toEqual(
+    expect.arrayContaining(['Course', 'Lesson', 'CourseFilter', 'CourseSelection', 'Curriculum', 'CurriculumSelection', 'CatalogFolder']),
+  );
+  expect(spec.paths['/v1/courses'].post.description).toMatch(/Needs the permission catalog:write \(on the root organisation\)/);
+  expect(spec.paths['/v1/selections/courses/resolve'].post.description).toMatch(/catalog:read/);
+});
+
 it('lets an administrator of a sub-tree read the catalogue but not change it', async () => {
   const [course] = (await post('/v1/courses/search', { filter: { code: 'WELD-101' } })).items;
   expect((await stack.http('GET', `/v1/courses/${course.id}`, { auth: scopedAuth })).status).toBe(200);
