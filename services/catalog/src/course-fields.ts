@@ -58,17 +58,22 @@ const FIELDS: { [K in keyof CourseFields]-?: Spec<K> } = {
   fullScreen: { column: 'full_screen', check: flag },
 };
 
-/** The columns a CourseFields sets, with their checked values (absent fields left out), the
- * sequential/prerequisites rule applied (one given sets the other to its opposite), and the
- * folder (a course folder) and category checked to exist. Checks every value before it
- * touches a row. */
-export async function courseColumns(q: Queryable, given: CourseFields): Promise<Map<string, unknown>> {
+/** The columns a CourseFields sets, with their checked values (absent fields left out) and
+ * the sequential/prerequisites rule applied (one given sets the other to its opposite). */
+export function courseFieldColumns(given: CourseFields): Map<string, unknown> {
   const fields = { ...given, ...sequentialAndPrerequisites(given.sequentialLessons, given.prerequisites) };
   const values = new Map<string, unknown>();
   for (const [key, spec] of Object.entries(FIELDS) as [keyof CourseFields, Spec<keyof CourseFields>][]) {
     const value = fields[key];
     if (value !== undefined) values.set(spec.column, (spec.check as (f: string, v: unknown) => unknown)(key, value));
   }
+  return values;
+}
+
+/** courseFieldColumns, and the folder (a course folder) and category checked to exist. Checks
+ * every value before it touches a row. */
+export async function courseColumns(q: Queryable, given: CourseFields): Promise<Map<string, unknown>> {
+  const values = courseFieldColumns(given);
   const folderId = values.get('folder_id');
   if (typeof folderId === 'string') {
     const folder = await findFolderRow(q, folderId, 'folderId');

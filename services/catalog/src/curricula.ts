@@ -40,12 +40,19 @@ const FIELDS: { [K in keyof CurriculumFields]-?: Spec<K> } = {
   folderId: { column: 'folder_id', check: (f, v) => checkId(f, v, true) || null },
 };
 
-async function curriculumColumns(q: Queryable, fields: CurriculumFields): Promise<Map<string, unknown>> {
+/** The columns a CurriculumFields sets, with their checked values (absent fields left out). */
+export function curriculumFieldColumns(fields: CurriculumFields): Map<string, unknown> {
   const values = new Map<string, unknown>();
   for (const [key, spec] of Object.entries(FIELDS) as [keyof CurriculumFields, Spec<keyof CurriculumFields>][]) {
     const value = fields[key];
     if (value !== undefined) values.set(spec.column, (spec.check as (f: string, v: unknown) => unknown)(key, value));
   }
+  return values;
+}
+
+/** curriculumFieldColumns, and the folder checked to be a curriculum folder. */
+async function curriculumColumns(q: Queryable, fields: CurriculumFields): Promise<Map<string, unknown>> {
+  const values = curriculumFieldColumns(fields);
   const folderId = values.get('folder_id');
   if (typeof folderId === 'string') {
     const folder = await findFolderRow(q, folderId, 'folderId');

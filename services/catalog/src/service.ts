@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { identityAuthority, identityClient, type IdentityClient } from '@assistants/identity/client';
 import type { ServiceContext, ServiceDefinition } from '@assistants/kit';
+import { audienceRemoval } from './audience-removal';
 import { CatalogConfigSchema, type CatalogConfig } from './config';
 import { STREAM, STREAM_SUBJECTS } from './events';
 import { catalogGrpcServices } from './grpc';
@@ -31,4 +32,5 @@ export const catalogService: ServiceDefinition<(typeof CatalogConfigSchema)['pro
   permissions: CATALOG_PERMISSIONS,
   authority: (context) => identityAuthority(identityOf(context)),
   grpc: (context) => catalogGrpcServices(context, identityOf(context)),
+  consumers: () => [audienceRemoval],
 };
