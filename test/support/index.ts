@@ -4,3 +4,4 @@ export * from './nats';
 export * from './ports';
 export * from './postgres';
 export * from './stack';
+export * from './processes';
