@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
 import helmet from '@fastify/helmet';
@@ -10,6 +11,9 @@ import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { audienceRoutes } from './routes/audiences';
+import { catalogStructureRoutes } from './routes/catalog-structure';
+import { courseRoutes } from './routes/courses';
+import { curriculumRoutes } from './routes/curricula';
 import { listRoutes } from './routes/lists';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
 import { organisationRoutes } from './routes/organisations';
@@ -17,6 +21,7 @@ import { roleRoutes } from './routes/roles';
 import { selectionRoutes } from './routes/selections';
 import { sessionRoutes } from './routes/sessions';
 import { userRoutes } from './routes/users';
+import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { ErrorBody } from './schemas/common';
 import { SHARED_SCHEMAS } from './schemas/identity';
 
@@ -24,13 +29,14 @@ export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
   identity: IdentityClient;
+  catalog: CatalogClient;
   ops: OpsClients;
 }
 
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
 
 /** The admin HTTP API as a fastify instance, not listening yet (main.ts listens). */
-export async function buildApp({ config, logger, identity, ops }: GatewayDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, logger, identity, catalog, ops }: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
@@ -111,7 +117,7 @@ export async function buildApp({ config, logger, identity, ops }: GatewayDeps): 
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.addSchema(ErrorBody);
-  for (const schema of [...SHARED_SCHEMAS, ...OPS_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...OPS_SCHEMAS]) app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
   await app.register(organisationRoutes, { identity });
   await app.register(userRoutes, { identity });
@@ -119,6 +125,9 @@ export async function buildApp({ config, logger, identity, ops }: GatewayDeps): 
   await app.register(audienceRoutes, { identity });
   await app.register(roleRoutes, { identity });
   await app.register(listRoutes, { identity });
+  await app.register(courseRoutes, { catalog });
+  await app.register(curriculumRoutes, { catalog });
+  await app.register(catalogStructureRoutes, { catalog });
   await app.register(opsRoutes, { ops });
   return app;
 }

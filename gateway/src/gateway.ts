@@ -1,3 +1,4 @@
+import { catalogClient } from '@assistants/catalog/client';
 import { identityClient } from '@assistants/identity/client';
 import { createLogger, grpcClient, grpcSecurity, loadConfig, type Logger } from '@assistants/kit';
 import { OpsServiceClient } from '@assistants/proto/gen/ops/v1/ops';
@@ -19,14 +20,15 @@ export async function startGateway(options: { env?: NodeJS.ProcessEnv; logger?: 
   const security = grpcSecurity(config);
   const timeoutMs = config.GATEWAY_UPSTREAM_TIMEOUT_MS;
   const identity = identityClient(config.IDENTITY_ADDRESS, { security, timeoutMs });
-  const services = { identity: config.IDENTITY_ADDRESS };
+  const catalog = catalogClient(config.CATALOG_ADDRESS, { security, timeoutMs });
+  const services = { identity: config.IDENTITY_ADDRESS, catalog: config.CATALOG_ADDRESS };
   const ops = Object.fromEntries(
     Object.entries(services).map(([name, address]) => [
       name,
       grpcClient(OpsServiceClient, address, { security, serviceName: name, timeoutMs }),
     ]),
   );
-  const app = await buildApp({ config, logger, identity, ops });
+  const app = await buildApp({ config, logger, identity, catalog, ops });
   await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   const health = await startHealthServer({
     host: config.GATEWAY_HOST,
@@ -42,6 +44,7 @@ export async function startGateway(options: { env?: NodeJS.ProcessEnv; logger?: 
       await app.close();
       await health.close();
       identity.close();
+      catalog.close();
       Object.values(ops).forEach((c) => c.close());
     },
   };

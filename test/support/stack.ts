@@ -1,5 +1,6 @@
 import { startGateway, type RunningGateway } from '@assistants/gateway';
 import { createLogger } from '@assistants/kit';
+import { startCatalog, type TestCatalog } from './catalog';
 import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
 import type { TestNats } from './nats';
 
@@ -11,6 +12,8 @@ export interface TestStack {
   /** The gateway's health server (/healthz, /readyz). */
   healthUrl: string;
   identity: TestIdentity;
+  /** The catalog service, on identity's NATS server and database (schema "catalog"). */
+  catalog: TestCatalog;
   /** Identity, its database and bus, and gRPC clients acting as the administrator. */
   fixture: IdentityFixture;
   nats: TestNats;
@@ -35,13 +38,15 @@ export function basic(login: string, password: string): string {
   return `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
 }
 
-/** The suite as it runs: real nats-server, a fresh database, identity and the gateway
- * listening on free ports, talked to over real HTTP. */
+/** The suite as it runs: real nats-server, a fresh database, identity, the catalog and the
+ * gateway listening on free ports, talked to over real HTTP. */
 export async function startStack(gatewayEnv: Record<string, string> = {}, identityEnv: Record<string, string> = {}): Promise<TestStack> {
   const fixture = await startIdentityFixture('stack', identityEnv);
   const { identity, nats } = fixture;
   let gateway: RunningGateway | undefined;
+  let catalog: TestCatalog | undefined;
   try {
+    catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
     gateway = await startGateway({
       logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'),
       env: {
@@ -49,16 +54,19 @@ export async function startStack(gatewayEnv: Record<string, string> = {}, identi
         GATEWAY_PORT: '0',
         GATEWAY_HEALTH_PORT: '0',
         IDENTITY_ADDRESS: identity.address,
+        CATALOG_ADDRESS: catalog.address,
         ...gatewayEnv,
       },
     });
     const { url, healthUrl } = gateway;
     const adminAuth = basic(ADMIN.login, ADMIN.password);
     const running = gateway;
+    const runningCatalog = catalog;
     return {
       url,
       healthUrl,
       identity,
+      catalog,
       fixture,
       nats,
       adminAuth,
@@ -84,11 +92,13 @@ export async function startStack(gatewayEnv: Record<string, string> = {}, identi
       },
       async stop() {
         await running.stop();
+        await runningCatalog.stop();
         await fixture.stop();
       },
     };
   } catch (err) {
     await gateway?.stop();
+    await catalog?.stop();
     await fixture.stop();
     throw err;
   }
