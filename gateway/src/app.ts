@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AssignmentClient } from '@assistants/assignment/client';
 import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
@@ -11,6 +12,7 @@ import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { audienceRoutes } from './routes/audiences';
+import { assignmentRoutes } from './routes/assignments';
 import { catalogStructureRoutes } from './routes/catalog-structure';
 import { courseRoutes } from './routes/courses';
 import { curriculumRoutes } from './routes/curricula';
@@ -21,6 +23,7 @@ import { roleRoutes } from './routes/roles';
 import { selectionRoutes } from './routes/selections';
 import { sessionRoutes } from './routes/sessions';
 import { userRoutes } from './routes/users';
+import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { ErrorBody } from './schemas/common';
 import { SHARED_SCHEMAS } from './schemas/identity';
@@ -30,13 +33,14 @@ export interface GatewayDeps {
   logger: Logger;
   identity: IdentityClient;
   catalog: CatalogClient;
+  assignment: AssignmentClient;
   ops: OpsClients;
 }
 
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
 
 /** The admin HTTP API as a fastify instance, not listening yet (main.ts listens). */
-export async function buildApp({ config, logger, identity, catalog, ops }: GatewayDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, logger, identity, catalog, assignment, ops }: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
@@ -117,7 +121,7 @@ export async function buildApp({ config, logger, identity, catalog, ops }: Gatew
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.addSchema(ErrorBody);
-  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...OPS_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...ASSIGNMENT_SCHEMAS, ...OPS_SCHEMAS]) app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
   await app.register(organisationRoutes, { identity });
   await app.register(userRoutes, { identity });
@@ -128,6 +132,7 @@ export async function buildApp({ config, logger, identity, catalog, ops }: Gatew
   await app.register(courseRoutes, { catalog });
   await app.register(curriculumRoutes, { catalog });
   await app.register(catalogStructureRoutes, { catalog });
+  await app.register(assignmentRoutes, { assignment });
   await app.register(opsRoutes, { ops });
   return app;
 }

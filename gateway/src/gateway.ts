@@ -1,3 +1,4 @@
+import { assignmentClient } from '@assistants/assignment/client';
 import { catalogClient } from '@assistants/catalog/client';
 import { identityClient } from '@assistants/identity/client';
 import { createLogger, grpcClient, grpcSecurity, loadConfig, type Logger } from '@assistants/kit';
@@ -21,14 +22,15 @@ export async function startGateway(options: { env?: NodeJS.ProcessEnv; logger?: 
   const timeoutMs = config.GATEWAY_UPSTREAM_TIMEOUT_MS;
   const identity = identityClient(config.IDENTITY_ADDRESS, { security, timeoutMs });
   const catalog = catalogClient(config.CATALOG_ADDRESS, { security, timeoutMs });
-  const services = { identity: config.IDENTITY_ADDRESS, catalog: config.CATALOG_ADDRESS };
+  const assignment = assignmentClient(config.ASSIGNMENT_ADDRESS, { security, timeoutMs });
+  const services = { identity: config.IDENTITY_ADDRESS, catalog: config.CATALOG_ADDRESS, assignment: config.ASSIGNMENT_ADDRESS };
   const ops = Object.fromEntries(
     Object.entries(services).map(([name, address]) => [
       name,
       grpcClient(OpsServiceClient, address, { security, serviceName: name, timeoutMs }),
     ]),
   );
-  const app = await buildApp({ config, logger, identity, catalog, ops });
+  const app = await buildApp({ config, logger, identity, catalog, assignment, ops });
   await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   const health = await startHealthServer({
     host: config.GATEWAY_HOST,
@@ -45,6 +47,7 @@ export async function startGateway(options: { env?: NodeJS.ProcessEnv; logger?: 
       await health.close();
       identity.close();
       catalog.close();
+      assignment.close();
       Object.values(ops).forEach((c) => c.close());
     },
   };

@@ -1,3 +1,4 @@
+import type { AssignmentClient } from '@assistants/assignment/client';
 import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
 
@@ -6,4 +7,5 @@ import type { IdentityClient } from '@assistants/identity/client';
 export interface Upstreams {
   identity: IdentityClient;
   catalog: CatalogClient;
+  assignment: AssignmentClient;
 }

@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { assignmentService } from '@assistants/assignment';
 import { assignmentClient, type AssignmentClient } from '@assistants/assignment/client';
 import {
-  checkGrpcHealth,
   createLogger,
   startService,
   withContext,
@@ -15,6 +13,7 @@ import {
 import { TEST_SECURITY } from './identity';
 import type { TestNats } from './nats';
 import { freePort } from './ports';
+import { startProcess, type TestProcess } from './processes';
 import type { TestDatabase } from './postgres';
 
 export interface AssignmentOptions {
@@ -93,60 +92,35 @@ export async function startAssignment(options: AssignmentOptions): Promise<TestA
   return assignment;
 }
 
-export interface AssignmentProcess {
+export interface AssignmentProcess extends TestProcess {
+  /** host:port of its gRPC server (the same after restart()). */
   address: string;
+  /** Clients acting as nobody; see assignmentActingAs. */
   client: AssignmentClient;
-  /** SIGKILL, as a crash would: no outbox flush, no graceful shutdown. */
-  kill(): Promise<void>;
-  /** Starts the process again on the same port (killing it first if it runs). */
-  restart(): Promise<void>;
-  /** SIGTERM, waiting for the graceful shutdown. */
-  stop(): Promise<void>;
 }
 
-/** The assignment service as a process of its own (services/assignment/src/main.ts, run by
- * tsx with the environment a deployment gives it), so that a test can kill it. */
+/** The assignment service as a process of its own (services/assignment/src/main.ts, with the
+ * environment a deployment gives it), so that a test can kill it (SIGKILL) mid-run and start
+ * it again on the same port. */
 export async function startAssignmentProcess(options: AssignmentOptions): Promise<AssignmentProcess> {
-  const security = options.security ?? TEST_SECURITY;
   const port = options.port ?? (await freePort());
   const address = `127.0.0.1:${port}`;
-  const main = require.resolve('@assistants/assignment/package.json').replace(/package\.json$/, 'src/main.ts');
-  let child: ChildProcess | undefined;
-  const spawnIt = async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...environment(options, port) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child = proc;
-    const deadline = Date.now() + 30_000;
-    while (!(await checkGrpcHealth(address, { security, timeoutMs: 500 }))) {
-      if (proc.exitCode !== null) throw new Error(`the assignment process exited (${proc.exitCode})`);
-      if (Date.now() > deadline) throw new Error('the assignment process did not become healthy');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  const end = async (signal: NodeJS.Signals) => {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill(signal);
-    await exited;
-  };
-  await spawnIt();
-  const client = assignmentClient(address, { security });
-  return {
+  const proc = await startProcess({
+    name: 'assignment',
+    entry: 'services/assignment/src/main.ts',
+    env: environment(options, port),
+    ready: { grpc: address },
+  });
+  const client = assignmentClient(address, { security: options.security ?? TEST_SECURITY });
+  const stopProcess = proc.stop.bind(proc);
+  return Object.assign(proc, {
     address,
     client,
-    kill: () => end('SIGKILL'),
-    async restart() {
-      await end('SIGKILL');
-      await spawnIt();
-    },
     async stop() {
       client.close();
-      await end('SIGTERM');
+      await stopProcess();
     },
-  };
+  });
 }
 
 /** The same client, every call made on behalf of `actorId`. */

@@ -1,5 +1,6 @@
 import { startGateway, type RunningGateway } from '@assistants/gateway';
 import { createLogger } from '@assistants/kit';
+import { startAssignment, type TestAssignment } from './assignment';
 import { startCatalog, type TestCatalog } from './catalog';
 import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
 import type { TestNats } from './nats';
@@ -14,6 +15,8 @@ export interface TestStack {
   identity: TestIdentity;
   /** The catalog service, on identity's NATS server and database (schema "catalog"). */
   catalog: TestCatalog;
+  /** The assignment service, on the same NATS server and database (schema "assignment"). */
+  assignment: TestAssignment;
   /** Identity, its database and bus, and gRPC clients acting as the administrator. */
   fixture: IdentityFixture;
   nats: TestNats;
@@ -38,15 +41,17 @@ export function basic(login: string, password: string): string {
   return `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
 }
 
-/** The suite as it runs: real nats-server, a fresh database, identity, the catalog and the
- * gateway listening on free ports, talked to over real HTTP. */
+/** The suite as it runs: real nats-server, a fresh database, identity, the catalog, the
+ * assignment service and the gateway listening on free ports, talked to over real HTTP. */
 export async function startStack(gatewayEnv: Record<string, string> = {}, identityEnv: Record<string, string> = {}): Promise<TestStack> {
   const fixture = await startIdentityFixture('stack', identityEnv);
   const { identity, nats } = fixture;
   let gateway: RunningGateway | undefined;
   let catalog: TestCatalog | undefined;
+  let assignment: TestAssignment | undefined;
   try {
     catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
+    assignment = await startAssignment({ nats, pg: fixture.pg, identityAddress: identity.address, catalogAddress: catalog.address });
     gateway = await startGateway({
       logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'),
       env: {
@@ -55,6 +60,7 @@ export async function startStack(gatewayEnv: Record<string, string> = {}, identi
         GATEWAY_HEALTH_PORT: '0',
         IDENTITY_ADDRESS: identity.address,
         CATALOG_ADDRESS: catalog.address,
+        ASSIGNMENT_ADDRESS: assignment.address,
         ...gatewayEnv,
       },
     });
@@ -62,11 +68,13 @@ export async function startStack(gatewayEnv: Record<string, string> = {}, identi
     const adminAuth = basic(ADMIN.login, ADMIN.password);
     const running = gateway;
     const runningCatalog = catalog;
+    const runningAssignment = assignment;
     return {
       url,
       healthUrl,
       identity,
       catalog,
+      assignment,
       fixture,
       nats,
       adminAuth,
@@ -92,12 +100,14 @@ export async function startStack(gatewayEnv: Record<string, string> = {}, identi
       },
       async stop() {
         await running.stop();
+        await runningAssignment.stop();
         await runningCatalog.stop();
         await fixture.stop();
       },
     };
   } catch (err) {
     await gateway?.stop();
+    await assignment?.stop();
     await catalog?.stop();
     await fixture.stop();
     throw err;
