@@ -1,4 +1,4 @@
-import { invalidArgument, type Queryable } from '@assistants/kit';
+import { invalidArgument } from '@assistants/kit';
 import type { ListCourseAssignmentsResponse, ListUserAssignmentsResponse } from '@assistants/proto/gen/assignment/v1/assignments';
 import type { GetVisibilityResponse, ListAccessPropertiesResponse } from '@assistants/proto/gen/assignment/v1/access';
 import { ObjectType, type Page } from '@assistants/proto/gen/assignment/v1/common';
@@ -90,15 +90,14 @@ export async function getVisibility(
   userId: string,
   courseIds: string[],
   curriculumIds: string[],
-  q: Queryable = deps.db,
 ): Promise<GetVisibilityResponse> {
   const id = checkId('userId', userId);
   const courses = checkIds('courseIds', courseIds);
   const curricula = checkIds('curriculumIds', curriculumIds);
   await requireUserInScope(deps.upstreams.identity, id, PERMISSIONS.read);
   const [visibleCourseIds, visibleCurriculumIds] = await Promise.all([
-    visibleObjects(q, id, 'course', courses),
-    visibleObjects(q, id, 'curriculum', curricula),
+    visibleObjects(deps.db, id, 'course', courses),
+    visibleObjects(deps.db, id, 'curriculum', curricula),
   ]);
   return { visibleCourseIds, visibleCurriculumIds };
 }
