@@ -1,4 +1,12 @@
-import { withContext, type ConsumerDefinition, type Emit, type EventEnvelope, type Logger, type Queryable } from '@assistants/kit';
+import {
+  DomainError,
+  withContext,
+  type ConsumerDefinition,
+  type Emit,
+  type EventEnvelope,
+  type Logger,
+  type Queryable,
+} from '@assistants/kit';
 import { ListMembershipChanged } from '@assistants/proto/gen/identity/v1/events';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import { courseEnrolmentsOf, curriculumEnrolmentsOf, grantVisibility } from './access-properties';
@@ -24,11 +32,20 @@ export const LIST_ENROLMENT_DURABLE = 'assignment-list-enrolment';
 /** The user who entered, as its enrolments' events need it: read on behalf of the
  * administrator who added the property (a consumer has no acting user of its own). */
 async function enteringUser(deps: Deps, createdBy: string, userId: string): Promise<UserForAction | undefined> {
-  const users = await withContext({ actorId: createdBy }, () =>
-    usersForAction(deps.upstreams.identity, [userId], PERMISSIONS.accessProperties),
-  );
-  const user = users.get(userId);
-  return user?.found && user.inScope ? user : undefined;
+  try {
+    const users = await withContext({ actorId: createdBy }, () =>
+      usersForAction(deps.upstreams.identity, [userId], PERMISSIONS.accessProperties),
+    );
+    const user = users.get(userId);
+    return user?.found && user.inScope ? user : undefined;
+  } catch (err) {
+    // The author may not act any more (gone, disabled, lost the grant): no retry changes
+    // that. Anything else (identity away) fails the delivery, which comes again.
+    if (err instanceof DomainError && ['UNAUTHENTICATED', 'PERMISSION_DENIED', 'FAILED_PRECONDITION'].includes(err.code)) {
+      return undefined;
+    }
+    throw err;
+  }
 }
 
 /** Clocks of identity (entries) and of this service (members_read_at) may differ by this
