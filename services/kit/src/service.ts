@@ -3,6 +3,7 @@ import { Type, type Static, type TObject, type TProperties } from '@sinclair/typ
 import { loadConfig } from './config';
 import { startConsumer, type Consumer, type EventHandler } from './consumer';
 import { KIT_MIGRATIONS, migrate, openDatabase, type Database } from './db';
+import { asDomainError } from './errors';
 import { connectBus, ensureStream, type Bus } from './events';
 import { startGrpcServer, type GrpcSecurity, type GrpcServer } from './grpc';
 import { runProcess } from './lifecycle';
@@ -192,7 +193,7 @@ export async function startService<C extends TProperties>(
     await prune();
     pruning = setInterval(prune, 3_600_000).unref();
     const authority = definition.authority(context);
-    await authority.registerPermissions(name, [...definition.permissions, ...KIT_PERMISSIONS]);
+    await untilAuthorityAnswers(logger, () => authority.registerPermissions(name, [...definition.permissions, ...KIT_PERMISSIONS]));
     await definition.beforeStart?.(context);
     for (const consumer of definition.consumers?.(context) ?? []) {
       consumers.push(
@@ -227,6 +228,22 @@ export async function startService<C extends TProperties>(
   } catch (err) {
     await stop().catch(() => {});
     throw err;
+  }
+}
+
+/** Parts start in any order (npm start, a Kubernetes rollout): while the authority is not
+ * up yet, ask again with back-off for up to two minutes instead of exiting. */
+async function untilAuthorityAnswers(logger: Logger, call: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+    try {
+      return await call();
+    } catch (error) {
+      const code = asDomainError(error)?.code;
+      if ((code !== 'UNAVAILABLE' && code !== 'DEADLINE_EXCEEDED') || Date.now() + delayMs > deadline) throw error;
+      logger.info({ retryInMs: delayMs }, 'the identity service does not answer yet: waiting for it');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }
 
