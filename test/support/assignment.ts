@@ -68,7 +68,7 @@ export async function startAssignment(options: AssignmentOptions): Promise<TestA
       logger: createLogger('assignment', process.env.TEST_LOG_LEVEL ?? 'silent'),
       env: environment(options, port),
     });
-  let running: RunningService = await start(options.port ?? 0);
+  let running: RunningService<unknown, unknown> = await start(options.port ?? 0);
   let stopped: Promise<void> | undefined;
   const assignment: TestAssignment = {
     address: running.address,

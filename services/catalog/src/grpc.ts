@@ -24,7 +24,10 @@ import { resolveCourseSelection, resolveCurriculumSelection, searchCourses, sear
 /** The catalog's gRPC services. Each handler asks identity for the acting user's grants
  * (Caller), runs the command in a transaction with its events (write) or on the pool (read),
  * and shapes the answer; the commands decide what the caller may do. */
-export function catalogGrpcServices({ db, outbox, logger }: ServiceContext<CatalogConfig>, identity: IdentityClient) {
+export function catalogGrpcServices(
+  { db, outbox, logger }: Pick<ServiceContext<CatalogConfig>, 'db' | 'outbox' | 'logger'>,
+  identity: IdentityClient,
+) {
   const authority = identityAuthority(identity);
   const audiences = identityAudiences(identity);
 

@@ -37,7 +37,7 @@ export interface ConsumerDefinition {
  * (configuration, logger, database, migrations, stream, outbox relay, gRPC server with
  * health and service credentials, ordered shutdown) is the same for every service and
  * done here. */
-export interface ServiceDefinition<C extends TProperties = TProperties> {
+export interface ServiceDefinition<C extends TProperties = TProperties, U = undefined> {
   /** Lower case: the database schema, the env prefix (IDENTITY_…) and the logger's name. */
   name: string;
   /** Its gRPC port unless <NAME>_GRPC_PORT says otherwise. */
@@ -53,17 +53,21 @@ export interface ServiceDefinition<C extends TProperties = TProperties> {
   /** The permissions of its domain, declared to identity when it starts (the kit adds its
    * own, events:manage). */
   permissions: PermissionDeclaration[];
+  /** The clients of the other services it calls, made once at start, handed to every hook
+   * below as `context.upstreams`, and closed (their `close()`) at stop. */
+  upstreams?(config: Static<TObject<C>>, settings: CommonSettings): U;
   /** How it reaches identity (identity itself answers from its own tables). */
-  authority(context: ServiceContext<Static<TObject<C>>>): Authority;
-  grpc(context: ServiceContext<Static<TObject<C>>>): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
-  consumers?(context: ServiceContext<Static<TObject<C>>>): ConsumerDefinition[];
+  authority(context: ServiceContext<Static<TObject<C>>, U>): Authority;
+  grpc(context: ServiceContext<Static<TObject<C>>, U>): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
+  consumers?(context: ServiceContext<Static<TObject<C>>, U>): ConsumerDefinition[];
   /** Runs once the database is migrated and the relay runs, before the gRPC server opens. */
-  beforeStart?(context: ServiceContext<Static<TObject<C>>>): Promise<void>;
+  beforeStart?(context: ServiceContext<Static<TObject<C>>, U>): Promise<void>;
 }
 
-export interface ServiceContext<Config = Record<string, unknown>> {
+export interface ServiceContext<Config = Record<string, unknown>, U = undefined> {
   name: string;
   config: Config;
+  upstreams: U;
   settings: CommonSettings;
   logger: Logger;
   db: Database;
@@ -131,7 +135,7 @@ function commonSettings(name: string, values: Record<string, unknown>): CommonSe
   };
 }
 
-export interface RunningService<Config = Record<string, unknown>> extends ServiceContext<Config> {
+export interface RunningService<Config = Record<string, unknown>, U = undefined> extends ServiceContext<Config, U> {
   consumers: Consumer[];
   port: number;
   /** host:port of its gRPC server. */
@@ -143,10 +147,10 @@ export interface RunningService<Config = Record<string, unknown>> extends Servic
  * migrations, ensures the stream, starts the outbox relay, declares the permissions, runs
  * beforeStart, starts the consumers and opens the gRPC server (its services and the kit's
  * OpsService). stop() undoes it in the reverse order. */
-export async function startService<C extends TProperties>(
-  definition: ServiceDefinition<C>,
+export async function startService<C extends TProperties, U = undefined>(
+  definition: ServiceDefinition<C, U>,
   options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
-): Promise<RunningService<Static<TObject<C>>>> {
+): Promise<RunningService<Static<TObject<C>>, U>> {
   const { name } = definition;
   const logger = options.logger ?? createLogger(name);
   const schema: TObject = Type.Object({ ...commonConfigSchema(name, definition.defaultPort).properties, ...definition.config?.properties });
@@ -163,6 +167,7 @@ export async function startService<C extends TProperties>(
     statementTimeoutMs: settings.statementTimeoutMs,
     logger,
   });
+  const upstreams = definition.upstreams?.(config, settings) as U;
   let bus: Bus | undefined;
   let outbox: Outbox | undefined;
   let server: GrpcServer | undefined;
@@ -173,13 +178,14 @@ export async function startService<C extends TProperties>(
     await server?.stop();
     for (const consumer of consumers.splice(0)) await consumer.stop();
     await outbox?.stop();
+    (upstreams as { close?(): void } | undefined)?.close?.();
     await bus?.close();
     await db.close();
   };
   try {
     bus = await connectBus(settings.natsUrl, name, logger);
     outbox = createOutbox({ db, bus, logger });
-    const context: ServiceContext<Static<TObject<C>>> = { name, config, settings, logger, db, bus, outbox };
+    const context: ServiceContext<Static<TObject<C>>, U> = { name, config, upstreams, settings, logger, db, bus, outbox };
     await migrate(db, [KIT_MIGRATIONS, { name, dir: definition.migrations }], logger);
     await ensureStream(bus, {
       ...definition.stream,
@@ -248,7 +254,7 @@ async function untilAuthorityAnswers(logger: Logger, call: () => Promise<void>):
 }
 
 /** A service's main.ts: starts it from the environment and stops it on SIGTERM or SIGINT. */
-export function runService<C extends TProperties>(definition: ServiceDefinition<C>): void {
+export function runService<C extends TProperties, U>(definition: ServiceDefinition<C, U>): void {
   const logger = createLogger(definition.name);
   void runProcess(logger, () => startService(definition, { logger }));
 }
