@@ -14,23 +14,27 @@ import { listRoutes } from './routes/lists';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
 import { organisationRoutes } from './routes/organisations';
 import { roleRoutes } from './routes/roles';
+import { runRoutes } from './routes/runs';
 import { selectionRoutes } from './routes/selections';
 import { sessionRoutes } from './routes/sessions';
 import { userRoutes } from './routes/users';
 import { ErrorBody } from './schemas/common';
 import { SHARED_SCHEMAS } from './schemas/identity';
+import { RUN_SCHEMAS } from './schemas/runs';
+import type { RunEngine } from './runs/engine';
 
 export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
   identity: IdentityClient;
   ops: OpsClients;
+  runs: RunEngine;
 }
 
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
 
 /** The admin HTTP API as a fastify instance, not listening yet (main.ts listens). */
-export async function buildApp({ config, logger, identity, ops }: GatewayDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, logger, identity, ops, runs }: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
@@ -111,7 +115,7 @@ export async function buildApp({ config, logger, identity, ops }: GatewayDeps): 
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.addSchema(ErrorBody);
-  for (const schema of [...SHARED_SCHEMAS, ...OPS_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...OPS_SCHEMAS, ...RUN_SCHEMAS]) app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
   await app.register(organisationRoutes, { identity });
   await app.register(userRoutes, { identity });
@@ -120,5 +124,6 @@ export async function buildApp({ config, logger, identity, ops }: GatewayDeps): 
   await app.register(roleRoutes, { identity });
   await app.register(listRoutes, { identity });
   await app.register(opsRoutes, { ops });
+  await app.register(runRoutes, { runs });
   return app;
 }

@@ -1,0 +1,5 @@
+import type { ActionDefinition } from './action';
+
+/** Every assistant action the gateway runs, listed by the file that defines them (one per
+ * owning service area). The run engine and GET /v1/actions read this list. */
+export const ACTIONS: ActionDefinition[] = [];
