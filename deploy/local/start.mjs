@@ -194,6 +194,7 @@ async function main() {
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
     ...security,
     IDENTITY_ADDRESS: identityAddress,
+    GATEWAY_DATA_DIR: env.GATEWAY_DATA_DIR ?? join(dataDir, 'gateway'),
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HEALTH_PORT: String(healthPort),
   });

@@ -1,4 +1,5 @@
 export * from './events';
+export * from './gateway-process';
 export * from './identity';
 export * from './nats';
 export * from './ports';
