@@ -42,7 +42,7 @@ it('publishes an event for each change made through the API, with the request co
   ]);
   expect(events[3].data).toMatchObject({ user: { id: user.id, custom3: 'x' }, changedFields: ['custom3'] });
   expect(events[4].data).toMatchObject({ user: { audiences: [{ id: audience.id, name: 'Managers' }] }, changedFields: ['audiences'] });
-  expect(events[6].data).toEqual({ listId: list.id, userId: user.id, listType: 'static' });
+  expect(events[6].data).toEqual({ listId: list.id, userId: user.id, listType: 'static', enteredAt: expect.any(String) });
   expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   expect(JSON.stringify(events)).not.toMatch(/password_hash|argon2/);
 });

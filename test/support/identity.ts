@@ -73,6 +73,7 @@ export function actingAs(client: IdentityClient, actorId: string): IdentityClien
     roles: wrap(client.roles),
     lists: wrap(client.lists),
     auth: wrap(client.auth),
+    userActions: wrap(client.userActions),
   };
 }
 

@@ -99,23 +99,39 @@ export class Caller {
   }
 }
 
-/** A caller may change, delete, or set the password of a user only when every grant of
- * that user is within its own: otherwise a scoped administrator could take over an
- * administrator of the whole tree who happens to sit in its sub-tree. */
-export async function requireCovered(q: Queryable, caller: Caller, userIds: string[], field: string): Promise<void> {
-  if (userIds.length === 0) return;
-  const { rows } = await q.query<GrantInTree & { login: string }>(
-    `SELECT u.login, r.name AS "roleName", r.permissions, o.id AS "organisationId", o.path
+/** The grants of these users, with their logins. */
+async function grantsOfUsers(q: Queryable, userIds: string[]) {
+  const { rows } = await q.query<GrantInTree & { userId: string; login: string }>(
+    `SELECT u.id AS "userId", u.login, r.name AS "roleName", r.permissions, o.id AS "organisationId", o.path
      FROM role_grants g JOIN users u ON u.id = g.user_id JOIN roles r ON r.id = g.role_id
      JOIN organisations o ON o.id = g.organisation_id
      WHERE g.user_id = ANY($1)`,
     [userIds],
   );
-  const beyond = rows.find((g) => caller.isExceededBy(g));
+  return rows;
+}
+
+/** A caller may change, delete, or set the password of a user only when every grant of
+ * that user is within its own: otherwise a scoped administrator could take over an
+ * administrator of the whole tree who happens to sit in its sub-tree. */
+export async function requireCovered(q: Queryable, caller: Caller, userIds: string[], field: string): Promise<void> {
+  if (userIds.length === 0) return;
+  const beyond = (await grantsOfUsers(q, userIds)).find((g) => caller.isExceededBy(g));
   if (beyond) {
     throw permissionDenied(
       `user "${beyond.login}" holds the role "${beyond.roleName}" with permissions you do not hold there: only an administrator who holds them can change this user`,
       field,
     );
   }
+}
+
+/** Of these users, those the caller may not change (requireCovered, for a batch): each
+ * with the first grant that goes beyond the caller's own. */
+export async function usersBeyond(q: Queryable, caller: Caller, userIds: string[]): Promise<Map<string, GrantInTree>> {
+  const beyond = new Map<string, GrantInTree>();
+  if (userIds.length === 0) return beyond;
+  for (const g of await grantsOfUsers(q, userIds)) {
+    if (!beyond.has(g.userId) && caller.isExceededBy(g)) beyond.set(g.userId, g);
+  }
+  return beyond;
 }

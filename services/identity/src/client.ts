@@ -4,6 +4,7 @@ import { AuthServiceClient } from '@assistants/proto/gen/identity/v1/auth';
 import { ListServiceClient } from '@assistants/proto/gen/identity/v1/lists';
 import { OrganisationServiceClient } from '@assistants/proto/gen/identity/v1/organisations';
 import { RoleServiceClient } from '@assistants/proto/gen/identity/v1/roles';
+import { UserActionServiceClient } from '@assistants/proto/gen/identity/v1/user_actions';
 import { UserServiceClient } from '@assistants/proto/gen/identity/v1/users';
 
 /** Promise clients of every identity gRPC service at `address`. Calls carry the service
@@ -18,6 +19,8 @@ export function identityClient(address: string, options: { security: GrpcSecurit
     roles: grpcClient(RoleServiceClient, address, settings),
     lists: grpcClient(ListServiceClient, address, settings),
     auth: grpcClient(AuthServiceClient, address, settings),
+    // The user assistant's batches (U1-U5, U18).
+    userActions: grpcClient(UserActionServiceClient, address, settings),
   };
   return { ...clients, address, close: () => Object.values(clients).forEach((c) => c.close()) };
 }

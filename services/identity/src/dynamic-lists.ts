@@ -22,22 +22,22 @@ export async function refreshDynamicLists(tx: Queryable, emit: Emit, target: { u
     const criteria = userFilterCondition(UserFilter.fromJSON(list.criteria), p, 'u');
     const owner = ResolvedScope.of([list.owner_path]).userCondition(p, 'u');
     const users = 'userIds' in target ? p.add(target.userIds) : undefined;
-    const { rows } = await tx.query<{ change: 'entered' | 'left'; user_id: string }>(
+    const { rows } = await tx.query<{ change: 'entered' | 'left'; user_id: string; at: Date }>(
       `WITH matching AS (
          SELECT u.id FROM users u WHERE ${criteria} AND ${owner}${users ? ` AND u.id = ANY(${users})` : ''}
        ), entered AS (
          INSERT INTO list_members (list_id, user_id) SELECT ${listId}, id FROM matching
-         ON CONFLICT DO NOTHING RETURNING user_id
+         ON CONFLICT DO NOTHING RETURNING user_id, entered_at
        ), gone AS (
          DELETE FROM list_members m WHERE m.list_id = ${listId}${users ? ` AND m.user_id = ANY(${users})` : ''}
            AND NOT EXISTS (SELECT 1 FROM matching WHERE matching.id = m.user_id)
          RETURNING m.user_id
        )
-       SELECT 'entered' AS change, user_id FROM entered UNION ALL SELECT 'left', user_id FROM gone`,
+       SELECT 'entered' AS change, user_id, entered_at AS at FROM entered UNION ALL SELECT 'left', user_id, now() FROM gone`,
       p.values,
     );
     for (const r of rows) {
-      const membership = { listId: list.id, userId: r.user_id, listType: 'dynamic' };
+      const membership = { listId: list.id, userId: r.user_id, listType: 'dynamic', enteredAt: r.at.toISOString() };
       if (r.change === 'entered') events.listMemberEntered(emit, membership);
       else events.listMemberLeft(emit, membership);
     }

@@ -1,10 +1,12 @@
 import type * as grpc from '@grpc/grpc-js';
-import { implement, invalidArgument, type Emit, type Queryable, type RpcContext, type ServiceContext } from '@assistants/kit';
+import { applyBatch, implement, invalidArgument, type Emit, type Queryable, type RpcContext, type ServiceContext } from '@assistants/kit';
+import type { BatchHeader, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import { AudienceServiceService, type AudienceServiceServer } from '@assistants/proto/gen/identity/v1/audiences';
 import { AuthServiceService, type AuthServiceServer } from '@assistants/proto/gen/identity/v1/auth';
 import { ListServiceService, type ListServiceServer } from '@assistants/proto/gen/identity/v1/lists';
 import { OrganisationServiceService, type OrganisationServiceServer } from '@assistants/proto/gen/identity/v1/organisations';
 import { RoleServiceService, type RoleServiceServer } from '@assistants/proto/gen/identity/v1/roles';
+import { UserActionServiceService, type UserActionServiceServer } from '@assistants/proto/gen/identity/v1/user_actions';
 import { UserServiceService, type UserServiceServer } from '@assistants/proto/gen/identity/v1/users';
 import { createAudience, deleteAudience, listAudiences, updateAudience } from './audiences';
 import { authenticate, checkOwnPassword, createSession, deleteSession, getPrincipal, setOwnPassword, type LoginLimits } from './auth';
@@ -17,6 +19,7 @@ import {
   deleteList,
   getList,
   listListFolders,
+  listListMembers,
   removeListMembers,
   searchLists,
   updateList,
@@ -25,8 +28,11 @@ import { createOrganisation, deleteOrganisation, getOrganisation, listOrganisati
 import { hashPassword } from './passwords';
 import { listPermissions, registerPermissions } from './permissions';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
+import { listOfKey, saveUsersAsList } from './save-users-as-list';
+import { addUsersAudiences, addUsersRoles, modifyUsers, setUsersManager } from './user-actions';
 import { resolveUserSelection, searchUsers } from './user-selection';
 import { changeAudiences, createUser, deleteUser, getUser, setPassword, updateUser } from './users';
+import { getUsersForAction } from './users-for-action';
 import { checkPassword } from './validation';
 
 /** The identity service's gRPC services. Each handler loads the acting user of the call
@@ -43,6 +49,14 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     outbox.transaction(async (tx, emit) => fn(tx, emit, await Caller.load(tx, call.actorId)));
   /** A read by the call's acting user. */
   const read = async <T>(call: RpcContext, fn: (caller: Caller) => Promise<T>) => fn(await Caller.load(db, call.actorId));
+
+  /** A batch of a run (user assistant), applied once per idempotency key (kit applyBatch):
+   * the request without its header is what the key stands for. */
+  const batch = <R extends { batch?: BatchHeader }>(
+    call: RpcContext,
+    { batch: header, ...request }: R,
+    fn: (tx: Queryable, emit: Emit, caller: Caller, request: Omit<R, 'batch'>, dryRun: boolean) => Promise<ItemResult[]>,
+  ) => applyBatch(outbox, header, request, async (tx, emit, dryRun) => fn(tx, emit, await Caller.load(tx, call.actorId), request, dryRun));
 
   const organisations = implement<OrganisationServiceServer>(logger, {
     createOrganisation: async (req, call) => ({
@@ -103,6 +117,9 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       const { items, total, nextCursor } = await read(call, (caller) => resolveUserSelection(db, caller, req.selection, req.page));
       return { users: items, total, nextCursor };
     },
+    getUsersForAction: async (req, call) => ({
+      users: await read(call, (caller) => getUsersForAction(db, caller, req.userIds, req.permission)),
+    }),
   });
 
   const audiences = implement<AudienceServiceServer>(logger, {
@@ -183,6 +200,30 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     removeListMembers: async (req, call) => ({
       removed: await write(call, (tx, emit, caller) => removeListMembers(tx, emit, caller, req.listId, req.userIds)),
     }),
+    listListMembers: async (req, call) => read(call, (caller) => listListMembers(db, caller, req.listId, req.page)),
+  });
+
+  const userActions = implement<UserActionServiceServer>(logger, {
+    modifyUsers: async (req, call) => ({ result: await batch(call, req, modifyUsers) }),
+    addUsersAudiences: async (req, call) => ({ result: await batch(call, req, addUsersAudiences) }),
+    addUsersRoles: async (req, call) => ({ result: await batch(call, req, addUsersRoles) }),
+    setUsersManager: async (req, call) => ({
+      result: await batch(call, req, (tx, emit, caller, r) => setUsersManager(tx, emit, caller, r, 'manager_id')),
+    }),
+    setUsersSecondaryManager: async (req, call) => ({
+      result: await batch(call, req, (tx, emit, caller, r) => setUsersManager(tx, emit, caller, r, 'secondary_manager_id')),
+    }),
+    saveUsersAsList: async (req, call) => {
+      let listId = '';
+      const result = await batch(call, req, async (tx, emit, caller, r, dryRun) => {
+        const saved = await saveUsersAsList(tx, emit, caller, r, dryRun);
+        listId = saved.listId;
+        return saved.results;
+      });
+      // A replayed batch did not run: its list is the one of its key.
+      if (result.replayed) listId = await listOfKey(db, req.listKey);
+      return { result, listId };
+    },
   });
 
   const auth = implement<AuthServiceServer>(logger, {
@@ -212,5 +253,6 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     [RoleServiceService, roles],
     [ListServiceService, lists],
     [AuthServiceService, auth],
+    [UserActionServiceService, userActions],
   ] as [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
 }

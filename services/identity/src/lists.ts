@@ -6,12 +6,12 @@ import { refreshDynamicLists } from './dynamic-lists';
 import { events } from './events';
 import { findList, listSelect, toList, type ListRow } from './lists.repo';
 import { findOrganisation, type OrganisationRow } from './organisations.repo';
-import { pageOf, type PageRequest } from './paging';
+import { decodeCursor, encodeCursor, pageOf, type PageRequest } from './paging';
 import { ResolvedScope } from './scope';
 import { containsPattern, Params, uniqueViolation } from './sql';
 import { checkUserFilter } from './user-filter';
 import { requireVisibleUsers } from './users.repo';
-import { checkId, checkOneOf, checkText, LIST_TYPES, MATCH_MODES } from './validation';
+import { checkId, checkOneOf, checkText, isId, LIST_TYPES, MATCH_MODES } from './validation';
 
 /** The folder every list goes to unless told otherwise, created by the first migration. */
 export const DEFAULT_FOLDER_ID = '00000000-0000-4000-8000-000000000003';
@@ -46,7 +46,7 @@ export async function listListFolders(q: Queryable, caller: Caller): Promise<Lis
   return rows.map((r) => ({ id: r.id, name: r.name, parentId: r.parent_id ?? '' }));
 }
 
-async function requireFolder(q: Queryable, folderId: string): Promise<string> {
+export async function requireFolder(q: Queryable, folderId: string): Promise<string> {
   const id = folderId === '' ? DEFAULT_FOLDER_ID : checkId('folderId', folderId);
   const { rows } = await q.query('SELECT 1 FROM list_folders WHERE id = $1', [id]);
   if (rows.length === 0) throw notFound(`no list folder with id ${id}`, 'folderId');
@@ -55,7 +55,7 @@ async function requireFolder(q: Queryable, folderId: string): Promise<string> {
 
 /** The organisation a new list belongs to: the one given (in the scope), or the only
  * organisation of the caller's scope (the root for an administrator of everything). */
-async function requireOwner(q: Queryable, scope: ResolvedScope, ownerId: string): Promise<OrganisationRow> {
+export async function requireOwner(q: Queryable, scope: ResolvedScope, ownerId: string): Promise<OrganisationRow> {
   if (ownerId !== '') return findOrganisation(q, scope, { id: ownerId }, 'ownerOrganisationId');
   if (!scope.all && scope.paths.length > 1) {
     throw invalidArgument('ownerOrganisationId', 'ownerOrganisationId is required: your scope holds several organisations');
@@ -97,7 +97,7 @@ function mapUniqueViolation(err: unknown, name: unknown): never {
 }
 
 /** The list as events carry it: every member counted. */
-async function listForEvents(tx: Queryable, id: string): Promise<UserList> {
+export async function listForEvents(tx: Queryable, id: string): Promise<UserList> {
   return toList(await findList(tx, ResolvedScope.everything, id));
 }
 
@@ -209,21 +209,29 @@ export async function updateList(tx: Queryable, emit: Emit, caller: Caller, id: 
 
 export async function deleteList(tx: Queryable, emit: Emit, caller: Caller, id: string): Promise<void> {
   const list = await findList(tx, caller.scope('lists:write'), id, 'id', true);
-  const { rows } = await tx.query<{ user_id: string }>('DELETE FROM list_members WHERE list_id = $1 RETURNING user_id', [list.id]);
+  const { rows } = await tx.query<{ user_id: string; at: Date }>(
+    'DELETE FROM list_members WHERE list_id = $1 RETURNING user_id, now() AS at',
+    [list.id],
+  );
   await tx.query('DELETE FROM lists WHERE id = $1', [list.id]);
-  for (const r of rows) events.listMemberLeft(emit, { listId: list.id, userId: r.user_id, listType: list.type });
+  for (const r of rows) {
+    events.listMemberLeft(emit, { listId: list.id, userId: r.user_id, listType: list.type, enteredAt: r.at.toISOString() });
+  }
   events.listDeleted(emit, { id: list.id, name: list.name });
 }
 
-async function insertMembers(tx: Queryable, emit: Emit, listId: string, userIds: string[]): Promise<number> {
-  if (userIds.length === 0) return 0;
-  const { rows } = await tx.query<{ user_id: string }>(
+/** Adds users to a static list; returns the ids that entered (the others were members). */
+export async function insertMembers(tx: Queryable, emit: Emit, listId: string, userIds: string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const { rows } = await tx.query<{ user_id: string; entered_at: Date }>(
     `INSERT INTO list_members (list_id, user_id) SELECT $1, unnest($2::uuid[])
-     ON CONFLICT DO NOTHING RETURNING user_id`,
+     ON CONFLICT DO NOTHING RETURNING user_id, entered_at`,
     [listId, userIds],
   );
-  for (const r of rows) events.listMemberEntered(emit, { listId, userId: r.user_id, listType: 'static' });
-  return rows.length;
+  for (const r of rows) {
+    events.listMemberEntered(emit, { listId, userId: r.user_id, listType: 'static', enteredAt: r.entered_at.toISOString() });
+  }
+  return rows.map((r) => r.user_id);
 }
 
 async function requireStaticList(tx: Queryable, scope: ResolvedScope, listId: string): Promise<ListRow> {
@@ -238,19 +246,21 @@ export async function addListMembers(tx: Queryable, emit: Emit, caller: Caller, 
   const scope = caller.scope('lists:write');
   const list = await requireStaticList(tx, scope, listId);
   const added = await insertMembers(tx, emit, list.id, await requireMembersOf(tx, scope, list.owner_path, userIds, 'userIds'));
-  if (added > 0) await tx.query('UPDATE lists SET updated_at = now() WHERE id = $1', [list.id]);
-  return added;
+  if (added.length > 0) await tx.query('UPDATE lists SET updated_at = now() WHERE id = $1', [list.id]);
+  return added.length;
 }
 
 export async function removeListMembers(tx: Queryable, emit: Emit, caller: Caller, listId: string, userIds: string[]): Promise<number> {
   const scope = caller.scope('lists:write');
   const list = await requireStaticList(tx, scope, listId);
   const users = await requireVisibleUsers(tx, scope, userIds, 'userIds');
-  const { rows } = await tx.query<{ user_id: string }>(
-    'DELETE FROM list_members WHERE list_id = $1 AND user_id = ANY($2) RETURNING user_id',
+  const { rows } = await tx.query<{ user_id: string; at: Date }>(
+    'DELETE FROM list_members WHERE list_id = $1 AND user_id = ANY($2) RETURNING user_id, now() AS at',
     [list.id, users],
   );
-  for (const r of rows) events.listMemberLeft(emit, { listId: list.id, userId: r.user_id, listType: 'static' });
+  for (const r of rows) {
+    events.listMemberLeft(emit, { listId: list.id, userId: r.user_id, listType: 'static', enteredAt: r.at.toISOString() });
+  }
   if (rows.length > 0) await tx.query('UPDATE lists SET updated_at = now() WHERE id = $1', [list.id]);
   return rows.length;
 }
@@ -288,4 +298,43 @@ export async function searchLists(q: Queryable, caller: Caller, filter: ListFilt
     },
     map: toList,
   });
+}
+
+/** Members per page of ListListMembers: small rows, read by services walking a whole list. */
+const DEFAULT_MEMBER_PAGE = 500;
+const MAX_MEMBER_PAGE = 5_000;
+
+/** The members of a list with when each entered it, by user id (keyset paging), seen as
+ * ResolveUserSelection sees a list: a list owned in the users:read scope, its members within
+ * that scope. */
+export async function listListMembers(q: Queryable, caller: Caller, listId: string, page: PageRequest) {
+  const scope = caller.scope('users:read');
+  const list = await findList(q, scope, listId, 'listId');
+  const limit = page?.limit || DEFAULT_MEMBER_PAGE;
+  if (limit > MAX_MEMBER_PAGE) throw invalidArgument('page.limit', `page.limit must be at most ${MAX_MEMBER_PAGE}`);
+  if (page?.offset) throw invalidArgument('page.offset', 'members are paged with page.after (next_cursor), not an offset');
+  let after: string | undefined;
+  if (page?.after) {
+    const key = decodeCursor(page.after);
+    if (!key || key.length !== 1 || !isId(key[0]))
+      throw invalidArgument('page.after', 'page.after must be the next_cursor of a previous page');
+    after = key[0];
+  }
+  const p = new Params();
+  const where = `m.list_id = ${p.add(list.id)} AND ${scope.all ? 'TRUE' : `m.user_id IN (SELECT u.id FROM users u WHERE ${scope.userCondition(p, 'u')})`}`;
+  const pp = p.copy();
+  const [items, count] = await Promise.all([
+    q.query<{ user_id: string; entered_at: Date }>(
+      `SELECT m.user_id, m.entered_at FROM list_members m
+       WHERE ${where}${after ? ` AND m.user_id > ${pp.add(after)}` : ''} ORDER BY m.user_id LIMIT ${limit + 1}`,
+      pp.values,
+    ),
+    q.query<{ n: string }>(`SELECT count(*) AS n FROM list_members m WHERE ${where}`, p.values),
+  ]);
+  const rows = items.rows.slice(0, limit);
+  return {
+    members: rows.map((r) => ({ userId: r.user_id, enteredAt: r.entered_at.toISOString() })),
+    nextCursor: items.rows.length > limit ? encodeCursor([rows[rows.length - 1].user_id]) : '',
+    total: Number(count.rows[0].n),
+  };
 }

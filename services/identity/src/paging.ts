@@ -59,7 +59,7 @@ export function encodeCursor(key: string[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): string[] | undefined {
+export function decodeCursor(cursor: string): string[] | undefined {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     return Array.isArray(key) && key.every((part) => typeof part === 'string' && !part.includes('\u0000')) ? key : undefined;

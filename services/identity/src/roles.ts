@@ -118,7 +118,7 @@ export async function listRoles(q: Queryable, caller: Caller, query: string, pag
 
 /** No escalation: a role is given (or taken back) only by someone who holds each of its
  * permissions on the organisation of the grant. */
-function requireMayGive(caller: Caller, role: RoleRow, path: string, verb: 'give' | 'take back', field: string): void {
+export function requireMayGive(caller: Caller, role: RoleRow, path: string, verb: 'give' | 'take back', field: string): void {
   const missing = caller.missing(role.permissions, path);
   if (missing) {
     throw permissionDenied(`you cannot ${verb} the role "${role.name}": you do not hold ${missing} on that organisation`, field);

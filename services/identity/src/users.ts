@@ -231,8 +231,8 @@ export async function updateUser(tx: Queryable, emit: Emit, caller: Caller, id: 
 export async function deleteUser(tx: Queryable, emit: Emit, caller: Caller, id: string): Promise<void> {
   const user = await findTarget(tx, caller, id);
   const grants = await grantsOf(tx, user.id);
-  const memberships = await tx.query<{ list_id: string; type: string }>(
-    'SELECT m.list_id, l.type FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.user_id = $1',
+  const memberships = await tx.query<{ list_id: string; type: string; at: Date }>(
+    'SELECT m.list_id, l.type, now() AS at FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.user_id = $1',
     [user.id],
   );
   const managed = await tx.query<{ id: string; primary: boolean; secondary: boolean }>(
@@ -244,7 +244,9 @@ export async function deleteUser(tx: Queryable, emit: Emit, caller: Caller, id: 
   await tx.query('UPDATE users SET updated_at = now() WHERE id = ANY($1)', [managed.rows.map((r) => r.id)]);
   await tx.query('UPDATE organisations SET updated_at = now() WHERE id = ANY($1)', [supervised.rows.map((r) => r.id)]);
 
-  for (const m of memberships.rows) events.listMemberLeft(emit, { listId: m.list_id, userId: user.id, listType: m.type });
+  for (const m of memberships.rows) {
+    events.listMemberLeft(emit, { listId: m.list_id, userId: user.id, listType: m.type, enteredAt: m.at.toISOString() });
+  }
   for (const grant of grants) events.roleRevoked(emit, { grant });
   events.userDeleted(emit, { id: user.id, login: user.login, extId: user.ext_id ?? '' });
   const managedUsers = await loadUsers(

@@ -562,7 +562,8 @@ describe('delete', () => {
     const deleted = events.filter((e) => e.subject === 'identity.user.deleted.v1');
     expect(deleted.map((e) => UserDeleted.fromJSON(e.data))).toEqual([{ id: manager.id, login: 'bigboss', extId: '' }]);
     const left = events.filter((e) => e.subject === 'identity.list-member.left.v1').map((e) => ListMembershipChanged.fromJSON(e.data));
-    expect(left).toEqual([{ listId: list!.id, userId: manager.id, listType: 'static' }]);
+    expect(left).toEqual([{ listId: list!.id, userId: manager.id, listType: 'static', enteredAt: expect.any(String) }]);
+    expect(Math.abs(Date.parse(left[0].enteredAt) - Date.now())).toBeLessThan(60_000);
     const updated = events.filter((e) => e.subject === 'identity.user.updated.v1').map(userChanged);
     expect(updated.map((u) => [u.user!.login, [...u.changedFields].sort(), u.user!.managerId, u.user!.secondaryManagerId]).sort()).toEqual([
       ['report1', ['manager_id'], '', ''],

@@ -88,6 +88,12 @@ export interface ListMembershipChanged {
   userId: string;
   /** "static" or "dynamic". */
   listType: string;
+  /**
+   * RFC 3339: the instant of the change. On entered.v1, when the user entered the list
+   * (ListListMembers gives the same instant; C5/P4 delays count from it); on left.v1, when
+   * the user left it.
+   */
+  enteredAt: string;
 }
 
 export interface ListFolderChanged {
@@ -996,7 +1002,7 @@ export const ListDeleted: MessageFns<ListDeleted> = {
 };
 
 function createBaseListMembershipChanged(): ListMembershipChanged {
-  return { listId: "", userId: "", listType: "" };
+  return { listId: "", userId: "", listType: "", enteredAt: "" };
 }
 
 export const ListMembershipChanged: MessageFns<ListMembershipChanged> = {
@@ -1009,6 +1015,9 @@ export const ListMembershipChanged: MessageFns<ListMembershipChanged> = {
     }
     if (message.listType !== "") {
       writer.uint32(26).string(message.listType);
+    }
+    if (message.enteredAt !== "") {
+      writer.uint32(34).string(message.enteredAt);
     }
     return writer;
   },
@@ -1050,6 +1059,14 @@ export const ListMembershipChanged: MessageFns<ListMembershipChanged> = {
             message.listType = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.enteredAt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1079,6 +1096,11 @@ export const ListMembershipChanged: MessageFns<ListMembershipChanged> = {
         : isSet(object.list_type)
         ? globalThis.String(object.list_type)
         : "",
+      enteredAt: isSet(object.enteredAt)
+        ? globalThis.String(object.enteredAt)
+        : isSet(object.entered_at)
+        ? globalThis.String(object.entered_at)
+        : "",
     };
   },
 
@@ -1093,6 +1115,9 @@ export const ListMembershipChanged: MessageFns<ListMembershipChanged> = {
     if (message.listType !== "") {
       obj.listType = message.listType;
     }
+    if (message.enteredAt !== "") {
+      obj.enteredAt = message.enteredAt;
+    }
     return obj;
   },
 
@@ -1104,6 +1129,7 @@ export const ListMembershipChanged: MessageFns<ListMembershipChanged> = {
     message.listId = object.listId ?? "";
     message.userId = object.userId ?? "";
     message.listType = object.listType ?? "";
+    message.enteredAt = object.enteredAt ?? "";
     return message;
   },
 };

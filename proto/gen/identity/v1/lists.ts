@@ -159,6 +159,27 @@ export interface RemoveListMembersResponse {
   removed: number;
 }
 
+export interface ListListMembersRequest {
+  listId: string;
+  /** Keyset paging only (page.after = next_cursor, offset 0); limit 1..5,000, 0 = 500. */
+  page?: Page | undefined;
+}
+
+export interface ListMember {
+  userId: string;
+  /** RFC 3339. */
+  enteredAt: string;
+}
+
+export interface ListListMembersResponse {
+  /** Sorted by user id. */
+  members: ListMember[];
+  /** The cursor of the next page (Page.after); "" on the last page. */
+  nextCursor: string;
+  /** Members within the caller's scope. */
+  total: number;
+}
+
 function createBaseListFolder(): ListFolder {
   return { id: "", name: "", parentId: "" };
 }
@@ -2212,6 +2233,293 @@ export const RemoveListMembersResponse: MessageFns<RemoveListMembersResponse> = 
   },
 };
 
+function createBaseListListMembersRequest(): ListListMembersRequest {
+  return { listId: "", page: undefined };
+}
+
+export const ListListMembersRequest: MessageFns<ListListMembersRequest> = {
+  encode(message: ListListMembersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.listId !== "") {
+      writer.uint32(10).string(message.listId);
+    }
+    if (message.page !== undefined) {
+      Page.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListListMembersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListListMembersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.listId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = Page.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListListMembersRequest {
+    return {
+      listId: isSet(object.listId)
+        ? globalThis.String(object.listId)
+        : isSet(object.list_id)
+        ? globalThis.String(object.list_id)
+        : "",
+      page: isSet(object.page) ? Page.fromJSON(object.page) : undefined,
+    };
+  },
+
+  toJSON(message: ListListMembersRequest): unknown {
+    const obj: any = {};
+    if (message.listId !== "") {
+      obj.listId = message.listId;
+    }
+    if (message.page !== undefined) {
+      obj.page = Page.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListListMembersRequest>, I>>(base?: I): ListListMembersRequest {
+    return ListListMembersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListListMembersRequest>, I>>(object: I): ListListMembersRequest {
+    const message = createBaseListListMembersRequest();
+    message.listId = object.listId ?? "";
+    message.page = (object.page !== undefined && object.page !== null) ? Page.fromPartial(object.page) : undefined;
+    return message;
+  },
+};
+
+function createBaseListMember(): ListMember {
+  return { userId: "", enteredAt: "" };
+}
+
+export const ListMember: MessageFns<ListMember> = {
+  encode(message: ListMember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.enteredAt !== "") {
+      writer.uint32(18).string(message.enteredAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enteredAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMember {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      enteredAt: isSet(object.enteredAt)
+        ? globalThis.String(object.enteredAt)
+        : isSet(object.entered_at)
+        ? globalThis.String(object.entered_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMember): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.enteredAt !== "") {
+      obj.enteredAt = message.enteredAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMember>, I>>(base?: I): ListMember {
+    return ListMember.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMember>, I>>(object: I): ListMember {
+    const message = createBaseListMember();
+    message.userId = object.userId ?? "";
+    message.enteredAt = object.enteredAt ?? "";
+    return message;
+  },
+};
+
+function createBaseListListMembersResponse(): ListListMembersResponse {
+  return { members: [], nextCursor: "", total: 0 };
+}
+
+export const ListListMembersResponse: MessageFns<ListListMembersResponse> = {
+  encode(message: ListListMembersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.members) {
+      ListMember.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    if (message.total !== 0) {
+      writer.uint32(24).uint32(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListListMembersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListListMembersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.members.push(ListMember.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListListMembersResponse {
+    return {
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => ListMember.fromJSON(e)) : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: ListListMembersResponse): unknown {
+    const obj: any = {};
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => ListMember.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListListMembersResponse>, I>>(base?: I): ListListMembersResponse {
+    return ListListMembersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListListMembersResponse>, I>>(object: I): ListListMembersResponse {
+    const message = createBaseListListMembersResponse();
+    message.members = object.members?.map((e) => ListMember.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
 /**
  * Lists are named sets of users, kept in folders (a "Default" folder always exists).
  * A static list has explicit members; a dynamic list saves a user filter (SEL-1) and its
@@ -2314,6 +2622,22 @@ export const ListServiceService = {
       Buffer.from(RemoveListMembersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveListMembersResponse => RemoveListMembersResponse.decode(value),
   },
+  /**
+   * The members of a list with the instant each entered it (static: when added; dynamic:
+   * when its criteria started matching), by user id, within the caller's users:read scope
+   * (as ResolveUserSelection reads a list). For C5/P4 dates counted from list entry.
+   */
+  listListMembers: {
+    path: "/assistants.identity.v1.ListService/ListListMembers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListListMembersRequest): Buffer =>
+      Buffer.from(ListListMembersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListListMembersRequest => ListListMembersRequest.decode(value),
+    responseSerialize: (value: ListListMembersResponse): Buffer =>
+      Buffer.from(ListListMembersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListListMembersResponse => ListListMembersResponse.decode(value),
+  },
 } as const;
 
 export interface ListServiceServer extends UntypedServiceImplementation {
@@ -2328,6 +2652,12 @@ export interface ListServiceServer extends UntypedServiceImplementation {
   /** Static lists only. Returns how many users entered. */
   addListMembers: handleUnaryCall<AddListMembersRequest, AddListMembersResponse>;
   removeListMembers: handleUnaryCall<RemoveListMembersRequest, RemoveListMembersResponse>;
+  /**
+   * The members of a list with the instant each entered it (static: when added; dynamic:
+   * when its criteria started matching), by user id, within the caller's users:read scope
+   * (as ResolveUserSelection reads a list). For C5/P4 dates counted from list entry.
+   */
+  listListMembers: handleUnaryCall<ListListMembersRequest, ListListMembersResponse>;
 }
 
 export interface ListServiceClient extends Client {
@@ -2467,6 +2797,26 @@ export interface ListServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveListMembersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The members of a list with the instant each entered it (static: when added; dynamic:
+   * when its criteria started matching), by user id, within the caller's users:read scope
+   * (as ResolveUserSelection reads a list). For C5/P4 dates counted from list entry.
+   */
+  listListMembers(
+    request: ListListMembersRequest,
+    callback: (error: ServiceError | null, response: ListListMembersResponse) => void,
+  ): ClientUnaryCall;
+  listListMembers(
+    request: ListListMembersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListListMembersResponse) => void,
+  ): ClientUnaryCall;
+  listListMembers(
+    request: ListListMembersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListListMembersResponse) => void,
   ): ClientUnaryCall;
 }
 

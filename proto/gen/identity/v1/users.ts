@@ -269,6 +269,43 @@ export interface ResolveUserSelectionResponse {
   nextCursor: string;
 }
 
+export interface GetUsersForActionRequest {
+  userIds: string[];
+  /**
+   * Any permission a service declared (e.g. "assignments:write"): in_scope says whether the
+   * acting user (x-actor-id) holds it on the user's organisation. PERMISSION_DENIED when it
+   * holds it nowhere.
+   */
+  permission: string;
+}
+
+/**
+ * A requested user, as an action on it needs it. Outside the scope, only id, found and
+ * in_scope are set: the rest stays empty.
+ */
+export interface UserForAction {
+  id: string;
+  /** False for an id that names no user (or is not an id at all). */
+  found: boolean;
+  inScope: boolean;
+  audienceIds: string[];
+  login: string;
+  firstName: string;
+  lastName: string;
+  title: string;
+  email: string;
+  language: string;
+  organisationId: string;
+  organisationName: string;
+  managerId: string;
+  disabled: boolean;
+}
+
+export interface GetUsersForActionResponse {
+  /** One per requested id, in the order asked (a repeated id answers once). */
+  users: UserForAction[];
+}
+
 function createBaseAudienceRef(): AudienceRef {
   return { id: "", name: "" };
 }
@@ -4253,6 +4290,484 @@ export const ResolveUserSelectionResponse: MessageFns<ResolveUserSelectionRespon
   },
 };
 
+function createBaseGetUsersForActionRequest(): GetUsersForActionRequest {
+  return { userIds: [], permission: "" };
+}
+
+export const GetUsersForActionRequest: MessageFns<GetUsersForActionRequest> = {
+  encode(message: GetUsersForActionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.userIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.permission !== "") {
+      writer.uint32(18).string(message.permission);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUsersForActionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUsersForActionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.permission = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUsersForActionRequest {
+    return {
+      userIds: globalThis.Array.isArray(object?.userIds)
+        ? object.userIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.user_ids)
+        ? object.user_ids.map((e: any) => globalThis.String(e))
+        : [],
+      permission: isSet(object.permission) ? globalThis.String(object.permission) : "",
+    };
+  },
+
+  toJSON(message: GetUsersForActionRequest): unknown {
+    const obj: any = {};
+    if (message.userIds?.length) {
+      obj.userIds = message.userIds;
+    }
+    if (message.permission !== "") {
+      obj.permission = message.permission;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUsersForActionRequest>, I>>(base?: I): GetUsersForActionRequest {
+    return GetUsersForActionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUsersForActionRequest>, I>>(object: I): GetUsersForActionRequest {
+    const message = createBaseGetUsersForActionRequest();
+    message.userIds = object.userIds?.map((e) => e) || [];
+    message.permission = object.permission ?? "";
+    return message;
+  },
+};
+
+function createBaseUserForAction(): UserForAction {
+  return {
+    id: "",
+    found: false,
+    inScope: false,
+    audienceIds: [],
+    login: "",
+    firstName: "",
+    lastName: "",
+    title: "",
+    email: "",
+    language: "",
+    organisationId: "",
+    organisationName: "",
+    managerId: "",
+    disabled: false,
+  };
+}
+
+export const UserForAction: MessageFns<UserForAction> = {
+  encode(message: UserForAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.found !== false) {
+      writer.uint32(16).bool(message.found);
+    }
+    if (message.inScope !== false) {
+      writer.uint32(24).bool(message.inScope);
+    }
+    for (const v of message.audienceIds) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.login !== "") {
+      writer.uint32(42).string(message.login);
+    }
+    if (message.firstName !== "") {
+      writer.uint32(50).string(message.firstName);
+    }
+    if (message.lastName !== "") {
+      writer.uint32(58).string(message.lastName);
+    }
+    if (message.title !== "") {
+      writer.uint32(66).string(message.title);
+    }
+    if (message.email !== "") {
+      writer.uint32(74).string(message.email);
+    }
+    if (message.language !== "") {
+      writer.uint32(82).string(message.language);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(90).string(message.organisationId);
+    }
+    if (message.organisationName !== "") {
+      writer.uint32(98).string(message.organisationName);
+    }
+    if (message.managerId !== "") {
+      writer.uint32(106).string(message.managerId);
+    }
+    if (message.disabled !== false) {
+      writer.uint32(112).bool(message.disabled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserForAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserForAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inScope = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.audienceIds.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.login = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.firstName = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastName = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.organisationName = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.managerId = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.disabled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserForAction {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      found: isSet(object.found) ? globalThis.Boolean(object.found) : false,
+      inScope: isSet(object.inScope)
+        ? globalThis.Boolean(object.inScope)
+        : isSet(object.in_scope)
+        ? globalThis.Boolean(object.in_scope)
+        : false,
+      audienceIds: globalThis.Array.isArray(object?.audienceIds)
+        ? object.audienceIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.audience_ids)
+        ? object.audience_ids.map((e: any) => globalThis.String(e))
+        : [],
+      login: isSet(object.login) ? globalThis.String(object.login) : "",
+      firstName: isSet(object.firstName)
+        ? globalThis.String(object.firstName)
+        : isSet(object.first_name)
+        ? globalThis.String(object.first_name)
+        : "",
+      lastName: isSet(object.lastName)
+        ? globalThis.String(object.lastName)
+        : isSet(object.last_name)
+        ? globalThis.String(object.last_name)
+        : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      organisationName: isSet(object.organisationName)
+        ? globalThis.String(object.organisationName)
+        : isSet(object.organisation_name)
+        ? globalThis.String(object.organisation_name)
+        : "",
+      managerId: isSet(object.managerId)
+        ? globalThis.String(object.managerId)
+        : isSet(object.manager_id)
+        ? globalThis.String(object.manager_id)
+        : "",
+      disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : false,
+    };
+  },
+
+  toJSON(message: UserForAction): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.found !== false) {
+      obj.found = message.found;
+    }
+    if (message.inScope !== false) {
+      obj.inScope = message.inScope;
+    }
+    if (message.audienceIds?.length) {
+      obj.audienceIds = message.audienceIds;
+    }
+    if (message.login !== "") {
+      obj.login = message.login;
+    }
+    if (message.firstName !== "") {
+      obj.firstName = message.firstName;
+    }
+    if (message.lastName !== "") {
+      obj.lastName = message.lastName;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.organisationName !== "") {
+      obj.organisationName = message.organisationName;
+    }
+    if (message.managerId !== "") {
+      obj.managerId = message.managerId;
+    }
+    if (message.disabled !== false) {
+      obj.disabled = message.disabled;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UserForAction>, I>>(base?: I): UserForAction {
+    return UserForAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UserForAction>, I>>(object: I): UserForAction {
+    const message = createBaseUserForAction();
+    message.id = object.id ?? "";
+    message.found = object.found ?? false;
+    message.inScope = object.inScope ?? false;
+    message.audienceIds = object.audienceIds?.map((e) => e) || [];
+    message.login = object.login ?? "";
+    message.firstName = object.firstName ?? "";
+    message.lastName = object.lastName ?? "";
+    message.title = object.title ?? "";
+    message.email = object.email ?? "";
+    message.language = object.language ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.organisationName = object.organisationName ?? "";
+    message.managerId = object.managerId ?? "";
+    message.disabled = object.disabled ?? false;
+    return message;
+  },
+};
+
+function createBaseGetUsersForActionResponse(): GetUsersForActionResponse {
+  return { users: [] };
+}
+
+export const GetUsersForActionResponse: MessageFns<GetUsersForActionResponse> = {
+  encode(message: GetUsersForActionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      UserForAction.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUsersForActionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUsersForActionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(UserForAction.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUsersForActionResponse {
+    return {
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => UserForAction.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetUsersForActionResponse): unknown {
+    const obj: any = {};
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => UserForAction.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUsersForActionResponse>, I>>(base?: I): GetUsersForActionResponse {
+    return GetUsersForActionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUsersForActionResponse>, I>>(object: I): GetUsersForActionResponse {
+    const message = createBaseGetUsersForActionResponse();
+    message.users = object.users?.map((e) => UserForAction.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** Users: every field of import I2, user search (SEL-1) and selections (SEL-1..3). */
 export type UserServiceService = typeof UserServiceService;
 export const UserServiceService = {
@@ -4347,6 +4862,22 @@ export const UserServiceService = {
       Buffer.from(ResolveUserSelectionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResolveUserSelectionResponse => ResolveUserSelectionResponse.decode(value),
   },
+  /**
+   * What another service needs to act on users (an assistant run's batch): for each id,
+   * whether it exists and whether the acting user holds `permission` on its organisation,
+   * with the fields a mail or a rule (audiences) needs. Up to 5,000 ids per call.
+   */
+  getUsersForAction: {
+    path: "/assistants.identity.v1.UserService/GetUsersForAction" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetUsersForActionRequest): Buffer =>
+      Buffer.from(GetUsersForActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetUsersForActionRequest => GetUsersForActionRequest.decode(value),
+    responseSerialize: (value: GetUsersForActionResponse): Buffer =>
+      Buffer.from(GetUsersForActionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetUsersForActionResponse => GetUsersForActionResponse.decode(value),
+  },
 } as const;
 
 export interface UserServiceServer extends UntypedServiceImplementation {
@@ -4361,6 +4892,12 @@ export interface UserServiceServer extends UntypedServiceImplementation {
   searchUsers: handleUnaryCall<SearchUsersRequest, SearchUsersResponse>;
   /** SEL-1..3: one page of the users a selection stands for, with the exact total. */
   resolveUserSelection: handleUnaryCall<ResolveUserSelectionRequest, ResolveUserSelectionResponse>;
+  /**
+   * What another service needs to act on users (an assistant run's batch): for each id,
+   * whether it exists and whether the acting user holds `permission` on its organisation,
+   * with the fields a mail or a rule (audiences) needs. Up to 5,000 ids per call.
+   */
+  getUsersForAction: handleUnaryCall<GetUsersForActionRequest, GetUsersForActionResponse>;
 }
 
 export interface UserServiceClient extends Client {
@@ -4500,6 +5037,26 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResolveUserSelectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * What another service needs to act on users (an assistant run's batch): for each id,
+   * whether it exists and whether the acting user holds `permission` on its organisation,
+   * with the fields a mail or a rule (audiences) needs. Up to 5,000 ids per call.
+   */
+  getUsersForAction(
+    request: GetUsersForActionRequest,
+    callback: (error: ServiceError | null, response: GetUsersForActionResponse) => void,
+  ): ClientUnaryCall;
+  getUsersForAction(
+    request: GetUsersForActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetUsersForActionResponse) => void,
+  ): ClientUnaryCall;
+  getUsersForAction(
+    request: GetUsersForActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetUsersForActionResponse) => void,
   ): ClientUnaryCall;
 }
 

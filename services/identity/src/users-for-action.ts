@@ -1,0 +1,87 @@
+import { invalidArgument, type Queryable } from '@assistants/kit';
+import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
+import type { Caller } from './caller';
+import { Params } from './sql';
+import { isId } from './validation';
+
+/** A batch of an assistant run is at most a few thousand users. */
+export const MAX_USERS_FOR_ACTION = 5_000;
+
+type Row = {
+  id: string;
+  in_scope: boolean;
+  audience_ids: string[];
+  login: string;
+  first_name: string;
+  last_name: string;
+  title: string;
+  email: string;
+  language: string;
+  organisation_id: string;
+  organisation_name: string;
+  manager_id: string | null;
+  disabled: boolean;
+};
+
+const absent = (id: string): UserForAction => ({
+  id,
+  found: false,
+  inScope: false,
+  audienceIds: [],
+  login: '',
+  firstName: '',
+  lastName: '',
+  title: '',
+  email: '',
+  language: '',
+  organisationId: '',
+  organisationName: '',
+  managerId: '',
+  disabled: false,
+});
+
+/** For another service acting on users (a batch of a run): each user, whether the caller
+ * holds `permission` on its organisation, and what the action reads of it. One query for
+ * the whole batch; a user outside the scope shows only that it exists. */
+export async function getUsersForAction(q: Queryable, caller: Caller, userIds: string[], permission: string): Promise<UserForAction[]> {
+  if (permission === '') throw invalidArgument('permission', 'permission is required');
+  const scope = caller.scope(permission);
+  if (userIds.length > MAX_USERS_FOR_ACTION) {
+    throw invalidArgument('userIds', `at most ${MAX_USERS_FOR_ACTION} user ids per call, got ${userIds.length}`);
+  }
+  // Not an id: no user (the answer says found = false rather than refusing the batch).
+  const requested = [...new Set(userIds)];
+  const ids = requested.filter(isId).map((id) => id.toLowerCase());
+  const p = new Params();
+  const { rows } = await q.query<Row>(
+    `SELECT u.id, ${scope.pathCondition(p, 'o.path')} AS in_scope,
+            coalesce((SELECT array_agg(ua.audience_id ORDER BY ua.audience_id) FROM user_audiences ua WHERE ua.user_id = u.id), '{}') AS audience_ids,
+            u.login, u.first_name, u.last_name, u.title, u.email, u.language, u.organisation_id, o.label AS organisation_name,
+            u.manager_id, u.disabled
+     FROM users u JOIN organisations o ON o.id = u.organisation_id
+     WHERE u.id = ANY(${p.add(ids)}::uuid[])`,
+    p.values,
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return requested.map((id) => {
+    const row = isId(id) ? byId.get(id.toLowerCase()) : undefined;
+    if (!row) return absent(id);
+    if (!row.in_scope) return { ...absent(id), found: true };
+    return {
+      id,
+      found: true,
+      inScope: true,
+      audienceIds: row.audience_ids,
+      login: row.login,
+      firstName: row.first_name,
+      lastName: row.last_name,
+      title: row.title,
+      email: row.email,
+      language: row.language,
+      organisationId: row.organisation_id,
+      organisationName: row.organisation_name,
+      managerId: row.manager_id ?? '',
+      disabled: row.disabled,
+    };
+  });
+}
