@@ -1,5 +1,6 @@
 import type { ActionDefinition } from './action';
+import { identityUserActions } from './users-identity';
 
 /** Every assistant action the gateway runs, listed by the file that defines them (one per
  * owning service area). The run engine and GET /v1/actions read this list. */
-export const ACTIONS: ActionDefinition[] = [];
+export const ACTIONS: ActionDefinition[] = [...identityUserActions];
