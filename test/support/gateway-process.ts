@@ -27,7 +27,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
       GATEWAY_PORT: String(port),
       GATEWAY_HEALTH_PORT: String(healthPort),
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // TEST_GATEWAY_STDOUT=1 (with TEST_LOG_LEVEL=info) shows its log.
+    stdio: ['ignore', process.env.TEST_GATEWAY_STDOUT ? 'inherit' : 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
