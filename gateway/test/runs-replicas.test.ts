@@ -245,3 +245,36 @@ it('runs on the embedded database when no database URL is set, and keeps its run
     rmSync(dataDir, { recursive: true, force: true });
   }
 }, 90_000);
+
+it('freezes a selection of 50,000 users in well under 2 s', async () => {
+  await stack.fixture.identity.db.query(
+    `INSERT INTO users (login, last_name, first_name, organisation_id)
+     SELECT 'bulk-' || i, 'Bulk ' || (i % 997), 'B' || i, $1 FROM generate_series(1, 50000) i`,
+    [rootId],
+  );
+  await stack.fixture.identity.db.query('ANALYZE');
+  const audience = await newAudience('Bulk');
+  const started = Date.now();
+  const created = await stack.http('POST', '/v1/runs', {
+    body: {
+      assistant: 'users',
+      action: 'U2',
+      selection: { type: 'filter', filter: { login: 'bulk-' } },
+      params: { audienceIds: [audience] },
+    },
+  });
+  const elapsed = Date.now() - started;
+  expect(created.status).toBe(202);
+  expect(created.body).toMatchObject({ status: 'pending', total: 50_000 });
+  expect(elapsed).toBeLessThan(2000);
+  const { rows } = await gatewayDb.query(
+    `SELECT count(*) AS n, count(DISTINCT item_id) AS distinct_items, max(seq) AS last FROM gateway.run_items WHERE run_id = $1`,
+    [created.body.id],
+  );
+  expect(rows[0]).toEqual({ n: '50000', distinct_items: '50000', last: 50000 });
+  expect((await batchesOf(created.body.id)).length).toBe(5000);
+
+  // Nobody works on it here: cancelled, every user is reported not done.
+  const cancelled = await stack.http('POST', `/v1/runs/${created.body.id}/cancel`);
+  expect(cancelled.body).toMatchObject({ status: 'cancelled', done: 0, notDone: 50_000 });
+}, 60_000);

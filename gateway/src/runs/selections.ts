@@ -26,14 +26,15 @@ export interface SelectionResolver {
   resolve(upstreams: Upstreams, selection: unknown, max: number): AsyncIterable<ResolvedItems>;
 }
 
-/** The largest page identity answers (its MAX_PAGE_SIZE). */
-const USER_PAGE = 500;
+/** Users per call: identity's largest page for runs. */
+const USER_PAGE = 10_000;
 
 const tooMany = (total: number, max: number, noun: string) =>
   invalidArgument('selection', `the selection holds ${total} ${noun}; a run takes at most ${max}: narrow it or split it`);
 
 /** SEL-1..3: users by ids, filter or list, minus exclusions, walked page by page with
- * identity's keyset cursor. A user renamed during the walk could come twice: kept once. */
+ * identity's ListSelectedUsers (ids and logins, in name order, the count with the first page).
+ * A user renamed during the walk could come twice: kept once. */
 export const userSelections: SelectionResolver = {
   assistant: 'users',
   schema: Type.Ref(UserSelection),
@@ -43,10 +44,7 @@ export const userSelections: SelectionResolver = {
     const seen = new Set<string>();
     let after = '';
     do {
-      const page = await upstreams.identity.users.resolveUserSelection({
-        selection: request,
-        page: { limit: USER_PAGE, offset: 0, after },
-      });
+      const page = await upstreams.identity.users.listSelectedUsers({ selection: request, limit: USER_PAGE, after });
       if (page.total > max) throw tooMany(page.total, max, 'users');
       const fresh = page.users.filter((user) => !seen.has(user.id));
       fresh.forEach((user) => seen.add(user.id));
