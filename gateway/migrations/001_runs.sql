@@ -24,6 +24,9 @@ CREATE TABLE runs (
   unchanged integer NOT NULL DEFAULT 0,
   failed integer NOT NULL DEFAULT 0,
   not_done integer NOT NULL DEFAULT 0,
+  -- Set when a batch met an unavailable service: no batch of the run is sent before then,
+  -- rather than each of them failing in turn.
+  paused_until timestamptz,
   created_at timestamptz NOT NULL DEFAULT now(),
   started_at timestamptz,
   finished_at timestamptz

@@ -19,7 +19,8 @@ const USERS = 200;
 beforeAll(async () => {
   // Identity on a fixed port, so that it can come back where the gateways look for it.
   stack = await startStack(
-    { GATEWAY_RUN_CONCURRENCY: '0', GATEWAY_RUN_BATCH_SIZE: '10', GATEWAY_RUN_POLL_MS: '20' },
+    // Credentials stay trusted while identity is away (a cancel then).
+    { GATEWAY_RUN_CONCURRENCY: '0', GATEWAY_RUN_BATCH_SIZE: '10', GATEWAY_RUN_POLL_MS: '20', GATEWAY_AUTH_CACHE_SECONDS: '60' },
     { IDENTITY_GRPC_PORT: String(await freePort()) },
   );
   gatewayDb = new pg.Client({ connectionString: stack.gatewayDb.url });
@@ -199,6 +200,32 @@ it('waits for an identity that went away and goes on when it is back', async () 
     await stack.fixture.restart();
     await completed(runId);
     await expectAppliedOnce(runId, audience, from);
+  } finally {
+    await gateway.stop();
+  }
+}, 60_000);
+
+it('cancelled while a batch waits for identity, sends that batch again to learn what it did, and no other', async () => {
+  const audience = await newAudience('Cancelled while away');
+  const gateway = await replica({ GATEWAY_RUN_CONCURRENCY: '1', GATEWAY_UPSTREAM_TIMEOUT_MS: '1000' });
+  try {
+    const runId = await startRun(audience);
+    await until('a few batches', async () => (await runRow(runId)).done >= 30);
+    await stack.fixture.identity.stop();
+    const waiting = await until('a batch sent back', async () =>
+      (await batchesOf(runId)).find((b) => b.status === 'pending' && b.attempts > 0),
+    );
+    const done = (await runRow(runId)).done;
+    const cancelling = await stack.http('POST', `/v1/runs/${runId}/cancel`);
+    expect(cancelling.body).toMatchObject({ status: 'cancelling', done, notDone: USERS - done - 10 });
+    await stack.fixture.restart();
+    await until('the run to be cancelled', async () => (await runRow(runId)).status === 'cancelled');
+    const batches = await batchesOf(runId);
+    expect(batches.find((b) => b.batch_no === waiting.batch_no)).toMatchObject({ status: 'done' });
+    expect(batches.filter((b) => b.status === 'done')).toHaveLength(done / 10 + 1);
+    expect(await runRow(runId)).toMatchObject({ done: done + 10, succeeded: done + 10, not_done: USERS - done - 10 });
+    const { rows } = await stack.fixture.identity.db.query('SELECT count(*) AS n FROM user_audiences WHERE audience_id = $1', [audience]);
+    expect(Number(rows[0].n)).toBe(done + 10);
   } finally {
     await gateway.stop();
   }

@@ -146,12 +146,15 @@ export interface ClaimedBatch {
 /** Takes the next batch to send, oldest run first: a pending one whose back-off is over, or
  * one whose holder's lease ran out (a killed or stuck replica). Rows other replicas are
  * claiming at the same moment are skipped, never waited for. Only runs of actions this
- * replica knows (a replica of an older version leaves newer actions to the others). */
+ * replica knows (a replica of an older version leaves newer actions to the others). A
+ * cancelling run still has its batches that were sent once (see cancelRun) sent again,
+ * to learn what they did. */
 export async function claimBatch(q: Queryable, owner: string, leaseSeconds: number, actions: string[]): Promise<ClaimedBatch | undefined> {
   const { rows } = await q.query<{ run_id: string; batch_no: number; first_seq: number; last_seq: number; attempts: number }>(
     `WITH next AS (
        SELECT b.run_id, b.batch_no FROM run_batches b JOIN runs r ON r.id = b.run_id
-       WHERE b.status IN ('pending', 'running') AND r.status IN ('pending', 'running') AND r.action = ANY($3::text[])
+       WHERE b.status IN ('pending', 'running') AND r.status IN ('pending', 'running', 'cancelling') AND r.action = ANY($3::text[])
+         AND (r.paused_until IS NULL OR r.paused_until <= now())
          AND ((b.status = 'pending' AND b.not_before <= now()) OR (b.status = 'running' AND b.lease_until < now()))
        ORDER BY r.created_at, b.batch_no
        LIMIT 1
@@ -188,14 +191,22 @@ export async function batchItems(q: Queryable, batch: ClaimedBatch): Promise<{ s
   return rows;
 }
 
-/** The batch back to the queue, to be sent again after `delayMs` (its service was away). */
-export async function releaseBatch(q: Queryable, batch: ClaimedBatch, owner: string, delayMs: number, error: string): Promise<void> {
-  await q.query(
+/** The batch back to the queue, to be sent again after `delayMs` (its service was away);
+ * the run's other batches wait as long (run row locked first, as everywhere). */
+export async function releaseBatch(tx: Queryable, batch: ClaimedBatch, owner: string, delayMs: number, error: string): Promise<void> {
+  await tx.query('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [batch.runId]);
+  const released = await tx.query(
     `UPDATE run_batches SET status = 'pending', lease_owner = NULL, lease_until = NULL,
        not_before = now() + make_interval(secs => $4), last_error = $5
      WHERE run_id = $1 AND batch_no = $2 AND status = 'running' AND lease_owner = $3`,
     [batch.runId, batch.batchNo, owner, delayMs / 1000, error.slice(0, 1000)],
   );
+  if (released.rowCount) {
+    await tx.query(
+      `UPDATE runs SET paused_until = greatest(paused_until, now() + make_interval(secs => $2)) WHERE id = $1`,
+      [batch.runId, delayMs / 1000],
+    );
+  }
 }
 
 export interface StoredResult {
@@ -265,16 +276,18 @@ async function finishIfLast(tx: Queryable, runId: string): Promise<void> {
   );
 }
 
-/** Cancels a run: batches not sent yet are never sent and their items are reported as not
- * done; batches being sent finish, and the last one to finish ends the run (cancelled).
- * Returns the run's status afterwards, undefined when there is no such run. */
+/** Cancels a run: batches never sent are never sent and their items are reported as not
+ * done; batches sent at least once (being sent, or waiting to be sent again after their
+ * service failed to answer) may have been applied: they go on until their results are
+ * known, and the last one to end ends the run (cancelled). Returns the run's status
+ * afterwards, undefined when there is no such run. */
 export async function cancelRun(tx: Queryable, runId: string): Promise<RunStatus | undefined> {
   const { rows } = await tx.query<{ status: RunStatus }>('SELECT status FROM runs WHERE id = $1 FOR UPDATE', [runId]);
   if (!rows[0]) return undefined;
   if (rows[0].status !== 'pending' && rows[0].status !== 'running') return rows[0].status;
   const skipped = await tx.query<{ first_seq: number; last_seq: number }>(
     `UPDATE run_batches SET status = 'skipped', lease_owner = NULL, lease_until = NULL, finished_at = now()
-     WHERE run_id = $1 AND status = 'pending' RETURNING first_seq, last_seq`,
+     WHERE run_id = $1 AND status = 'pending' AND attempts = 0 RETURNING first_seq, last_seq`,
     [runId],
   );
   const notDone = skipped.rows.reduce((n, b) => n + b.last_seq - b.first_seq + 1, 0);

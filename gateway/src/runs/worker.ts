@@ -149,7 +149,7 @@ export class RunWorker {
       if ((code && TRANSIENT.includes(code)) || (!code && batch.attempts < MAX_ATTEMPTS)) {
         const delay = backoff(batch.attempts);
         log.warn({ err, attempts: batch.attempts, retryInMs: delay }, 'batch not applied: sent again later');
-        await releaseBatch(db, batch, this.owner, delay, (err as Error).message);
+        await db.transaction((tx) => releaseBatch(tx, batch, this.owner, delay, (err as Error).message));
         return;
       }
       results = failedBatch(items, err, log);
