@@ -202,10 +202,10 @@ export async function releaseBatch(tx: Queryable, batch: ClaimedBatch, owner: st
     [batch.runId, batch.batchNo, owner, delayMs / 1000, error.slice(0, 1000)],
   );
   if (released.rowCount) {
-    await tx.query(
-      `UPDATE runs SET paused_until = greatest(paused_until, now() + make_interval(secs => $2)) WHERE id = $1`,
-      [batch.runId, delayMs / 1000],
-    );
+    await tx.query(`UPDATE runs SET paused_until = greatest(paused_until, now() + make_interval(secs => $2)) WHERE id = $1`, [
+      batch.runId,
+      delayMs / 1000,
+    ]);
   }
 }
 
