@@ -1,9 +1,12 @@
 // `npm run demo:load`: fills a running suite (npm start) with demo data through the HTTP
 // API: an organisation tree, 3,000 users, audiences, roles, a scoped administrator, static
-// and dynamic lists. Run once; a second run sees the data and stops.
+// and dynamic lists, then a catalogue (demo-catalog.ts). Run once; a second run sees the
+// data and stops. Each part checks on its own, so a suite loaded before the catalogue
+// existed gets the catalogue.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { catalogLoaded, HttpError, loadCatalog } from './demo-catalog';
 
 const root = resolve(__dirname, '..', '..');
 const dataDir = resolve(root, process.env.ASSISTANTS_DATA_DIR ?? '.data');
@@ -34,7 +37,7 @@ async function call<T = any>(method: string, path: string, body?: unknown): Prom
     response = await send();
   }
   const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  if (!response.ok) throw new HttpError(response.status, `${method} ${path}: ${response.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
@@ -114,13 +117,7 @@ async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
 }
 
-async function main() {
-  const existing = await call('GET', '/v1/organisations?query=DEMO-FR');
-  if (existing.total > 0) {
-    console.log('demo data is already loaded');
-    return;
-  }
-  const started = Date.now();
+async function loadIdentity() {
   const departments: { id: string; country: (typeof COUNTRIES)[number]; city: string; department: string }[] = [];
   const cityIds: Record<string, string> = {};
   for (const country of COUNTRIES) {
@@ -210,6 +207,30 @@ async function main() {
   const folder = await call('POST', '/v1/list-folders', { name: 'Safety' });
   await call('POST', '/v1/lists', { name: 'Safety training', type: 'dynamic', folderId: folder.id, criteria: { audience: 'safety' } });
   console.log(`roles, lists and a scoped administrator "admin-fr" (France only; password in ${passwords})`);
+}
+
+/** The demo audiences by name, whichever run created them. */
+async function demoAudiences(): Promise<Record<string, string>> {
+  const { items } = await call<{ items: { id: string; name: string }[] }>('GET', '/v1/audiences?limit=500');
+  return Object.fromEntries(items.filter((a) => AUDIENCES.includes(a.name)).map((a) => [a.name, a.id]));
+}
+
+async function main() {
+  const started = Date.now();
+  const identityLoaded = (await call('GET', '/v1/organisations?query=DEMO-FR')).total > 0;
+  const catalogueLoaded = await catalogLoaded(call);
+  if (catalogueLoaded === undefined) {
+    console.error('the catalog service is unavailable (the gateway answers 503): start the whole suite with npm start');
+    process.exit(1);
+  }
+  if (identityLoaded && catalogueLoaded) {
+    console.log('demo data is already loaded');
+    return;
+  }
+  if (identityLoaded) console.log('organisations, users and lists are already loaded');
+  else await loadIdentity();
+  if (catalogueLoaded) console.log('the catalogue is already loaded');
+  else await loadCatalog(call, await demoAudiences());
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -15,6 +15,8 @@ const dataDir = resolve(root, process.env.ASSISTANTS_DATA_DIR ?? '.data');
 const env = process.env;
 const natsPort = Number(env.ASSISTANTS_NATS_PORT ?? 14222);
 const identityPort = Number(env.IDENTITY_GRPC_PORT ?? 50051);
+const catalogPort = Number(env.CATALOG_GRPC_PORT ?? 50052);
+const assignmentPort = Number(env.ASSIGNMENT_GRPC_PORT ?? 50053);
 const gatewayPort = Number(env.GATEWAY_PORT ?? 3000);
 const healthPort = Number(env.GATEWAY_HEALTH_PORT ?? 3001);
 
@@ -173,6 +175,8 @@ async function main() {
   }
   for (const [name, port] of [
     ['IDENTITY_GRPC_PORT', identityPort],
+    ['CATALOG_GRPC_PORT', catalogPort],
+    ['ASSIGNMENT_GRPC_PORT', assignmentPort],
     ['GATEWAY_PORT', gatewayPort],
     ['GATEWAY_HEALTH_PORT', healthPort],
   ]) {
@@ -182,6 +186,8 @@ async function main() {
   const tsx = ['--import', 'tsx'];
   // The name of the TLS certificate: the services listen on 127.0.0.1, which it names too.
   const identityAddress = `localhost:${identityPort}`;
+  const catalogAddress = `localhost:${catalogPort}`;
+  const assignmentAddress = `localhost:${assignmentPort}`;
   const security = { ASSISTANTS_SERVICE_TOKEN: serviceToken(), ...(await tlsFiles()) };
   run('identity', process.execPath, [...tsx, 'services/identity/src/main.ts'], {
     ...security,
@@ -191,9 +197,26 @@ async function main() {
     IDENTITY_BOOTSTRAP_ADMIN_LOGIN: env.IDENTITY_BOOTSTRAP_ADMIN_LOGIN ?? 'admin',
     IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: adminPassword(),
   });
+  run('catalog', process.execPath, [...tsx, 'services/catalog/src/main.ts'], {
+    ...security,
+    NATS_URL: natsUrl,
+    CATALOG_GRPC_PORT: String(catalogPort),
+    CATALOG_DATA_DIR: env.CATALOG_DATA_DIR ?? join(dataDir, 'catalog'),
+    IDENTITY_ADDRESS: identityAddress,
+  });
+  run('assignment', process.execPath, [...tsx, 'services/assignment/src/main.ts'], {
+    ...security,
+    NATS_URL: natsUrl,
+    ASSIGNMENT_GRPC_PORT: String(assignmentPort),
+    ASSIGNMENT_DATA_DIR: env.ASSIGNMENT_DATA_DIR ?? join(dataDir, 'assignment'),
+    IDENTITY_ADDRESS: identityAddress,
+    CATALOG_ADDRESS: catalogAddress,
+  });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
     ...security,
     IDENTITY_ADDRESS: identityAddress,
+    CATALOG_ADDRESS: catalogAddress,
+    ASSIGNMENT_ADDRESS: assignmentAddress,
     GATEWAY_DATA_DIR: env.GATEWAY_DATA_DIR ?? join(dataDir, 'gateway'),
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HEALTH_PORT: String(healthPort),

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { AssignmentClient } from '@assistants/assignment/client';
+import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
 import helmet from '@fastify/helmet';
@@ -10,6 +12,10 @@ import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { audienceRoutes } from './routes/audiences';
+import { assignmentRoutes } from './routes/assignments';
+import { catalogStructureRoutes } from './routes/catalog-structure';
+import { courseRoutes } from './routes/courses';
+import { curriculumRoutes } from './routes/curricula';
 import { listRoutes } from './routes/lists';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
 import { organisationRoutes } from './routes/organisations';
@@ -18,6 +24,8 @@ import { runRoutes } from './routes/runs';
 import { selectionRoutes } from './routes/selections';
 import { sessionRoutes } from './routes/sessions';
 import { userRoutes } from './routes/users';
+import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
+import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { ErrorBody } from './schemas/common';
 import { SHARED_SCHEMAS } from './schemas/identity';
 import { RUN_SCHEMAS } from './schemas/runs';
@@ -27,6 +35,8 @@ export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
   identity: IdentityClient;
+  catalog: CatalogClient;
+  assignment: AssignmentClient;
   ops: OpsClients;
   runs: RunEngine;
 }
@@ -34,7 +44,7 @@ export interface GatewayDeps {
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
 
 /** The admin HTTP API as a fastify instance, not listening yet (main.ts listens). */
-export async function buildApp({ config, logger, identity, ops, runs }: GatewayDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, logger, identity, catalog, assignment, ops, runs }: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
@@ -115,7 +125,8 @@ export async function buildApp({ config, logger, identity, ops, runs }: GatewayD
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.addSchema(ErrorBody);
-  for (const schema of [...SHARED_SCHEMAS, ...OPS_SCHEMAS, ...RUN_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...ASSIGNMENT_SCHEMAS, ...OPS_SCHEMAS, ...RUN_SCHEMAS])
+    app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
   await app.register(organisationRoutes, { identity });
   await app.register(userRoutes, { identity });
@@ -123,6 +134,10 @@ export async function buildApp({ config, logger, identity, ops, runs }: GatewayD
   await app.register(audienceRoutes, { identity });
   await app.register(roleRoutes, { identity });
   await app.register(listRoutes, { identity });
+  await app.register(courseRoutes, { catalog });
+  await app.register(curriculumRoutes, { catalog });
+  await app.register(catalogStructureRoutes, { catalog });
+  await app.register(assignmentRoutes, { assignment });
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
   return app;

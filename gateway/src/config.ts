@@ -9,6 +9,8 @@ export const GatewayConfigSchema = Type.Object({
   /** /healthz and /readyz, apart from the API so that no API route is anonymous. */
   GATEWAY_HEALTH_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
   IDENTITY_ADDRESS: Type.String({ default: '127.0.0.1:50051' }),
+  CATALOG_ADDRESS: Type.String({ default: '127.0.0.1:50052' }),
+  ASSIGNMENT_ADDRESS: Type.String({ default: '127.0.0.1:50053' }),
   /** Behind a load balancer: take the client address from X-Forwarded-For (rate limits). */
   GATEWAY_TRUST_PROXY: Type.Boolean({ default: false }),
   GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),

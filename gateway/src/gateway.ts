@@ -1,3 +1,5 @@
+import { assignmentClient } from '@assistants/assignment/client';
+import { catalogClient } from '@assistants/catalog/client';
 import { identityClient, type IdentityClient } from '@assistants/identity/client';
 import { createLogger, grpcClient, grpcSecurity, loadConfig, withContext, type Logger } from '@assistants/kit';
 import { OpsServiceClient } from '@assistants/proto/gen/ops/v1/ops';
@@ -38,8 +40,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const security = grpcSecurity(config);
   const timeoutMs = config.GATEWAY_UPSTREAM_TIMEOUT_MS;
   const identity = identityClient(config.IDENTITY_ADDRESS, { security, timeoutMs });
-  const upstreams: Upstreams = { identity };
-  const services = { identity: config.IDENTITY_ADDRESS };
+  const catalog = catalogClient(config.CATALOG_ADDRESS, { security, timeoutMs });
+  const assignment = assignmentClient(config.ASSIGNMENT_ADDRESS, { security, timeoutMs });
+  const upstreams: Upstreams = { identity, catalog, assignment };
+  const services = { identity: config.IDENTITY_ADDRESS, catalog: config.CATALOG_ADDRESS, assignment: config.ASSIGNMENT_ADDRESS };
   const ops = Object.fromEntries(
     Object.entries(services).map(([name, address]) => [
       name,
@@ -48,6 +52,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   );
   const closeClients = () => {
     identity.close();
+    catalog.close();
+    assignment.close();
     Object.values(ops).forEach((c) => c.close());
   };
   const db = await openGatewayDatabase(config, logger).catch((err) => {
@@ -74,7 +80,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     maxItems: config.GATEWAY_RUN_MAX_ITEMS,
   });
   const permissions = declarePermissions(identity, logger);
-  const app = await buildApp({ config, logger, identity, ops, runs });
+  const app = await buildApp({ config, logger, identity, catalog, assignment, ops, runs });
   await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   const health = await startHealthServer({
     host: config.GATEWAY_HOST,

@@ -48,7 +48,23 @@ it('shows an event that could not be published, and publishes it again once its 
 
   const status = await stack.http('GET', '/v1/ops/events');
   expect(status.status).toBe(200);
-  expect(status.body.items).toEqual([{ service: 'identity', pending: 0, oldestPendingSeconds: 0, unpublishable: 1, consumers: [] }]);
+  expect(status.body.items).toEqual([
+    { service: 'identity', pending: 0, oldestPendingSeconds: 0, unpublishable: 1, consumers: [] },
+    {
+      service: 'catalog',
+      pending: 0,
+      oldestPendingSeconds: 0,
+      unpublishable: 0,
+      consumers: [{ durable: 'catalog-audience-removal', deadLetters: 0 }],
+    },
+    {
+      service: 'assignment',
+      pending: 0,
+      oldestPendingSeconds: 0,
+      unpublishable: 0,
+      consumers: [{ durable: 'assignment-list-enrolment', deadLetters: 0 }],
+    },
+  ]);
   const listed = await stack.http('GET', '/v1/ops/services/identity/unpublishable');
   expect(listed.body.total).toBe(1);
   expect(listed.body.items[0]).toMatchObject({

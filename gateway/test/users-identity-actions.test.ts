@@ -38,7 +38,8 @@ const validate = (id: string, params: unknown) =>
 
 beforeAll(async () => {
   fixture = await startIdentityFixture('gateway_user_actions');
-  upstreams = { identity: fixture.api };
+  // These actions talk to identity only.
+  upstreams = { identity: fixture.api } as Upstreams;
   organisationId = (await fixture.api.organisations.createOrganisation({ fields: { extId: 'GW', label: 'gw' } })).organisation!.id;
 });
 

@@ -1,3 +1,5 @@
+export * from './assignment';
+export * from './catalog';
 export * from './events';
 export * from './gateway-process';
 export * from './identity';
@@ -5,3 +7,4 @@ export * from './nats';
 export * from './ports';
 export * from './postgres';
 export * from './stack';
+export * from './processes';

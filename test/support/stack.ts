@@ -1,5 +1,7 @@
 import { startGateway, type ActionDefinition, type RunningGateway } from '@assistants/gateway';
 import { createLogger } from '@assistants/kit';
+import { startAssignment, type TestAssignment } from './assignment';
+import { startCatalog, type TestCatalog } from './catalog';
 import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
 import type { TestNats } from './nats';
 import { createTestDatabase, type TestDatabase } from './postgres';
@@ -12,6 +14,10 @@ export interface TestStack {
   /** The gateway's health server (/healthz, /readyz). */
   healthUrl: string;
   identity: TestIdentity;
+  /** The catalog service, on identity's NATS server and database (schema "catalog"). */
+  catalog: TestCatalog;
+  /** The assignment service, on the same NATS server and database (schema "assignment"). */
+  assignment: TestAssignment;
   /** Identity, its database and bus, and gRPC clients acting as the administrator. */
   fixture: IdentityFixture;
   nats: TestNats;
@@ -48,8 +54,9 @@ export interface StackOptions {
   actions?: ActionDefinition[];
 }
 
-/** The suite as it runs: real nats-server, fresh databases (identity's and the gateway's),
- * identity and the gateway listening on free ports, talked to over real HTTP. */
+/** The suite as it runs: real nats-server, fresh databases (the services' and the
+ * gateway's), identity, the catalog, the assignment service and the gateway listening on
+ * free ports, talked to over real HTTP. */
 export async function startStack(
   gatewayEnv: Record<string, string> = {},
   identityEnv: Record<string, string> = {},
@@ -58,14 +65,20 @@ export async function startStack(
   const fixture = await startIdentityFixture('stack', identityEnv);
   const { identity, nats } = fixture;
   let gateway: RunningGateway | undefined;
+  let catalog: TestCatalog | undefined;
+  let assignment: TestAssignment | undefined;
   let gatewayDb: TestDatabase | undefined;
   try {
+    catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
+    assignment = await startAssignment({ nats, pg: fixture.pg, identityAddress: identity.address, catalogAddress: catalog.address });
     gatewayDb = await createTestDatabase('gateway');
     const env = {
       ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
       GATEWAY_PORT: '0',
       GATEWAY_HEALTH_PORT: '0',
       IDENTITY_ADDRESS: identity.address,
+      CATALOG_ADDRESS: catalog.address,
+      ASSIGNMENT_ADDRESS: assignment.address,
       GATEWAY_DATABASE_URL: gatewayDb.url,
       ...gatewayEnv,
     };
@@ -77,10 +90,14 @@ export async function startStack(
     const { url, healthUrl } = gateway;
     const adminAuth = basic(ADMIN.login, ADMIN.password);
     const running = gateway;
+    const runningCatalog = catalog;
+    const runningAssignment = assignment;
     return {
       url,
       healthUrl,
       identity,
+      catalog,
+      assignment,
       fixture,
       nats,
       adminAuth,
@@ -109,12 +126,16 @@ export async function startStack(
       },
       async stop() {
         await running.stop();
+        await runningAssignment.stop();
+        await runningCatalog.stop();
         await fixture.stop();
         await gatewayDb!.drop();
       },
     };
   } catch (err) {
     await gateway?.stop();
+    await assignment?.stop();
+    await catalog?.stop();
     await fixture.stop();
     await gatewayDb?.drop();
     throw err;

@@ -3,10 +3,12 @@ import { Type, type Static, type TObject, type TProperties } from '@sinclair/typ
 import { loadConfig } from './config';
 import { startConsumer, type Consumer, type EventHandler } from './consumer';
 import { KIT_MIGRATIONS, migrate, openDatabase, type Database } from './db';
+import { asDomainError } from './errors';
 import { connectBus, ensureStream, type Bus } from './events';
 import { startGrpcServer, type GrpcSecurity, type GrpcServer } from './grpc';
 import { runProcess } from './lifecycle';
 import { createLogger, type Logger } from './logger';
+import { pruneBatches } from './batch';
 import { opsGrpcService, type PrincipalGrants } from './ops';
 import { createOutbox, type Outbox } from './outbox';
 import { KIT_PERMISSIONS, type PermissionDeclaration } from './permissions';
@@ -83,6 +85,7 @@ export interface CommonSettings {
   consumerMaxDeliveries: number;
   consumerAckWaitMs: number;
   consumerPrefetch: number;
+  batchesKeepMs: number;
   security: GrpcSecurity;
 }
 
@@ -104,6 +107,7 @@ export function commonConfigSchema(name: string, defaultPort: number) {
     EVENTS_MAX_DELIVERIES: Type.Integer({ default: 5, minimum: 1, description: 'failed deliveries before a dead letter' }),
     EVENTS_ACK_WAIT_SECONDS: Type.Integer({ default: 60, minimum: 1, description: 'redelivery after this long without an ack' }),
     EVENTS_PREFETCH: Type.Integer({ default: 8, minimum: 1, maximum: 256, description: 'events a consumer holds at once' }),
+    BATCHES_KEEP_HOURS: Type.Number({ default: 168, exclusiveMinimum: 0, description: 'how long applied batches answer a repeated key' }),
   });
 }
 
@@ -122,6 +126,7 @@ function commonSettings(name: string, values: Record<string, unknown>): CommonSe
     consumerMaxDeliveries: values.EVENTS_MAX_DELIVERIES as number,
     consumerAckWaitMs: (values.EVENTS_ACK_WAIT_SECONDS as number) * 1000,
     consumerPrefetch: values.EVENTS_PREFETCH as number,
+    batchesKeepMs: (values.BATCHES_KEEP_HOURS as number) * 3_600_000,
     security: grpcSecurity(values as Static<typeof SecurityConfigSchema>),
   };
 }
@@ -162,7 +167,9 @@ export async function startService<C extends TProperties>(
   let outbox: Outbox | undefined;
   let server: GrpcServer | undefined;
   const consumers: Consumer[] = [];
+  let pruning: NodeJS.Timeout | undefined;
   const stop = async () => {
+    clearInterval(pruning);
     await server?.stop();
     for (const consumer of consumers.splice(0)) await consumer.stop();
     await outbox?.stop();
@@ -180,8 +187,13 @@ export async function startService<C extends TProperties>(
       duplicateWindowMs: settings.eventsDuplicateWindowMs,
     });
     outbox.start();
+    // A run or import resumes within hours; the recorded results of older batches can go.
+    const prune = () =>
+      pruneBatches(db, settings.batchesKeepMs / 3_600_000).catch((error) => logger.warn({ err: error }, 'pruning applied batches failed'));
+    await prune();
+    pruning = setInterval(prune, 3_600_000).unref();
     const authority = definition.authority(context);
-    await authority.registerPermissions(name, [...definition.permissions, ...KIT_PERMISSIONS]);
+    await untilAuthorityAnswers(logger, () => authority.registerPermissions(name, [...definition.permissions, ...KIT_PERMISSIONS]));
     await definition.beforeStart?.(context);
     for (const consumer of definition.consumers?.(context) ?? []) {
       consumers.push(
@@ -216,6 +228,22 @@ export async function startService<C extends TProperties>(
   } catch (err) {
     await stop().catch(() => {});
     throw err;
+  }
+}
+
+/** Parts start in any order (npm start, a Kubernetes rollout): while the authority is not
+ * up yet, ask again with back-off for up to two minutes instead of exiting. */
+async function untilAuthorityAnswers(logger: Logger, call: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+    try {
+      return await call();
+    } catch (error) {
+      const code = asDomainError(error)?.code;
+      if ((code !== 'UNAVAILABLE' && code !== 'DEADLINE_EXCEEDED') || Date.now() + delayMs > deadline) throw error;
+      logger.info({ retryInMs: delayMs }, 'the identity service does not answer yet: waiting for it');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }
 

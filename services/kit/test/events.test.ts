@@ -38,9 +38,15 @@ describe('migrations', () => {
   it('are applied once, in the service schema', async () => {
     await migrate(db, [KIT_MIGRATIONS], logger);
     const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
-    expect(rows.map((r) => r.id)).toEqual(['kit/001_outbox_inbox.sql', 'kit/002_outbox_relay.sql', 'kit/003_consumer_dead_letters.sql']);
+    expect(rows.map((r) => r.id)).toEqual([
+      'kit/001_outbox_inbox.sql',
+      'kit/002_outbox_relay.sql',
+      'kit/003_consumer_dead_letters.sql',
+      'kit/004_batches.sql',
+    ]);
     const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'kittest' ORDER BY 1`);
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'kit_batches',
       'kit_dead_letters',
       'kit_inbox',
       'kit_outbox',

@@ -1,0 +1,4 @@
+import { runService } from '@assistants/kit';
+import { assignmentService } from './service';
+
+runService(assignmentService);

@@ -1,0 +1,4 @@
+import { runService } from '@assistants/kit';
+import { catalogService } from './service';
+
+runService(catalogService);

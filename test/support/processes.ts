@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkGrpcHealth } from '@assistants/kit';
+import { TEST_SECURITY } from './identity';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** A part of the suite running as its own process (its main.ts, as `npm start` runs it), so
+ * that a test can kill it with SIGKILL and start it again. */
+export interface TestProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** Sends the signal and waits for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the same entry with the same environment again, and waits until it is ready. */
+  restart(): Promise<void>;
+  /** The highest resident memory of the current process so far, in MiB (Linux VmHWM). */
+  peakMemoryMiB(): number;
+  stop(): Promise<void>;
+}
+
+export interface ProcessOptions {
+  name: string;
+  /** The main file, relative to the repository, e.g. "services/assignment/src/main.ts". */
+  entry: string;
+  env: Record<string, string>;
+  /** Ready when this gRPC address answers SERVING, or this URL answers 200. */
+  ready: { grpc: string } | { http: string };
+  readyTimeoutMs?: number;
+}
+
+export async function startProcess(options: ProcessOptions): Promise<TestProcess> {
+  let child: ChildProcess;
+  let peakKiB = 0;
+  const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+  const launch = async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, options.entry)], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: logLevel, LOG_FORMAT: 'json', ...options.env },
+      stdio: ['ignore', logLevel === 'silent' ? 'ignore' : 'inherit', 'inherit'],
+    });
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) => reject(new Error(`${options.name} exited (${signal ?? code}) before it was ready`))),
+    );
+    exited.catch(() => {});
+    await Promise.race([waitReady(options), exited]);
+  };
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch {
+      // gone, or not Linux
+    }
+  };
+  const sampler = setInterval(sample, 500).unref();
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    sample();
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  };
+  await launch();
+  return {
+    name: options.name,
+    get pid() {
+      return child.pid!;
+    },
+    kill,
+    restart: launch,
+    peakMemoryMiB: () => {
+      sample();
+      return Math.round(peakKiB / 1024);
+    },
+    async stop() {
+      await kill('SIGTERM');
+      clearInterval(sampler);
+    },
+  };
+}
+
+async function waitReady(options: ProcessOptions): Promise<void> {
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    const ready =
+      'grpc' in options.ready
+        ? await checkGrpcHealth(options.ready.grpc, { security: TEST_SECURITY, timeoutMs: 1000 })
+        : await fetch(options.ready.http).then(
+            (r) => r.ok,
+            () => false,
+          );
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`${options.name} was not ready after ${options.readyTimeoutMs ?? 30_000} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
