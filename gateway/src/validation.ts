@@ -3,6 +3,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { fieldOf, messageOf } from './errors';
+import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
+import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { SHARED_SCHEMAS } from './schemas/identity';
 
 /** Validation of values whose schema is known only once the request is read (a run's
@@ -11,7 +13,7 @@ import { SHARED_SCHEMAS } from './schemas/identity';
  * naming the field as the caller wrote it. */
 const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
 addFormats(ajv);
-for (const schema of SHARED_SCHEMAS) ajv.addSchema(schema);
+for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...ASSIGNMENT_SCHEMAS]) ajv.addSchema(schema);
 
 export type Checker<T> = (value: unknown, field: string) => T;
 

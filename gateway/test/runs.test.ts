@@ -408,6 +408,71 @@ describe('scoped administrators', () => {
   });
 });
 
+describe('the other assistants and actions with several targets', () => {
+  it('runs a course assistant action (C4) over a course selection, the courses reported by their unique id', async () => {
+    const audience = await newAudience('Course audience');
+    const courses: { id: string; code: string }[] = [];
+    for (const code of ['RUN-A', 'RUN-B', 'RUN-C']) courses.push(await post('/v1/courses', { code, name: `Course ${code}` }));
+    const run = await waitForRun(
+      (
+        await startRun({
+          assistant: 'courses',
+          action: 'C4',
+          selection: { type: 'filter', filter: { code: 'RUN-' }, excludeIds: [courses[1].id] },
+          params: { audienceIds: [audience] },
+        })
+      ).body.id,
+    );
+    expect(run).toMatchObject({ status: 'completed', assistant: 'courses', title: 'Add audiences', total: 2, succeeded: 2 });
+    const results = (await stack.http('GET', `/v1/runs/${run.id}/results`)).body.items;
+    expect(results.map((r: any) => [r.itemLabel, r.outcome])).toEqual([
+      ['RUN-A', 'succeeded'],
+      ['RUN-C', 'succeeded'],
+    ]);
+    for (const [course, expected] of [
+      [courses[0], [audience]],
+      [courses[1], []],
+      [courses[2], [audience]],
+    ] as const) {
+      expect((await stack.http('GET', `/v1/courses/${course.id}`)).body.audienceIds).toEqual(expected);
+    }
+    // A user action is not one of the course assistant's.
+    const wrong = await startRun({ assistant: 'courses', action: 'U2', selection: { type: 'ids', ids: [courses[0].id] }, params: {} });
+    expect(wrong.body).toMatchObject({ field: 'action', message: 'U2 is an action of the users assistant, not of the courses assistant' });
+  });
+
+  it('reports U7 per user and course: the audience rule fails some, never the run', async () => {
+    const sales = await newAudience('Course sales');
+    await post(`/v1/users/${us[0].id}/audiences`, { audienceIds: [sales] });
+    const open = (await post('/v1/courses', { code: 'U7-OPEN', name: 'Open' })).id;
+    const restricted = (await post('/v1/courses', { code: 'U7-SALES', name: 'Sales only', audienceIds: [sales] })).id;
+    const selection = { type: 'ids', ids: us.slice(0, 3).map((u) => u.id) };
+    const refused = await startRun({
+      action: 'U7',
+      selection,
+      params: { courseIds: [open, restricted], startDate: '2027-03-01', endDate: '2027-01-31' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ field: 'params.endDate', message: 'endDate is before startDate' });
+
+    const run = await waitForRun((await startRun({ action: 'U7', selection, params: { courseIds: [open, restricted] } })).body.id);
+    expect(run).toMatchObject({ status: 'completed', total: 3, done: 3, succeeded: 4, failed: 2, unchanged: 0 });
+    const results = (await stack.http('GET', `/v1/runs/${run.id}/results`)).body.items;
+    expect(results.map((r: any) => [r.itemLabel, r.targetId === open ? 'open' : 'sales', r.outcome, r.code])).toEqual([
+      ['us-00', 'open', 'succeeded', ''],
+      ['us-00', 'sales', 'succeeded', ''],
+      ['us-01', 'open', 'succeeded', ''],
+      ['us-01', 'sales', 'failed', 'AUDIENCE_MISMATCH'],
+      ['us-02', 'open', 'succeeded', ''],
+      ['us-02', 'sales', 'failed', 'AUDIENCE_MISMATCH'],
+    ]);
+    const csv = (await stack.http('GET', `/v1/runs/${run.id}/results.csv?outcome=failed`)).body.split('\r\n');
+    expect(csv[1]).toBe(
+      `${us[1].id};us-01;${restricted};failed;AUDIENCE_MISMATCH;the user shares none of the audiences of course U7-SALES`,
+    );
+  });
+});
+
 describe('the list of runs and of actions', () => {
   it('lists runs newest first, page after page', async () => {
     const all = (await stack.http('GET', '/v1/runs?limit=200')).body;

@@ -1,6 +1,8 @@
 import { invalidArgument } from '@assistants/kit';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { AssistantKind } from '../actions/action';
+import { walkCourseSelection, walkCurriculumSelection } from '../catalog-selection';
+import { CourseSelection, CurriculumSelection } from '../schemas/catalog';
 import { UserSelection } from '../schemas/identity';
 import { toProtoSelection } from '../selection';
 import type { Upstreams } from '../upstreams';
@@ -54,27 +56,25 @@ export const userSelections: SelectionResolver = {
   },
 };
 
-/** An assistant whose owning service has no selection yet: a run of it is refused, naming
- * why, rather than failing later. */
-function notAvailableYet(assistant: AssistantKind): SelectionResolver {
-  const schema = Type.Object({}, { additionalProperties: true, description: `not available yet` });
-  return {
-    assistant,
-    schema,
-    check: (value) => value,
-    // eslint-style generators need a yield; this one refuses before any.
-    resolve: () => ({
-      [Symbol.asyncIterator]: () => ({
-        next: () => Promise.reject(invalidArgument('assistant', `selections of ${assistant} are not available yet`)),
-      }),
-    }),
-  };
-}
+/** Courses by ids or filter, minus exclusions, walked with the catalog's cursor. */
+export const courseSelections: SelectionResolver = {
+  assistant: 'courses',
+  schema: Type.Ref(CourseSelection),
+  check: checker(CourseSelection),
+  resolve: (upstreams, selection, max) => walkCourseSelection(upstreams.catalog, selection as Static<typeof CourseSelection>, max),
+};
 
-/** The resolver of every assistant kind. Courses and curricula come with the catalog
- * service's selections. */
+/** Curricula by ids or filter, minus exclusions, walked with the catalog's cursor. */
+export const curriculumSelections: SelectionResolver = {
+  assistant: 'curricula',
+  schema: Type.Ref(CurriculumSelection),
+  check: checker(CurriculumSelection),
+  resolve: (upstreams, selection, max) => walkCurriculumSelection(upstreams.catalog, selection as Static<typeof CurriculumSelection>, max),
+};
+
+/** The resolver of every assistant kind. */
 export const SELECTION_RESOLVERS: Record<AssistantKind, SelectionResolver> = {
   users: userSelections,
-  courses: notAvailableYet('courses'),
-  curricula: notAvailableYet('curricula'),
+  courses: courseSelections,
+  curricula: curriculumSelections,
 };
