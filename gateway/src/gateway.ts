@@ -87,6 +87,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     port: config.GATEWAY_HEALTH_PORT,
     upstreams: services,
     security,
+    checks: { database: () => db.query('SELECT 1').then(() => true) },
   });
   // Runs resume on their own: batches left by a stopped or killed replica are claimed again
   // once their lease runs out.
