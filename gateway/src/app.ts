@@ -20,6 +20,7 @@ import { listRoutes } from './routes/lists';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
 import { organisationRoutes } from './routes/organisations';
 import { roleRoutes } from './routes/roles';
+import { runRoutes } from './routes/runs';
 import { selectionRoutes } from './routes/selections';
 import { sessionRoutes } from './routes/sessions';
 import { userRoutes } from './routes/users';
@@ -27,6 +28,8 @@ import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { ErrorBody } from './schemas/common';
 import { SHARED_SCHEMAS } from './schemas/identity';
+import { RUN_SCHEMAS } from './schemas/runs';
+import type { RunEngine } from './runs/engine';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -35,12 +38,13 @@ export interface GatewayDeps {
   catalog: CatalogClient;
   assignment: AssignmentClient;
   ops: OpsClients;
+  runs: RunEngine;
 }
 
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
 
 /** The admin HTTP API as a fastify instance, not listening yet (main.ts listens). */
-export async function buildApp({ config, logger, identity, catalog, assignment, ops }: GatewayDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, logger, identity, catalog, assignment, ops, runs }: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
@@ -121,7 +125,8 @@ export async function buildApp({ config, logger, identity, catalog, assignment, 
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.addSchema(ErrorBody);
-  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...ASSIGNMENT_SCHEMAS, ...OPS_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...ASSIGNMENT_SCHEMAS, ...OPS_SCHEMAS, ...RUN_SCHEMAS])
+    app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
   await app.register(organisationRoutes, { identity });
   await app.register(userRoutes, { identity });
@@ -134,5 +139,6 @@ export async function buildApp({ config, logger, identity, catalog, assignment, 
   await app.register(catalogStructureRoutes, { catalog });
   await app.register(assignmentRoutes, { assignment });
   await app.register(opsRoutes, { ops });
+  await app.register(runRoutes, { runs });
   return app;
 }

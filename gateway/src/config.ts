@@ -21,6 +21,23 @@ export const GatewayConfigSchema = Type.Object({
   GATEWAY_AUTH_CACHE_SECONDS: Type.Integer({ default: 10, minimum: 0, maximum: 300 }),
   /** Deadline of each call to a service; the service stops its statements then too. */
   GATEWAY_UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
+  /** The gateway's own database (runs): its URL, or a database shared by schema "gateway". */
+  GATEWAY_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  /** Embedded PGlite data when no database URL is set (npm start). */
+  GATEWAY_DATA_DIR: Type.String({ default: '.data/gateway' }),
+  GATEWAY_DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 2, maximum: 200 }),
+  /** Items of a run sent to the owning service in one call (one idempotent batch). */
+  GATEWAY_RUN_BATCH_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 5000 }),
+  /** Batches this process works on at once; 0 makes it an API-only replica. */
+  GATEWAY_RUN_CONCURRENCY: Type.Integer({ default: 4, minimum: 0, maximum: 64 }),
+  /** How long a claimed batch stays with its process without news (renewed while it works):
+   * after that, another replica takes it over (a killed gateway). */
+  GATEWAY_RUN_LEASE_SECONDS: Type.Integer({ default: 60, minimum: 1, maximum: 3600 }),
+  /** How often an idle worker looks for batches that other replicas created or released. */
+  GATEWAY_RUN_POLL_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
+  /** The most items one run may freeze. */
+  GATEWAY_RUN_MAX_ITEMS: Type.Integer({ default: 1_000_000, minimum: 1 }),
 });
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;

@@ -23,7 +23,7 @@ export interface ErrorBody {
   errorId?: string;
 }
 
-interface ValidationIssue {
+export interface ValidationIssue {
   instancePath: string;
   message?: string;
   params: Record<string, unknown>;
@@ -31,14 +31,14 @@ interface ValidationIssue {
 
 /** Where the bad value is, named as the caller wrote it: "filter.match" in the body (as
  * the services name fields), "query.limit", "params.id" elsewhere. */
-function fieldOf(issue: ValidationIssue, context: string | undefined): string {
+export function fieldOf(issue: ValidationIssue, context: string | undefined): string {
   const path = issue.instancePath.split('/').filter(Boolean);
   const extra = issue.params.missingProperty ?? issue.params.additionalProperty;
   if (typeof extra === 'string') path.push(extra);
   return [context === 'body' ? undefined : context, ...path].filter(Boolean).join('.') || (context ?? 'body');
 }
 
-function messageOf(issue: ValidationIssue, field: string): string {
+export function messageOf(issue: ValidationIssue, field: string): string {
   if (issue.params.additionalProperty) return `${field} is not a known field`;
   if (issue.params.missingProperty) return `${field} is required`;
   const allowed = issue.params.allowedValues;

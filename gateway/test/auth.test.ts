@@ -105,6 +105,6 @@ describe('health', () => {
     expect(live.status).toBe(200);
     const ready = await fetch(`${stack.healthUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { identity: true, catalog: true, assignment: true } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { identity: true, catalog: true, assignment: true, database: true } });
   });
 });

@@ -1,6 +1,7 @@
 export * from './assignment';
 export * from './catalog';
 export * from './events';
+export * from './gateway-process';
 export * from './identity';
 export * from './nats';
 export * from './ports';

@@ -1,9 +1,10 @@
-import { startGateway, type RunningGateway } from '@assistants/gateway';
+import { startGateway, type ActionDefinition, type RunningGateway } from '@assistants/gateway';
 import { createLogger } from '@assistants/kit';
 import { startAssignment, type TestAssignment } from './assignment';
 import { startCatalog, type TestCatalog } from './catalog';
 import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
 import type { TestNats } from './nats';
+import { createTestDatabase, type TestDatabase } from './postgres';
 
 export { ADMIN };
 
@@ -22,6 +23,13 @@ export interface TestStack {
   nats: TestNats;
   /** Authorization header of the bootstrap administrator (HTTP Basic). */
   adminAuth: string;
+  /** The gateway's own database (runs), dropped by stop(). */
+  gatewayDb: TestDatabase;
+  /** The environment the gateway was started with: another replica (in-process with
+   * startGateway, or a child process) started with it shares its database and services. */
+  gatewayEnv: Record<string, string>;
+  /** The gateway's id as a holder of run batches. */
+  gatewayWorkerId: string;
   /** An HTTP request to the gateway, JSON in and out. */
   http(
     method: string,
@@ -41,28 +49,43 @@ export function basic(login: string, password: string): string {
   return `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
 }
 
-/** The suite as it runs: real nats-server, a fresh database, identity, the catalog, the
- * assignment service and the gateway listening on free ports, talked to over real HTTP. */
-export async function startStack(gatewayEnv: Record<string, string> = {}, identityEnv: Record<string, string> = {}): Promise<TestStack> {
+export interface StackOptions {
+  /** The actions the gateway's runs may apply (default: all of them). */
+  actions?: ActionDefinition[];
+}
+
+/** The suite as it runs: real nats-server, fresh databases (the services' and the
+ * gateway's), identity, the catalog, the assignment service and the gateway listening on
+ * free ports, talked to over real HTTP. */
+export async function startStack(
+  gatewayEnv: Record<string, string> = {},
+  identityEnv: Record<string, string> = {},
+  options: StackOptions = {},
+): Promise<TestStack> {
   const fixture = await startIdentityFixture('stack', identityEnv);
   const { identity, nats } = fixture;
   let gateway: RunningGateway | undefined;
   let catalog: TestCatalog | undefined;
   let assignment: TestAssignment | undefined;
+  let gatewayDb: TestDatabase | undefined;
   try {
     catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
     assignment = await startAssignment({ nats, pg: fixture.pg, identityAddress: identity.address, catalogAddress: catalog.address });
+    gatewayDb = await createTestDatabase('gateway');
+    const env = {
+      ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
+      GATEWAY_PORT: '0',
+      GATEWAY_HEALTH_PORT: '0',
+      IDENTITY_ADDRESS: identity.address,
+      CATALOG_ADDRESS: catalog.address,
+      ASSIGNMENT_ADDRESS: assignment.address,
+      GATEWAY_DATABASE_URL: gatewayDb.url,
+      ...gatewayEnv,
+    };
     gateway = await startGateway({
       logger: createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'),
-      env: {
-        ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
-        GATEWAY_PORT: '0',
-        GATEWAY_HEALTH_PORT: '0',
-        IDENTITY_ADDRESS: identity.address,
-        CATALOG_ADDRESS: catalog.address,
-        ASSIGNMENT_ADDRESS: assignment.address,
-        ...gatewayEnv,
-      },
+      env,
+      actions: options.actions,
     });
     const { url, healthUrl } = gateway;
     const adminAuth = basic(ADMIN.login, ADMIN.password);
@@ -78,6 +101,9 @@ export async function startStack(gatewayEnv: Record<string, string> = {}, identi
       fixture,
       nats,
       adminAuth,
+      gatewayDb,
+      gatewayEnv: env,
+      gatewayWorkerId: gateway.workerId,
       async http(method, path, options = {}) {
         const auth = options.auth === undefined ? adminAuth : options.auth;
         const response = await fetch(`${url}${path}`, {
@@ -103,6 +129,7 @@ export async function startStack(gatewayEnv: Record<string, string> = {}, identi
         await runningAssignment.stop();
         await runningCatalog.stop();
         await fixture.stop();
+        await gatewayDb!.drop();
       },
     };
   } catch (err) {
@@ -110,6 +137,7 @@ export async function startStack(gatewayEnv: Record<string, string> = {}, identi
     await assignment?.stop();
     await catalog?.stop();
     await fixture.stop();
+    await gatewayDb?.drop();
     throw err;
   }
 }

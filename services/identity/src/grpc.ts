@@ -30,7 +30,7 @@ import { listPermissions, registerPermissions } from './permissions';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
 import { listOfKey, saveUsersAsList } from './save-users-as-list';
 import { addUsersAudiences, addUsersRoles, modifyUsers, setUsersManager } from './user-actions';
-import { resolveUserSelection, searchUsers } from './user-selection';
+import { listSelectedUsers, resolveUserSelection, searchUsers } from './user-selection';
 import { changeAudiences, createUser, deleteUser, getUser, setPassword, updateUser } from './users';
 import { getUsersForAction } from './users-for-action';
 import { checkPassword } from './validation';
@@ -117,6 +117,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       const { items, total, nextCursor } = await read(call, (caller) => resolveUserSelection(db, caller, req.selection, req.page));
       return { users: items, total, nextCursor };
     },
+    listSelectedUsers: async (req, call) => read(call, (caller) => listSelectedUsers(db, caller, req)),
     getUsersForAction: async (req, call) => ({
       users: await read(call, (caller) => getUsersForAction(db, caller, req.userIds, req.permission)),
     }),

@@ -3,7 +3,7 @@ import type { UserFilter, UserSelection, UserSummary } from '@assistants/proto/g
 import type { Caller } from './caller';
 import { findList } from './lists.repo';
 import { findOrganisation } from './organisations.repo';
-import { checkKeysetPage, encodeCursor, MAX_PAGE_SIZE, type PageRequest } from './paging';
+import { checkKeysetPage, decodeCursor, encodeCursor, MAX_PAGE_SIZE, type PageRequest } from './paging';
 import type { ResolvedScope } from './scope';
 import { Params } from './sql';
 import { checkUserFilter, userFilterCondition } from './user-filter';
@@ -124,12 +124,10 @@ export async function searchUsers(q: Queryable, caller: Caller, filter: UserFilt
   return pageOfUsers(q, where, p, page);
 }
 
-/** SEL-1..3: the users a selection stands for (ids, a filter or a list, minus the removed
- * ids), seen through the scope. */
-export async function resolveUserSelection(q: Queryable, caller: Caller, selection: UserSelection | undefined, page: PageRequest) {
-  const scope = caller.scope('users:read');
+/** The condition on the user_search row `u` of the users a selection stands for (ids, a
+ * filter or a list, minus the removed ids), seen through the scope. */
+async function selectionCondition(q: Queryable, scope: ResolvedScope, selection: UserSelection | undefined, p: Params): Promise<string> {
   if (!selection) throw invalidArgument('selection', 'selection is required');
-  const p = new Params();
   const conditions: string[] = [];
   if (selection.ids) {
     conditions.push(`u.id = ANY(${p.add(checkIds('selection.ids.ids', selection.ids.ids))})`);
@@ -145,5 +143,49 @@ export async function resolveUserSelection(q: Queryable, caller: Caller, selecti
     conditions.push(`u.id <> ALL(${p.add(checkIds('selection.excludeIds', selection.excludeIds))})`);
   }
   conditions.push(scope.userCondition(p, 'u'));
-  return pageOfUsers(q, conditions.join(' AND '), p, page);
+  return conditions.join(' AND ');
+}
+
+/** SEL-1..3: one page of the users a selection stands for, seen through the scope. */
+export async function resolveUserSelection(q: Queryable, caller: Caller, selection: UserSelection | undefined, page: PageRequest) {
+  const scope = caller.scope('users:read');
+  const p = new Params();
+  return pageOfUsers(q, await selectionCondition(q, scope, selection, p), p, page);
+}
+
+export const DEFAULT_SELECTED_PAGE = 5_000;
+export const MAX_SELECTED_PAGE = 10_000;
+
+/** SEL-1..3 for an assistant run: every user a selection stands for, as ids and logins, in
+ * large keyset pages in name order (the cursors of ResolveUserSelection), the exact count
+ * on the first page only: a run walks the whole selection once. */
+export async function listSelectedUsers(
+  q: Queryable,
+  caller: Caller,
+  request: { selection?: UserSelection; limit: number; after: string },
+): Promise<{ users: { id: string; login: string }[]; total: number; nextCursor: string }> {
+  const scope = caller.scope('users:read');
+  const limit = request.limit || DEFAULT_SELECTED_PAGE;
+  if (limit > MAX_SELECTED_PAGE) throw invalidArgument('limit', `limit must be at most ${MAX_SELECTED_PAGE}`);
+  const after = request.after === '' || request.after.length > 4_000 ? undefined : decodeCursor(request.after);
+  if (request.after !== '' && (!after || !isSortKey(after)))
+    throw invalidArgument('after', 'after must be the next_cursor of a previous page');
+  const p = new Params();
+  const where = await selectionCondition(q, scope, request.selection, p);
+  const count = after ? undefined : q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values);
+  const pp = p.copy();
+  const startAt = after
+    ? `(u.last_name, u.first_name, u.id) > (${pp.add(after[0])}, ${pp.add(after[1])}, ${pp.add(after[2])}::uuid)`
+    : 'TRUE';
+  const { rows } = await q.query<{ id: string; login: string; last_name: string; first_name: string }>(
+    `SELECT u.id, us.login, u.last_name, u.first_name FROM user_search u JOIN users us ON us.id = u.id
+     WHERE ${where} AND ${startAt} ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit + 1}`,
+    pp.values,
+  );
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return {
+    users: rows.slice(0, limit).map((r) => ({ id: r.id, login: r.login })),
+    total: count ? Number((await count).rows[0].n) : 0,
+    nextCursor: last ? encodeCursor([last.last_name, last.first_name, last.id]) : '',
+  };
 }

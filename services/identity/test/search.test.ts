@@ -1,5 +1,5 @@
 import { DomainError } from '@assistants/kit';
-import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
+import type { UserFilter, UserSelection } from '@assistants/proto/gen/identity/v1/users';
 import { type IdentityClient, type IdentityFixture, startIdentityFixture } from '@assistants/testing';
 import { actorWithin, filter } from './helpers';
 
@@ -272,6 +272,44 @@ describe('paging through a result', () => {
       'Martin Paula',
       'Martin-Durand Lou',
     ]);
+  });
+
+  it('lists the ids and logins of a whole selection in large pages (for a run), in the same order, the total first', async () => {
+    const expected = await inNameOrder();
+    const selection = { filter: filter({ organisationId: pagingOrg }), excludeIds: [ids[0]] };
+    const walk = async (limit: number, as: IdentityClient = api, from: UserSelection = selection) => {
+      const seen: { id: string; login: string }[] = [];
+      const totals: number[] = [];
+      let after = '';
+      do {
+        const page = await as.users.listSelectedUsers({ selection: from, limit, after });
+        seen.push(...page.users);
+        totals.push(page.total);
+        after = page.nextCursor;
+      } while (after !== '');
+      return { seen, totals };
+    };
+    const { seen, totals } = await walk(8);
+    expect(seen.map((u) => u.id)).toEqual(expected.filter((id) => id !== ids[0]));
+    expect(seen[0].login).toMatch(/^paging\d+$/);
+    expect(totals).toEqual([21, 0, 0]);
+    expect((await walk(0)).totals).toEqual([21]);
+    // Through the scope: an administrator of another organisation selects nobody here.
+    const north = await actorWithin(fixture, [org.north]);
+    expect(await walk(10, north, { ids: { ids }, excludeIds: [] })).toEqual({ seen: [], totals: [0] });
+
+    await expect(api.users.listSelectedUsers({ selection, limit: 10_001, after: '' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'limit',
+    });
+    await expect(api.users.listSelectedUsers({ selection, limit: 5, after: 'bm9wZQ' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'after',
+    });
+    await expect(api.users.listSelectedUsers({ selection: { excludeIds: [] }, limit: 5, after: '' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'selection',
+    });
   });
 
   it('refuses an offset past 10,000, telling to page with page.after', async () => {

@@ -262,6 +262,30 @@ export interface ResolveUserSelectionRequest {
   page?: Page | undefined;
 }
 
+export interface ListSelectedUsersRequest {
+  /** The caller's scope comes from the acting user's own grants (x-actor-id). */
+  selection?:
+    | UserSelection
+    | undefined;
+  /** Users per page: 1 to 10,000; 0 means 5,000. */
+  limit: number;
+  /** The next_cursor of the previous page; "" for the first. */
+  after: string;
+}
+
+export interface SelectedUser {
+  id: string;
+  login: string;
+}
+
+export interface ListSelectedUsersResponse {
+  users: SelectedUser[];
+  /** The exact number of users selected, on the first page (after = ""); 0 on the next ones. */
+  total: number;
+  /** "" on the last page. */
+  nextCursor: string;
+}
+
 export interface ResolveUserSelectionResponse {
   users: UserSummary[];
   total: number;
@@ -4185,6 +4209,299 @@ export const ResolveUserSelectionRequest: MessageFns<ResolveUserSelectionRequest
   },
 };
 
+function createBaseListSelectedUsersRequest(): ListSelectedUsersRequest {
+  return { selection: undefined, limit: 0, after: "" };
+}
+
+export const ListSelectedUsersRequest: MessageFns<ListSelectedUsersRequest> = {
+  encode(message: ListSelectedUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selection !== undefined) {
+      UserSelection.encode(message.selection, writer.uint32(10).fork()).join();
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    if (message.after !== "") {
+      writer.uint32(26).string(message.after);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSelectedUsersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSelectedUsersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selection = UserSelection.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.after = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSelectedUsersRequest {
+    return {
+      selection: isSet(object.selection) ? UserSelection.fromJSON(object.selection) : undefined,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      after: isSet(object.after) ? globalThis.String(object.after) : "",
+    };
+  },
+
+  toJSON(message: ListSelectedUsersRequest): unknown {
+    const obj: any = {};
+    if (message.selection !== undefined) {
+      obj.selection = UserSelection.toJSON(message.selection);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.after !== "") {
+      obj.after = message.after;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSelectedUsersRequest>, I>>(base?: I): ListSelectedUsersRequest {
+    return ListSelectedUsersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSelectedUsersRequest>, I>>(object: I): ListSelectedUsersRequest {
+    const message = createBaseListSelectedUsersRequest();
+    message.selection = (object.selection !== undefined && object.selection !== null)
+      ? UserSelection.fromPartial(object.selection)
+      : undefined;
+    message.limit = object.limit ?? 0;
+    message.after = object.after ?? "";
+    return message;
+  },
+};
+
+function createBaseSelectedUser(): SelectedUser {
+  return { id: "", login: "" };
+}
+
+export const SelectedUser: MessageFns<SelectedUser> = {
+  encode(message: SelectedUser, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.login !== "") {
+      writer.uint32(18).string(message.login);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SelectedUser {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSelectedUser();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.login = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SelectedUser {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      login: isSet(object.login) ? globalThis.String(object.login) : "",
+    };
+  },
+
+  toJSON(message: SelectedUser): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.login !== "") {
+      obj.login = message.login;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SelectedUser>, I>>(base?: I): SelectedUser {
+    return SelectedUser.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SelectedUser>, I>>(object: I): SelectedUser {
+    const message = createBaseSelectedUser();
+    message.id = object.id ?? "";
+    message.login = object.login ?? "";
+    return message;
+  },
+};
+
+function createBaseListSelectedUsersResponse(): ListSelectedUsersResponse {
+  return { users: [], total: 0, nextCursor: "" };
+}
+
+export const ListSelectedUsersResponse: MessageFns<ListSelectedUsersResponse> = {
+  encode(message: ListSelectedUsersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      SelectedUser.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).uint32(message.total);
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(26).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSelectedUsersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSelectedUsersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(SelectedUser.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSelectedUsersResponse {
+    return {
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => SelectedUser.fromJSON(e)) : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListSelectedUsersResponse): unknown {
+    const obj: any = {};
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => SelectedUser.toJSON(e));
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSelectedUsersResponse>, I>>(base?: I): ListSelectedUsersResponse {
+    return ListSelectedUsersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSelectedUsersResponse>, I>>(object: I): ListSelectedUsersResponse {
+    const message = createBaseListSelectedUsersResponse();
+    message.users = object.users?.map((e) => SelectedUser.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
 function createBaseResolveUserSelectionResponse(): ResolveUserSelectionResponse {
   return { users: [], total: 0, nextCursor: "" };
 }
@@ -4863,6 +5180,22 @@ export const UserServiceService = {
     responseDeserialize: (value: Buffer): ResolveUserSelectionResponse => ResolveUserSelectionResponse.decode(value),
   },
   /**
+   * SEL-1..3 for an assistant run: the ids and logins of every user a selection stands for,
+   * in the same order and scope as ResolveUserSelection, in pages of up to 10,000, the total
+   * with the first page only. What a run freezes: 50,000 users in a few calls.
+   */
+  listSelectedUsers: {
+    path: "/assistants.identity.v1.UserService/ListSelectedUsers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSelectedUsersRequest): Buffer =>
+      Buffer.from(ListSelectedUsersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSelectedUsersRequest => ListSelectedUsersRequest.decode(value),
+    responseSerialize: (value: ListSelectedUsersResponse): Buffer =>
+      Buffer.from(ListSelectedUsersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSelectedUsersResponse => ListSelectedUsersResponse.decode(value),
+  },
+  /**
    * What another service needs to act on users (an assistant run's batch): for each id,
    * whether it exists and whether the acting user holds `permission` on its organisation,
    * with the fields a mail or a rule (audiences) needs. Up to 5,000 ids per call.
@@ -4892,6 +5225,12 @@ export interface UserServiceServer extends UntypedServiceImplementation {
   searchUsers: handleUnaryCall<SearchUsersRequest, SearchUsersResponse>;
   /** SEL-1..3: one page of the users a selection stands for, with the exact total. */
   resolveUserSelection: handleUnaryCall<ResolveUserSelectionRequest, ResolveUserSelectionResponse>;
+  /**
+   * SEL-1..3 for an assistant run: the ids and logins of every user a selection stands for,
+   * in the same order and scope as ResolveUserSelection, in pages of up to 10,000, the total
+   * with the first page only. What a run freezes: 50,000 users in a few calls.
+   */
+  listSelectedUsers: handleUnaryCall<ListSelectedUsersRequest, ListSelectedUsersResponse>;
   /**
    * What another service needs to act on users (an assistant run's batch): for each id,
    * whether it exists and whether the acting user holds `permission` on its organisation,
@@ -5037,6 +5376,26 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResolveUserSelectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * SEL-1..3 for an assistant run: the ids and logins of every user a selection stands for,
+   * in the same order and scope as ResolveUserSelection, in pages of up to 10,000, the total
+   * with the first page only. What a run freezes: 50,000 users in a few calls.
+   */
+  listSelectedUsers(
+    request: ListSelectedUsersRequest,
+    callback: (error: ServiceError | null, response: ListSelectedUsersResponse) => void,
+  ): ClientUnaryCall;
+  listSelectedUsers(
+    request: ListSelectedUsersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSelectedUsersResponse) => void,
+  ): ClientUnaryCall;
+  listSelectedUsers(
+    request: ListSelectedUsersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSelectedUsersResponse) => void,
   ): ClientUnaryCall;
   /**
    * What another service needs to act on users (an assistant run's batch): for each id,
