@@ -273,7 +273,8 @@ it('runs on the embedded database when no database URL is set, and keeps its run
   }
 }, 90_000);
 
-it('freezes a selection of 50,000 users in well under 2 s', async () => {
+// How fast it freezes is measured by bench:assign, not here (a loaded CI machine is no clock).
+it('freezes a selection of 50,000 users into 50,000 distinct items and their batches', async () => {
   await stack.fixture.identity.db.query(
     `INSERT INTO users (login, last_name, first_name, organisation_id)
      SELECT 'bulk-' || i, 'Bulk ' || (i % 997), 'B' || i, $1 FROM generate_series(1, 50000) i`,
@@ -281,7 +282,6 @@ it('freezes a selection of 50,000 users in well under 2 s', async () => {
   );
   await stack.fixture.identity.db.query('ANALYZE');
   const audience = await newAudience('Bulk');
-  const started = Date.now();
   const created = await stack.http('POST', '/v1/runs', {
     body: {
       assistant: 'users',
@@ -290,10 +290,8 @@ it('freezes a selection of 50,000 users in well under 2 s', async () => {
       params: { audienceIds: [audience] },
     },
   });
-  const elapsed = Date.now() - started;
   expect(created.status).toBe(202);
   expect(created.body).toMatchObject({ status: 'pending', total: 50_000 });
-  expect(elapsed).toBeLessThan(2000);
   const { rows } = await gatewayDb.query(
     `SELECT count(*) AS n, count(DISTINCT item_id) AS distinct_items, max(seq) AS last FROM gateway.run_items WHERE run_id = $1`,
     [created.body.id],
