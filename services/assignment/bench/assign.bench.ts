@@ -96,7 +96,8 @@ async function main(): Promise<void> {
     };
 
     const seeding = performance.now();
-    const db = new pg.Client({ connectionString: database.url });
+    // identity's triggers name their tables unqualified, as identity's own connections do.
+    const db = new pg.Client({ connectionString: database.url, options: '-c search_path=identity' });
     await db.connect();
     try {
       // Users are loaded by SQL (the bench measures assigning, not creating users); identity's
