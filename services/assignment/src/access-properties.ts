@@ -1,4 +1,4 @@
-import { applyBatch, invalidArgument, type Emit, type Queryable } from '@assistants/kit';
+import { applyBatch, checkId, checkIds, type Emit, invalidArgument, type Queryable } from '@assistants/kit';
 import type { AddCourseAccessPropertiesRequest, AddCurriculumAccessPropertiesRequest } from '@assistants/proto/gen/assignment/v1/access';
 import { DatesMode, type AccessEnrolment } from '@assistants/proto/gen/assignment/v1/common';
 import type { BatchResult } from '@assistants/proto/gen/batch/v1/batch';
@@ -17,7 +17,7 @@ import { enrolCourses, type CourseEnrolment, type EnrolOutcome } from './course-
 import { enrolCurricula, type CurriculumEnrolment } from './curriculum-assignments';
 import type { Deps } from './deps';
 import { events } from './events';
-import { catalogItem, checkId, checkIds, itemIds, pairKey, Results, toLearner, type Refusal } from './items';
+import { catalogItem, itemIds, pairKey, Results, toLearner, type Refusal } from './items';
 import { PERMISSIONS } from './permissions';
 import {
   coursesById,

@@ -1,10 +1,10 @@
-import { applyBatch, invalidArgument } from '@assistants/kit';
+import { applyBatch, checkIds, invalidArgument } from '@assistants/kit';
 import type { IssueCertificatesRequest, ReissueCertificatesRequest } from '@assistants/proto/gen/assignment/v1/certificates';
 import type { BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import { insertCertificates, reissueCertificates, toCertificate } from './certificates.repo';
 import type { Deps } from './deps';
 import { events } from './events';
-import { catalogItem, checkIds, checkTemplateId, itemIds, pairKey, Results, toLearner, userRefusal } from './items';
+import { catalogItem, checkTemplateId, itemIds, pairKey, Results, toLearner, userRefusal } from './items';
 import { PERMISSIONS } from './permissions';
 import { requireCourses, usersForAction, type CourseInfo } from './upstreams';
 

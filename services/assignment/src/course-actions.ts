@@ -1,4 +1,4 @@
-import { applyBatch } from '@assistants/kit';
+import { applyBatch, checkIds } from '@assistants/kit';
 import type {
   AssignCoursesRequest,
   AssignLearnersRequest,
@@ -10,7 +10,7 @@ import type { BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import { changeCourseAssignments, enrolCourses, removeCourseAssignments, type ChangeOutcome } from './course-assignments';
 import type { Deps } from './deps';
-import { catalogItem, checkIds, checkTemplateId, itemIds, Results, sharesAudience, toLearner, userRefusal, type Refusal } from './items';
+import { catalogItem, checkTemplateId, itemIds, Results, sharesAudience, toLearner, userRefusal, type Refusal } from './items';
 import { PERMISSIONS } from './permissions';
 import { coursesById, requireCourses, usersForAction, type CourseInfo } from './upstreams';
 import { dataChanges, dataToAssign } from './values';

@@ -1,4 +1,4 @@
-import { applyBatch } from '@assistants/kit';
+import { applyBatch, checkIds } from '@assistants/kit';
 import type {
   AssignCurriculaRequest,
   RemoveCurriculumAssignmentsRequest,
@@ -13,7 +13,7 @@ import {
   type CurriculumChangeOutcome,
 } from './curriculum-assignments';
 import type { Deps } from './deps';
-import { checkIds, checkTemplateId, itemIds, Results, sharesAudience, toLearner, userRefusal, type Refusal } from './items';
+import { checkTemplateId, itemIds, Results, sharesAudience, toLearner, userRefusal, type Refusal } from './items';
 import { PERMISSIONS } from './permissions';
 import { coursesById, requireCurricula, usersForAction, type CurriculumInfo } from './upstreams';
 import { dataChanges, dataToAssign } from './values';

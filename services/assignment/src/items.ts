@@ -1,26 +1,7 @@
-import { invalidArgument, itemResult } from '@assistants/kit';
+import { invalidArgument, isId, itemResult } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { CatalogItem, Learner } from '@assistants/proto/gen/assignment/v1/events';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isId = (value: string): boolean => UUID.test(value);
-
-/** Ids given as a parameter: each must be an id (`field[i]` names the one at fault), lower
- * case, each once, in the order given. */
-export function checkIds(field: string, values: string[], options: { required?: boolean } = {}): string[] {
-  if (options.required && values.length === 0) throw invalidArgument(field, `${field} needs at least one id`);
-  values.forEach((value, i) => {
-    if (!isId(value)) throw invalidArgument(`${field}[${i}]`, `${field}[${i}] must be an id (UUID), got ${JSON.stringify(value)}`);
-  });
-  return [...new Set(values.map((v) => v.toLowerCase()))];
-}
-
-export function checkId(field: string, value: string): string {
-  if (!isId(value)) throw invalidArgument(field, `${field} must be an id (UUID), got ${JSON.stringify(value)}`);
-  return value.toLowerCase();
-}
 
 /** The items of a batch (the selection, frozen by the run): each once, in order. An item
  * that is not an id is not refused here: it gets its own NOT_FOUND result. */

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@assistants/kit';
+import { checkId, checkIds, invalidArgument, isId } from '@assistants/kit';
 import type { ListCourseAssignmentsResponse, ListUserAssignmentsResponse } from '@assistants/proto/gen/assignment/v1/assignments';
 import type { GetVisibilityResponse, ListAccessPropertiesResponse } from '@assistants/proto/gen/assignment/v1/access';
 import { ObjectType, type Page } from '@assistants/proto/gen/assignment/v1/common';
@@ -7,7 +7,6 @@ import { certificatesOfUser, toCertificate } from './certificates.repo';
 import { courseAssignmentsOfCourse, courseAssignmentsOfUser, toCourseAssignment } from './course-assignments.repo';
 import { curriculumAssignmentsOfUser, toCurriculumAssignment } from './curriculum-assignments.repo';
 import type { Deps } from './deps';
-import { checkId, checkIds, isId } from './items';
 import { PERMISSIONS } from './permissions';
 import { tutorshipsOfUser, toTutorship } from './tutors.repo';
 import { requireRootGrant, requireUserInScope } from './upstreams';

@@ -1,9 +1,9 @@
-import { applyBatch } from '@assistants/kit';
+import { applyBatch, checkId, checkIds } from '@assistants/kit';
 import type { AssignTutorsRequest } from '@assistants/proto/gen/assignment/v1/tutors';
 import type { BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { Deps } from './deps';
 import { events } from './events';
-import { catalogItem, checkId, checkIds, itemIds, pairKey, Results, toLearner, userRefusal } from './items';
+import { catalogItem, itemIds, pairKey, Results, toLearner, userRefusal } from './items';
 import { PERMISSIONS } from './permissions';
 import { insertTutorships, toTutorship } from './tutors.repo';
 import { requireCourses, requireList, usersForAction } from './upstreams';

@@ -1,6 +1,5 @@
-import { invalidArgument } from '@assistants/kit';
+import { checkIds, invalidArgument } from '@assistants/kit';
 import type { IdentityClient } from '@assistants/identity/client';
-import { checkIds } from './validation';
 
 /** Audiences are identity's: the catalog keeps their ids and asks identity whether they
  * exist and which ones a name matches, on behalf of the call's acting user. */

@@ -1,7 +1,5 @@
-import { itemResult, type Emit, type Queryable } from '@assistants/kit';
+import { type Emit, isId, itemResult, Params, type Queryable } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
-import { Params } from './sql';
-import { isId } from './validation';
 
 /** The catalogue objects the course and curriculum assistants act on. */
 export interface BatchTarget {

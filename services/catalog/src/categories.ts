@@ -1,10 +1,8 @@
-import { alreadyExists, notFound, type Emit, type Queryable } from '@assistants/kit';
+import { alreadyExists, checkText, type Emit, isId, notFound, type Queryable, uniqueViolation } from '@assistants/kit';
 import type { Category } from '@assistants/proto/gen/catalog/v1/structure';
 import type { Caller } from './caller';
 import { loadCourses } from './courses.repo';
 import { events } from './events';
-import { uniqueViolation } from './sql';
-import { checkText, isId } from './validation';
 
 type CategoryRow = { id: string; name: string; description: string; created_at: Date };
 

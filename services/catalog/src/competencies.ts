@@ -1,9 +1,19 @@
-import { alreadyExists, notFound, type Emit, type Queryable } from '@assistants/kit';
+import {
+  alreadyExists,
+  checkIds,
+  checkText,
+  containsPattern,
+  type Emit,
+  isId,
+  notFound,
+  Params,
+  type Queryable,
+  uniqueViolation,
+} from '@assistants/kit';
 import type { Competency } from '@assistants/proto/gen/catalog/v1/structure';
 import type { Caller } from './caller';
 import { events } from './events';
-import { containsPattern, Params, uniqueViolation } from './sql';
-import { checkCode, checkIds, checkText, isId } from './validation';
+import { checkCode } from './validation';
 
 type CompetencyRow = { id: string; code: string; name: string; description: string; created_at: Date };
 

@@ -1,17 +1,7 @@
-import { invalidArgument, notFound, type Queryable } from '@assistants/kit';
+import { checkId, checkOneOf, checkText, invalidArgument, notFound, type Queryable } from '@assistants/kit';
 import type { CourseFields } from '@assistants/proto/gen/catalog/v1/courses';
 import { findFolderRow } from './folders.repo';
-import {
-  checkCode,
-  checkId,
-  checkOneOf,
-  checkPixels,
-  checkText,
-  CMI_MODES,
-  COURSE_TYPES,
-  PROTOCOLS,
-  sequentialAndPrerequisites,
-} from './validation';
+import { checkCode, checkPixels, CMI_MODES, COURSE_TYPES, PROTOCOLS, sequentialAndPrerequisites } from './validation';
 
 const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
 const flag = (_field: string, value: boolean) => value;

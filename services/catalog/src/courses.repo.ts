@@ -1,6 +1,5 @@
-import { notFound, type Queryable } from '@assistants/kit';
+import { isId, notFound, type Queryable } from '@assistants/kit';
 import { LessonType, type Course, type CourseSummary, type Lesson } from '@assistants/proto/gen/catalog/v1/courses';
-import { isId } from './validation';
 
 export type CourseRow = {
   id: string;

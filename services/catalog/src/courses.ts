@@ -1,4 +1,4 @@
-import { alreadyExists, failedPrecondition, invalidArgument, type Emit, type Queryable } from '@assistants/kit';
+import { alreadyExists, type Emit, failedPrecondition, invalidArgument, Params, type Queryable, uniqueViolation } from '@assistants/kit';
 import type { Course, CourseFields, CreateCourseRequest, UpdateCourseRequest } from '@assistants/proto/gen/catalog/v1/courses';
 import type { Audiences } from './audiences';
 import type { Caller } from './caller';
@@ -6,7 +6,6 @@ import { courseColumns } from './course-fields';
 import { findCourse, findCourseRow, loadCourses } from './courses.repo';
 import { events } from './events';
 import { insertLessons } from './lessons';
-import { Params, uniqueViolation } from './sql';
 
 function mapUniqueViolation(err: unknown, values: Map<string, unknown>): never {
   if (uniqueViolation(err) === 'courses_code_key') {

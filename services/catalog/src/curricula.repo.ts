@@ -1,6 +1,5 @@
-import { notFound, type Queryable } from '@assistants/kit';
+import { isId, notFound, type Queryable } from '@assistants/kit';
 import type { Curriculum, CurriculumSummary } from '@assistants/proto/gen/catalog/v1/curricula';
-import { isId } from './validation';
 
 export type CurriculumRow = {
   id: string;

@@ -1,4 +1,4 @@
-import { alreadyExists, invalidArgument, type Emit, type Queryable } from '@assistants/kit';
+import { alreadyExists, checkId, checkText, type Emit, invalidArgument, Params, type Queryable, uniqueViolation } from '@assistants/kit';
 import type {
   CreateCurriculumRequest,
   Curriculum,
@@ -11,8 +11,7 @@ import { sameValue } from './courses';
 import { findCurriculumRow, loadCurricula } from './curricula.repo';
 import { events } from './events';
 import { findFolderRow } from './folders.repo';
-import { Params, uniqueViolation } from './sql';
-import { checkCode, checkId, checkText } from './validation';
+import { checkCode } from './validation';
 
 const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
 type Spec<K extends keyof CurriculumFields> = {

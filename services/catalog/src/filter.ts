@@ -1,7 +1,6 @@
-import { invalidArgument } from '@assistants/kit';
+import { checkOneOf, containsPattern, invalidArgument, type Params } from '@assistants/kit';
 import type { Audiences } from './audiences';
-import { containsPattern, type Params } from './sql';
-import { checkOneOf, MATCH_MODES } from './validation';
+import { MATCH_MODES } from './validation';
 
 /** What the course and curriculum filters share: "contains" text criteria, an audience
  * name, ALL or ANY, disabled in or out. */

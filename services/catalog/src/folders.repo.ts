@@ -1,6 +1,5 @@
-import { notFound, type Queryable } from '@assistants/kit';
+import { isId, notFound, type Queryable } from '@assistants/kit';
 import { FolderKind, type Folder } from '@assistants/proto/gen/catalog/v1/structure';
-import { isId } from './validation';
 
 export type FolderKindName = 'course' | 'curriculum';
 

@@ -1,10 +1,17 @@
-import { alreadyExists, failedPrecondition, invalidArgument, type Emit, type Queryable } from '@assistants/kit';
+import {
+  alreadyExists,
+  checkId,
+  checkText,
+  type Emit,
+  failedPrecondition,
+  invalidArgument,
+  type Queryable,
+  uniqueViolation,
+} from '@assistants/kit';
 import { FolderKind, type CreateFolderRequest, type Folder, type UpdateFolderRequest } from '@assistants/proto/gen/catalog/v1/structure';
 import type { Caller } from './caller';
 import { events } from './events';
 import { findFolderRow, kindName, toFolder, type FolderRow } from './folders.repo';
-import { uniqueViolation } from './sql';
-import { checkId, checkText } from './validation';
 
 function mapUniqueViolation(err: unknown, name: string): never {
   if (uniqueViolation(err) === 'folders_sibling_name_key') throw alreadyExists(`a folder named "${name}" is already there`, 'name');

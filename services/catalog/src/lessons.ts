@@ -1,10 +1,19 @@
-import { alreadyExists, invalidArgument, notFound, type Emit, type Queryable } from '@assistants/kit';
+import {
+  alreadyExists,
+  checkText,
+  type Emit,
+  invalidArgument,
+  isId,
+  notFound,
+  Params,
+  type Queryable,
+  uniqueViolation,
+} from '@assistants/kit';
 import { LessonType, type Lesson, type LessonFields } from '@assistants/proto/gen/catalog/v1/courses';
 import type { Caller } from './caller';
 import { findCourseRow, lessonTypeLetter, loadCourses, toLesson, type LessonRow } from './courses.repo';
 import { events } from './events';
-import { Params, uniqueViolation } from './sql';
-import { checkCode, checkText, isId } from './validation';
+import { checkCode } from './validation';
 
 function checkType(field: string, type: LessonType): string {
   const letter = lessonTypeLetter(type);

@@ -1,4 +1,4 @@
-import { invalidArgument, type Queryable } from '@assistants/kit';
+import { checkIds, invalidArgument, isId, Params, type Queryable } from '@assistants/kit';
 import type { CourseFilter, CourseSelection, CourseSummary } from '@assistants/proto/gen/catalog/v1/courses';
 import type { CurriculumFilter, CurriculumSelection, CurriculumSummary } from '@assistants/proto/gen/catalog/v1/curricula';
 import type { Audiences } from './audiences';
@@ -7,8 +7,6 @@ import { toSummary, type SummaryRow } from './courses.repo';
 import { toCurriculumSummary, type CurriculumSummaryRow } from './curricula.repo';
 import { checkFilter, filterCondition, type CatalogFilter, type TextCriteria } from './filter';
 import { checkKeysetPage, encodeCursor, type PageRequest } from './paging';
-import { Params } from './sql';
-import { checkIds, isId } from './validation';
 
 const CUSTOM = {
   custom1: 'custom1',

@@ -1,6 +1,5 @@
-import { notFound, type Queryable } from '@assistants/kit';
+import { checkId, checkIds, notFound, type Queryable } from '@assistants/kit';
 import type { Audience } from '@assistants/proto/gen/identity/v1/audiences';
-import { checkId, checkIds } from './validation';
 
 export type AudienceRow = {
   id: string;

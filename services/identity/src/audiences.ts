@@ -1,13 +1,11 @@
-import { alreadyExists, type Emit, type Queryable } from '@assistants/kit';
+import { alreadyExists, checkIds, checkText, containsPattern, type Emit, Params, type Queryable, uniqueViolation } from '@assistants/kit';
 import type { Audience } from '@assistants/proto/gen/identity/v1/audiences';
 import { findAudience, toAudience, type AudienceRow } from './audiences.repo';
 import type { Caller } from './caller';
 import { refreshDynamicLists } from './dynamic-lists';
 import { events } from './events';
 import { pageOf, type PageRequest } from './paging';
-import { containsPattern, Params, uniqueViolation } from './sql';
 import { emitAudiencesChanged } from './users';
-import { checkIds, checkText } from './validation';
 
 function mapUniqueViolation(err: unknown, name: unknown): never {
   if (uniqueViolation(err) === 'audiences_name_key') throw alreadyExists(`an audience named "${name}" already exists`, 'name');

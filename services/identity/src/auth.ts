@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { invalidArgument, resourceExhausted, unauthenticated, type Database, type Emit, type Queryable } from '@assistants/kit';
+import { checkId, type Database, type Emit, invalidArgument, type Queryable, resourceExhausted, unauthenticated } from '@assistants/kit';
 import type { AuthenticateRequest, Principal } from '@assistants/proto/gen/identity/v1/auth';
 import { events } from './events';
 import { verifyPassword } from './passwords';
 import { grantsOf } from './roles.repo';
 import { loadUsers, mayLogIn, type UserRow } from './users.repo';
-import { checkId, PASSWORD_MAX } from './validation';
+import { PASSWORD_MAX } from './validation';
 
 /** The one answer to every failed authentication, whatever the reason. */
 const REFUSED = 'invalid credentials';

@@ -1,14 +1,14 @@
 import {
   ALL_PERMISSIONS,
   failedPrecondition,
+  isId,
   permissionDenied,
+  type Queryable,
   ROOT_ORGANISATION_ID,
   unauthenticated,
-  type Queryable,
 } from '@assistants/kit';
 import { ResolvedScope, ROOT_PATH } from './scope';
 import { mayLogIn, type UserRow } from './users.repo';
-import { isId } from './validation';
 
 /** A grant as authorisation reads it: what it allows, and where (the organisation's path). */
 export type GrantInTree = {

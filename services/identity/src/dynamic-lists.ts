@@ -1,8 +1,8 @@
+import { Params } from '@assistants/kit';
 import type { Emit, Queryable } from '@assistants/kit';
 import { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import { events } from './events';
 import { ResolvedScope } from './scope';
-import { Params } from './sql';
 import { userFilterCondition } from './user-filter';
 
 /** Keeps the members of dynamic lists equal to the users of the owner's sub-tree that their

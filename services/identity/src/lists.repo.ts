@@ -1,9 +1,7 @@
-import { notFound, type Queryable } from '@assistants/kit';
+import { checkId, notFound, Params, type Queryable } from '@assistants/kit';
 import type { UserList } from '@assistants/proto/gen/identity/v1/lists';
 import { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import type { ResolvedScope } from './scope';
-import { Params } from './sql';
-import { checkId } from './validation';
 
 export type ListRow = {
   id: string;

@@ -1,4 +1,18 @@
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, type Emit, type Queryable } from '@assistants/kit';
+import {
+  alreadyExists,
+  checkId,
+  checkOneOf,
+  checkText,
+  containsPattern,
+  type Emit,
+  failedPrecondition,
+  invalidArgument,
+  isId,
+  notFound,
+  Params,
+  type Queryable,
+  uniqueViolation,
+} from '@assistants/kit';
 import type { ListFilter, ListFolder, UserList } from '@assistants/proto/gen/identity/v1/lists';
 import { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import type { Caller } from './caller';
@@ -8,10 +22,9 @@ import { findList, listSelect, toList, type ListRow } from './lists.repo';
 import { findOrganisation, type OrganisationRow } from './organisations.repo';
 import { decodeCursor, encodeCursor, pageOf, type PageRequest } from './paging';
 import { ResolvedScope } from './scope';
-import { containsPattern, Params, uniqueViolation } from './sql';
 import { checkUserFilter } from './user-filter';
 import { requireVisibleUsers } from './users.repo';
-import { checkId, checkOneOf, checkText, isId, LIST_TYPES, MATCH_MODES } from './validation';
+import { LIST_TYPES, MATCH_MODES } from './validation';
 
 /** The folder every list goes to unless told otherwise, created by the first migration. */
 export const DEFAULT_FOLDER_ID = '00000000-0000-4000-8000-000000000003';

@@ -1,8 +1,6 @@
-import { notFound, type Queryable } from '@assistants/kit';
+import { checkId, notFound, Params, type Queryable } from '@assistants/kit';
 import type { Organisation } from '@assistants/proto/gen/identity/v1/organisations';
 import type { ResolvedScope } from './scope';
-import { Params } from './sql';
-import { checkId } from './validation';
 
 export type OrganisationRow = {
   id: string;

@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
   alreadyExists,
+  checkAmount,
+  checkId,
+  checkOneOf,
+  checkText,
+  containsPattern,
+  type Emit,
   failedPrecondition,
   invalidArgument,
   notFound,
-  ROOT_ORGANISATION_ID,
-  type Emit,
+  Params,
   type Queryable,
+  ROOT_ORGANISATION_ID,
+  uniqueViolation,
 } from '@assistants/kit';
 import type { Organisation, OrganisationFields } from '@assistants/proto/gen/identity/v1/organisations';
 import type { Caller } from './caller';
@@ -14,9 +21,8 @@ import { refreshDynamicLists } from './dynamic-lists';
 import { events } from './events';
 import { findOrganisation, loadOrganisations, ORGANISATION_SELECT, toOrganisation, type OrganisationRow } from './organisations.repo';
 import { pageOf, type PageRequest } from './paging';
-import { containsPattern, Params, uniqueViolation } from './sql';
 import { requireVisibleUsers } from './users.repo';
-import { checkAmount, checkId, checkOneOf, checkText, LANGUAGES } from './validation';
+import { LANGUAGES } from './validation';
 
 const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
 

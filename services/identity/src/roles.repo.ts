@@ -1,6 +1,5 @@
-import { notFound, type Queryable } from '@assistants/kit';
+import { checkId, notFound, type Queryable } from '@assistants/kit';
 import type { Role, RoleGrant } from '@assistants/proto/gen/identity/v1/roles';
-import { checkId } from './validation';
 
 export type RoleRow = {
   id: string;

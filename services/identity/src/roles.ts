@@ -1,4 +1,18 @@
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied, type Emit, type Queryable } from '@assistants/kit';
+import {
+  alreadyExists,
+  checkId,
+  checkIds,
+  checkText,
+  containsPattern,
+  type Emit,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  Params,
+  permissionDenied,
+  type Queryable,
+  uniqueViolation,
+} from '@assistants/kit';
 import type { Role, RoleGrant } from '@assistants/proto/gen/identity/v1/roles';
 import type { Caller } from './caller';
 import { events } from './events';
@@ -7,9 +21,7 @@ import { pageOf, type PageRequest } from './paging';
 import { checkPermissions } from './permissions';
 import { findRole, GRANT_SELECT, grantsOf, toGrant, toRole, type GrantRow, type RoleRow } from './roles.repo';
 import { ROOT_PATH } from './scope';
-import { containsPattern, Params, uniqueViolation } from './sql';
 import { findUser, requireVisibleUsers } from './users.repo';
-import { checkId, checkIds, checkText } from './validation';
 
 function mapUniqueViolation(err: unknown, name: unknown): never {
   if (uniqueViolation(err) === 'roles_name_key') throw alreadyExists(`a role named "${name}" already exists`, 'name');

@@ -1,13 +1,11 @@
-import { failedPrecondition, invalidArgument, type Emit, type Queryable } from '@assistants/kit';
+import { checkText, type Emit, failedPrecondition, invalidArgument, type Queryable, uniqueViolation } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { SaveUsersAsListRequest } from '@assistants/proto/gen/identity/v1/user_actions';
 import type { Caller } from './caller';
 import { events } from './events';
 import { insertMembers, listForEvents, requireFolder, requireOwner } from './lists';
 import { findList } from './lists.repo';
-import { uniqueViolation } from './sql';
 import { asParameter, UserBatch } from './user-batch';
-import { checkText } from './validation';
 
 const nameTaken = (name: string) => invalidArgument('name', `a list named "${name}" already exists`);
 

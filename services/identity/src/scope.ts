@@ -1,5 +1,4 @@
-import { ROOT_ORGANISATION_ID } from '@assistants/kit';
-import type { Params } from './sql';
+import { type Params, ROOT_ORGANISATION_ID } from '@assistants/kit';
 
 /** The tree path of the root organisation: a grant there holds everywhere. */
 export const ROOT_PATH = `/${ROOT_ORGANISATION_ID}/`;

@@ -1,4 +1,4 @@
-import { invalidArgument, type Emit, type Queryable } from '@assistants/kit';
+import { checkDate, checkId, checkOneOf, checkText, type Emit, invalidArgument, Params, type Queryable } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type {
   AddUsersAudiencesRequest,
@@ -12,11 +12,10 @@ import { events } from './events';
 import { findOrganisation } from './organisations.repo';
 import { requireMayGive } from './roles';
 import { GRANT_SELECT, toGrant, type GrantRow, type RoleRow } from './roles.repo';
-import { Params } from './sql';
 import { asParameter, UserBatch } from './user-batch';
 import { emitAudiencesChanged } from './users';
 import { loadUsers, requireVisibleUsers } from './users.repo';
-import { checkDate, checkId, checkOneOf, checkText, TWO_FACTOR_MODES } from './validation';
+import { TWO_FACTOR_MODES } from './validation';
 
 /** The user assistant's actions on identity (U1-U5), one batch of users at a time: the
  * same rules and events as the single-user commands (users.ts, roles.ts), in a few

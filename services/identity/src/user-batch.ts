@@ -1,10 +1,8 @@
-import { DomainError, invalidArgument, itemResult, type Queryable } from '@assistants/kit';
+import { DomainError, invalidArgument, isId, itemResult, Params, type Queryable } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import { usersBeyond, type Caller } from './caller';
 import type { ResolvedScope } from './scope';
-import { Params } from './sql';
 import type { UserRow } from './users.repo';
-import { isId } from './validation';
 
 /** A batch of a run is about a thousand users; a few times that stays one cheap statement. */
 export const MAX_BATCH_USERS = 5_000;

@@ -1,7 +1,6 @@
-import { invalidArgument } from '@assistants/kit';
+import { checkId, checkOneOf, containsPattern, invalidArgument, type Params } from '@assistants/kit';
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
-import { containsPattern, type Params } from './sql';
-import { checkId, checkOneOf, MATCH_MODES } from './validation';
+import { MATCH_MODES } from './validation';
 
 /** The "contains" criteria of SEL-1 and the user columns they look in. */
 const TEXT_CRITERIA = {

@@ -1,13 +1,11 @@
-import { invalidArgument, type Queryable } from '@assistants/kit';
+import { checkIds, invalidArgument, isId, Params, type Queryable } from '@assistants/kit';
 import type { UserFilter, UserSelection, UserSummary } from '@assistants/proto/gen/identity/v1/users';
 import type { Caller } from './caller';
 import { findList } from './lists.repo';
 import { findOrganisation } from './organisations.repo';
 import { checkKeysetPage, decodeCursor, encodeCursor, MAX_PAGE_SIZE, type PageRequest } from './paging';
 import type { ResolvedScope } from './scope';
-import { Params } from './sql';
 import { checkUserFilter, userFilterCondition } from './user-filter';
-import { checkIds, isId } from './validation';
 
 type SummaryRow = {
   id: string;

@@ -1,8 +1,6 @@
-import { invalidArgument, type Queryable } from '@assistants/kit';
+import { invalidArgument, isId, Params, type Queryable } from '@assistants/kit';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import type { Caller } from './caller';
-import { Params } from './sql';
-import { isId } from './validation';
 
 /** A batch of an assistant run is at most a few thousand users. */
 export const MAX_USERS_FOR_ACTION = 5_000;

@@ -1,8 +1,6 @@
-import { invalidArgument, notFound, type Queryable } from '@assistants/kit';
+import { checkId, checkIds, invalidArgument, notFound, Params, type Queryable } from '@assistants/kit';
 import type { User } from '@assistants/proto/gen/identity/v1/users';
 import type { ResolvedScope } from './scope';
-import { Params } from './sql';
-import { checkId, checkIds } from './validation';
 
 export type UserRow = {
   id: string;

@@ -1,4 +1,19 @@
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, permissionDenied, type Emit, type Queryable } from '@assistants/kit';
+import {
+  alreadyExists,
+  checkAmount,
+  checkDate,
+  checkId,
+  checkOneOf,
+  checkText,
+  type Emit,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  Params,
+  permissionDenied,
+  type Queryable,
+  uniqueViolation,
+} from '@assistants/kit';
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
 import { requireAudiences } from './audiences.repo';
 import { requireCovered, type Caller } from './caller';
@@ -7,20 +22,8 @@ import { events } from './events';
 import { loadOrganisations, toOrganisation, type OrganisationRow } from './organisations.repo';
 import { grantsOf } from './roles.repo';
 import type { ResolvedScope } from './scope';
-import { Params, uniqueViolation } from './sql';
 import { findUser, loadUsers, requireVisibleUsers, toUser, type UserRef, type UserRow } from './users.repo';
-import {
-  checkAmount,
-  checkDate,
-  checkEmail,
-  checkId,
-  checkLogin,
-  checkOneOf,
-  checkText,
-  LANGUAGES,
-  TITLES,
-  TWO_FACTOR_MODES,
-} from './validation';
+import { checkEmail, checkLogin, LANGUAGES, TITLES, TWO_FACTOR_MODES } from './validation';
 
 const text = (max: number) => (field: string, value: string) => checkText(field, value, { max });
 const nullableText = (max: number) => (field: string, value: string) => checkText(field, value, { max }) || null;

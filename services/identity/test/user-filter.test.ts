@@ -1,5 +1,5 @@
+import { containsPattern, Params } from '@assistants/kit';
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
-import { containsPattern, Params } from '../src/sql';
 import { checkUserFilter, userFilterCondition, type UserRows } from '../src/user-filter';
 import { filter, refusal } from './helpers';
 

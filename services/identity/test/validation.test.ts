@@ -1,17 +1,5 @@
-import {
-  checkAmount,
-  checkDate,
-  checkEmail,
-  checkId,
-  checkIds,
-  checkLogin,
-  checkOneOf,
-  checkPassword,
-  checkText,
-  LANGUAGES,
-  TITLES,
-  TWO_FACTOR_MODES,
-} from '../src/validation';
+import { checkAmount, checkDate, checkId, checkIds, checkOneOf, checkText } from '@assistants/kit';
+import { checkEmail, checkLogin, checkPassword, LANGUAGES, TITLES, TWO_FACTOR_MODES } from '../src/validation';
 import { refusal } from './helpers';
 
 const ID = '3F0C8A52-8A8E-4A57-9C38-2A4F1B0A0B0B';

@@ -14,3 +14,5 @@ export * from './outbox';
 export * from './permissions';
 export * from './security';
 export * from './service';
+export * from './sql';
+export * from './validation';
