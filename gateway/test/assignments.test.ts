@@ -1,5 +1,5 @@
 import { Outcome } from '@assistants/proto/gen/batch/v1/batch';
-import { assignmentActingAs, basic, catalogActingAs, startStack, type TestStack } from '@assistants/testing';
+import { actingAs, basic, startStack, type TestStack } from '@assistants/testing';
 import { assignmentActions } from '../src/actions/assignment';
 import type { Upstreams } from '../src/upstreams';
 
@@ -62,8 +62,8 @@ beforeAll(async () => {
   // As the run engine calls them: on behalf of the administrator who started the run.
   upstreams = {
     identity: stack.fixture.api,
-    catalog: catalogActingAs(stack.catalog.client, stack.fixture.adminId),
-    assignment: assignmentActingAs(stack.assignment.client, stack.fixture.adminId),
+    catalog: actingAs(stack.catalog.client, stack.fixture.adminId),
+    assignment: actingAs(stack.assignment.client, stack.fixture.adminId),
   };
 });
 

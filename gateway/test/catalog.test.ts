@@ -1,4 +1,4 @@
-import { catalogActingAs, basic, readStream, startStack, type TestStack } from '@assistants/testing';
+import { actingAs, basic, readStream, startStack, type TestStack } from '@assistants/testing';
 import { Outcome } from '@assistants/proto/gen/batch/v1/batch';
 import { catalogActions } from '../src/actions/catalog';
 import { walkCourseSelection, walkCurriculumSelection } from '../src/catalog-selection';
@@ -148,7 +148,7 @@ it('searches courses and curricula and resolves their selections, with the exact
 });
 
 it('walks a course or curriculum selection for a run, with the codes as labels, and refuses one too large', async () => {
-  const catalog = catalogActingAs(stack.catalog.client, stack.fixture.adminId);
+  const catalog = actingAs(stack.catalog.client, stack.fixture.adminId);
   const pages: { ids: string[]; labels: string[] }[] = [];
   for await (const page of walkCourseSelection(catalog, { type: 'filter', filter: { code: 'weld-' } }, 10)) pages.push(page);
   expect(pages.map((p) => p.labels)).toEqual([['WELD-102', 'WELD-101']]);
@@ -195,7 +195,7 @@ describe('the actions C1-C4 and P1-P3', () => {
 
   beforeAll(() => {
     // As the run engine calls them: on behalf of the administrator who started the run.
-    upstreams = { identity: stack.fixture.api, catalog: catalogActingAs(stack.catalog.client, stack.fixture.adminId) } as Upstreams;
+    upstreams = { identity: stack.fixture.api, catalog: actingAs(stack.catalog.client, stack.fixture.adminId) } as Upstreams;
   });
 
   it('are declared for the course and curriculum assistants, with "unchanged" choices', () => {

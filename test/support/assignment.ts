@@ -1,15 +1,6 @@
 import { assignmentService } from '@assistants/assignment';
 import { assignmentClient, type AssignmentClient } from '@assistants/assignment/client';
-import {
-  createLogger,
-  startService,
-  withContext,
-  type Bus,
-  type Database,
-  type GrpcSecurity,
-  type Outbox,
-  type RunningService,
-} from '@assistants/kit';
+import { createLogger, startService, type Bus, type Database, type GrpcSecurity, type Outbox, type RunningService } from '@assistants/kit';
 import { TEST_SECURITY } from './identity';
 import type { TestNats } from './nats';
 import { freePort } from './ports';
@@ -31,7 +22,7 @@ export interface AssignmentOptions {
 export interface TestAssignment {
   /** host:port of its gRPC server (the same after restart()). */
   address: string;
-  /** Clients acting as nobody; see assignmentActingAs. */
+  /** Clients acting as nobody; see actingAs. */
   client: AssignmentClient;
   db: Database;
   bus: Bus;
@@ -95,7 +86,7 @@ export async function startAssignment(options: AssignmentOptions): Promise<TestA
 export interface AssignmentProcess extends TestProcess {
   /** host:port of its gRPC server (the same after restart()). */
   address: string;
-  /** Clients acting as nobody; see assignmentActingAs. */
+  /** Clients acting as nobody; see actingAs. */
   client: AssignmentClient;
 }
 
@@ -121,26 +112,6 @@ export async function startAssignmentProcess(options: AssignmentOptions): Promis
       await stopProcess();
     },
   });
-}
-
-/** The same client, every call made on behalf of `actorId`. */
-export function assignmentActingAs(client: AssignmentClient, actorId: string): AssignmentClient {
-  const wrap = <S extends object>(service: S): S =>
-    new Proxy(service, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver);
-        return typeof value === 'function' && name !== 'close'
-          ? (...args: unknown[]) => withContext({ actorId }, () => value.apply(target, args))
-          : value;
-      },
-    });
-  return {
-    ...client,
-    assignments: wrap(client.assignments),
-    certificates: wrap(client.certificates),
-    tutors: wrap(client.tutors),
-    access: wrap(client.access),
-  };
 }
 
 export { assignmentClient, type AssignmentClient };

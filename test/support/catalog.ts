@@ -1,6 +1,6 @@
 import { catalogService } from '@assistants/catalog';
 import { catalogClient, type CatalogClient } from '@assistants/catalog/client';
-import { createLogger, startService, withContext, type Bus, type Database, type GrpcSecurity, type Outbox } from '@assistants/kit';
+import { createLogger, startService, type Bus, type Database, type GrpcSecurity, type Outbox } from '@assistants/kit';
 import { TEST_SECURITY } from './identity';
 import type { TestNats } from './nats';
 import type { TestDatabase } from './postgres';
@@ -9,7 +9,7 @@ export interface TestCatalog {
   /** host:port of its gRPC server (the same after restart()). */
   address: string;
   /** Clients acting as nobody (service-level calls: GetCourses, GetCurricula); see
-   * catalogActingAs for calls on behalf of a user. */
+   * actingAs for calls on behalf of a user. */
   client: CatalogClient;
   db: Database;
   bus: Bus;
@@ -72,20 +72,6 @@ export async function startCatalog(options: {
       })()),
   };
   return catalog;
-}
-
-/** The same client, every call made on behalf of `actorId`. */
-export function catalogActingAs(client: CatalogClient, actorId: string): CatalogClient {
-  const wrap = <S extends object>(service: S): S =>
-    new Proxy(service, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver);
-        return typeof value === 'function' && name !== 'close'
-          ? (...args: unknown[]) => withContext({ actorId }, () => value.apply(target, args))
-          : value;
-      },
-    });
-  return { ...client, courses: wrap(client.courses), curricula: wrap(client.curricula), structure: wrap(client.structure) };
 }
 
 export { catalogClient, type CatalogClient };

@@ -54,8 +54,9 @@ export async function startIdentity(options: {
 }
 
 /** The same client, every call made on behalf of `actorId` (as the gateway does for the
- * user behind a request). */
-export function actingAs(client: IdentityClient, actorId: string): IdentityClient {
+ * user behind a request). Works for the client of any service: each of its gRPC services is
+ * wrapped, its address and close() are kept. */
+export function actingAs<C extends object>(client: C, actorId: string): C {
   const wrap = <S extends object>(service: S): S =>
     new Proxy(service, {
       get(target, name, receiver) {
@@ -65,16 +66,9 @@ export function actingAs(client: IdentityClient, actorId: string): IdentityClien
           : value;
       },
     });
-  return {
-    ...client,
-    organisations: wrap(client.organisations),
-    users: wrap(client.users),
-    audiences: wrap(client.audiences),
-    roles: wrap(client.roles),
-    lists: wrap(client.lists),
-    auth: wrap(client.auth),
-    userActions: wrap(client.userActions),
-  };
+  return Object.fromEntries(
+    Object.entries(client).map(([name, value]) => [name, typeof value === 'object' && value !== null ? wrap(value) : value]),
+  ) as C;
 }
 
 /** Identity with what it runs on: its own nats-server and database, and clients. restart()

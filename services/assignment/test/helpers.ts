@@ -6,8 +6,7 @@ import { Outcome } from '@assistants/proto/gen/batch/v1/batch';
 import type { CourseFields } from '@assistants/proto/gen/catalog/v1/courses';
 import type { UserFields } from '@assistants/proto/gen/identity/v1/users';
 import {
-  assignmentActingAs,
-  catalogActingAs,
+  actingAs,
   readStream,
   startAssignment,
   startCatalog,
@@ -67,10 +66,10 @@ export async function startAssignmentBed(name: string): Promise<AssignmentBed> {
       fixture,
       catalog,
       assignment,
-      api: assignmentActingAs(assignment.client, fixture.adminId),
-      as: (userId) => assignmentActingAs(assignment.client, userId),
+      api: actingAs(assignment.client, fixture.adminId),
+      as: (userId) => actingAs(assignment.client, userId),
       identity: fixture.api,
-      catalogApi: catalogActingAs(catalog.client, fixture.adminId),
+      catalogApi: actingAs(catalog.client, fixture.adminId),
       events: new EventLog(assignment),
       org,
       async stop() {

@@ -1,5 +1,5 @@
 import { AssignmentOption, DatesMode } from '@assistants/proto/gen/assignment/v1/common';
-import { assignmentActingAs, readStream, startAssignmentProcess } from '@assistants/testing';
+import { actingAs, readStream, startAssignmentProcess } from '@assistants/testing';
 import { key, newCourse, newStaticList, newUser, rows, startAssignmentBed, waitFor, type AssignmentBed } from './helpers';
 
 /** The service as its own process, killed (SIGKILL) and started again; identity's events
@@ -27,7 +27,7 @@ it('answers a batch repeated after a SIGKILL with the recorded results, applied 
     catalogAddress: bed.catalog.address,
   });
   try {
-    const api = assignmentActingAs(proc.client, bed.fixture.adminId);
+    const api = actingAs(proc.client, bed.fixture.adminId);
     const request = {
       batch: key(),
       userIds: [ann, bob],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, withCorrelationId, type EventEnvelope } from '@assistants/kit';
 import { LessonType } from '@assistants/proto/gen/catalog/v1/courses';
 import {
-  catalogActingAs,
+  actingAs,
   readStream,
   startCatalog,
   startIdentityFixture,
@@ -36,8 +36,8 @@ export async function startCatalogBed(name: string): Promise<CatalogBed> {
     return {
       fixture,
       catalog,
-      api: catalogActingAs(catalog.client, fixture.adminId),
-      as: (userId) => catalogActingAs(catalog.client, userId),
+      api: actingAs(catalog.client, fixture.adminId),
+      as: (userId) => actingAs(catalog.client, userId),
       events: new EventLog(catalog),
       async stop() {
         await catalog.stop();
