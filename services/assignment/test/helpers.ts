@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { AssignmentClient } from '@assistants/assignment/client';
-import { DomainError, withCorrelationId, type EventEnvelope } from '@assistants/kit';
+import { type EventEnvelope } from '@assistants/kit';
 import type { BatchResult, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import { Outcome } from '@assistants/proto/gen/batch/v1/batch';
 import type { CourseFields } from '@assistants/proto/gen/catalog/v1/courses';
 import type { UserFields } from '@assistants/proto/gen/identity/v1/users';
 import {
   actingAs,
-  readStream,
+  type CatalogClient,
+  EventLog,
+  type IdentityClient,
+  type IdentityFixture,
   startAssignment,
   startCatalog,
   startIdentityFixture,
-  type CatalogClient,
-  type IdentityClient,
-  type IdentityFixture,
   type TestAssignment,
   type TestCatalog,
 } from '@assistants/testing';
@@ -70,7 +70,7 @@ export async function startAssignmentBed(name: string): Promise<AssignmentBed> {
       as: (userId) => actingAs(assignment.client, userId),
       identity: fixture.api,
       catalogApi: actingAs(catalog.client, fixture.adminId),
-      events: new EventLog(assignment),
+      events: new EventLog(assignment, 'ASSIGNMENT'),
       org,
       async stop() {
         await assignment.stop();
@@ -179,45 +179,6 @@ export function rows(result: BatchResult | undefined): [string, string, string, 
   return (result?.results ?? []).map((r: ItemResult) => [r.itemId, r.targetId, Outcome[r.outcome].replace('OUTCOME_', ''), r.code]);
 }
 
-/** The events of the ASSIGNMENT stream, read in order: each call returns those published
- * since the previous call (after publishing everything the outbox holds). */
-export class EventLog {
-  private nextSeq = 1;
-
-  constructor(private readonly assignment: TestAssignment) {}
-
-  async next(): Promise<EventEnvelope[]> {
-    await this.assignment.flushEvents();
-    const fresh = await readStream(this.assignment.bus, 'ASSIGNMENT', this.nextSeq);
-    this.nextSeq += fresh.length;
-    return fresh;
-  }
-
-  /** Runs `fn` with a new correlation id and returns its result with the events published
-   * meanwhile. */
-  async act<T>(fn: () => Promise<T>): Promise<{ result: T; events: EventEnvelope[]; correlationId: string }> {
-    await this.next();
-    const correlationId = randomUUID();
-    const result = await withCorrelationId(correlationId, fn);
-    return { result, events: await this.next(), correlationId };
-  }
-
-  /** Runs `fn`, which must fail with a DomainError; returns it, and checks that nothing was
-   * published. */
-  async refused(fn: () => Promise<unknown>): Promise<DomainError> {
-    await this.next();
-    const err = await fn().then(
-      () => {
-        throw new Error('expected the call to be refused');
-      },
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(DomainError);
-    expect(await this.next()).toEqual([]);
-    return err as DomainError;
-  }
-}
-
 export const subjects = (events: EventEnvelope[]) => events.map((e) => e.subject);
 
 /** Polls `check` until it returns a truthy value (or the time runs out). */
@@ -230,3 +191,5 @@ export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutM
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export { EventLog };

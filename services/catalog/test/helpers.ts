@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, withCorrelationId, type EventEnvelope } from '@assistants/kit';
+import { type EventEnvelope } from '@assistants/kit';
 import { LessonType } from '@assistants/proto/gen/catalog/v1/courses';
 import {
   actingAs,
-  readStream,
-  startCatalog,
-  startIdentityFixture,
   type CatalogClient,
+  EventLog,
   type IdentityClient,
   type IdentityFixture,
+  startCatalog,
+  startIdentityFixture,
   type TestCatalog,
 } from '@assistants/testing';
 
@@ -38,7 +38,7 @@ export async function startCatalogBed(name: string): Promise<CatalogBed> {
       catalog,
       api: actingAs(catalog.client, fixture.adminId),
       as: (userId) => actingAs(catalog.client, userId),
-      events: new EventLog(catalog),
+      events: new EventLog(catalog, 'CATALOG'),
       async stop() {
         await catalog.stop();
         await fixture.stop();
@@ -71,43 +71,6 @@ export async function actorWithin(
   return { id: user!.id, identity: fixture.as(user!.id) };
 }
 
-/** The events of the CATALOG stream, read in order: each call returns those published since
- * the previous call (after publishing everything the outbox holds). */
-export class EventLog {
-  private nextSeq = 1;
-
-  constructor(private readonly catalog: TestCatalog) {}
-
-  async next(): Promise<EventEnvelope[]> {
-    await this.catalog.flushEvents();
-    const fresh = await readStream(this.catalog.bus, 'CATALOG', this.nextSeq);
-    this.nextSeq += fresh.length;
-    return fresh;
-  }
-
-  /** Runs `fn` and returns its result with the events published meanwhile. */
-  async act<T>(fn: () => Promise<T>): Promise<{ result: T; events: EventEnvelope[] }> {
-    await this.next();
-    const result = await withCorrelationId(randomUUID(), fn);
-    return { result, events: await this.next() };
-  }
-
-  /** Runs `fn`, which must fail with a DomainError; returns it, and checks that nothing was
-   * published. */
-  async refused(fn: () => Promise<unknown>): Promise<DomainError> {
-    await this.next();
-    const err = await fn().then(
-      () => {
-        throw new Error('expected the call to be refused');
-      },
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(DomainError);
-    expect(await this.next()).toEqual([]);
-    return err as DomainError;
-  }
-}
-
 export const subjects = (events: EventEnvelope[]) => events.map((e) => e.subject);
 
 let codes = 0;
@@ -117,3 +80,5 @@ export const code = (prefix: string) => `${prefix}-${++codes}-${randomUUID().sli
 
 /** A lesson to create, of type L unless told. */
 export const lesson = (name: string, type = LessonType.LESSON_TYPE_L) => ({ code: code('LSN'), name, type });
+
+export { EventLog };

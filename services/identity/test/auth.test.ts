@@ -55,7 +55,7 @@ async function refusal(call: Promise<unknown>): Promise<DomainError> {
 beforeAll(async () => {
   fixture = await startIdentityFixture('auth');
   ({ identity, api } = fixture);
-  log = new EventLog(identity);
+  log = new EventLog(identity, 'IDENTITY');
   for (const key of ['east', 'west']) {
     const { organisation } = await api.organisations.createOrganisation({ fields: { extId: key.toUpperCase(), label: key } });
     org[key] = organisation!.id;
@@ -411,7 +411,7 @@ describe('restart', () => {
 
     await fixture.restart();
     ({ identity, api } = fixture);
-    log = new EventLog(identity);
+    log = new EventLog(identity, 'IDENTITY');
 
     expect((await login('admin', 'changed by the admin')).principal?.userId).toBe(admin!.id);
     await expect(login('admin', ADMIN.password)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });

@@ -42,7 +42,7 @@ async function enteredAtRows(listId: string): Promise<Map<string, string>> {
 beforeAll(async () => {
   fixture = await startIdentityFixture('for_services');
   ({ identity, api } = fixture);
-  log = new EventLog(identity);
+  log = new EventLog(identity, 'IDENTITY');
   for (const key of ['north', 'south']) {
     const { organisation } = await api.organisations.createOrganisation({ fields: { extId: key.toUpperCase(), label: key } });
     org[key] = organisation!.id;

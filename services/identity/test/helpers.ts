@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { DomainError, withCorrelationId, type EventEnvelope } from '@assistants/kit';
+import { DomainError, type EventEnvelope } from '@assistants/kit';
 import { UserFilter } from '@assistants/proto/gen/identity/v1/users';
-import { readStream, type IdentityClient, type IdentityFixture, type TestIdentity } from '@assistants/testing';
+import { EventLog, type IdentityClient, type IdentityFixture } from '@assistants/testing';
 
 /** Shared by the identity integration tests (not a test file: jest runs *.test.ts only). */
 
@@ -33,46 +32,6 @@ export const UNKNOWN_ID = '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b';
 /** A user filter with every criterion not given left unused. */
 export const filter = (f: Partial<UserFilter> = {}): UserFilter => UserFilter.fromPartial(f);
 
-/** The events of the IDENTITY stream, read in order: each call returns those published
- * since the previous call (after publishing everything the outbox holds). */
-export class EventLog {
-  /** The stream's sequence numbers start at 1 and have no gaps (nothing is deleted). */
-  private nextSeq = 1;
-
-  constructor(private readonly identity: TestIdentity) {}
-
-  async next(): Promise<EventEnvelope[]> {
-    await this.identity.flushEvents();
-    const fresh = await readStream(this.identity.bus, 'IDENTITY', this.nextSeq);
-    this.nextSeq += fresh.length;
-    return fresh;
-  }
-
-  /** Runs `fn` with a new correlation id (the kit's gRPC client forwards it) and returns
-   * its result with the events published meanwhile. */
-  async act<T>(fn: () => Promise<T>): Promise<{ result: T; events: EventEnvelope[]; correlationId: string }> {
-    await this.next();
-    const correlationId = randomUUID();
-    const result = await withCorrelationId(correlationId, fn);
-    return { result, events: await this.next(), correlationId };
-  }
-
-  /** Runs `fn`, which must fail with a DomainError; returns it, and checks that nothing was
-   * published. */
-  async refused(fn: () => Promise<unknown>): Promise<DomainError> {
-    await this.next();
-    const err = await withCorrelationId(randomUUID(), fn).then(
-      () => {
-        throw new Error('expected the call to be refused');
-      },
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(DomainError);
-    expect(await this.next()).toEqual([]);
-    return err as DomainError;
-  }
-}
-
 /** The DomainError that `fn`, a synchronous check, throws. */
 export function refusal(fn: () => unknown): DomainError {
   try {
@@ -96,3 +55,5 @@ export function expectEnvelopes(events: EventEnvelope[], correlationId: string):
     expect(e.correlationId).toBe(correlationId);
   }
 }
+
+export { EventLog };

@@ -65,7 +65,7 @@ const sorted = <T>(items: [string, string, string, string][]) => [...items].sort
 beforeAll(async () => {
   fixture = await startIdentityFixture('lists');
   ({ identity, api } = fixture);
-  log = new EventLog(identity);
+  log = new EventLog(identity, 'IDENTITY');
   for (const [key, parent] of [
     ['north', ''],
     ['lille', 'north'],

@@ -73,7 +73,7 @@ async function pathOf(id: string): Promise<string> {
 beforeAll(async () => {
   fixture = await startIdentityFixture('organisations');
   ({ identity, api } = fixture);
-  log = new EventLog(identity);
+  log = new EventLog(identity, 'IDENTITY');
 });
 
 afterAll(() => fixture?.stop());

@@ -61,7 +61,7 @@ const entered = (events: EventEnvelope[], listId: string) =>
 beforeAll(async () => {
   fixture = await startIdentityFixture('user_actions');
   ({ identity, api } = fixture);
-  log = new EventLog(identity);
+  log = new EventLog(identity, 'IDENTITY');
   for (const [key, parent] of [
     ['north', ''],
     ['lille', 'north'],

@@ -78,7 +78,7 @@ async function userRow(id: string) {
 beforeAll(async () => {
   fixture = await startIdentityFixture('users');
   ({ identity, api } = fixture);
-  log = new EventLog(identity);
+  log = new EventLog(identity, 'IDENTITY');
   for (const key of ['sales', 'support']) {
     const { organisation } = await api.organisations.createOrganisation({ fields: { extId: key.toUpperCase(), label: key } });
     org[key] = organisation!.id;
