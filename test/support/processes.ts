@@ -25,8 +25,9 @@ export interface ProcessOptions {
   /** The main file, relative to the repository, e.g. "services/assignment/src/main.ts". */
   entry: string;
   env: Record<string, string>;
-  /** Ready when this gRPC address answers SERVING, or this URL answers 200. */
-  ready: { grpc: string } | { http: string };
+  /** Ready when this gRPC address answers SERVING, this URL answers 200 (`http`), or this
+   * URL answers at all (`answers`: an API that wants credentials answers 401). */
+  ready: { grpc: string } | { http: string } | { answers: string };
   readyTimeoutMs?: number;
 }
 
@@ -44,7 +45,13 @@ export async function startProcess(options: ProcessOptions): Promise<TestProcess
       child.once('exit', (code, signal) => reject(new Error(`${options.name} exited (${signal ?? code}) before it was ready`))),
     );
     exited.catch(() => {});
-    await Promise.race([waitReady(options), exited]);
+    try {
+      await Promise.race([waitReady(options), exited]);
+    } catch (err) {
+      // Not ready in time: leave no process behind.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      throw err;
+    }
   };
   const sample = () => {
     try {
@@ -87,8 +94,8 @@ async function waitReady(options: ProcessOptions): Promise<void> {
     const ready =
       'grpc' in options.ready
         ? await checkGrpcHealth(options.ready.grpc, { security: TEST_SECURITY, timeoutMs: 1000 })
-        : await fetch(options.ready.http).then(
-            (r) => r.ok,
+        : await fetch('http' in options.ready ? options.ready.http : options.ready.answers).then(
+            (r) => r.ok || 'answers' in options.ready,
             () => false,
           );
     if (ready) return;
