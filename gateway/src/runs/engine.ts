@@ -66,6 +66,8 @@ export class RunEngine {
     } catch (err) {
       // The service names the field as the action's parameter: under `params` in the request.
       if (err instanceof DomainError && err.field) throw new DomainError(err.code, err.message, `params.${err.field}`);
+      // A refusal of the parameters as a whole (e.g. U1 with nothing to change) is about `params`.
+      if (err instanceof DomainError && err.code === 'INVALID_ARGUMENT') throw new DomainError(err.code, err.message, 'params');
       throw err;
     }
     const run = await db.transaction(async (tx) => {

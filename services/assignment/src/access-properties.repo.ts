@@ -140,6 +140,20 @@ export async function upsertAccessProperties(
   return rows;
 }
 
+/**
+ * Takes, until the transaction ends, the membership lock of each list: shared by the batches
+ * that add access properties (they read the list's members and write their properties under
+ * it), exclusive for the handling of an entry in or exit from the list (list-enrolment.ts),
+ * which so never reads the list's properties while a batch that read its members has not
+ * committed. Lists in id order, so that two transactions never wait on each other in a cycle.
+ */
+export async function lockListMembership(q: Queryable, listIds: string[], mode: 'shared' | 'exclusive'): Promise<void> {
+  const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  for (const listId of [...new Set(listIds.map((id) => id.toLowerCase()))].sort()) {
+    await q.query(`SELECT ${lock}(hashtextextended($1, 0))`, [`assignment.list-membership:${listId}`]);
+  }
+}
+
 export async function accessPropertiesOfList(q: Queryable, listId: string): Promise<AccessPropertyRow[]> {
   const { rows } = await q.query<AccessPropertyRow>('SELECT * FROM access_properties WHERE list_id = $1 ORDER BY created_at, id', [listId]);
   return rows;

@@ -5,6 +5,7 @@ import type { BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import {
   addVisibility,
+  lockListMembership,
   objectTypeToProto,
   toAccessProperty,
   upsertAccessProperties,
@@ -251,24 +252,14 @@ function flatten<E>(made: { property: AccessPropertyRow; enrolments: E[] }[]) {
   };
 }
 
-interface Loaded {
-  settings: AccessSettings;
-  /** Just before the members were read. */
-  membersReadAt: Date;
-  /** By list: its members now, known to identity. */
-  members: Map<string, Member[]>;
-}
-
-/** Checks the lists and settings, and reads the lists' members (with the users an
- * enrolment event needs), once for the batch. */
-async function load(
+/** Checks the acting user's right, the settings and the lists: before any item. */
+async function checkRequest(
   deps: Deps,
   actorId: string,
   kind: ObjectKind,
   req: { restrictVisibility: boolean; enrol: boolean; enrolment?: AccessEnrolment },
   lists: { id: string; field: string }[],
-  hasItems: boolean,
-): Promise<Loaded> {
+): Promise<AccessSettings> {
   const { identity } = deps.upstreams;
   await requireRootGrant(identity, actorId, PERMISSIONS.accessProperties);
   if (!req.restrictVisibility && !req.enrol) throw invalidArgument('restrictVisibility', 'give restrictVisibility and/or enrol');
@@ -276,11 +267,30 @@ async function load(
     ? { ...checkEnrolment(req.enrolment, kind), restrictVisibility: req.restrictVisibility }
     : { ...checkEnrolment(undefined, kind), enrol: false, restrictVisibility: true };
   for (const list of lists) await requireList(identity, list.id, list.field);
+  return settings;
+}
+
+interface Members {
+  /** Just before the members were read. */
+  membersReadAt: Date;
+  /** By list: its members now, known to identity. */
+  members: Map<string, Member[]>;
+}
+
+/**
+ * Reads the lists' members (with the users an enrolment event needs), once for the batch, in
+ * the batch's transaction and under the lists' membership lock: an entry in a list is then
+ * either among the members read here, or handled by list-enrolment.ts after this batch has
+ * committed its properties. (Read before the transaction, a user entering the list in
+ * between was handled while the property was not there yet, and never enrolled.)
+ */
+async function readMembers(deps: Deps, tx: Queryable, settings: AccessSettings, listIds: string[]): Promise<Members> {
+  const { identity } = deps.upstreams;
+  await lockListMembership(tx, listIds, 'shared');
   const members = new Map<string, Member[]>();
   const membersReadAt = new Date();
-  if (!hasItems) return { settings, membersReadAt, members };
   const byList = new Map<string, ListMember[]>();
-  for (const list of lists) byList.set(list.id, await listMembers(identity, list.id));
+  for (const listId of listIds) byList.set(listId, await listMembers(identity, listId));
   const userIds = [...new Set([...byList.values()].flat().map((m) => m.userId))];
   const users = settings.enrol && userIds.length > 0 ? await usersForAction(identity, userIds, PERMISSIONS.accessProperties) : new Map();
   for (const [listId, list] of byList) {
@@ -294,7 +304,7 @@ async function load(
       }),
     );
   }
-  return { settings, membersReadAt, members };
+  return { membersReadAt, members };
 }
 
 function describe(counts: Counts, settings: AccessSettings): string {
@@ -311,9 +321,11 @@ export async function addCourseAccessProperties(deps: Deps, actorId: string, req
   const listIds = checkIds('listIds', req.listIds, { required: true });
   const courseIds = itemIds(req.courseIds);
   const lists = listIds.map((id, i) => ({ id, field: `listIds[${i}]` }));
-  const { settings, membersReadAt, members } = await load(deps, actorId, 'course', req, lists, courseIds.length > 0);
+  const settings = await checkRequest(deps, actorId, 'course', req, lists);
+  if (courseIds.length === 0) return applyBatch(deps.outbox, batch, request, async () => []);
   const courses = await coursesById(deps.upstreams.catalog, courseIds);
   return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
+    const { membersReadAt, members } = await readMembers(deps, tx, settings, listIds);
     const results = new Results(courseIds, listIds);
     const accepted: CourseInfo[] = [];
     for (const courseId of courseIds) {
@@ -360,17 +372,12 @@ export async function addCurriculumAccessProperties(
   const { batch, ...request } = req;
   const listId = checkId('listId', req.listId);
   const curriculumIds = itemIds(req.curriculumIds);
-  const { settings, membersReadAt, members } = await load(
-    deps,
-    actorId,
-    'curriculum',
-    req,
-    [{ id: listId, field: 'listId' }],
-    curriculumIds.length > 0,
-  );
+  const settings = await checkRequest(deps, actorId, 'curriculum', req, [{ id: listId, field: 'listId' }]);
+  if (curriculumIds.length === 0) return applyBatch(deps.outbox, batch, request, async () => []);
   const curricula = await curriculaById(deps.upstreams.catalog, curriculumIds);
   const courses = await coursesById(deps.upstreams.catalog, [...new Set([...curricula.values()].flatMap((c) => c.courseIds))]);
   return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
+    const { membersReadAt, members } = await readMembers(deps, tx, settings, [listId]);
     const results = new Results(curriculumIds, [listId]);
     const accepted: CurriculumInfo[] = [];
     for (const curriculumId of curriculumIds) {

@@ -10,7 +10,7 @@ import {
 import { ListMembershipChanged } from '@assistants/proto/gen/identity/v1/events';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import { courseEnrolmentsOf, curriculumEnrolmentsOf, grantVisibility } from './access-properties';
-import { accessPropertiesOfList, objectTypeToProto, removeVisibilityOfMember } from './access-properties.repo';
+import { accessPropertiesOfList, lockListMembership, objectTypeToProto, removeVisibilityOfMember } from './access-properties.repo';
 import { enrolCourses } from './course-assignments';
 import { enrolCurricula } from './curriculum-assignments';
 import type { Deps } from './deps';
@@ -54,6 +54,8 @@ async function enteringUser(deps: Deps, createdBy: string, userId: string): Prom
 const CLOCK_SKEW_MS = 60_000;
 
 async function entered(deps: Deps, logger: Logger, tx: Queryable, emit: Emit, m: ListMembershipChanged): Promise<void> {
+  // Waits for a batch adding a property to this list that read its members before this entry.
+  await lockListMembership(tx, [m.listId], 'exclusive');
   const enteredAt = m.enteredAt ? new Date(m.enteredAt) : new Date();
   // An entry from before a property's members were read was applied with them (or the user
   // has left since, when this is a replay): not this consumer's.
@@ -108,6 +110,7 @@ async function entered(deps: Deps, logger: Logger, tx: Queryable, emit: Emit, m:
 
 async function left(tx: Queryable, emit: Emit, m: ListMembershipChanged): Promise<void> {
   const userId = m.userId.toLowerCase();
+  await lockListMembership(tx, [m.listId], 'exclusive');
   for (const s of await removeVisibilityOfMember(tx, m.listId, userId)) {
     events.visibilityChanged(emit, {
       userId,
