@@ -1,4 +1,4 @@
-import { assignmentActingAs } from '@assistants/testing';
+import { actingAs } from '@assistants/testing';
 import { Assistants, lines, subjects, UNKNOWN_ID } from './assistants-support';
 
 /**
@@ -411,7 +411,7 @@ describe('assignment actions', () => {
     const [a, b] = [await t.newUser(), await t.newUser()];
     const course = await t.newCourse({ certificateTemplateId: 'certificate-v1' });
     // A certificate is issued by what completes a course (the statistics service, later): here, its RPC.
-    await assignmentActingAs(t.stack.assignment.client, t.stack.fixture.adminId).certificates.issueCertificates({
+    await actingAs(t.stack.assignment.client, t.stack.fixture.adminId).certificates.issueCertificates({
       batch: { idempotencyKey: t.unique('certificate'), dryRun: false },
       userIds: [a.id],
       courseIds: [course.id],
