@@ -79,6 +79,7 @@ async function main(): Promise<void> {
         CATALOG_ADDRESS: address('catalog'),
         ASSIGNMENT_ADDRESS: address('assignment'),
         GATEWAY_RATE_LIMIT_PER_MINUTE: '100000',
+        ...(process.env.GATEWAY_RUN_CONCURRENCY ? { GATEWAY_RUN_CONCURRENCY: process.env.GATEWAY_RUN_CONCURRENCY } : {}),
       },
       { http: `http://127.0.0.1:${healthPort}/readyz` },
     );
