@@ -18,7 +18,7 @@ import { catalogStructureRoutes } from './routes/catalog-structure';
 import { courseRoutes } from './routes/courses';
 import { curriculumRoutes } from './routes/curricula';
 import { listRoutes } from './routes/lists';
-import { mailRoutes } from './routes/mails';
+import { MAIL_SCHEMAS, mailRoutes } from './routes/mails';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
 import { organisationRoutes } from './routes/organisations';
 import { roleRoutes } from './routes/roles';
@@ -137,7 +137,7 @@ export async function buildApp({
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.addSchema(ErrorBody);
-  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...ASSIGNMENT_SCHEMAS, ...OPS_SCHEMAS, ...RUN_SCHEMAS])
+  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...ASSIGNMENT_SCHEMAS, ...OPS_SCHEMAS, ...RUN_SCHEMAS, ...MAIL_SCHEMAS])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
   await app.register(organisationRoutes, { identity });
