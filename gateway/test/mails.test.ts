@@ -143,6 +143,32 @@ describe('notifying runs', () => {
     expect(smtp.received).toHaveLength(6);
   });
 
+  it('U12 with notifyTemplateId sends one curriculum mail per user (not one per course of the curriculum), in its language', async () => {
+    const { id: templateId } = await call('POST', '/v1/mail-templates', {
+      name: `Path ${++n}`,
+      context: 'curriculum_assignment',
+      defaultLanguage: 'fr-FR',
+      variants: [
+        { language: 'fr-FR', subject: 'Parcours {{ curriculum.name }}', text: 'Fin : {{ curriculum.end_date }}' },
+        { language: 'es-ES', subject: 'Itinerario {{ curriculum.name }}', text: 'Fin: {{ curriculum.end_date }}' },
+      ],
+    });
+    const users = [await newUser({ language: 'es-ES' }), await newUser()];
+    const courses: string[] = [];
+    for (const code of [`PATH-A-${n}`, `PATH-B-${n}`]) courses.push((await call('POST', '/v1/courses', { code, name: code })).id);
+    const curriculum = await call('POST', '/v1/curricula', { code: `PATH-${n}`, name: `Path ${n}`, courseIds: courses });
+    await run(
+      'U12',
+      users.map((u) => u.id),
+      { curriculumIds: [curriculum.id], notifyTemplateId: templateId, endDate: '2027-06-30' },
+    );
+    await smtp.waitFor(2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(smtp.received.map((m) => `${m.to[0]} ${m.subject} ${m.text.trim()}`).sort()).toEqual(
+      [`${users[0]!.email} Itinerario Path ${n} Fin: 2027-06-30`, `${users[1]!.email} Parcours Path ${n} Fin : 2027-06-30`].sort(),
+    );
+  });
+
   it('refuses a run whose notify template cannot be used for it, before anything is applied', async () => {
     const user = await newUser();
     const course = await call('POST', '/v1/courses', { code: `MAIL-C-${++n}`, name: 'C' });
