@@ -4,6 +4,8 @@ import { Outcome, type BatchResult } from '@assistants/proto/gen/batch/v1/batch'
 import { TemplateContext, type TemplateVariant } from '@assistants/proto/gen/notification/v1/templates';
 import {
   actingAs,
+  createTestDatabase,
+  freePort,
   startIdentityFixture,
   startNotification,
   startSmtpSink,
@@ -317,6 +319,45 @@ describe('delivery', () => {
     smtp.refuseWith(undefined);
     await smtp.waitFor(3);
     expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(users.map((u) => u.email).sort());
+  });
+
+  it('retries while the server is unreachable, and delivers once it is up', async () => {
+    const port = await freePort();
+    // Its own database: the other instance must not take (and send) its mail.
+    const db = await createTestDatabase('notification_down');
+    const second = await startNotification({
+      nats: fixture.nats,
+      pg: db,
+      identityAddress: fixture.identity.address,
+      smtpPort: port,
+    });
+    const late = await newUser();
+    try {
+      await actingAs(second.client, fixture.adminId).mails.sendMails({
+        batch: key(),
+        userIds: [late.id],
+        templateId: '',
+        content: { subject: 'Down', html: '', text: 'x' },
+      });
+      const queued = async () =>
+        (
+          await second.db.query<{ last_error: string }>(`SELECT last_error FROM mails WHERE recipient_id = $1 AND status = 'queued'`, [
+            late.id,
+          ])
+        ).rows[0]?.last_error ?? '';
+      for (let i = 0; i < 50 && !(await queued()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await queued()).toMatch(/ECONNREFUSED|ESOCKET|ECONNECTION/);
+      const up = await startSmtpSink({ port });
+      try {
+        await up.waitFor(1);
+        expect(up.received[0]!.to).toEqual([late.email]);
+      } finally {
+        await up.stop();
+      }
+    } finally {
+      await second.stop();
+      await db.drop();
+    }
   });
 
   it('lists a mail refused for good (5xx) with the reason, and sends it when retried', async () => {
