@@ -18,6 +18,9 @@ const identityPort = Number(env.IDENTITY_GRPC_PORT ?? 50051);
 const catalogPort = Number(env.CATALOG_GRPC_PORT ?? 50052);
 const assignmentPort = Number(env.ASSIGNMENT_GRPC_PORT ?? 50053);
 const notificationPort = Number(env.NOTIFICATION_GRPC_PORT ?? 50054);
+// The local mail catcher (npm maildev): every mail the suite sends shows on its web page.
+const mailSmtpPort = Number(env.ASSISTANTS_MAIL_SMTP_PORT ?? 1025);
+const mailWebPort = Number(env.ASSISTANTS_MAIL_WEB_PORT ?? 1080);
 const gatewayPort = Number(env.GATEWAY_PORT ?? 3000);
 const healthPort = Number(env.GATEWAY_HEALTH_PORT ?? 3001);
 
@@ -179,6 +182,12 @@ async function main() {
     ['CATALOG_GRPC_PORT', catalogPort],
     ['ASSIGNMENT_GRPC_PORT', assignmentPort],
     ['NOTIFICATION_GRPC_PORT', notificationPort],
+    ...(env.NOTIFICATION_SMTP_HOST
+      ? []
+      : [
+          ['ASSISTANTS_MAIL_SMTP_PORT', mailSmtpPort],
+          ['ASSISTANTS_MAIL_WEB_PORT', mailWebPort],
+        ]),
     ['GATEWAY_PORT', gatewayPort],
     ['GATEWAY_HEALTH_PORT', healthPort],
   ]) {
@@ -215,10 +224,25 @@ async function main() {
     IDENTITY_ADDRESS: identityAddress,
     CATALOG_ADDRESS: catalogAddress,
   });
-  // Mails go to NOTIFICATION_SMTP_HOST:NOTIFICATION_SMTP_PORT (default 127.0.0.1:1025, where a
-  // local mail catcher listens); without one they wait in the queue and are retried.
+  // Mails go to the local catcher unless NOTIFICATION_SMTP_HOST names a real server.
+  const smtp = env.NOTIFICATION_SMTP_HOST ? {} : { NOTIFICATION_SMTP_HOST: '127.0.0.1', NOTIFICATION_SMTP_PORT: String(mailSmtpPort) };
+  if (!env.NOTIFICATION_SMTP_HOST) {
+    const maildev = join(root, 'node_modules', 'maildev', 'bin', 'maildev');
+    const args = [
+      '--ip',
+      '127.0.0.1',
+      '--smtp',
+      String(mailSmtpPort),
+      '--web',
+      String(mailWebPort),
+      '--mail-directory',
+      join(dataDir, 'mails'),
+    ];
+    run('maildev', process.execPath, [maildev, ...args]);
+  }
   run('notification', process.execPath, [...tsx, 'services/notification/src/main.ts'], {
     ...security,
+    ...smtp,
     NATS_URL: natsUrl,
     NOTIFICATION_GRPC_PORT: String(notificationPort),
     NOTIFICATION_DATA_DIR: env.NOTIFICATION_DATA_DIR ?? join(dataDir, 'notification'),
@@ -246,6 +270,7 @@ async function main() {
   say(`  API:        http://127.0.0.1:${gatewayPort}/v1`);
   say(`  API docs:   http://127.0.0.1:${gatewayPort}/docs`);
   say(`  health:     http://127.0.0.1:${healthPort}/readyz`);
+  if (!env.NOTIFICATION_SMTP_HOST) say(`  mails:      http://127.0.0.1:${mailWebPort} (every mail sent, caught locally)`);
   say(`  log in as:  ${env.IDENTITY_BOOTSTRAP_ADMIN_LOGIN ?? 'admin'} (password in ${passwordNote})`);
   say('  demo data:  npm run demo:load (in another terminal)');
   say('Ctrl-C stops everything.');

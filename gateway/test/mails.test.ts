@@ -225,7 +225,7 @@ describe('notifying runs', () => {
       },
     });
     expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ field: 'params.content.html', message: 'course.name cannot be used in a user mail (line 1)' });
+    expect(refused.body).toMatchObject({ field: 'params.html', message: 'course.name cannot be used in a user mail (line 1)' });
 
     await run(
       'U16',

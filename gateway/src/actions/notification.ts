@@ -1,3 +1,4 @@
+import { asDomainError, DomainError } from '@assistants/kit';
 import { Type } from '@sinclair/typebox';
 import { contextValue, type MailContextName } from '../routes/mails';
 import { defineAction, type ActionDefinition } from './action';
@@ -24,15 +25,18 @@ const sendMail = defineAction({
     },
     { additionalProperties: false },
   ),
-  apply: async ({ notification }, userIds, p, batch) =>
-    (
-      await notification.mails.sendMails({
-        batch,
-        userIds,
-        templateId: p.templateId ?? '',
-        content: p.subject || p.html || p.text ? { subject: p.subject ?? '', html: p.html ?? '', text: p.text ?? '' } : undefined,
-      })
-    ).result!,
+  apply: async ({ notification }, userIds, p, batch) => {
+    try {
+      const content = p.subject || p.html || p.text ? { subject: p.subject ?? '', html: p.html ?? '', text: p.text ?? '' } : undefined;
+      return (await notification.mails.sendMails({ batch, userIds, templateId: p.templateId ?? '', content })).result!;
+    } catch (error) {
+      // The run's parameters are flat (subject, html, text); the contract nests them in `content`.
+      const refused = asDomainError(error);
+      if (refused?.field?.startsWith('content.'))
+        throw new DomainError(refused.code, refused.message, refused.field.slice('content.'.length));
+      throw error;
+    }
+  },
 });
 
 export const notificationActions: ActionDefinition[] = [sendMail];
