@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AssignmentClient } from '@assistants/assignment/client';
 import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
+import type { NotificationClient } from '@assistants/notification/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -17,6 +18,7 @@ import { catalogStructureRoutes } from './routes/catalog-structure';
 import { courseRoutes } from './routes/courses';
 import { curriculumRoutes } from './routes/curricula';
 import { listRoutes } from './routes/lists';
+import { mailRoutes } from './routes/mails';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
 import { organisationRoutes } from './routes/organisations';
 import { roleRoutes } from './routes/roles';
@@ -37,6 +39,7 @@ export interface GatewayDeps {
   identity: IdentityClient;
   catalog: CatalogClient;
   assignment: AssignmentClient;
+  notification: NotificationClient;
   ops: OpsClients;
   runs: RunEngine;
 }
@@ -44,7 +47,16 @@ export interface GatewayDeps {
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
 
 /** The admin HTTP API as a fastify instance, not listening yet (main.ts listens). */
-export async function buildApp({ config, logger, identity, catalog, assignment, ops, runs }: GatewayDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  logger,
+  identity,
+  catalog,
+  assignment,
+  notification,
+  ops,
+  runs,
+}: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
@@ -138,6 +150,7 @@ export async function buildApp({ config, logger, identity, catalog, assignment, 
   await app.register(curriculumRoutes, { catalog });
   await app.register(catalogStructureRoutes, { catalog });
   await app.register(assignmentRoutes, { assignment });
+  await app.register(mailRoutes, { notification });
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
   return app;

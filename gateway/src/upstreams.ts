@@ -1,6 +1,7 @@
 import type { AssignmentClient } from '@assistants/assignment/client';
 import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
+import type { NotificationClient } from '@assistants/notification/client';
 
 /** The gRPC clients of the services the gateway talks to (built once in gateway.ts). Each
  * service adds its client here. */
@@ -8,4 +9,5 @@ export interface Upstreams {
   identity: IdentityClient;
   catalog: CatalogClient;
   assignment: AssignmentClient;
+  notification: NotificationClient;
 }

@@ -64,6 +64,7 @@ beforeAll(async () => {
     identity: stack.fixture.api,
     catalog: actingAs(stack.catalog.client, stack.fixture.adminId),
     assignment: actingAs(stack.assignment.client, stack.fixture.adminId),
+    notification: actingAs(stack.notification.client, stack.fixture.adminId),
   };
 });
 

@@ -4,6 +4,7 @@ import { startAssignment, type TestAssignment } from './assignment';
 import { startCatalog, type TestCatalog } from './catalog';
 import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
 import type { TestNats } from './nats';
+import { startNotification, type TestNotification } from './notification';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 export { ADMIN };
@@ -18,6 +19,9 @@ export interface TestStack {
   catalog: TestCatalog;
   /** The assignment service, on the same NATS server and database (schema "assignment"). */
   assignment: TestAssignment;
+  /** The notification service, on the same NATS server and database (schema
+   * "notification"), sending to `StackOptions.smtpPort` (none by default: mails stay queued). */
+  notification: TestNotification;
   /** Identity, its database and bus, and gRPC clients acting as the administrator. */
   fixture: IdentityFixture;
   nats: TestNats;
@@ -52,6 +56,10 @@ export function basic(login: string, password: string): string {
 export interface StackOptions {
   /** The actions the gateway's runs may apply (default: all of them). */
   actions?: ActionDefinition[];
+  /** The SMTP server the notification service sends to (see startSmtpSink). */
+  smtpPort?: number;
+  /** More environment for the notification service. */
+  notificationEnv?: Record<string, string>;
 }
 
 /** The suite as it runs: real nats-server, fresh databases (the services' and the
@@ -67,10 +75,18 @@ export async function startStack(
   let gateway: RunningGateway | undefined;
   let catalog: TestCatalog | undefined;
   let assignment: TestAssignment | undefined;
+  let notification: TestNotification | undefined;
   let gatewayDb: TestDatabase | undefined;
   try {
     catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
     assignment = await startAssignment({ nats, pg: fixture.pg, identityAddress: identity.address, catalogAddress: catalog.address });
+    notification = await startNotification({
+      nats,
+      pg: fixture.pg,
+      identityAddress: identity.address,
+      smtpPort: options.smtpPort,
+      env: options.notificationEnv,
+    });
     gatewayDb = await createTestDatabase('gateway');
     const env = {
       ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
@@ -79,6 +95,7 @@ export async function startStack(
       IDENTITY_ADDRESS: identity.address,
       CATALOG_ADDRESS: catalog.address,
       ASSIGNMENT_ADDRESS: assignment.address,
+      NOTIFICATION_ADDRESS: notification.address,
       GATEWAY_DATABASE_URL: gatewayDb.url,
       ...gatewayEnv,
     };
@@ -92,12 +109,14 @@ export async function startStack(
     const running = gateway;
     const runningCatalog = catalog;
     const runningAssignment = assignment;
+    const runningNotification = notification;
     return {
       url,
       healthUrl,
       identity,
       catalog,
       assignment,
+      notification,
       fixture,
       nats,
       adminAuth,
@@ -126,6 +145,7 @@ export async function startStack(
       },
       async stop() {
         await running.stop();
+        await runningNotification.stop();
         await runningAssignment.stop();
         await runningCatalog.stop();
         await fixture.stop();
@@ -134,6 +154,7 @@ export async function startStack(
     };
   } catch (err) {
     await gateway?.stop();
+    await notification?.stop();
     await assignment?.stop();
     await catalog?.stop();
     await fixture.stop();

@@ -1,0 +1,11 @@
+import type { Database, Outbox } from '@assistants/kit';
+import type { NotificationConfig } from './config';
+import type { Upstreams } from './upstreams';
+
+/** What the commands work with. */
+export interface Deps {
+  db: Database;
+  outbox: Outbox;
+  upstreams: Upstreams;
+  config: NotificationConfig;
+}

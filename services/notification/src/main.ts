@@ -1,0 +1,4 @@
+import { runService } from '@assistants/kit';
+import { notificationService } from './service';
+
+runService(notificationService);
