@@ -26,7 +26,7 @@ const names = (...users: { id: string; login: string }[]) => Object.fromEntries(
 /** The notification service's events of a run (by its correlation id). */
 async function notificationEvents(run: { correlationId: string }): Promise<EventEnvelope<any>[]> {
   const service = t.stack.notification;
-  await service.flushEvents();
+  await service.outbox.flush();
   const { state } = await service.bus.jsm.streams.info('NOTIFICATION');
   const events: EventEnvelope<any>[] = [];
   for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
@@ -47,8 +47,8 @@ describe('U17: bell notifications', () => {
     const first = await t.users('U17', [a.id, b.id, c.id], { text: 'Your training starts on Monday.' });
     expect(lines(first.results, names(a, b, c)).sort()).toEqual([a, b, c].map((u) => `${u.login}: succeeded`).sort());
     const events = await notificationEvents(first.run);
-    expect(events.map((e) => [e.subject, e.key, e.data.notification.userId, e.data.notification.text]).sort()).toEqual(
-      [a, b, c].map((u) => ['notification.bell.sent.v1', `user:${u.id}`, u.id, 'Your training starts on Monday.']).sort(),
+    expect(events.map((e) => [e.subject, e.data.notification.userId, e.data.notification.text]).sort()).toEqual(
+      [a, b, c].map((u) => ['notification.bell.sent.v1', u.id, 'Your training starts on Monday.']).sort(),
     );
     await t.users('U17', [a.id], { text: 'Second message' });
 
@@ -86,6 +86,10 @@ describe('U17: bell notifications', () => {
     expect(await t.get('/v1/me/notifications', a.auth)).toMatchObject({ total: 1, unread: 1 });
     // Without credentials: nothing.
     expect((await t.request('GET', '/v1/me/notifications', undefined, null as never)).status).toBe(401);
+    // A user whose password an administrator set must change it first, as everywhere else.
+    const forced = await person({ mustChangePassword: true });
+    const blocked = await t.request('GET', '/v1/me/notifications', undefined, forced.auth);
+    expect([blocked.status, blocked.body.error]).toEqual([409, 'failed_precondition']);
   });
 
   it('refuses HTML, an empty or too long text, before anything starts', async () => {
@@ -111,13 +115,18 @@ describe('U19: calendar events', () => {
     for (const user of [a, b]) {
       const agenda = await t.get('/v1/me/agenda?from=2027-03-01T00:00:00Z&to=2027-03-03T00:00:00Z', user.auth);
       expect(agenda.items).toEqual([
-        expect.objectContaining({ name: 'Kick-off', description: 'Room 4, bring a laptop', start: '2027-03-02T09:00:00.000Z', end: '2027-03-02T10:30:00.000Z' }),
+        expect.objectContaining({
+          name: 'Kick-off',
+          description: 'Room 4, bring a laptop',
+          start: '2027-03-02T09:00:00.000Z',
+          end: '2027-03-02T10:30:00.000Z',
+        }),
       ]);
       expect((await t.get('/v1/me/agenda?from=2027-03-02T10:30:00Z', user.auth)).items).toEqual([]);
     }
     const events = await notificationEvents(run);
-    expect(events.map((e) => [e.subject, e.key, e.data.event.name]).sort()).toEqual(
-      [a, b].map((u) => ['notification.calendar-event.added.v1', `user:${u.id}`, 'Kick-off']).sort(),
+    expect(events.map((e) => [e.subject, e.data.event.userId, e.data.event.name]).sort()).toEqual(
+      [a, b].map((u) => ['notification.calendar-event.added.v1', u.id, 'Kick-off']).sort(),
     );
   });
 
@@ -137,13 +146,13 @@ describe('U19: calendar events', () => {
     expect(parsed).toHaveLength(1);
     expect(String(parsed[0].summary)).toBe('Kick-off');
     expect(String(parsed[0].description)).toBe('Room 4, bring a laptop');
-    expect(new Date(parsed[0].start).toISOString()).toBe('2027-03-02T09:00:00.000Z');
-    expect(new Date(parsed[0].end).toISOString()).toBe('2027-03-02T10:30:00.000Z');
+    expect(new Date(parsed[0].start!).toISOString()).toBe('2027-03-02T09:00:00.000Z');
+    expect(new Date(parsed[0].end!).toISOString()).toBe('2027-03-02T10:30:00.000Z');
     // Only the token's hash is stored.
     const token = /([\w-]+)\.ics$/.exec(created.body.path)![1];
     const stored = (await t.stack.notification.db.query('SELECT token_sha256 FROM calendar_feeds WHERE user_id = $1', [user.id])).rows;
     expect(stored).toHaveLength(1);
-    expect(stored[0].token_sha256.toString('base64url')).not.toBe(token);
+    expect((stored[0] as { token_sha256: Buffer }).token_sha256.toString('base64url')).not.toBe(token);
 
     // A new address replaces the old one.
     const renewed = await t.post('/v1/me/calendar-feed', undefined, user.auth);

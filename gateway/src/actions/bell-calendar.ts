@@ -17,7 +17,8 @@ const sendNotification = defineAction({
     { text: Type.String({ minLength: 1, maxLength: 500, description: 'plain text (no HTML), shown under the bell' }) },
     { additionalProperties: false },
   ),
-  apply: async ({ notification }, userIds, { text }, batch) => resultOf(await notification.bell.sendNotifications({ batch, userIds, text })),
+  apply: async ({ notification }, userIds, { text }, batch) =>
+    resultOf(await notification.bell.sendNotifications({ batch, userIds, text })),
 });
 
 const addCalendarEvent = defineAction({

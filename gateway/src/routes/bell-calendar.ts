@@ -1,4 +1,4 @@
-import { notFound, type PromiseClient } from '@assistants/kit';
+import { failedPrecondition, notFound, type PromiseClient } from '@assistants/kit';
 import type { BellNotification, BellServiceClient } from '@assistants/proto/gen/notification/v1/bell';
 import type { CalendarEvent, CalendarServiceClient } from '@assistants/proto/gen/notification/v1/calendar';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -66,6 +66,14 @@ const FEED_FILE = /^([\w-]{20,100})\.ics$/;
  * applications cannot send them, so the unguessable token in its address is the credential.
  */
 export const bellCalendarRoutes: FastifyPluginAsyncTypebox<{ notification: BellCalendarClients }> = async (app, { notification }) => {
+  // Identity refuses everything but a password change to a user whose password an
+  // administrator set; these reads do not go through identity, so the same rule is kept here.
+  app.addHook('preHandler', async (request) => {
+    if (request.principal?.mustChangePassword) {
+      throw failedPrecondition('your password was set by an administrator: change it before anything else');
+    }
+  });
+
   app.get(
     '/v1/me/notifications',
     {
@@ -92,7 +100,13 @@ export const bellCalendarRoutes: FastifyPluginAsyncTypebox<{ notification: BellC
     },
     async (request) => {
       const page = await notification.bell.listMyNotifications({ limit: request.query.limit ?? 50, offset: request.query.offset ?? 0 });
-      return { items: page.notifications.map(toHttpNotification), total: page.total, unread: page.unread, limit: page.limit, offset: page.offset };
+      return {
+        items: page.notifications.map(toHttpNotification),
+        total: page.total,
+        unread: page.unread,
+        limit: page.limit,
+        offset: page.offset,
+      };
     },
   );
 

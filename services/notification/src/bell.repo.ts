@@ -48,10 +48,11 @@ export async function bellNotificationsOf(
   offset: number,
 ): Promise<{ rows: BellNotificationRow[]; total: number; unread: number }> {
   const [page, counts] = await Promise.all([
-    q.query<BellNotificationRow>(
-      `SELECT ${COLUMNS} FROM bell_notifications WHERE user_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3`,
-      [userId, limit, offset],
-    ),
+    q.query<BellNotificationRow>(`SELECT ${COLUMNS} FROM bell_notifications WHERE user_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3`, [
+      userId,
+      limit,
+      offset,
+    ]),
     q.query<{ total: number; unread: number }>(
       `SELECT count(*)::int AS total, (count(*) FILTER (WHERE read_at IS NULL))::int AS unread
        FROM bell_notifications WHERE user_id = $1`,

@@ -50,7 +50,6 @@ export async function sendNotifications(deps: BellCalendarDeps, actorId: string,
   });
 }
 
-
 /** The acting user's own notifications, newest first. */
 export async function listMyNotifications(
   deps: BellCalendarDeps,

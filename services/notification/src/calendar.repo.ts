@@ -79,7 +79,10 @@ export async function deleteCalendarFeed(q: Queryable, userId: string): Promise<
 }
 
 /** The feed whose token has this hash, if any. */
-export async function calendarFeedByHash(q: Queryable, tokenSha256: Buffer): Promise<{ user_id: string; token_sha256: Buffer } | undefined> {
+export async function calendarFeedByHash(
+  q: Queryable,
+  tokenSha256: Buffer,
+): Promise<{ user_id: string; token_sha256: Buffer } | undefined> {
   const { rows } = await q.query<{ user_id: string; token_sha256: Buffer }>(
     'SELECT user_id, token_sha256 FROM calendar_feeds WHERE token_sha256 = $1',
     [tokenSha256],
