@@ -123,7 +123,10 @@ describe('U19: calendar events', () => {
         }),
       ]);
       expect((await t.get('/v1/me/agenda?from=2027-03-02T10:30:00Z', user.auth)).items).toEqual([]);
+      expect((await t.get('/v1/me/agenda?to=2027-03-02T09:00:00Z', user.auth)).items).toEqual([]);
     }
+    const backwards = await t.request('GET', '/v1/me/agenda?from=2027-03-02T00:00:00Z&to=2027-03-01T00:00:00Z', undefined, a.auth);
+    expect([backwards.status, backwards.body.field]).toEqual([400, 'to']);
     const events = await notificationEvents(run);
     expect(events.map((e) => [e.subject, e.data.event.userId, e.data.event.name]).sort()).toEqual(
       [a, b].map((u) => ['notification.calendar-event.added.v1', u.id, 'Kick-off']).sort(),

@@ -31,10 +31,17 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{
 const FEED_PAST_DAYS = 366;
 const FEED_MAX_EVENTS = 5_000;
 
+/** Whether the date part names a real day (Date takes 2027-02-30 for 2 March). */
+function isCalendarDay(value: string): boolean {
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
 export function checkDateTime(field: string, value: string, optional = false): string | null {
   if (optional && value === '') return null;
   const instant = DATE_TIME.test(value) ? new Date(value) : null;
-  if (!instant || Number.isNaN(instant.getTime())) {
+  if (!instant || Number.isNaN(instant.getTime()) || !isCalendarDay(value)) {
     throw invalidArgument(field, `${field} must be a date-time such as 2026-03-02T09:00:00Z, got ${JSON.stringify(value)}`);
   }
   return instant.toISOString();
