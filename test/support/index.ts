@@ -7,5 +7,6 @@ export * from './nats';
 export * from './notification';
 export * from './ports';
 export * from './postgres';
+export * from './smtp';
 export * from './stack';
 export * from './processes';

@@ -50,6 +50,7 @@ export function toLearner(user: UserForAction): Learner {
     organisationId: user.organisationId,
     organisationName: user.organisationName,
     managerId: user.managerId,
+    managerName: user.managerName,
   };
 }
 

@@ -18,6 +18,7 @@ type Row = {
   organisation_id: string;
   organisation_name: string;
   manager_id: string | null;
+  manager_name: string | null;
   disabled: boolean;
 };
 
@@ -35,6 +36,7 @@ const absent = (id: string): UserForAction => ({
   organisationId: '',
   organisationName: '',
   managerId: '',
+  managerName: '',
   disabled: false,
 });
 
@@ -55,8 +57,8 @@ export async function getUsersForAction(q: Queryable, caller: Caller, userIds: s
     `SELECT u.id, ${scope.pathCondition(p, 'o.path')} AS in_scope,
             coalesce((SELECT array_agg(ua.audience_id ORDER BY ua.audience_id) FROM user_audiences ua WHERE ua.user_id = u.id), '{}') AS audience_ids,
             u.login, u.first_name, u.last_name, u.title, u.email, u.language, u.organisation_id, o.label AS organisation_name,
-            u.manager_id, u.disabled
-     FROM users u JOIN organisations o ON o.id = u.organisation_id
+            u.manager_id, nullif(trim(m.first_name || ' ' || m.last_name), '') AS manager_name, u.disabled
+     FROM users u JOIN organisations o ON o.id = u.organisation_id LEFT JOIN users m ON m.id = u.manager_id
      WHERE u.id = ANY(${p.add(ids)}::uuid[])`,
     p.values,
   );
@@ -79,6 +81,7 @@ export async function getUsersForAction(q: Queryable, caller: Caller, userIds: s
       organisationId: row.organisation_id,
       organisationName: row.organisation_name,
       managerId: row.manager_id ?? '',
+      managerName: row.manager_name ?? '',
       disabled: row.disabled,
     };
   });

@@ -92,6 +92,7 @@ describe('GetUsersForAction', () => {
         organisationId: org.north,
         organisationName: 'north',
         managerId: boss.id,
+        managerName: 'Test GUFA-BOSS',
         disabled: false,
       },
       expect.objectContaining({ id: UNKNOWN_ID, found: false, inScope: false, login: '' }),
@@ -118,6 +119,7 @@ describe('GetUsersForAction', () => {
       organisationId: '',
       organisationName: '',
       managerId: '',
+      managerName: '',
       disabled: false,
     });
     // The scope is that of the permission asked: held nowhere, refused.

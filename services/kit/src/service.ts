@@ -62,6 +62,14 @@ export interface ServiceDefinition<C extends TProperties = TProperties, U = unde
   consumers?(context: ServiceContext<Static<TObject<C>>, U>): ConsumerDefinition[];
   /** Runs once the database is migrated and the relay runs, before the gRPC server opens. */
   beforeStart?(context: ServiceContext<Static<TObject<C>>, U>): Promise<void>;
+  /** Background loops of every replica (e.g. a mail sender), started after the consumers and
+   * stopped right after the gRPC server, before the consumers, the outbox and the database. */
+  workers?(context: ServiceContext<Static<TObject<C>>, U>): BackgroundWorker[];
+}
+
+export interface BackgroundWorker {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface ServiceContext<Config = Record<string, unknown>, U = undefined> {
@@ -172,10 +180,12 @@ export async function startService<C extends TProperties, U = undefined>(
   let outbox: Outbox | undefined;
   let server: GrpcServer | undefined;
   const consumers: Consumer[] = [];
+  const workers: BackgroundWorker[] = [];
   let pruning: NodeJS.Timeout | undefined;
   const stop = async () => {
     clearInterval(pruning);
     await server?.stop();
+    for (const worker of workers.splice(0)) await worker.stop();
     for (const consumer of consumers.splice(0)) await consumer.stop();
     await outbox?.stop();
     (upstreams as { close?(): void } | undefined)?.close?.();
@@ -214,6 +224,10 @@ export async function startService<C extends TProperties, U = undefined>(
           inboxRetentionMs: settings.eventsMaxAgeMs,
         }),
       );
+    }
+    for (const worker of definition.workers?.(context) ?? []) {
+      worker.start();
+      workers.push(worker);
     }
     const ops = opsGrpcService({ name, db, consumers: () => consumers, principals: (actorId) => authority.principal(actorId), logger });
     server = await startGrpcServer({

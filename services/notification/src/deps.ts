@@ -8,4 +8,6 @@ export interface Deps {
   outbox: Outbox;
   upstreams: Upstreams;
   config: NotificationConfig;
+  /** Tells this replica's sender that mails were queued (it also polls). */
+  poke(): void;
 }

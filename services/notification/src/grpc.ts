@@ -1,30 +1,46 @@
 import type * as grpc from '@grpc/grpc-js';
-import { failedPrecondition, implement, type Logger } from '@assistants/kit';
+import { implement, type Logger } from '@assistants/kit';
 import { MailServiceService, type MailServiceServer } from '@assistants/proto/gen/notification/v1/mails';
 import { TemplateServiceService, type TemplateServiceServer } from '@assistants/proto/gen/notification/v1/templates';
 import type { Deps } from './deps';
-
-const later = async (): Promise<never> => {
-  throw failedPrecondition('not implemented yet');
-};
+import { listFailedMails, retryMails } from './mail-commands';
+import type { SecretBox } from './secret';
+import { sendMails } from './send-mails';
+import {
+  createTemplate,
+  deleteTemplate,
+  getTemplate,
+  listTemplates,
+  previewTemplate,
+  updateTemplate,
+  validateTemplateUse,
+} from './template-commands';
+import { sendWelcomeMail } from './welcome';
 
 /** The notification service's gRPC services: each handler hands the request to its command
- * and wraps the answer. */
-export function notificationGrpcServices(_deps: Deps, logger: Logger): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
+ * (which checks the acting user's rights through identity) and wraps the answer. */
+export function notificationGrpcServices(
+  deps: Deps,
+  box: SecretBox,
+  logger: Logger,
+): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
   const templates = implement<TemplateServiceServer>(logger, {
-    createTemplate: later,
-    updateTemplate: later,
-    getTemplate: later,
-    listTemplates: later,
-    deleteTemplate: later,
-    previewTemplate: later,
-    validateTemplateUse: later,
+    createTemplate: async (req, call) => ({ template: await createTemplate(deps, call.actorId, req.template) }),
+    updateTemplate: async (req, call) => ({ template: await updateTemplate(deps, call.actorId, req.id, req.template) }),
+    getTemplate: async (req, call) => ({ template: await getTemplate(deps, call.actorId, req.id) }),
+    listTemplates: (req, call) => listTemplates(deps, call.actorId, req),
+    deleteTemplate: async (req, call) => {
+      await deleteTemplate(deps, call.actorId, req.id);
+      return {};
+    },
+    previewTemplate: (req, call) => previewTemplate(deps, call.actorId, req),
+    validateTemplateUse: async (req) => ({ template: await validateTemplateUse(deps, req) }),
   });
   const mails = implement<MailServiceServer>(logger, {
-    sendMails: later,
-    sendWelcomeMail: later,
-    listFailedMails: later,
-    retryMails: later,
+    sendMails: async (req) => ({ result: await sendMails(deps, req) }),
+    sendWelcomeMail: (req) => sendWelcomeMail(deps, box, req),
+    listFailedMails: (req, call) => listFailedMails(deps, call.actorId, req),
+    retryMails: async (req, call) => ({ retried: await retryMails(deps, call.actorId, req.ids) }),
   });
   return [
     [TemplateServiceService, templates],

@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 it('runs in the stack: the gateway reports it ready and its event plumbing', async () => {
-  const ready = await fetch(`${stack.healthUrl}/readyz`).then((r) => r.json());
+  const ready = (await fetch(`${stack.healthUrl}/readyz`).then((r) => r.json())) as { checks: Record<string, boolean> };
   expect(ready.checks.notification).toBe(true);
   const events = await stack.http('GET', '/v1/ops/events');
   expect(events.status).toBe(200);

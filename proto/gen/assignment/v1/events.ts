@@ -30,6 +30,8 @@ export interface Learner {
   organisationName: string;
   /** "" when none. */
   managerId: string;
+  /** "First Last"; "" when none. */
+  managerName: string;
 }
 
 /** A course or curriculum as a mail names it. */
@@ -125,6 +127,7 @@ function createBaseLearner(): Learner {
     organisationId: "",
     organisationName: "",
     managerId: "",
+    managerName: "",
   };
 }
 
@@ -159,6 +162,9 @@ export const Learner: MessageFns<Learner> = {
     }
     if (message.managerId !== "") {
       writer.uint32(82).string(message.managerId);
+    }
+    if (message.managerName !== "") {
+      writer.uint32(90).string(message.managerName);
     }
     return writer;
   },
@@ -256,6 +262,14 @@ export const Learner: MessageFns<Learner> = {
             message.managerId = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.managerName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -300,6 +314,11 @@ export const Learner: MessageFns<Learner> = {
         : isSet(object.manager_id)
         ? globalThis.String(object.manager_id)
         : "",
+      managerName: isSet(object.managerName)
+        ? globalThis.String(object.managerName)
+        : isSet(object.manager_name)
+        ? globalThis.String(object.manager_name)
+        : "",
     };
   },
 
@@ -335,6 +354,9 @@ export const Learner: MessageFns<Learner> = {
     if (message.managerId !== "") {
       obj.managerId = message.managerId;
     }
+    if (message.managerName !== "") {
+      obj.managerName = message.managerName;
+    }
     return obj;
   },
 
@@ -353,6 +375,7 @@ export const Learner: MessageFns<Learner> = {
     message.organisationId = object.organisationId ?? "";
     message.organisationName = object.organisationName ?? "";
     message.managerId = object.managerId ?? "";
+    message.managerName = object.managerName ?? "";
     return message;
   },
 };

@@ -323,6 +323,8 @@ export interface UserForAction {
   organisationName: string;
   managerId: string;
   disabled: boolean;
+  /** "First Last" of the manager; "" when none (what a mail names). */
+  managerName: string;
 }
 
 export interface GetUsersForActionResponse {
@@ -4712,6 +4714,7 @@ function createBaseUserForAction(): UserForAction {
     organisationName: "",
     managerId: "",
     disabled: false,
+    managerName: "",
   };
 }
 
@@ -4758,6 +4761,9 @@ export const UserForAction: MessageFns<UserForAction> = {
     }
     if (message.disabled !== false) {
       writer.uint32(112).bool(message.disabled);
+    }
+    if (message.managerName !== "") {
+      writer.uint32(122).string(message.managerName);
     }
     return writer;
   },
@@ -4887,6 +4893,14 @@ export const UserForAction: MessageFns<UserForAction> = {
             message.disabled = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.managerName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4943,6 +4957,11 @@ export const UserForAction: MessageFns<UserForAction> = {
         ? globalThis.String(object.manager_id)
         : "",
       disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : false,
+      managerName: isSet(object.managerName)
+        ? globalThis.String(object.managerName)
+        : isSet(object.manager_name)
+        ? globalThis.String(object.manager_name)
+        : "",
     };
   },
 
@@ -4990,6 +5009,9 @@ export const UserForAction: MessageFns<UserForAction> = {
     if (message.disabled !== false) {
       obj.disabled = message.disabled;
     }
+    if (message.managerName !== "") {
+      obj.managerName = message.managerName;
+    }
     return obj;
   },
 
@@ -5012,6 +5034,7 @@ export const UserForAction: MessageFns<UserForAction> = {
     message.organisationName = object.organisationName ?? "";
     message.managerId = object.managerId ?? "";
     message.disabled = object.disabled ?? false;
+    message.managerName = object.managerName ?? "";
     return message;
   },
 };
