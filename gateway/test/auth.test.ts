@@ -113,6 +113,9 @@ describe('health', () => {
     expect(live.status).toBe(200);
     const ready = await fetch(`${stack.healthUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { identity: true, catalog: true, assignment: true, database: true } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { identity: true, catalog: true, assignment: true, notification: true, database: true },
+    });
   });
 });

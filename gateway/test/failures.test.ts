@@ -74,5 +74,8 @@ it('says when a service is unavailable, without its address, and stops being rea
   expect(JSON.stringify(unavailable.body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|:\d{2,5}/);
   const ready = await fetch(`${stack.healthUrl}/readyz`);
   expect(ready.status).toBe(503);
-  expect(await ready.json()).toEqual({ status: 'not ready', checks: { identity: false, catalog: true, assignment: true, database: true } });
+  expect(await ready.json()).toEqual({
+    status: 'not ready',
+    checks: { identity: false, catalog: true, assignment: true, notification: true, database: true },
+  });
 });
