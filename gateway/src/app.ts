@@ -19,7 +19,7 @@ import { catalogStructureRoutes } from './routes/catalog-structure';
 import { courseRoutes } from './routes/courses';
 import { curriculumRoutes } from './routes/curricula';
 import { listRoutes } from './routes/lists';
-import { mailRoutes } from './routes/mails';
+import { MAIL_SCHEMAS, mailRoutes } from './routes/mails';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
 import { organisationRoutes } from './routes/organisations';
 import { roleRoutes } from './routes/roles';
@@ -144,6 +144,7 @@ export async function buildApp({
     ...ASSIGNMENT_SCHEMAS,
     ...OPS_SCHEMAS,
     ...RUN_SCHEMAS,
+    ...MAIL_SCHEMAS,
     ...BELL_CALENDAR_SCHEMAS,
   ])
     app.addSchema(schema);

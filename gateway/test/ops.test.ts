@@ -64,6 +64,13 @@ it('shows an event that could not be published, and publishes it again once its 
       unpublishable: 0,
       consumers: [{ durable: 'assignment-list-enrolment', deadLetters: 0 }],
     },
+    {
+      service: 'notification',
+      pending: 0,
+      oldestPendingSeconds: 0,
+      unpublishable: 0,
+      consumers: [{ durable: 'notification-assignment-mails', deadLetters: 0 }],
+    },
   ]);
   const listed = await stack.http('GET', '/v1/ops/services/identity/unpublishable');
   expect(listed.body.total).toBe(1);
