@@ -470,7 +470,7 @@ describe('assignment data of the selected courses', () => {
       endDate: '2027-04-30',
       option: 'mandatory',
       paymentMode: 'not_billed',
-      notifyTemplateId: 'welcome',
+      notifyTemplateId: t.template('welcome'),
     });
     expect(lines(results, names(a, b)).sort()).toEqual(
       [
@@ -488,8 +488,8 @@ describe('assignment data of the selected courses', () => {
     const events = await t.eventsOf(run, 'ASSIGNMENT');
     expect(events.map((e) => [e.subject, e.data.course.code, e.data.learner.login, e.data.notifyTemplateId ?? '']).sort()).toEqual(
       [
-        ['assignment.course.assigned.v1', open.code, a.login, 'welcome'],
-        ['assignment.course.assigned.v1', restricted.code, a.login, 'welcome'],
+        ['assignment.course.assigned.v1', open.code, a.login, t.template('welcome')],
+        ['assignment.course.assigned.v1', restricted.code, a.login, t.template('welcome')],
       ].sort(),
     );
   });

@@ -46,7 +46,7 @@ describe('the user assistant’s curriculum actions', () => {
       endDate: '2027-03-31',
       option: 'mandatory',
       carryDatesToCourses: true,
-      notifyTemplateId: 'path-assigned',
+      notifyTemplateId: t.template('path-assigned'),
     });
     expect(lines(results, names(curriculum)).sort()).toEqual(
       [`${a.login} ${curriculum.code}: succeeded`, `${b.login} ${curriculum.code}: succeeded`].sort(),
@@ -75,8 +75,8 @@ describe('the user assistant’s curriculum actions', () => {
     ]);
     expect(seen.sort()).toEqual(
       [
-        ['assignment.curriculum.assigned.v1', a.login, curriculum.code, 'path-assigned'],
-        ['assignment.curriculum.assigned.v1', b.login, curriculum.code, 'path-assigned'],
+        ['assignment.curriculum.assigned.v1', a.login, curriculum.code, t.template('path-assigned')],
+        ['assignment.curriculum.assigned.v1', b.login, curriculum.code, t.template('path-assigned')],
         ['assignment.course.assigned.v1', a.login, c1.code, ''],
         ['assignment.course.assigned.v1', a.login, c2.code, ''],
         ['assignment.course.assigned.v1', b.login, c2.code, ''],
@@ -159,7 +159,7 @@ describe('the user assistant’s curriculum actions', () => {
       endDate: '2027-09-30',
       option: 'unchanged',
       carryDatesToCourses: true,
-      notifyTemplateId: 'path-changed',
+      notifyTemplateId: t.template('path-changed'),
     });
     expect(lines(results, names(curriculum)).sort()).toEqual(
       [`${a.login} ${curriculum.code}: succeeded`, `${b.login} ${curriculum.code}: failed NOT_ASSIGNED`].sort(),
@@ -173,7 +173,7 @@ describe('the user assistant’s curriculum actions', () => {
       events.map((e) => [e.subject, (e.data.course ?? e.data.curriculum).code, e.data.changedFields, e.data.notifyTemplateId ?? '']).sort(),
     ).toEqual(
       [
-        ['assignment.curriculum.updated.v1', curriculum.code, ['end_date'], 'path-changed'],
+        ['assignment.curriculum.updated.v1', curriculum.code, ['end_date'], t.template('path-changed')],
         ['assignment.course.updated.v1', c1.code, ['start_date', 'end_date', 'option'], ''],
         ['assignment.course.updated.v1', c2.code, ['start_date', 'end_date', 'option'], ''],
       ].sort(),
@@ -200,7 +200,7 @@ describe('the user assistant’s curriculum actions', () => {
     const { run, results } = await t.users('U15', [a.id, c.id], {
       curriculumIds: [curriculum.id],
       removeCourses: true,
-      notifyTemplateId: 'path-removed',
+      notifyTemplateId: t.template('path-removed'),
     });
     expect(lines(results, names(curriculum)).sort()).toEqual(
       [`${a.login} ${curriculum.code}: succeeded`, `${c.login} ${curriculum.code}: failed NOT_ASSIGNED`].sort(),
@@ -212,7 +212,7 @@ describe('the user assistant’s curriculum actions', () => {
     const events = await t.eventsOf(run, 'ASSIGNMENT');
     expect(events.map((e) => [e.subject, (e.data.course ?? e.data.curriculum).code, e.data.notifyTemplateId ?? '']).sort()).toEqual(
       [
-        ['assignment.curriculum.removed.v1', curriculum.code, 'path-removed'],
+        ['assignment.curriculum.removed.v1', curriculum.code, t.template('path-removed')],
         ['assignment.course.removed.v1', c2.code, ''],
       ].sort(),
     );

@@ -26,6 +26,18 @@ export interface FinishedRun {
 
 type Stream = 'IDENTITY' | 'CATALOG' | 'ASSIGNMENT';
 
+/** The mail templates made for every file, by name, with their context. */
+const MAIL_TEMPLATES = {
+  'course-assigned': 'course_assignment',
+  'assignment-changed': 'course_assignment',
+  'course-removed': 'course_assignment',
+  certificate: 'course_assignment',
+  welcome: 'course_assignment',
+  'path-assigned': 'curriculum_assignment',
+  'path-changed': 'curriculum_assignment',
+  'path-removed': 'curriculum_assignment',
+} as const;
+
 export const UNKNOWN_ID = '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b';
 
 /** The day (UTC) of `instant` plus n days, as YYYY-MM-DD. */
@@ -40,6 +52,7 @@ export class Assistants {
   /** An organisation at the top, where users go unless a test says otherwise. */
   home!: string;
   private counter = 0;
+  private readonly templateIds = new Map<string, string>();
   private readonly streams = new Map<Stream, { events: EventEnvelope<any>[]; next: number }>();
 
   /** Starts the stack before the file's tests and stops it after them. */
@@ -49,11 +62,21 @@ export class Assistants {
       // Small batches: every run of more than a few items goes in several calls.
       t.stack = await startStack({ GATEWAY_RUN_BATCH_SIZE: '4', GATEWAY_RUN_POLL_MS: '50', ...gatewayEnv });
       t.home = (await t.post('/v1/organisations', { extId: 'HOME', label: 'Home' })).id;
+      for (const [name, context] of Object.entries(MAIL_TEMPLATES)) {
+        const variants = [{ language: 'fr-FR', subject: name, text: `${name} {{ user.first_name }}` }];
+        t.templateIds.set(name, (await t.post('/v1/mail-templates', { name, context, variants })).id);
+      }
     }, 120_000);
     afterAll(async () => {
       await t.stack?.stop();
     });
     return t;
+  }
+
+  /** The id of one of the mail templates every file has (MAIL_TEMPLATES), for the actions'
+   * notifyTemplateId (a run refuses an unknown template). */
+  template(name: keyof typeof MAIL_TEMPLATES): string {
+    return this.templateIds.get(name)!;
   }
 
   /** A name nobody else in the file has. */

@@ -210,7 +210,7 @@ describe('assignment actions', () => {
       paymentMode: 'by_hour',
       paymentCode: 'PO-7',
       unitCost: '12.5',
-      notifyTemplateId: 'course-assigned',
+      notifyTemplateId: t.template('course-assigned'),
     };
     const { run, results } = await t.users('U7', [a.id, b.id], params);
     expect(lines(results, names(a, b, c1, c2)).sort()).toEqual([
@@ -249,9 +249,9 @@ describe('assignment actions', () => {
     const events = await t.eventsOf(run, 'ASSIGNMENT');
     expect(events.map((e) => [e.subject, e.data.learner.login, e.data.course.code, e.data.notifyTemplateId ?? '']).sort()).toEqual(
       [
-        ['assignment.course.assigned.v1', a.login, c1.code, 'course-assigned'],
-        ['assignment.course.assigned.v1', a.login, c2.code, 'course-assigned'],
-        ['assignment.course.assigned.v1', b.login, c2.code, 'course-assigned'],
+        ['assignment.course.assigned.v1', a.login, c1.code, t.template('course-assigned')],
+        ['assignment.course.assigned.v1', a.login, c2.code, t.template('course-assigned')],
+        ['assignment.course.assigned.v1', b.login, c2.code, t.template('course-assigned')],
       ].sort(),
     );
     expect(events[0].data.assignment).toMatchObject({ startDate: '2027-01-04', endDate: '2027-06-30', paymentCode: 'PO-7' });
@@ -354,7 +354,7 @@ describe('assignment actions', () => {
       option: 'unchanged',
       paymentMode: 'unchanged',
       unitCost: '',
-      notifyTemplateId: 'assignment-changed',
+      notifyTemplateId: t.template('assignment-changed'),
     });
     expect(lines(results, names(a, b, course)).sort()).toEqual([
       `${a.login} ${course.code}: succeeded`,
@@ -372,7 +372,7 @@ describe('assignment actions', () => {
     expect((await t.courseAssignments(b.id)).size).toBe(0);
     const events = await t.eventsOf(run, 'ASSIGNMENT');
     expect(events.map((e) => [e.subject, e.data.learner.login, e.data.changedFields, e.data.notifyTemplateId ?? ''])).toEqual([
-      ['assignment.course.updated.v1', a.login, ['end_date', 'unit_cost'], 'assignment-changed'],
+      ['assignment.course.updated.v1', a.login, ['end_date', 'unit_cost'], t.template('assignment-changed')],
     ]);
 
     // The same values again: nothing to do. An option: set. A start after the end it keeps: refused for that assignment.
@@ -393,7 +393,7 @@ describe('assignment actions', () => {
     const [a, b] = [await t.newUser(), await t.newUser()];
     const [c1, c2] = [await t.newCourse(), await t.newCourse()];
     await t.users('U7', [a.id], { courseIds: [c1.id, c2.id] });
-    const { run, results } = await t.users('U10', [a.id, b.id], { courseIds: [c1.id], notifyTemplateId: 'course-removed' });
+    const { run, results } = await t.users('U10', [a.id, b.id], { courseIds: [c1.id], notifyTemplateId: t.template('course-removed') });
     expect(lines(results, names(a, b, c1)).sort()).toEqual([
       `${a.login} ${c1.code}: succeeded`,
       `${b.login} ${c1.code}: failed NOT_ASSIGNED`,
@@ -403,7 +403,7 @@ describe('assignment actions', () => {
     expect((await t.course(c1.id)).code).toBe(c1.code);
     const events = await t.eventsOf(run, 'ASSIGNMENT');
     expect(events.map((e) => [e.subject, e.data.learner.login, e.data.course.code, e.data.notifyTemplateId ?? ''])).toEqual([
-      ['assignment.course.removed.v1', a.login, c1.code, 'course-removed'],
+      ['assignment.course.removed.v1', a.login, c1.code, t.template('course-removed')],
     ]);
   });
 
@@ -421,7 +421,7 @@ describe('assignment actions', () => {
     expect(issued).toMatchObject({ templateId: 'certificate-v1', reissueCount: 0 });
     await t.call('PATCH', `/v1/courses/${course.id}`, { certificateTemplateId: 'certificate-v2' });
 
-    const { run, results } = await t.users('U11', [a.id, b.id], { courseIds: [course.id], notifyTemplateId: 'certificate' });
+    const { run, results } = await t.users('U11', [a.id, b.id], { courseIds: [course.id], notifyTemplateId: t.template('certificate') });
     expect(lines(results, names(a, b, course)).sort()).toEqual([
       `${a.login} ${course.code}: succeeded`,
       `${b.login} ${course.code}: unchanged NO_CERTIFICATE`,
@@ -433,7 +433,7 @@ describe('assignment actions', () => {
     const events = await t.eventsOf(run, 'ASSIGNMENT');
     expect(
       events.map((e) => [e.subject, e.data.learner.login, e.data.reissued, e.data.previousTemplateId, e.data.notifyTemplateId ?? '']),
-    ).toEqual([['assignment.certificate.issued.v1', a.login, true, 'certificate-v1', 'certificate']]);
+    ).toEqual([['assignment.certificate.issued.v1', a.login, true, 'certificate-v1', t.template('certificate')]]);
 
     // A course without a certificate template is a parameter at fault.
     const bare = await t.newCourse();
