@@ -1,6 +1,6 @@
 import { DomainError } from '@assistants/kit';
-import { checkBellText } from '../src/bell';
-import { checkDateTime } from '../src/calendar';
+import { bellEvents, checkBellText } from '../src/bell';
+import { calendarEvents, checkDateTime } from '../src/calendar';
 
 /** The checks of U17's text and U19's date-times, each naming its field. */
 
@@ -33,4 +33,18 @@ it('reads RFC 3339 date-times with an offset as instants', () => {
   for (const value of ['', '2027-03-02', '2027-03-02T09:00:00', '2027-13-02T09:00:00Z', '2027-02-30T09:00:00Z', 'tomorrow']) {
     expect([value, refusal(() => checkDateTime('end', value))]).toEqual([value, ['INVALID_ARGUMENT', 'end']]);
   }
+});
+
+it("keys each event by its user, so that one user's events keep their order", () => {
+  const emitted: [string, string | undefined][] = [];
+  const emit = (subject: string, _data: unknown, key?: string) => void emitted.push([subject, key]);
+  const userId = '5d7d8f53-3a43-4f0e-9d5a-1f3f2b6e9a10';
+  bellEvents.sent(emit, { notification: { id: 'n', userId, text: 't', sentBy: '', createdAt: '', readAt: '' } });
+  calendarEvents.added(emit, {
+    event: { id: 'e', userId, name: 'n', description: '', start: '', end: '', createdBy: '', createdAt: '' },
+  });
+  expect(emitted).toEqual([
+    ['notification.bell.sent.v1', `user:${userId}`],
+    ['notification.calendar-event.added.v1', `user:${userId}`],
+  ]);
 });
