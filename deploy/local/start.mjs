@@ -17,6 +17,7 @@ const natsPort = Number(env.ASSISTANTS_NATS_PORT ?? 14222);
 const identityPort = Number(env.IDENTITY_GRPC_PORT ?? 50051);
 const catalogPort = Number(env.CATALOG_GRPC_PORT ?? 50052);
 const assignmentPort = Number(env.ASSIGNMENT_GRPC_PORT ?? 50053);
+const notificationPort = Number(env.NOTIFICATION_GRPC_PORT ?? 50054);
 const gatewayPort = Number(env.GATEWAY_PORT ?? 3000);
 const healthPort = Number(env.GATEWAY_HEALTH_PORT ?? 3001);
 
@@ -177,6 +178,7 @@ async function main() {
     ['IDENTITY_GRPC_PORT', identityPort],
     ['CATALOG_GRPC_PORT', catalogPort],
     ['ASSIGNMENT_GRPC_PORT', assignmentPort],
+    ['NOTIFICATION_GRPC_PORT', notificationPort],
     ['GATEWAY_PORT', gatewayPort],
     ['GATEWAY_HEALTH_PORT', healthPort],
   ]) {
@@ -188,6 +190,7 @@ async function main() {
   const identityAddress = `localhost:${identityPort}`;
   const catalogAddress = `localhost:${catalogPort}`;
   const assignmentAddress = `localhost:${assignmentPort}`;
+  const notificationAddress = `localhost:${notificationPort}`;
   const security = { ASSISTANTS_SERVICE_TOKEN: serviceToken(), ...(await tlsFiles()) };
   run('identity', process.execPath, [...tsx, 'services/identity/src/main.ts'], {
     ...security,
@@ -212,11 +215,23 @@ async function main() {
     IDENTITY_ADDRESS: identityAddress,
     CATALOG_ADDRESS: catalogAddress,
   });
+  // Mails go to NOTIFICATION_SMTP_HOST:NOTIFICATION_SMTP_PORT (default 127.0.0.1:1025, where a
+  // local mail catcher listens); without one they wait in the queue and are retried.
+  run('notification', process.execPath, [...tsx, 'services/notification/src/main.ts'], {
+    ...security,
+    NATS_URL: natsUrl,
+    NOTIFICATION_GRPC_PORT: String(notificationPort),
+    NOTIFICATION_DATA_DIR: env.NOTIFICATION_DATA_DIR ?? join(dataDir, 'notification'),
+    NOTIFICATION_SECRET_KEY: env.NOTIFICATION_SECRET_KEY || secret('notification-secret-key', 48),
+    NOTIFICATION_PLATFORM_URL: env.NOTIFICATION_PLATFORM_URL ?? `http://127.0.0.1:${gatewayPort}`,
+    IDENTITY_ADDRESS: identityAddress,
+  });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
     ...security,
     IDENTITY_ADDRESS: identityAddress,
     CATALOG_ADDRESS: catalogAddress,
     ASSIGNMENT_ADDRESS: assignmentAddress,
+    NOTIFICATION_ADDRESS: notificationAddress,
     GATEWAY_DATA_DIR: env.GATEWAY_DATA_DIR ?? join(dataDir, 'gateway'),
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HEALTH_PORT: String(healthPort),

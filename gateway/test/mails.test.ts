@@ -1,4 +1,4 @@
-import { basic, startSmtpSink, startStack, type SmtpSink, type TestStack } from '@assistants/testing';
+import { actingAs, basic, startSmtpSink, startStack, type SmtpSink, type TestStack } from '@assistants/testing';
 
 let stack: TestStack;
 let smtp: SmtpSink;
@@ -167,6 +167,24 @@ describe('notifying runs', () => {
     expect(smtp.received.map((m) => `${m.to[0]} ${m.subject} ${m.text.trim()}`).sort()).toEqual(
       [`${users[0]!.email} Itinerario Path ${n} Fin: 2027-06-30`, `${users[1]!.email} Parcours Path ${n} Fin : 2027-06-30`].sort(),
     );
+  });
+
+  it('a certificate issued with a notify template mails the learner, naming the course', async () => {
+    const { id: templateId } = await call(
+      'POST',
+      '/v1/mail-templates',
+      template('course_assignment', 'Certificate: {{ course.name }}', 'x'),
+    );
+    const user = await newUser();
+    const course = await call('POST', '/v1/courses', { code: `CERT-${++n}`, name: `Certified ${n}`, certificateTemplateId: 'cert-v1' });
+    await actingAs(stack.assignment.client, stack.fixture.adminId).certificates.issueCertificates({
+      batch: { idempotencyKey: `certificate-${n}`, dryRun: false },
+      userIds: [user.id],
+      courseIds: [course.id],
+      notifyTemplateId: templateId,
+    });
+    await smtp.waitFor(1);
+    expect(smtp.received.map((m) => [m.to[0], m.subject])).toEqual([[user.email, `Certificate: Certified ${n}`]]);
   });
 
   it('refuses a run whose notify template cannot be used for it, before anything is applied', async () => {

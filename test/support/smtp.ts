@@ -23,12 +23,14 @@ export interface SmtpSink {
 }
 
 /** A real SMTP server in the test process (npm smtp-server, no TLS, no authentication) that
- * keeps every message it accepts, parsed with mailparser. */
-export async function startSmtpSink(): Promise<SmtpSink> {
+ * keeps every message it accepts, parsed with mailparser; on a free port, or `port`. */
+export async function startSmtpSink(options: { port?: number } = {}): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   let answer: ((to: string[]) => number | undefined) | undefined;
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
+    // Senders keep pooled connections open: close them rather than wait for them.
+    closeTimeout: 100,
     authOptional: true,
     logger: false,
     size: 10 * 1024 * 1024,
@@ -61,7 +63,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.server.address() as { port: number }).port;
   return {

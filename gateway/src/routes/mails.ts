@@ -55,7 +55,7 @@ const FailedMail = Type.Object(
     id: Type.String(),
     recipientId: Type.String(),
     to: Type.String(),
-    subject: Type.String({ description: 'the subject as written (its fields not rendered)' }),
+    subject: Type.String({ description: 'the subject as the user would read it' }),
     reason: Type.String({ description: 'the SMTP server’s answer, or why it could not be sent' }),
     attempts: Type.Integer(),
     failedAt: Type.String(),

@@ -44,6 +44,11 @@ export const NotificationConfigSchema = Type.Object({
     minimum: 1,
     description: 'how long a claimed mail stays with its replica before another takes it over (a killed replica)',
   }),
+  NOTIFICATION_SENT_KEEP_DAYS: Type.Number({
+    default: 30,
+    exclusiveMinimum: 0,
+    description: 'how long sent mails are kept (longer than the streams keep events and batches keep their keys)',
+  }),
   NOTIFICATION_SENDER_ENABLED: Type.Boolean({ default: true, description: 'false: this replica queues mails but sends none' }),
 });
 

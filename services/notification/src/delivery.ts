@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Logger } from '@assistants/kit';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { NotificationConfig } from './config';
-import { claimMails, markFailed, markRetry, markSent, type ClaimedMail } from './mails.repo';
+import { claimMails, markFailed, markRetry, markSent, pruneSent, type ClaimedMail } from './mails.repo';
 import type { SecretBox } from './secret';
 import { render } from './templates';
 
@@ -82,7 +82,12 @@ export class MailSender {
 
   private async run(): Promise<void> {
     const { db, config, logger } = this.options;
+    let prunedAt = 0;
     while (!this.stopped) {
+      if (Date.now() - prunedAt > 3_600_000) {
+        prunedAt = Date.now();
+        await pruneSent(db, config.NOTIFICATION_SENT_KEEP_DAYS).catch((err) => logger.warn({ err }, 'pruning sent mails failed'));
+      }
       let mails: ClaimedMail[] = [];
       try {
         mails = await claimMails(db, this.owner, this.batchSize, config.NOTIFICATION_SENDER_LEASE_SECONDS);

@@ -5,6 +5,16 @@ import type { Deps } from './deps';
 import { listFailed, retryFailed } from './mails.repo';
 import { PERMISSIONS } from './permissions';
 import { contextMessage } from './shapes';
+import { renderSubject, type MailData } from './templates';
+
+/** The subject as the user would have read it; as written when it cannot be rendered. */
+function subjectOf(source: string, data: MailData): string {
+  try {
+    return renderSubject(source, data);
+  } catch {
+    return source;
+  }
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -13,7 +23,10 @@ export async function listFailedMails(deps: Deps, actorId: string, req: ListFail
   const limit = req.page?.limit || 50;
   if (limit > 500) throw invalidArgument('limit', 'limit must be at most 500');
   const { rows, nextCursor } = await listFailed(deps.db, limit, req.page?.after ?? '');
-  return { mails: rows.map((r) => ({ ...r, context: contextMessage(r.context) })), nextCursor };
+  return {
+    mails: rows.map(({ data, ...r }) => ({ ...r, subject: subjectOf(r.subject, data), context: contextMessage(r.context) })),
+    nextCursor,
+  };
 }
 
 export async function retryMails(deps: Deps, actorId: string, ids: string[]): Promise<string[]> {

@@ -117,6 +117,7 @@ export async function markFailed(db: Queryable, id: string, owner: string, reaso
 
 export interface FailedMailRow {
   id: string;
+  data: MailData;
   recipientId: string;
   to: string;
   subject: string;
@@ -131,7 +132,7 @@ export interface FailedMailRow {
 export async function listFailed(db: Queryable, limit: number, after: string): Promise<{ rows: FailedMailRow[]; nextCursor: string }> {
   const uuid = /^[0-9a-f-]{36}$/i.test(after) ? after : null;
   const { rows } = await db.query<FailedMailRow & Record<string, unknown>>(
-    `SELECT id, recipient_id AS "recipientId", to_address AS "to", subject, last_error AS reason, attempts,
+    `SELECT id, data, recipient_id AS "recipientId", to_address AS "to", subject, last_error AS reason, attempts,
             to_char(failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "failedAt", source, context
      FROM mails
      WHERE status = 'failed' AND ($1::uuid IS NULL OR (failed_at, id) < (SELECT failed_at, id FROM mails WHERE id = $1))
@@ -141,6 +142,13 @@ export async function listFailed(db: Queryable, limit: number, after: string): P
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: more ? page[page.length - 1]!.id : '' };
+}
+
+/** Forgets sent mails older than `days` (longer than any redelivery of their cause: the
+ * unique key must outlive it). */
+export async function pruneSent(db: Queryable, days: number): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM mails WHERE status = 'sent' AND sent_at < now() - make_interval(days => $1)`, [days]);
+  return rowCount ?? 0;
 }
 
 /** Queues failed mails again, their attempts starting over. Returns the ids retried. */

@@ -1,5 +1,5 @@
 import { applyBatch, invalidArgument, isId, itemResult } from '@assistants/kit';
-import type { BatchResult, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
+import { Outcome, type BatchResult, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import type { SendMailsRequest } from '@assistants/proto/gen/notification/v1/mails';
 import type { Deps } from './deps';
@@ -65,7 +65,7 @@ export async function sendMails(deps: Deps, req: SendMailsRequest): Promise<Batc
     }
     const queued = await queueMails(tx, mails);
     return results.map((r) =>
-      r.outcome === itemResult.succeeded('').outcome && !queued.has(r.itemId)
+      r.outcome === Outcome.OUTCOME_SUCCEEDED && !queued.has(r.itemId)
         ? itemResult.unchanged(r.itemId, '', 'ALREADY_QUEUED', 'this batch already queued a mail to this user')
         : r,
     );

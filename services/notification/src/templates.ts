@@ -63,9 +63,25 @@ type Part = keyof MailParts;
 const PARTS: Part[] = ['subject', 'html', 'text'];
 const engineOf = (part: Part) => (part === 'html' ? htmlEngine : textEngine);
 
+/** Parsed templates by part and source: a fan-out renders the same few sources thousands of
+ * times. Cleared when it grows (templates are few; ad-hoc contents come and go). */
+const parsed = new Map<string, Template[]>();
+const PARSED_MAX = 2_000;
+
+function parseCached(part: Part, source: string): Template[] {
+  const key = `${part === 'html' ? 'h' : 't'}:${source}`;
+  let found = parsed.get(key);
+  if (!found) {
+    found = engineOf(part).parse(source);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(key, found);
+  }
+  return found;
+}
+
 function parse(part: Part, source: string, field: string): Template[] {
   try {
-    return engineOf(part).parse(source);
+    return parseCached(part, source);
   } catch (err) {
     throw invalidArgument(field, `syntax error: ${(err as Error).message}`);
   }
@@ -98,6 +114,11 @@ export function checkPart(part: Part, source: string, context: MailContext, fiel
   return [...used].sort();
 }
 
+/** Renders a subject alone (what a list of mails shows), without the password. */
+export function renderSubject(source: string, data: MailData): string {
+  return render({ subject: source, html: '', text: '' }, data).subject;
+}
+
 /** Checks the three parts of a mail for `context`; `prefix` names them (`variants[1]`,
  * `content`). Returns the fields used. */
 export function checkParts(parts: MailParts, context: MailContext, prefix: string): string[] {
@@ -124,7 +145,7 @@ export interface MailData {
 
 /** Renders a mail: subject and text as they are, HTML with every value escaped. */
 export function render(parts: MailParts, data: MailData & { password?: string }): MailParts {
-  const one = (part: Part) => engineOf(part).parseAndRenderSync(parts[part], data as unknown as Record<string, unknown>);
+  const one = (part: Part) => engineOf(part).renderSync(parseCached(part, parts[part]), data as unknown as Record<string, unknown>);
   return {
     subject: one('subject')
       .replace(/\s*[\r\n]+\s*/g, ' ')

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError } from '@assistants/kit';
+import { DomainError, envelope, publish } from '@assistants/kit';
 import { Outcome, type BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import { TemplateContext, type TemplateVariant } from '@assistants/proto/gen/notification/v1/templates';
 import {
   actingAs,
+  createTestDatabase,
+  freePort,
   startIdentityFixture,
   startNotification,
   startSmtpSink,
@@ -319,6 +321,45 @@ describe('delivery', () => {
     expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(users.map((u) => u.email).sort());
   });
 
+  it('retries while the server is unreachable, and delivers once it is up', async () => {
+    const port = await freePort();
+    // Its own database: the other instance must not take (and send) its mail.
+    const db = await createTestDatabase('notification_down');
+    const second = await startNotification({
+      nats: fixture.nats,
+      pg: db,
+      identityAddress: fixture.identity.address,
+      smtpPort: port,
+    });
+    const late = await newUser();
+    try {
+      await actingAs(second.client, fixture.adminId).mails.sendMails({
+        batch: key(),
+        userIds: [late.id],
+        templateId: '',
+        content: { subject: 'Down', html: '', text: 'x' },
+      });
+      const queued = async () =>
+        (
+          await second.db.query<{ last_error: string }>(`SELECT last_error FROM mails WHERE recipient_id = $1 AND status = 'queued'`, [
+            late.id,
+          ])
+        ).rows[0]?.last_error ?? '';
+      for (let i = 0; i < 50 && !(await queued()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await queued()).toMatch(/ECONNREFUSED|ESOCKET|ECONNECTION/);
+      const up = await startSmtpSink({ port });
+      try {
+        await up.waitFor(1);
+        expect(up.received[0]!.to).toEqual([late.email]);
+      } finally {
+        await up.stop();
+      }
+    } finally {
+      await second.stop();
+      await db.drop();
+    }
+  });
+
   it('lists a mail refused for good (5xx) with the reason, and sends it when retried', async () => {
     const user = await newUser();
     smtp.refuseWith((to) => (to.includes(user.email) ? 550 : undefined));
@@ -339,6 +380,49 @@ describe('delivery', () => {
     await smtp.waitFor(1);
     expect(smtp.received[0]!.to).toEqual([user.email]);
     expect((await api.mails.listFailedMails({})).mails.map((m) => m.id)).not.toContain(failed.id);
+  });
+});
+
+describe('assignment events', () => {
+  it('queue one mail per event and learner: an event delivered again, even once the inbox forgot it, sends nothing twice', async () => {
+    const { template } = await api.templates.createTemplate({
+      template: {
+        name: 'Assigned',
+        context: TemplateContext.TEMPLATE_CONTEXT_COURSE_ASSIGNMENT,
+        defaultLanguage: 'fr-FR',
+        variants: [variant('fr-FR', 'Cours {{ course.name }}', '', 'Du {{ course.start_date }} au {{ course.end_date }}.')],
+      },
+    });
+    const learner = await newUser();
+    // As the assignment service publishes it; absent JSON fields (end date, option) are "".
+    const event = envelope('assignment.course.assigned.v1', {
+      assignment: { userId: learner.id, courseId: randomUUID(), startDate: '2027-02-01', option: 'ASSIGNMENT_OPTION_FREE' },
+      learner: { id: learner.id, login: 'l', firstName: 'Camille', email: learner.email, language: 'fr-FR' },
+      course: { id: randomUUID(), code: 'EVT-1', name: 'Evented' },
+      notifyTemplateId: template!.id,
+    });
+    await publish(notification.bus, event);
+    await smtp.waitFor(1);
+    expect([smtp.received[0]!.to[0], smtp.received[0]!.subject, smtp.received[0]!.text.trim()]).toEqual([
+      learner.email,
+      'Cours Evented',
+      'Du 2027-02-01 au .',
+    ]);
+    // The consumer's inbox forgets handled events after a while; the mail's unique key does not.
+    await notification.db.query('DELETE FROM kit_inbox WHERE event_id = $1', [event.id]);
+    await notification.bus.js.publish(event.subject, JSON.stringify(event), { msgID: `again-${event.id}` });
+    // Handled again (claimed in the inbox anew)...
+    for (let i = 0; i < 100; i++) {
+      const again = await notification.db.query('SELECT 1 FROM kit_inbox WHERE event_id = $1', [event.id]);
+      if (again.rowCount) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await notification.db.query('SELECT 1 FROM kit_inbox WHERE event_id = $1', [event.id])).rowCount).toBe(1);
+    // ...and still one mail.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(smtp.received).toHaveLength(1);
+    const { rows } = await notification.db.query('SELECT count(*)::int AS n FROM mails WHERE source = $1', [`event:${event.id}`]);
+    expect(rows[0]!.n).toBe(1);
   });
 });
 
