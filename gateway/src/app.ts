@@ -13,6 +13,7 @@ import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { audienceRoutes } from './routes/audiences';
+import { BELL_CALENDAR_SCHEMAS, bellCalendarRoutes } from './routes/bell-calendar';
 import { assignmentRoutes } from './routes/assignments';
 import { catalogStructureRoutes } from './routes/catalog-structure';
 import { courseRoutes } from './routes/courses';
@@ -137,7 +138,15 @@ export async function buildApp({
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.addSchema(ErrorBody);
-  for (const schema of [...SHARED_SCHEMAS, ...CATALOG_SCHEMAS, ...ASSIGNMENT_SCHEMAS, ...OPS_SCHEMAS, ...RUN_SCHEMAS, ...MAIL_SCHEMAS])
+  for (const schema of [
+    ...SHARED_SCHEMAS,
+    ...CATALOG_SCHEMAS,
+    ...ASSIGNMENT_SCHEMAS,
+    ...OPS_SCHEMAS,
+    ...RUN_SCHEMAS,
+    ...MAIL_SCHEMAS,
+    ...BELL_CALENDAR_SCHEMAS,
+  ])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
   await app.register(organisationRoutes, { identity });
@@ -151,6 +160,7 @@ export async function buildApp({
   await app.register(catalogStructureRoutes, { catalog });
   await app.register(assignmentRoutes, { assignment });
   await app.register(mailRoutes, { notification });
+  await app.register(bellCalendarRoutes, { notification });
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
   return app;

@@ -14,6 +14,9 @@ declare module 'fastify' {
     /** Documentation only (shown in /docs): the permission the route needs. Identity decides
      * from the caller's own grants, for every caller alike; the gateway checks nothing. */
     needs?: string;
+    /** The route takes no credentials (a secret in its address stands for them, e.g. a
+     * calendar feed). Rate limits still apply, by client address. */
+    anonymous?: boolean;
   }
 }
 
@@ -37,7 +40,8 @@ export interface AuthOptions {
 }
 
 /** Every route needs a credential: a bearer token from POST /v1/sessions, or a login and
- * password (HTTP Basic). Once checked, the user becomes the acting user of every call the
+ * password (HTTP Basic), except a route marked `anonymous` (a calendar feed, whose secret
+ * address is its credential). Once checked, the user becomes the acting user of every call the
  * request makes (identity and the other services decide from its grants). Checked
  * credentials are trusted for a few seconds; failures are counted per client address and,
  * past the limit, refused before they reach identity. */
@@ -54,6 +58,7 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
   app.decorateRequest('principal', undefined as unknown as Principal);
 
   app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config?.anonymous) return;
     const credential = credentialOf(request.headers.authorization);
     if (!credential) {
       return refuse(request, reply, 'credentials required: Authorization: Bearer <token from POST /v1/sessions>, or Basic');

@@ -1,5 +1,6 @@
 import type { ActionDefinition } from './action';
 import { assignmentActions } from './assignment';
+import { bellCalendarActions } from './bell-calendar';
 import { catalogActions } from './catalog';
 import { checkingNotifyTemplate, notificationActions } from './notification';
 import { identityUserActions } from './users-identity';
@@ -12,4 +13,5 @@ export const ACTIONS: ActionDefinition[] = [
   ...catalogActions,
   ...assignmentActions.map(checkingNotifyTemplate),
   ...notificationActions,
+  ...bellCalendarActions,
 ];

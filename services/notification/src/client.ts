@@ -1,4 +1,6 @@
 import { grpcClient, type GrpcSecurity } from '@assistants/kit';
+import { BellServiceClient } from '@assistants/proto/gen/notification/v1/bell';
+import { CalendarServiceClient } from '@assistants/proto/gen/notification/v1/calendar';
 import { MailServiceClient } from '@assistants/proto/gen/notification/v1/mails';
 import { TemplateServiceClient } from '@assistants/proto/gen/notification/v1/templates';
 
@@ -9,6 +11,8 @@ export function notificationClient(address: string, options: { security: GrpcSec
   const clients = {
     templates: grpcClient(TemplateServiceClient, address, settings),
     mails: grpcClient(MailServiceClient, address, settings),
+    bell: grpcClient(BellServiceClient, address, settings),
+    calendar: grpcClient(CalendarServiceClient, address, settings),
   };
   return { ...clients, address, close: () => Object.values(clients).forEach((c) => c.close()) };
 }

@@ -6,6 +6,8 @@ import { NotificationConfigSchema, type NotificationConfig } from './config';
 import { MailSender } from './delivery';
 import type { Deps } from './deps';
 import { STREAM, STREAM_SUBJECTS } from './events';
+import { bellCalendarGrpcServices } from './bell-calendar-grpc';
+import { BELL_CALENDAR_PERMISSION_DECLARATIONS } from './bell-calendar-permissions';
 import { notificationGrpcServices } from './grpc';
 import { NOTIFICATION_PERMISSIONS } from './permissions';
 import { SecretBox } from './secret';
@@ -34,16 +36,17 @@ function instance(context: Context) {
   return found;
 }
 
-/** The notification service: mail templates, the mail queue and its SMTP delivery. Identity
- * is its authority and knows the users mails go to; the assignment events ask for mails. The
- * kit runs it (see main.ts). */
+/** The notification service: mail templates, the mail queue and its SMTP delivery; bell
+ * notifications and calendar events (with their iCalendar feeds). Identity is its authority
+ * and knows the users mails go to; the assignment events ask for mails. The kit runs it (see
+ * main.ts). */
 export const notificationService: ServiceDefinition<(typeof NotificationConfigSchema)['properties'], Upstreams> = {
   name: 'notification',
   defaultPort: 50054,
   config: NotificationConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   stream: { name: STREAM, subjects: STREAM_SUBJECTS },
-  permissions: NOTIFICATION_PERMISSIONS,
+  permissions: [...NOTIFICATION_PERMISSIONS, ...BELL_CALENDAR_PERMISSION_DECLARATIONS],
   upstreams: (config, settings) => {
     const identity = identityClient(config.IDENTITY_ADDRESS, {
       security: settings.security,
@@ -58,5 +61,8 @@ export const notificationService: ServiceDefinition<(typeof NotificationConfigSc
     ensureStream(bus, { ...ASSIGNMENT_STREAM, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs }),
   consumers: (context) => [assignmentMailsConsumer(instance(context).deps, context.logger)],
   workers: (context) => (context.config.NOTIFICATION_SENDER_ENABLED ? [instance(context).sender] : []),
-  grpc: (context) => notificationGrpcServices(instance(context).deps, instance(context).box, context.logger),
+  grpc: (context) => [
+    ...notificationGrpcServices(instance(context).deps, instance(context).box, context.logger),
+    ...bellCalendarGrpcServices(instance(context).deps, context.logger),
+  ],
 };
