@@ -10,3 +10,4 @@ export * from './postgres';
 export * from './smtp';
 export * from './stack';
 export * from './processes';
+export * from './suite';

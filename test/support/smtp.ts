@@ -65,6 +65,11 @@ export async function startSmtpSink(options: { port?: number } = {}): Promise<Sm
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
+  // A sender killed mid-conversation (the crash tests) resets its connections: smtp-server
+  // reports that as a server error, which must not take the test process down with it.
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') throw error;
+  });
   const port = (server.server.address() as { port: number }).port;
   return {
     port,

@@ -14,7 +14,7 @@
  */
 import os from 'node:os';
 import pg from 'pg';
-import { ADMIN, basic, createTestDatabase, freePort, startNats, startProcess, TEST_SECURITY, type TestProcess } from '@assistants/testing';
+import { ADMIN, basic, createTestDatabase, seedBenchUsers, startNats, startSuiteProcesses, type SuiteProcesses } from '@assistants/testing';
 
 const USERS = Number(process.env.BENCH_USERS ?? 50_000);
 const COURSES = 5;
@@ -29,92 +29,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function main(): Promise<void> {
   log(`bench:assign — U7, ${USERS} users × ${COURSES} courses, ${os.cpus().length} × ${os.cpus()[0]?.model}`);
   const [nats, database] = await Promise.all([startNats(), createTestDatabase('bench_assign')]);
-  const processes: TestProcess[] = [];
+  let suite: SuiteProcesses | undefined;
   try {
-    const ports = { identity: await freePort(), catalog: await freePort(), assignment: await freePort(), gateway: await freePort() };
-    const address = (name: keyof typeof ports) => `127.0.0.1:${ports[name]}`;
-    const common = { ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken, NATS_URL: nats.url, LOG_LEVEL: 'warn' };
-    const start = async (name: string, entry: string, env: Record<string, string>, ready: { grpc: string } | { http: string }) => {
-      const started = await startProcess({ name, entry, env: { ...common, ...env }, ready, readyTimeoutMs: 60_000 });
-      processes.push(started);
-      return started;
-    };
-    await start(
-      'identity',
-      'services/identity/src/main.ts',
-      {
-        IDENTITY_GRPC_PORT: String(ports.identity),
-        IDENTITY_DATABASE_URL: database.url,
-        IDENTITY_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login,
-        IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      },
-      { grpc: address('identity') },
-    );
-    await start(
-      'catalog',
-      'services/catalog/src/main.ts',
-      { CATALOG_GRPC_PORT: String(ports.catalog), CATALOG_DATABASE_URL: database.url, IDENTITY_ADDRESS: address('identity') },
-      { grpc: address('catalog') },
-    );
-    await start(
-      'assignment',
-      'services/assignment/src/main.ts',
-      {
-        ASSIGNMENT_GRPC_PORT: String(ports.assignment),
-        ASSIGNMENT_DATABASE_URL: database.url,
-        IDENTITY_ADDRESS: address('identity'),
-        CATALOG_ADDRESS: address('catalog'),
-      },
-      { grpc: address('assignment') },
-    );
-    const healthPort = await freePort();
-    await start(
-      'gateway',
-      'gateway/src/main.ts',
-      {
-        GATEWAY_PORT: String(ports.gateway),
-        GATEWAY_HEALTH_PORT: String(healthPort),
-        GATEWAY_DATABASE_URL: database.url,
-        IDENTITY_ADDRESS: address('identity'),
-        CATALOG_ADDRESS: address('catalog'),
-        ASSIGNMENT_ADDRESS: address('assignment'),
-        GATEWAY_RATE_LIMIT_PER_MINUTE: '100000',
-        ...(process.env.GATEWAY_RUN_CONCURRENCY ? { GATEWAY_RUN_CONCURRENCY: process.env.GATEWAY_RUN_CONCURRENCY } : {}),
-      },
-      // /healthz: the bench runs no notification service (U7 without notify), so /readyz,
-      // which checks every service the gateway calls, would never answer ready.
-      { http: `http://127.0.0.1:${healthPort}/healthz` },
-    );
-    const api = `http://127.0.0.1:${ports.gateway}`;
+    const concurrency = process.env.GATEWAY_RUN_CONCURRENCY;
+    suite = await startSuiteProcesses({
+      natsUrl: nats.url,
+      databaseUrl: database.url,
+      gatewayEnv: concurrency ? { GATEWAY_RUN_CONCURRENCY: concurrency } : {},
+    });
+    const { api, call, processes } = suite;
     const auth = basic(ADMIN.login, ADMIN.password);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${api}${path}`, {
-        method,
-        headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
-
     const seeding = performance.now();
-    // identity's triggers name their tables unqualified, as identity's own connections do.
-    const db = new pg.Client({ connectionString: database.url, options: '-c search_path=identity' });
-    await db.connect();
-    try {
-      // Users are loaded by SQL (the bench measures assigning, not creating users); identity's
-      // triggers keep its search projection as for any insert.
-      await db.query(
-        `INSERT INTO identity.users (login, last_name, first_name, email, language, organisation_id, custom1)
-         SELECT 'bench.' || i, 'Learner ' || i, 'Bench', 'bench.' || i || '@example.com', 'fr-FR', o.id, $2
-         FROM generate_series(1, $1::int) i, (SELECT id FROM identity.organisations WHERE parent_id IS NULL) o`,
-        [USERS, MARK],
-      );
-      await db.query('ANALYZE identity.users');
-    } finally {
-      await db.end();
-    }
+    await seedBenchUsers(database.url, USERS, MARK);
     const courseIds: string[] = [];
     for (let n = 1; n <= COURSES; n++) {
       const course = await call('POST', '/v1/courses', {
@@ -181,7 +107,7 @@ async function main(): Promise<void> {
     );
     log(`RESULT assign_rate ${Math.round(rate)} assignments/s target >= ${TARGET_RATE} ${verdict(rate >= TARGET_RATE)}`);
   } finally {
-    for (const p of processes.reverse()) await p.stop().catch(() => {});
+    await suite?.stop();
     await Promise.all([nats.stop(), database.drop()]);
   }
 }

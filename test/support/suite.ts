@@ -1,0 +1,117 @@
+import pg from 'pg';
+import { ADMIN, TEST_SECURITY } from './identity';
+import { TEST_NOTIFICATION_SECRET_KEY } from './notification';
+import { freePort } from './ports';
+import { startProcess, type TestProcess } from './processes';
+import { basic } from './stack';
+
+/** Every part of the suite in its own process (their main.ts, as `npm start` runs them) on
+ * one database (a schema each) and one NATS server: what the benchmarks measure. */
+export interface SuiteProcesses {
+  processes: TestProcess[];
+  /** The gateway's API, e.g. http://127.0.0.1:41234 */
+  api: string;
+  /** An HTTP call to the API as the first administrator; throws on a non-2xx answer. */
+  call(method: string, path: string, body?: unknown): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export async function startSuiteProcesses(options: {
+  natsUrl: string;
+  databaseUrl: string;
+  /** Starts the notification service too, sending to this SMTP port. */
+  smtpPort?: number;
+  notificationEnv?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
+}): Promise<SuiteProcesses> {
+  const processes: TestProcess[] = [];
+  const common = { ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken, NATS_URL: options.natsUrl, LOG_LEVEL: 'warn' };
+  const address = async () => `127.0.0.1:${await freePort()}`;
+  const start = async (name: string, env: Record<string, string>, ready: { grpc: string } | { http: string }) => {
+    const entry = name === 'gateway' ? 'gateway/src/main.ts' : `services/${name}/src/main.ts`;
+    processes.push(await startProcess({ name, entry, env: { ...common, ...env }, ready, readyTimeoutMs: 60_000 }));
+  };
+  const port = (hostPort: string) => hostPort.split(':')[1]!;
+  const [gatewayPort, healthPort] = [await freePort(), await freePort()];
+  try {
+    const identity = await address();
+    const catalog = await address();
+    const assignment = await address();
+    const notification = await address();
+    const db = options.databaseUrl;
+    const admin = { IDENTITY_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login, IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password };
+    await start('identity', { IDENTITY_GRPC_PORT: port(identity), IDENTITY_DATABASE_URL: db, ...admin }, { grpc: identity });
+    await start('catalog', { CATALOG_GRPC_PORT: port(catalog), CATALOG_DATABASE_URL: db, IDENTITY_ADDRESS: identity }, { grpc: catalog });
+    const upstreams = { IDENTITY_ADDRESS: identity, CATALOG_ADDRESS: catalog };
+    await start('assignment', { ASSIGNMENT_GRPC_PORT: port(assignment), ASSIGNMENT_DATABASE_URL: db, ...upstreams }, { grpc: assignment });
+    if (options.smtpPort !== undefined) {
+      const env = {
+        NOTIFICATION_GRPC_PORT: port(notification),
+        NOTIFICATION_DATABASE_URL: db,
+        NOTIFICATION_SECRET_KEY: TEST_NOTIFICATION_SECRET_KEY,
+        NOTIFICATION_SMTP_HOST: '127.0.0.1',
+        NOTIFICATION_SMTP_PORT: String(options.smtpPort),
+        IDENTITY_ADDRESS: identity,
+        ...options.notificationEnv,
+      };
+      await start('notification', env, { grpc: notification });
+    }
+    await start(
+      'gateway',
+      {
+        GATEWAY_PORT: String(gatewayPort),
+        GATEWAY_HEALTH_PORT: String(healthPort),
+        GATEWAY_DATABASE_URL: db,
+        ...upstreams,
+        ASSIGNMENT_ADDRESS: assignment,
+        NOTIFICATION_ADDRESS: notification,
+        GATEWAY_RATE_LIMIT_PER_MINUTE: '100000',
+        ...options.gatewayEnv,
+      },
+      // /readyz checks every service the gateway calls, the notification service among them.
+      { http: `http://127.0.0.1:${healthPort}/${options.smtpPort === undefined ? 'healthz' : 'readyz'}` },
+    );
+  } catch (error) {
+    for (const p of processes.reverse()) await p.stop().catch(() => {});
+    throw error;
+  }
+  const api = `http://127.0.0.1:${gatewayPort}`;
+  const auth = basic(ADMIN.login, ADMIN.password);
+  return {
+    processes,
+    api,
+    async call(method, path, body) {
+      const response = await fetch(`${api}${path}`, {
+        method,
+        headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      return text ? JSON.parse(text) : undefined;
+    },
+    async stop() {
+      for (const p of [...processes].reverse()) await p.stop().catch(() => {});
+    },
+  };
+}
+
+/** Loads `count` users of the root organisation by SQL (a benchmark measures what comes
+ * after); identity's triggers keep its search projection as for any insert. Their custom
+ * field 1 holds `mark`, for a selection by filter; their email is bench.<n>@example.com. */
+export async function seedBenchUsers(databaseUrl: string, count: number, mark: string): Promise<void> {
+  // identity's triggers name their tables unqualified, as identity's own connections do.
+  const db = new pg.Client({ connectionString: databaseUrl, options: '-c search_path=identity' });
+  await db.connect();
+  try {
+    await db.query(
+      `INSERT INTO identity.users (login, last_name, first_name, email, language, organisation_id, custom1)
+       SELECT 'bench.' || i, 'Learner ' || i, 'Bench', 'bench.' || i || '@example.com', 'fr-FR', o.id, $2
+       FROM generate_series(1, $1::int) i, (SELECT id FROM identity.organisations WHERE parent_id IS NULL) o`,
+      [count, mark],
+    );
+    await db.query('ANALYZE identity.users');
+  } finally {
+    await db.end();
+  }
+}
