@@ -168,6 +168,7 @@ it('documents the catalogue in the OpenAPI document, with what each route needs'
 });
 
 it('lets an administrator of a sub-tree read the catalogue but not change it', async () => {
+  const UNKNOWN = '3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b';
   const [course] = (await post('/v1/courses/search', { filter: { code: 'WELD-101' } })).items;
   expect((await stack.http('GET', `/v1/courses/${course.id}`, { auth: scopedAuth })).status).toBe(200);
   const attempts: [string, string, object?][] = [
@@ -179,6 +180,18 @@ it('lets an administrator of a sub-tree read the catalogue but not change it', a
     ['POST', '/v1/catalog/folders', { kind: 'course', name: 'no' }],
     ['POST', '/v1/catalog/categories', { name: 'no' }],
     ['POST', '/v1/catalog/competencies', { code: 'NO', name: 'no' }],
+    // Changing or deleting what exists is refused the same way, whatever the id names.
+    ['PATCH', `/v1/lessons/${UNKNOWN}`, { name: 'no' }],
+    ['DELETE', `/v1/lessons/${UNKNOWN}`],
+    ['PATCH', `/v1/curricula/${UNKNOWN}`, { name: 'no' }],
+    ['PUT', `/v1/curricula/${UNKNOWN}/courses`, { courseIds: [course.id] }],
+    ['DELETE', `/v1/curricula/${UNKNOWN}`],
+    ['PATCH', `/v1/catalog/folders/${UNKNOWN}`, { name: 'no' }],
+    ['DELETE', `/v1/catalog/folders/${UNKNOWN}`],
+    ['PATCH', `/v1/catalog/categories/${UNKNOWN}`, { name: 'no' }],
+    ['DELETE', `/v1/catalog/categories/${UNKNOWN}`],
+    ['PATCH', `/v1/catalog/competencies/${UNKNOWN}`, { name: 'no' }],
+    ['DELETE', `/v1/catalog/competencies/${UNKNOWN}`],
   ];
   for (const [method, path, body] of attempts) {
     const result = await stack.http(method, path, { body, auth: scopedAuth });

@@ -98,7 +98,14 @@ describe('mail templates over HTTP', () => {
     await call('POST', `/v1/users/${id}/roles`, { roleIds: [role.id], organisationId: home });
     const auth = basic(login, 'scoped mailer password');
     expect((await stack.http('POST', '/v1/mail-templates', { body: template('user', 'x', 'x'), auth })).status).toBe(403);
+    const existing = await call('POST', '/v1/mail-templates', template('user', 'Kept {{ user.first_name }}', 'kept'));
+    expect((await stack.http('PUT', `/v1/mail-templates/${existing.id}`, { body: template('user', 'x', 'x'), auth })).status).toBe(403);
+    expect((await stack.http('DELETE', `/v1/mail-templates/${existing.id}`, { auth })).status).toBe(403);
+    expect((await call('GET', `/v1/mail-templates/${existing.id}`)).variants[0].subject).toBe('Kept {{ user.first_name }}');
     expect((await stack.http('GET', '/v1/mails/failed', { auth })).status).toBe(403);
+    expect((await stack.http('POST', '/v1/mails/retry', { body: { ids: ['3f0c8a52-8a8e-4a57-9c38-2a4f1b0a0b0b'] }, auth })).status).toBe(
+      403,
+    );
     expect((await stack.http('GET', '/v1/mails/failed')).status).toBe(200);
   });
 });
