@@ -11,3 +11,4 @@ export * from './smtp';
 export * from './stack';
 export * from './processes';
 export * from './suite';
+export * from './service';

@@ -1,11 +1,10 @@
 import { notificationService } from '@assistants/notification';
 import { notificationClient, type NotificationClient } from '@assistants/notification/client';
-import { createLogger, startService, type Bus, type Database, type GrpcSecurity, type Outbox, type RunningService } from '@assistants/kit';
+import type { GrpcSecurity } from '@assistants/kit';
 import { TEST_SECURITY } from './identity';
 import type { TestNats } from './nats';
-import { freePort } from './ports';
-import { startProcess, type TestProcess } from './processes';
 import type { TestDatabase } from './postgres';
+import { startServiceProcess, startTestService, type ServiceProcess, type TestService } from './service';
 
 /** The key tests encrypt generated passwords with. */
 export const TEST_NOTIFICATION_SECRET_KEY = 'test-notification-secret-key-0123456789abcdef';
@@ -22,19 +21,6 @@ export interface NotificationOptions {
   port?: number;
   env?: Record<string, string>;
   security?: GrpcSecurity;
-}
-
-export interface TestNotification {
-  /** host:port of its gRPC server (the same after restart()). */
-  address: string;
-  /** Clients acting as nobody; see actingAs. */
-  client: NotificationClient;
-  db: Database;
-  bus: Bus;
-  outbox: Outbox;
-  /** Stops it and starts it again on the same port, database and NATS server. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 function environment(options: NotificationOptions, port: number): Record<string, string> {
@@ -63,61 +49,26 @@ function environment(options: NotificationOptions, port: number): Record<string,
 /** The notification service, started in-process on a free port (or `port`), on a real NATS
  * server and PostgreSQL database (its own schema "notification": it may share identity's
  * database), with identity at `identityAddress`, sending to the SMTP server on `smtpPort`. */
-export async function startNotification(options: NotificationOptions): Promise<TestNotification> {
-  const security = options.security ?? TEST_SECURITY;
-  const start = (port: number) =>
-    startService(notificationService, {
-      logger: createLogger('notification', process.env.TEST_LOG_LEVEL ?? 'silent'),
-      env: environment(options, port),
-    });
-  let running: RunningService<unknown, unknown> = await start(options.port ?? 0);
-  let stopped: Promise<void> | undefined;
-  const notification: TestNotification = {
-    address: running.address,
-    client: notificationClient(running.address, { security }),
-    db: running.db,
-    bus: running.bus,
-    outbox: running.outbox,
-    async restart() {
-      await running.stop();
-      running = await start(running.port);
-      Object.assign(notification, { db: running.db, bus: running.bus, outbox: running.outbox });
-      stopped = undefined;
-    },
-    stop: () =>
-      (stopped ??= (async () => {
-        notification.client.close();
-        await running.stop();
-      })()),
-  };
-  return notification;
-}
-
-export interface NotificationProcess extends TestProcess {
-  address: string;
-  client: NotificationClient;
-}
-
-/** The notification service as a process of its own (services/notification/src/main.ts), so
- * that a test can kill it (SIGKILL) mid-fan-out and start it again on the same port. */
-export async function startNotificationProcess(options: NotificationOptions): Promise<NotificationProcess> {
-  const port = options.port ?? (await freePort());
-  const address = `127.0.0.1:${port}`;
-  const proc = await startProcess({
-    name: 'notification',
-    entry: 'services/notification/src/main.ts',
-    env: environment(options, port),
-    ready: { grpc: address },
+export function startNotification(options: NotificationOptions): Promise<TestNotification> {
+  return startTestService({
+    definition: notificationService,
+    env: (port) => environment(options, port),
+    client: (address) => notificationClient(address, { security: options.security ?? TEST_SECURITY }),
+    port: options.port,
   });
-  const client = notificationClient(address, { security: options.security ?? TEST_SECURITY });
-  const stopProcess = proc.stop.bind(proc);
-  return Object.assign(proc, {
-    address,
-    client,
-    async stop() {
-      client.close();
-      await stopProcess();
-    },
+}
+
+export type TestNotification = TestService<NotificationClient>;
+export type NotificationProcess = ServiceProcess<NotificationClient>;
+
+/** The notification service as a process of its own, so that a test can kill it (SIGKILL)
+ * mid-fan-out and start it again on the same port. */
+export function startNotificationProcess(options: NotificationOptions): Promise<NotificationProcess> {
+  return startServiceProcess({
+    name: 'notification',
+    env: (port) => environment(options, port),
+    client: (address) => notificationClient(address, { security: options.security ?? TEST_SECURITY }),
+    port: options.port,
   });
 }
 

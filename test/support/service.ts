@@ -1,0 +1,91 @@
+import { createLogger, startService, type Bus, type Database, type Outbox, type ServiceDefinition } from '@assistants/kit';
+import type { TProperties } from '@sinclair/typebox';
+import { freePort } from './ports';
+import { startProcess, type TestProcess } from './processes';
+
+/** A service of the suite started in-process by a test, on a real NATS server and database. */
+export interface TestService<Client> {
+  /** host:port of its gRPC server (the same after restart()). */
+  address: string;
+  /** Clients acting as nobody; see actingAs. */
+  client: Client;
+  db: Database;
+  bus: Bus;
+  outbox: Outbox;
+  /** Publishes every event stored so far. */
+  flushEvents(): Promise<void>;
+  /** Stops it and starts it again on the same port, database and NATS server. */
+  restart(): Promise<void>;
+  /** Idempotent: a test may stop it early to see how others cope. */
+  stop(): Promise<void>;
+}
+
+/** Starts `definition` in-process with the environment `env(port)` gives, on `port` (a free
+ * one by default), and a client of it. */
+export async function startTestService<C extends TProperties, U, Client extends { close(): void }>(options: {
+  definition: ServiceDefinition<C, U>;
+  env: (port: number) => Record<string, string>;
+  client: (address: string) => Client;
+  port?: number;
+}): Promise<TestService<Client>> {
+  const start = (port: number) =>
+    startService(options.definition, {
+      logger: createLogger(options.definition.name, process.env.TEST_LOG_LEVEL ?? 'silent'),
+      env: options.env(port),
+    });
+  let running = await start(options.port ?? 0);
+  let stopped: Promise<void> | undefined;
+  const service: TestService<Client> = {
+    address: running.address,
+    client: options.client(running.address),
+    db: running.db,
+    bus: running.bus,
+    outbox: running.outbox,
+    flushEvents: () => running.outbox.flush(),
+    async restart() {
+      await running.stop();
+      running = await start(running.port);
+      Object.assign(service, { db: running.db, bus: running.bus, outbox: running.outbox });
+      stopped = undefined;
+    },
+    stop: () =>
+      (stopped ??= (async () => {
+        service.client.close();
+        await running.stop();
+      })()),
+  };
+  return service;
+}
+
+/** A service as a process of its own (its main.ts, with the environment a deployment gives
+ * it), so that a test can kill it (SIGKILL) and start it again on the same port. */
+export interface ServiceProcess<Client> extends TestProcess {
+  address: string;
+  client: Client;
+}
+
+export async function startServiceProcess<Client extends { close(): void }>(options: {
+  name: string;
+  env: (port: number) => Record<string, string>;
+  client: (address: string) => Client;
+  port?: number;
+}): Promise<ServiceProcess<Client>> {
+  const port = options.port ?? (await freePort());
+  const address = `127.0.0.1:${port}`;
+  const proc = await startProcess({
+    name: options.name,
+    entry: `services/${options.name}/src/main.ts`,
+    env: options.env(port),
+    ready: { grpc: address },
+  });
+  const client = options.client(address);
+  const stopProcess = proc.stop.bind(proc);
+  return Object.assign(proc, {
+    address,
+    client,
+    async stop() {
+      client.close();
+      await stopProcess();
+    },
+  });
+}
