@@ -3,16 +3,13 @@ import { implement, type Logger } from '@assistants/kit';
 import { BellServiceService, type BellServiceServer } from '@assistants/proto/gen/notification/v1/bell';
 import { CalendarServiceService, type CalendarServiceServer } from '@assistants/proto/gen/notification/v1/calendar';
 import { listMyNotifications, markAllNotificationsRead, markNotificationRead, sendNotifications } from './bell';
-import type { BellCalendarDeps } from './bell-calendar-deps';
+import type { Deps } from './deps';
 import { addCalendarEvents, createCalendarFeed, getCalendarFeed, listMyAgenda, revokeCalendarFeed } from './calendar';
 
 /** The gRPC services of bell notifications (U17) and calendar events (U19). Batches check
  * the acting user's scope on every user through identity; the "my" reads act on the acting
  * user's own data; GetCalendarFeed has no acting user (its token is the credential). */
-export function bellCalendarGrpcServices(
-  deps: BellCalendarDeps,
-  logger: Logger,
-): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
+export function bellCalendarGrpcServices(deps: Deps, logger: Logger): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
   const bell = implement<BellServiceServer>(logger, {
     sendNotifications: async (req, call) => ({ result: await sendNotifications(deps, call.actorId, req) }),
     listMyNotifications: (req, call) => listMyNotifications(deps, call.actorId, req),

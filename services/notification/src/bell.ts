@@ -7,7 +7,7 @@ import {
   type MarkNotificationReadResponse,
   type SendNotificationsRequest,
 } from '@assistants/proto/gen/notification/v1/bell';
-import { BELL_CALENDAR_PERMISSIONS } from './bell-calendar-permissions';
+import { PERMISSIONS } from './permissions';
 import { batchUserIds, batchUsers, partitionUsers } from './batch-users';
 import {
   bellNotificationsOf,
@@ -16,7 +16,8 @@ import {
   markBellNotificationRead,
   toBellNotification,
 } from './bell.repo';
-import { requireActor, type BellCalendarDeps } from './bell-calendar-deps';
+import { requireActor } from './caller';
+import type { Deps } from './deps';
 
 /** A notification is a short plain text (the front office shows it as text under the bell). */
 export const BELL_TEXT_MAX = 500;
@@ -36,11 +37,11 @@ export const bellEvents = {
 };
 
 /** U17: one notification with the text for each selected user the acting user may reach. */
-export async function sendNotifications(deps: BellCalendarDeps, actorId: string, req: SendNotificationsRequest): Promise<BatchResult> {
+export async function sendNotifications(deps: Deps, actorId: string, req: SendNotificationsRequest): Promise<BatchResult> {
   const { batch, ...request } = req;
   const text = checkBellText(req.text);
   const userIds = batchUserIds(req.userIds);
-  const permission = BELL_CALENDAR_PERMISSIONS.sendNotifications;
+  const permission = PERMISSIONS.sendNotifications;
   const users = await batchUsers(deps.upstreams.identity, userIds, permission);
   const { accepted, refused } = partitionUsers(userIds, users, permission);
   return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
@@ -52,7 +53,7 @@ export async function sendNotifications(deps: BellCalendarDeps, actorId: string,
 
 /** The acting user's own notifications, newest first. */
 export async function listMyNotifications(
-  deps: BellCalendarDeps,
+  deps: Deps,
   actorId: string,
   page: { limit: number; offset: number },
 ): Promise<ListMyNotificationsResponse> {
@@ -65,13 +66,13 @@ export async function listMyNotifications(
 }
 
 /** Marks one of the acting user's notifications read; another user's is as if it did not exist. */
-export async function markNotificationRead(deps: BellCalendarDeps, actorId: string, id: string): Promise<MarkNotificationReadResponse> {
+export async function markNotificationRead(deps: Deps, actorId: string, id: string): Promise<MarkNotificationReadResponse> {
   const userId = requireActor(actorId);
   const row = isId(id) ? await markBellNotificationRead(deps.db, userId, id.toLowerCase()) : undefined;
   if (!row) throw notFound(`no notification ${id}`, 'id');
   return { notification: toBellNotification(row) };
 }
 
-export async function markAllNotificationsRead(deps: BellCalendarDeps, actorId: string): Promise<MarkAllNotificationsReadResponse> {
+export async function markAllNotificationsRead(deps: Deps, actorId: string): Promise<MarkAllNotificationsReadResponse> {
   return { marked: await markAllBellNotificationsRead(deps.db, requireActor(actorId)) };
 }

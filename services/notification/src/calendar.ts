@@ -10,8 +10,9 @@ import {
   type ListMyAgendaResponse,
 } from '@assistants/proto/gen/notification/v1/calendar';
 import ical from 'ical-generator';
-import { BELL_CALENDAR_PERMISSIONS } from './bell-calendar-permissions';
-import { requireActor, type BellCalendarDeps } from './bell-calendar-deps';
+import { PERMISSIONS } from './permissions';
+import { requireActor } from './caller';
+import type { Deps } from './deps';
 import { batchUserIds, batchUsers, partitionUsers } from './batch-users';
 import {
   calendarEventsOf,
@@ -53,7 +54,7 @@ export const calendarEvents = {
 };
 
 /** U19: the event in the agenda of each selected user the acting user may reach. */
-export async function addCalendarEvents(deps: BellCalendarDeps, actorId: string, req: AddCalendarEventsRequest): Promise<BatchResult> {
+export async function addCalendarEvents(deps: Deps, actorId: string, req: AddCalendarEventsRequest): Promise<BatchResult> {
   const { batch, ...request } = req;
   const name = checkText('name', req.name, { required: true, max: 200 });
   const description = checkText('description', req.description, { max: 2000 });
@@ -61,7 +62,7 @@ export async function addCalendarEvents(deps: BellCalendarDeps, actorId: string,
   const end = checkDateTime('end', req.end)!;
   if (end <= start) throw invalidArgument('end', 'end must be after start');
   const userIds = batchUserIds(req.userIds);
-  const permission = BELL_CALENDAR_PERMISSIONS.writeCalendarEvents;
+  const permission = PERMISSIONS.writeCalendarEvents;
   const users = await batchUsers(deps.upstreams.identity, userIds, permission);
   const { accepted, refused } = partitionUsers(userIds, users, permission);
   return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
@@ -73,7 +74,7 @@ export async function addCalendarEvents(deps: BellCalendarDeps, actorId: string,
 }
 
 /** The acting user's own events overlapping [from, to). */
-export async function listMyAgenda(deps: BellCalendarDeps, actorId: string, req: ListMyAgendaRequest): Promise<ListMyAgendaResponse> {
+export async function listMyAgenda(deps: Deps, actorId: string, req: ListMyAgendaRequest): Promise<ListMyAgendaResponse> {
   const userId = requireActor(actorId);
   const from = checkDateTime('from', req.from, true);
   const to = checkDateTime('to', req.to, true);
@@ -88,21 +89,21 @@ const sha256 = (token: string): Buffer => createHash('sha256').update(token).dig
 
 /** A new feed token for the acting user (256 random bits), replacing the one it had. Only
  * its hash is stored: the token is answered here and never again. */
-export async function createCalendarFeed(deps: BellCalendarDeps, actorId: string): Promise<CreateCalendarFeedResponse> {
+export async function createCalendarFeed(deps: Deps, actorId: string): Promise<CreateCalendarFeedResponse> {
   const userId = requireActor(actorId);
   const token = randomBytes(32).toString('base64url');
   const createdAt = await replaceCalendarFeed(deps.db, userId, sha256(token));
   return { token, createdAt: createdAt.toISOString() };
 }
 
-export async function revokeCalendarFeed(deps: BellCalendarDeps, actorId: string): Promise<{ revoked: boolean }> {
+export async function revokeCalendarFeed(deps: Deps, actorId: string): Promise<{ revoked: boolean }> {
   return { revoked: await deleteCalendarFeed(deps.db, requireActor(actorId)) };
 }
 
 /** The iCalendar text of the feed this token opens. The token is looked up by its hash and
  * the hash compared in constant time: neither the lookup nor the comparison tells anything
  * about the token itself. */
-export async function getCalendarFeed(deps: BellCalendarDeps, token: string): Promise<GetCalendarFeedResponse> {
+export async function getCalendarFeed(deps: Deps, token: string): Promise<GetCalendarFeedResponse> {
   const unknown = () => notFound('no such calendar feed', 'token');
   if (!/^[\w-]{20,100}$/.test(token)) throw unknown();
   const hash = sha256(token);

@@ -1,5 +1,5 @@
 import { identityAuthority, type IdentityClient } from '@assistants/identity/client';
-import { ALL_PERMISSIONS, permissionDenied, ROOT_ORGANISATION_ID, unauthenticated } from '@assistants/kit';
+import { ALL_PERMISSIONS, isId, permissionDenied, ROOT_ORGANISATION_ID, unauthenticated } from '@assistants/kit';
 
 /** Refuses unless the acting user holds `permission`: on the root organisation when `root`
  * (global objects: templates, the mail queue), anywhere otherwise. */
@@ -12,4 +12,10 @@ export async function requirePermission(identity: IdentityClient, actorId: strin
       (g.permissions.includes(permission) || g.permissions.includes(ALL_PERMISSIONS)),
   );
   if (!held) throw permissionDenied(`this needs the permission ${permission}${root ? ' on the root organisation' : ''}`);
+}
+
+/** The calling user, whose own notifications and agenda a call reads. */
+export function requireActor(actorId: string): string {
+  if (!isId(actorId)) throw unauthenticated('this call needs an acting user');
+  return actorId.toLowerCase();
 }

@@ -1,7 +1,7 @@
-import { applyBatch, invalidArgument, isId, itemResult } from '@assistants/kit';
+import { applyBatch, invalidArgument, itemResult } from '@assistants/kit';
 import { Outcome, type BatchResult, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
-import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import type { SendMailsRequest } from '@assistants/proto/gen/notification/v1/mails';
+import { batchUserIds, batchUsers, partitionUsers } from './batch-users';
 import type { Deps } from './deps';
 import { partsFor, userData } from './mail-data';
 import { queueMails, type NewMail } from './mails.repo';
@@ -9,8 +9,6 @@ import { PERMISSIONS } from './permissions';
 import { templateForUse } from './template-commands';
 import { checkParts, type MailParts } from './templates';
 import type { TemplateRow } from './templates.repo';
-
-const USERS_PER_CALL = 5_000;
 
 /** U16: one mail per user of the batch, queued in the batch's transaction (a repeated batch
  * queues nothing again). The template or content is checked before any user is looked at. */
@@ -27,26 +25,19 @@ export async function sendMails(deps: Deps, req: SendMailsRequest): Promise<Batc
   } else if (!template) {
     throw invalidArgument('templateId', 'a mail needs a template (templateId) or a content (content.subject, content.html, content.text)');
   }
-  const userIds = [...new Set(req.userIds.map((id) => (isId(id) ? id.toLowerCase() : id)))];
-  const users = new Map<string, UserForAction>();
+  const userIds = batchUserIds(req.userIds);
   // Asked even for no users: the permission is checked all the same (a run's validation).
-  for (let i = 0; i === 0 || i < userIds.length; i += USERS_PER_CALL) {
-    const answer = await deps.upstreams.identity.users.getUsersForAction({
-      userIds: userIds.slice(i, i + USERS_PER_CALL),
-      permission: PERMISSIONS.send,
-    });
-    for (const user of answer.users) users.set(user.id.toLowerCase(), user);
-  }
+  const users = await batchUsers(deps.upstreams.identity, userIds, PERMISSIONS.send);
+  const { refused } = partitionUsers(userIds, users, PERMISSIONS.send);
   const { batch, ...request } = req;
   const result = await applyBatch(deps.outbox, batch, request, async (tx, _emit, dryRun) => {
     const source = `batch:${dryRun ? 'dry-run' : batch!.idempotencyKey}`;
     const results: ItemResult[] = [];
     const mails: NewMail[] = [];
     for (const id of userIds) {
-      const user = users.get(id.toLowerCase());
-      if (!user?.found) results.push(itemResult.failed(id, '', 'NOT_FOUND', 'no such user'));
-      else if (!user.inScope)
-        results.push(itemResult.failed(id, '', 'OUT_OF_SCOPE', `you do not hold ${PERMISSIONS.send} on this user's organisation`));
+      const user = users.get(id)!;
+      const refusal = refused.get(id);
+      if (refusal) results.push(refusal);
       else if (!user.email) results.push(itemResult.failed(id, '', 'NO_EMAIL', 'this user has no email address'));
       else {
         const { language, parts } = partsFor(template, content, user.language);

@@ -7,7 +7,6 @@ import { MailSender } from './delivery';
 import type { Deps } from './deps';
 import { STREAM, STREAM_SUBJECTS } from './events';
 import { bellCalendarGrpcServices } from './bell-calendar-grpc';
-import { BELL_CALENDAR_PERMISSION_DECLARATIONS } from './bell-calendar-permissions';
 import { notificationGrpcServices } from './grpc';
 import { NOTIFICATION_PERMISSIONS } from './permissions';
 import { SecretBox } from './secret';
@@ -46,7 +45,7 @@ export const notificationService: ServiceDefinition<(typeof NotificationConfigSc
   config: NotificationConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   stream: { name: STREAM, subjects: STREAM_SUBJECTS },
-  permissions: [...NOTIFICATION_PERMISSIONS, ...BELL_CALENDAR_PERMISSION_DECLARATIONS],
+  permissions: NOTIFICATION_PERMISSIONS,
   upstreams: (config, settings) => {
     const identity = identityClient(config.IDENTITY_ADDRESS, {
       security: settings.security,
