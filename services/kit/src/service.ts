@@ -31,6 +31,11 @@ export interface ConsumerDefinition {
   /** One subject filter, e.g. `identity.list-member.>`. */
   subject: string;
   handler: EventHandler;
+  /** One transaction for the events that arrive together (see ConsumerOptions.grouped). */
+  grouped?: boolean;
+  /** Events held at once, when this consumer needs another number than EVENTS_PREFETCH (a
+   * grouped consumer makes its groups out of them). */
+  prefetch?: number;
 }
 
 /** What a service is: its name, its tables, its stream, its gRPC handlers. Everything else
@@ -220,7 +225,7 @@ export async function startService<C extends TProperties, U = undefined>(
           logger,
           maxDeliveries: settings.consumerMaxDeliveries,
           ackWaitMs: settings.consumerAckWaitMs,
-          prefetch: settings.consumerPrefetch,
+          prefetch: consumer.prefetch ?? settings.consumerPrefetch,
           inboxRetentionMs: settings.eventsMaxAgeMs,
         }),
       );

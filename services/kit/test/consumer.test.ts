@@ -334,3 +334,54 @@ it('gets every unacknowledged event again after its process died between commit 
       .sort(),
   ).toEqual([ids[1], ids[2]].sort());
 });
+
+it('grouped: two replicas apply 400 events in shared transactions, each once with its own correlation id, and a failing event alone reaches the dead letters', async () => {
+  const data = Array.from({ length: 400 }, (_, n) => ({ n, bad: n === 137 }));
+  // Two publications: two correlation ids among the events of the groups.
+  const published = [
+    ...(await publish('kitcon.group.requested.v1', data.slice(0, 200), 'corr-group-a')),
+    ...(await publish('kitcon.group.requested.v1', data.slice(200), 'corr-group-b')),
+  ];
+  const ids = published.map((e) => e.id);
+  const bad = published.find((e) => (e.data as { bad: boolean }).bad)!;
+  const handler: ConsumerOptions['handler'] = async (event, { tx, emit }) => {
+    const { rows } = await tx.query<{ txid: string }>('SELECT txid_current()::text AS txid');
+    await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, rows[0].txid]);
+    emit('kitcon.group-reply.sent.v1', { to: event.id });
+    if ((event.data as { bad: boolean }).bad) throw new Error('this one is broken');
+  };
+  const options = {
+    durable: 'kitcon-group',
+    subject: 'kitcon.group.>',
+    grouped: true,
+    prefetch: 32,
+    maxDeliveries: 2,
+    retryDelay: { initialMs: 50 },
+    handler,
+  };
+  await Promise.all([consume(options), consume(options)]);
+  await waitFor(
+    '399 events applied and one dead letter',
+    async () =>
+      (await workDone(ids)).length === 399 && (await deadLetterCount(db))['kitcon-group'] === 1 && (await settled('kitcon-group')),
+  );
+
+  const done = await workDone(ids);
+  expect(new Set(done.map((r) => r.event_id)).size).toBe(399);
+  expect(done.some((r) => r.event_id === bad.id)).toBe(false);
+  // Groups, not one transaction per event.
+  expect(new Set(done.map((r) => r.done_by)).size).toBeLessThan(200);
+  const letters = await listDeadLetters(db, { consumer: 'kitcon-group', limit: 10 });
+  expect(letters.map((l) => [l.eventId, l.error, l.deliveries])).toEqual([[bad.id, 'Error: this one is broken', 2]]);
+
+  await outbox.flush();
+  const replies = (await readStream(bus, 'KITCON')).filter((e) => e.subject === 'kitcon.group-reply.sent.v1');
+  expect(replies).toHaveLength(399);
+  const sourceOf = new Map(published.map((e) => [e.id, e]));
+  for (const reply of replies) expect(reply.correlationId).toBe(sourceOf.get((reply.data as { to: string }).to)!.correlationId);
+  expect(new Set(replies.map((r) => r.correlationId))).toEqual(new Set(['corr-group-a', 'corr-group-b']));
+  await discardDeadLetters(
+    db,
+    letters.map((l) => l.id),
+  );
+});
