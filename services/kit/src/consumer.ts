@@ -19,7 +19,27 @@ export interface HandlerContext {
 
 export type EventHandler = (event: EventEnvelope, ctx: HandlerContext) => Promise<void>;
 
-export interface ConsumerOptions {
+export interface DeliveredEvent {
+  event: EventEnvelope;
+  /** 1 on the first delivery, 2 on the first redelivery, ... */
+  deliveryCount: number;
+}
+
+/** A handler of the events that arrived together, in one transaction: for cheap work whose
+ * throughput matters (a mail fan-out), done for the whole group in a few statements. The
+ * events are in their stream order, already claimed; a group whose transaction fails is
+ * handled again one event at a time, so a failing event still fails alone and reaches the
+ * dead letters alone. Leave it for handlers that take locks (a group would hold several at
+ * once). The events emitted carry the correlation id current when emit is called: wrap in
+ * withCorrelationId(event.correlationId, …) to give one event's. */
+export type EventGroupHandler = (events: DeliveredEvent[], ctx: Omit<HandlerContext, 'deliveryCount'>) => Promise<void>;
+
+/** One event at a time (handler) or the events that arrived together (groupHandler). */
+export type ConsumerHandler = { handler: EventHandler; groupHandler?: never } | { groupHandler: EventGroupHandler; handler?: never };
+
+export type ConsumerOptions = ConsumerSettings & ConsumerHandler;
+
+export interface ConsumerSettings {
   bus: Bus;
   /** The consuming service's outbox: the handler's transaction is one of its transactions. */
   outbox: Outbox;
@@ -32,20 +52,12 @@ export interface ConsumerOptions {
   /** One subject filter, wildcards allowed (nats-server 2.9 takes one per consumer). */
   subject: string;
   logger: Logger;
-  handler: EventHandler;
   /** Deliveries after which a failing event goes to the dead letters (default 5). */
   maxDeliveries?: number;
   /** How long the server waits for an ack before delivering again (default 60 s). */
   ackWaitMs?: number;
   /** Messages fetched at once, held by this process until handled (default 8). */
   prefetch?: number;
-  /** Handle the events that have arrived together in one transaction (one claim statement,
-   * the handler called for each in order, one commit, the acks sent together) instead of one
-   * transaction each. For cheap handlers whose throughput matters (a mail fan-out); a group
-   * whose transaction fails is handled again one event at a time, so a failing event still
-   * fails alone and reaches the dead letters alone. Leave it off for handlers that take locks
-   * (a group would hold several at once). */
-  grouped?: boolean;
   /** How long the inbox remembers a handled event (default 7 days, the streams' default
    * max age). Keep it at least the stream's max age: an event is not delivered again after
    * it left the stream, and not published again after the relay's longest outage. */
@@ -111,7 +123,7 @@ const PRUNE_BATCH = 1000;
  * the handler in it, commits, then acknowledges. A failing handler rolls back and the event
  * comes again after a growing delay; after maxDeliveries it goes to kit_dead_letters. */
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
-  const { bus, outbox, stream, durable, logger, handler } = options;
+  const { bus, outbox, stream, durable, logger, handler, groupHandler } = options;
   const db = options.db ?? outbox.db;
   const maxDeliveries = options.maxDeliveries ?? 5;
   const ackWaitMs = options.ackWaitMs ?? 60_000;
@@ -124,6 +136,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`consumer ${durable}: prefetch must be a positive integer`);
   if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1)
     throw new Error(`consumer ${durable}: maxDeliveries must be a positive integer`);
+  if (!handler === !groupHandler) throw new Error(`consumer ${durable}: give a handler or a groupHandler`);
   if (maxAckPending < prefetch) throw new Error(`consumer ${durable}: maxAckPending must be at least prefetch`);
   if (handlerBudgetMs < 50) throw new Error(`consumer ${durable}: ackWaitMs / (prefetch + 1) leaves handlers less than 50 ms`);
   if (inboxRetentionMs < DAY_MS)
@@ -154,13 +167,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   const retryDelayMs = (deliveryCount: number) => Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(deliveryCount - 1, 20));
 
   /** Claims + handler calls in one outbox transaction, within the current deadline (several
-   * events only for a grouped consumer). Deletes the dead letter of the event in the same
-   * transaction when there may be one. Returns the ids it applied (the others were already). */
-  async function applyEvents(
-    events: { event: EventEnvelope; deliveryCount: number }[],
-    deadLetter?: { id: string } | { maybe: true },
-  ): Promise<Set<string>> {
-    return outbox.transaction(async (rawTx, emit) => {
+   * events only for a group handler). Deletes the dead letter of the event in the same
+   * transaction when there may be one. */
+  async function applyEvents(events: DeliveredEvent[], deadLetter?: { id: string } | { maybe: true }): Promise<void> {
+    await outbox.transaction(async (rawTx, emit) => {
       let open = true;
       const tx: Queryable = {
         query: <R extends Row = Row>(text: string, params?: unknown[]) =>
@@ -174,19 +184,19 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           durable,
           events.map((e) => e.event.id),
         );
-        const applied = new Set<string>();
-        for (const { event, deliveryCount } of events) {
-          if (!claimed.has(event.id) || applied.has(event.id)) continue;
-          applied.add(event.id);
-          await withContext({ correlationId: event.correlationId || undefined }, () =>
-            withinDeadline((async () => handler(event, { tx, emit, deliveryCount }))()),
-          );
+        const fresh = events.filter((e) => claimed.delete(e.event.id));
+        if (groupHandler && fresh.length > 0) await withinDeadline((async () => groupHandler(fresh, { tx, emit }))());
+        if (handler) {
+          for (const { event, deliveryCount } of fresh) {
+            await withContext({ correlationId: event.correlationId || undefined }, () =>
+              withinDeadline((async () => handler(event, { tx, emit, deliveryCount }))()),
+            );
+          }
         }
         const [first] = events;
         if (deadLetter && 'id' in deadLetter) await rawTx.query('DELETE FROM kit_dead_letters WHERE id = $1', [deadLetter.id]);
         else if (deadLetter)
           await rawTx.query('DELETE FROM kit_dead_letters WHERE consumer = $1 AND event_id = $2', [durable, first.event.id]);
-        return applied;
       } finally {
         open = false;
       }
@@ -254,11 +264,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     });
   }
 
-  /** The messages of a grouped consumer that arrived together: one transaction for all of
+  /** The messages of a group handler's consumer that arrived together: one transaction for all of
    * them within one handler's budget, so that a group that fails or runs out of time still
    * leaves each message its own budget when they are handled again one by one. */
   async function handleGroup(messages: JsMsg[]): Promise<void> {
-    const events: { event: EventEnvelope; deliveryCount: number }[] = [];
+    const events: DeliveredEvent[] = [];
     for (const m of messages) {
       const deliveryCount = m.info.deliveryCount;
       let event: EventEnvelope | undefined;
@@ -368,7 +378,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         try {
           for await (const m of fetched) {
             if (stopping) m.nak();
-            else if (!options.grouped) await handle(m);
+            else if (!groupHandler) await handle(m);
             else {
               waiting.push(m);
               working ??= drain();

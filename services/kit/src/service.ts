@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { loadConfig } from './config';
-import { startConsumer, type Consumer, type EventHandler } from './consumer';
+import { startConsumer, type Consumer, type ConsumerHandler } from './consumer';
 import { KIT_MIGRATIONS, migrate, openDatabase, type Database } from './db';
 import { asDomainError } from './errors';
 import { connectBus, ensureStream, type Bus } from './events';
@@ -23,20 +23,17 @@ export interface Authority {
 
 /** A reaction to other services' events (see consumer.ts): the handler runs in a transaction
  * of this service in which the kit has claimed the event, and may emit events in it. */
-export interface ConsumerDefinition {
+export type ConsumerDefinition = ConsumerHandler & {
   /** The producing domain's stream, e.g. `IDENTITY`. */
   stream: string;
   /** `<this service>-<purpose>`, e.g. `assignment-list-enrolment`. */
   durable: string;
   /** One subject filter, e.g. `identity.list-member.>`. */
   subject: string;
-  handler: EventHandler;
-  /** One transaction for the events that arrive together (see ConsumerOptions.grouped). */
-  grouped?: boolean;
   /** Events held at once, when this consumer needs another number than EVENTS_PREFETCH (a
-   * grouped consumer makes its groups out of them). */
+   * group handler gets its groups out of them). */
   prefetch?: number;
-}
+};
 
 /** What a service is: its name, its tables, its stream, its gRPC handlers. Everything else
  * (configuration, logger, database, migrations, stream, outbox relay, gRPC server with

@@ -11,7 +11,9 @@ import {
   withCorrelationId,
   type Bus,
   type Consumer,
-  type ConsumerOptions,
+  type ConsumerHandler,
+  type ConsumerSettings,
+  type EventGroupHandler,
   type Database,
   type EventEnvelope,
   type Outbox,
@@ -48,7 +50,7 @@ afterAll(async () => {
   await bed?.close();
 });
 
-async function consume(options: Omit<ConsumerOptions, 'bus' | 'outbox' | 'logger' | 'stream'>): Promise<Consumer> {
+async function consume(options: Omit<ConsumerSettings, 'bus' | 'outbox' | 'logger' | 'stream'> & ConsumerHandler): Promise<Consumer> {
   const consumer = await startConsumer({ bus, outbox, logger, stream: 'KITCON', ...options });
   consumers.push(consumer);
   return consumer;
@@ -335,7 +337,7 @@ it('gets every unacknowledged event again after its process died between commit 
   ).toEqual([ids[1], ids[2]].sort());
 });
 
-it('grouped: two replicas apply 400 events in shared transactions, each once with its own correlation id, and a failing event alone reaches the dead letters', async () => {
+it('group handler: two replicas apply 400 events in shared transactions, each once with its own correlation id, and a failing event alone reaches the dead letters', async () => {
   const data = Array.from({ length: 400 }, (_, n) => ({ n, bad: n === 137 }));
   // Two publications: two correlation ids among the events of the groups.
   const published = [
@@ -344,20 +346,22 @@ it('grouped: two replicas apply 400 events in shared transactions, each once wit
   ];
   const ids = published.map((e) => e.id);
   const bad = published.find((e) => (e.data as { bad: boolean }).bad)!;
-  const handler: ConsumerOptions['handler'] = async (event, { tx, emit }) => {
+  const groupHandler: EventGroupHandler = async (events, { tx, emit }) => {
     const { rows } = await tx.query<{ txid: string }>('SELECT txid_current()::text AS txid');
-    await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, rows[0].txid]);
-    emit('kitcon.group-reply.sent.v1', { to: event.id });
-    if ((event.data as { bad: boolean }).bad) throw new Error('this one is broken');
+    await tx.query('INSERT INTO work_done (event_id, done_by) SELECT unnest($1::text[]), $2', [
+      events.map((e) => e.event.id),
+      rows[0].txid,
+    ]);
+    for (const { event } of events) withCorrelationId(event.correlationId, () => emit('kitcon.group-reply.sent.v1', { to: event.id }));
+    if (events.some((e) => (e.event.data as { bad: boolean }).bad)) throw new Error('this one is broken');
   };
   const options = {
     durable: 'kitcon-group',
     subject: 'kitcon.group.>',
-    grouped: true,
     prefetch: 32,
     maxDeliveries: 2,
     retryDelay: { initialMs: 50 },
-    handler,
+    groupHandler,
   };
   await Promise.all([consume(options), consume(options)]);
   await waitFor(

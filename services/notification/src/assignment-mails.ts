@@ -1,4 +1,4 @@
-import type { ConsumerDefinition, EventEnvelope, HandlerContext, Logger } from '@assistants/kit';
+import type { ConsumerDefinition, DeliveredEvent, EventEnvelope, Logger } from '@assistants/kit';
 import {
   CertificateIssued,
   CourseAssignmentChanged,
@@ -9,7 +9,7 @@ import type { Deps } from './deps';
 import { assignmentData, partsFor, userData } from './mail-data';
 import { queueMails, type NewMail } from './mails.repo';
 import { checkParts, usableIn, type MailContext, type MailData } from './templates';
-import { findTemplate } from './templates.repo';
+import { findTemplates, type TemplateRow } from './templates.repo';
 
 export const ASSIGNMENT_MAILS_DURABLE = 'notification-assignment-mails';
 /** The assignment service's stream (see proto/assignment/v1/events.proto). */
@@ -59,51 +59,62 @@ function noticeOf(event: EventEnvelope): Notice | undefined {
 /** The notify options of the assignment actions (U7, U8, U10-U13, U15, C6, C7, P4): one
  * mail per event that names a template, queued in the transaction that claims the event, under
  * the key (event id, learner) — a redelivered event queues nothing twice. A template deleted
- * or no longer usable since the run was validated is recorded as a failed mail, with why. */
+ * or no longer usable since the run was validated is recorded as a failed mail, with why.
+ * The events that arrive together are handled together (a 50,000-learner run is 50,000
+ * events: one transaction each bounded the fan-out at about 300 mails/s; see BENCHMARKS.md). */
 export function assignmentMailsConsumer(deps: Deps, logger: Logger): ConsumerDefinition {
   return {
     stream: ASSIGNMENT_STREAM.name,
     durable: ASSIGNMENT_MAILS_DURABLE,
     subject: 'assignment.>',
-    // A 50,000-learner run is 50,000 events: one transaction per event bounded the fan-out at
-    // about 300 mails/s, groups of up to 64 reach the 500 of bench:mail (see BENCHMARKS.md).
-    grouped: true,
     prefetch: 64,
-    handler: async (event: EventEnvelope, { tx }: HandlerContext) => {
-      const notice = noticeOf(event);
-      if (!notice?.templateId || !notice.learner?.id) return;
-      const learner = notice.learner;
-      const template = await findTemplate(tx, notice.templateId);
-      const data: MailData = { ...userData(learner, deps.config.NOTIFICATION_PLATFORM_URL), ...notice.fields };
-      let failure: string | undefined;
-      if (!template) failure = `mail template ${notice.templateId} does not exist (any more)`;
-      else if (!usableIn(template.context, notice.context)) failure = `mail template ${template.name} is not a ${notice.context} template`;
-      else if (!learner.email) failure = 'the user has no email address';
-      const { language, parts } = template
-        ? partsFor(template, undefined, learner.language)
-        : { language: learner.language, parts: { subject: '', html: '', text: '' } };
-      if (!failure) {
-        try {
-          checkParts(parts, notice.context, 'template');
-        } catch (err) {
-          failure = `mail template ${template!.name}: ${(err as Error).message}`;
-        }
+    groupHandler: async (events: DeliveredEvent[], { tx }) => {
+      const notices = events
+        .map(({ event }) => ({ event, notice: noticeOf(event) }))
+        .filter((n): n is { event: EventEnvelope; notice: Notice } => !!n.notice?.templateId && !!n.notice.learner?.id);
+      if (notices.length === 0) return;
+      const templates = await findTemplates(
+        tx,
+        notices.map((n) => n.notice.templateId),
+      );
+      const mails = notices.map(({ event, notice }) => mailFor(event, notice, templates.get(notice.templateId), deps));
+      await queueMails(tx, mails);
+      for (const mail of mails) {
+        if (mail.failure) logger.warn({ eventId: mail.source, reason: mail.failure }, 'an assignment mail cannot be sent');
       }
-      const mail: NewMail = {
-        source: `event:${event.id}`,
-        recipientId: learner.id.toLowerCase(),
-        context: notice.context,
-        templateId: template?.id ?? null,
-        to: learner.email,
-        language,
-        parts,
-        data,
-        failure,
-      };
-      await queueMails(tx, [mail]);
-      if (failure) logger.warn({ eventId: event.id, reason: failure }, 'an assignment mail cannot be sent');
       // Sent once the transaction commits: the sender polls, and is told after a short delay.
       setTimeout(() => deps.poke(), 50).unref();
     },
+  };
+}
+
+/** The mail an event asks for, or the failed mail that says why it cannot be sent. */
+function mailFor(event: EventEnvelope, notice: Notice, template: TemplateRow | undefined, deps: Deps): NewMail {
+  const learner = notice.learner!;
+  const data: MailData = { ...userData(learner, deps.config.NOTIFICATION_PLATFORM_URL), ...notice.fields };
+  let failure: string | undefined;
+  if (!template) failure = `mail template ${notice.templateId} does not exist (any more)`;
+  else if (!usableIn(template.context, notice.context)) failure = `mail template ${template.name} is not a ${notice.context} template`;
+  else if (!learner.email) failure = 'the user has no email address';
+  const { language, parts } = template
+    ? partsFor(template, undefined, learner.language)
+    : { language: learner.language, parts: { subject: '', html: '', text: '' } };
+  if (!failure) {
+    try {
+      checkParts(parts, notice.context, 'template');
+    } catch (err) {
+      failure = `mail template ${template!.name}: ${(err as Error).message}`;
+    }
+  }
+  return {
+    source: `event:${event.id}`,
+    recipientId: learner.id.toLowerCase(),
+    context: notice.context,
+    templateId: template?.id ?? null,
+    to: learner.email,
+    language,
+    parts,
+    data,
+    failure,
   };
 }

@@ -41,6 +41,17 @@ export async function findTemplate(db: Queryable, id: string): Promise<TemplateR
   return rows[0];
 }
 
+/** The templates among `ids` that exist, by id. */
+export async function findTemplates(db: Queryable, ids: string[]): Promise<Map<string, TemplateRow>> {
+  const valid = [...new Set(ids.filter((id) => UUID.test(id)))];
+  if (valid.length === 0) return new Map();
+  const { rows } = await db.query<TemplateRow & Record<string, unknown>>(
+    `SELECT ${COLUMNS} FROM mail_templates WHERE id = ANY($1::uuid[])`,
+    [valid],
+  );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 export async function deleteTemplateRow(db: Queryable, id: string): Promise<boolean> {
   if (!UUID.test(id)) return false;
   const { rowCount } = await db.query('DELETE FROM mail_templates WHERE id = $1', [id]);

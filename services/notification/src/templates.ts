@@ -79,34 +79,49 @@ function parseCached(part: Part, source: string): Template[] {
   return found;
 }
 
-function parse(part: Part, source: string, field: string): Template[] {
-  try {
-    return parseCached(part, source);
-  } catch (err) {
-    throw invalidArgument(field, `syntax error: ${(err as Error).message}`);
-  }
-}
+/** What checkPart found for a (part, context, source): a fan-out checks the same template for
+ * every learner, and the analysis costs more than the rendering. */
+const checked = new Map<string, string[] | { problem: string }>();
 
 /** The dynamic fields `source` uses, refusing (INVALID_ARGUMENT on `field`) a syntax error, an
  * unknown field and a field `context` cannot resolve. */
 export function checkPart(part: Part, source: string, context: MailContext, field: string): string[] {
-  const { globals } = engineOf(part).analyzeSync(parse(part, source, field), { partials: false });
+  const key = `${part}:${context}:${source}`;
+  let found = checked.get(key);
+  if (!found) {
+    found = analyse(part, source, context);
+    if (checked.size >= PARSED_MAX) checked.clear();
+    checked.set(key, found);
+  }
+  if ('problem' in found) throw invalidArgument(field, found.problem);
+  return [...found];
+}
+
+/** The fields a source uses, or what is wrong with it. */
+function analyse(part: Part, source: string, context: MailContext): string[] | { problem: string } {
+  let templates: Template[];
+  try {
+    templates = parseCached(part, source);
+  } catch (err) {
+    return { problem: `syntax error: ${(err as Error).message}` };
+  }
+  const { globals } = engineOf(part).analyzeSync(templates, { partials: false });
   const used = new Set<string>();
   for (const variables of Object.values(globals)) {
     for (const variable of variables) {
       const segments = variable.toArray();
       const where = `(line ${variable.location.row})`;
       if (segments.slice(0, 2).some((s) => typeof s !== 'string')) {
-        throw invalidArgument(field, `${String(variable)} is not a field: name fields as they are, e.g. user.first_name ${where}`);
+        return { problem: `${String(variable)} is not a field: name fields as they are, e.g. user.first_name ${where}` };
       }
       const name = ['user', 'course', 'curriculum'].includes(segments[0] as string)
         ? segments.slice(0, 2).join('.')
         : (segments[0] as string);
       if (!KNOWN.has(name)) {
-        throw invalidArgument(field, `unknown field ${name} ${where}; ${CONTEXT_WORDS[context]} may use ${FIELDS[context].join(', ')}`);
+        return { problem: `unknown field ${name} ${where}; ${CONTEXT_WORDS[context]} may use ${FIELDS[context].join(', ')}` };
       }
       if (!FIELDS[context].includes(name)) {
-        throw invalidArgument(field, `${name} cannot be used in ${CONTEXT_WORDS[context]} ${where}`);
+        return { problem: `${name} cannot be used in ${CONTEXT_WORDS[context]} ${where}` };
       }
       used.add(name);
     }
