@@ -3,6 +3,7 @@ import type { AssignmentClient } from '@assistants/assignment/client';
 import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
 import type { NotificationClient } from '@assistants/notification/client';
+import type { StatisticsClient } from '@assistants/statistics/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -26,6 +27,7 @@ import { roleRoutes } from './routes/roles';
 import { runRoutes } from './routes/runs';
 import { selectionRoutes } from './routes/selections';
 import { sessionRoutes } from './routes/sessions';
+import { STATISTICS_SCHEMAS, statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
@@ -41,6 +43,7 @@ export interface GatewayDeps {
   catalog: CatalogClient;
   assignment: AssignmentClient;
   notification: NotificationClient;
+  statistics: StatisticsClient;
   ops: OpsClients;
   runs: RunEngine;
 }
@@ -55,6 +58,7 @@ export async function buildApp({
   catalog,
   assignment,
   notification,
+  statistics,
   ops,
   runs,
 }: GatewayDeps): Promise<FastifyInstance> {
@@ -146,6 +150,7 @@ export async function buildApp({
     ...RUN_SCHEMAS,
     ...MAIL_SCHEMAS,
     ...BELL_CALENDAR_SCHEMAS,
+    ...STATISTICS_SCHEMAS,
   ])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
@@ -161,6 +166,7 @@ export async function buildApp({
   await app.register(assignmentRoutes, { assignment });
   await app.register(mailRoutes, { notification });
   await app.register(bellCalendarRoutes, { notification });
+  await app.register(statisticsRoutes, { statistics });
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
   return app;

@@ -12,6 +12,7 @@ export const GatewayConfigSchema = Type.Object({
   CATALOG_ADDRESS: Type.String({ default: '127.0.0.1:50052' }),
   ASSIGNMENT_ADDRESS: Type.String({ default: '127.0.0.1:50053' }),
   NOTIFICATION_ADDRESS: Type.String({ default: '127.0.0.1:50054' }),
+  STATISTICS_ADDRESS: Type.String({ default: '127.0.0.1:50055' }),
   /** Behind a load balancer: take the client address from X-Forwarded-For (rate limits). */
   GATEWAY_TRUST_PROXY: Type.Boolean({ default: false }),
   GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),

@@ -65,6 +65,7 @@ beforeAll(async () => {
     catalog: actingAs(stack.catalog.client, stack.fixture.adminId),
     assignment: actingAs(stack.assignment.client, stack.fixture.adminId),
     notification: actingAs(stack.notification.client, stack.fixture.adminId),
+    statistics: actingAs(stack.statistics.client, stack.fixture.adminId),
   };
 });
 

@@ -8,6 +8,7 @@ export * from './notification';
 export * from './ports';
 export * from './postgres';
 export * from './smtp';
+export * from './statistics';
 export * from './stack';
 export * from './processes';
 export * from './suite';

@@ -6,6 +6,7 @@ import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type 
 import type { TestNats } from './nats';
 import { startNotification, type TestNotification } from './notification';
 import { createTestDatabase, type TestDatabase } from './postgres';
+import { startStatistics, type TestStatistics } from './statistics';
 
 export { ADMIN };
 
@@ -22,6 +23,8 @@ export interface TestStack {
   /** The notification service, on the same NATS server and database (schema
    * "notification"), sending to `StackOptions.smtpPort` (none by default: mails stay queued). */
   notification: TestNotification;
+  /** The statistics service, on the same NATS server and database (schema "statistics"). */
+  statistics: TestStatistics;
   /** Identity, its database and bus, and gRPC clients acting as the administrator. */
   fixture: IdentityFixture;
   nats: TestNats;
@@ -76,6 +79,7 @@ export async function startStack(
   let catalog: TestCatalog | undefined;
   let assignment: TestAssignment | undefined;
   let notification: TestNotification | undefined;
+  let statistics: TestStatistics | undefined;
   let gatewayDb: TestDatabase | undefined;
   try {
     catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
@@ -87,6 +91,7 @@ export async function startStack(
       smtpPort: options.smtpPort,
       env: options.notificationEnv,
     });
+    statistics = await startStatistics({ nats, pg: fixture.pg, identityAddress: identity.address, catalogAddress: catalog.address });
     gatewayDb = await createTestDatabase('gateway');
     const env = {
       ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
@@ -96,6 +101,7 @@ export async function startStack(
       CATALOG_ADDRESS: catalog.address,
       ASSIGNMENT_ADDRESS: assignment.address,
       NOTIFICATION_ADDRESS: notification.address,
+      STATISTICS_ADDRESS: statistics.address,
       GATEWAY_DATABASE_URL: gatewayDb.url,
       ...gatewayEnv,
     };
@@ -110,6 +116,7 @@ export async function startStack(
     const runningCatalog = catalog;
     const runningAssignment = assignment;
     const runningNotification = notification;
+    const runningStatistics = statistics;
     return {
       url,
       healthUrl,
@@ -117,6 +124,7 @@ export async function startStack(
       catalog,
       assignment,
       notification,
+      statistics,
       fixture,
       nats,
       adminAuth,
@@ -145,6 +153,7 @@ export async function startStack(
       },
       async stop() {
         await running.stop();
+        await runningStatistics.stop();
         await runningNotification.stop();
         await runningAssignment.stop();
         await runningCatalog.stop();
@@ -154,6 +163,7 @@ export async function startStack(
     };
   } catch (err) {
     await gateway?.stop();
+    await statistics?.stop();
     await notification?.stop();
     await assignment?.stop();
     await catalog?.stop();

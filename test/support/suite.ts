@@ -38,12 +38,14 @@ export async function startSuiteProcesses(options: {
     const catalog = await address();
     const assignment = await address();
     const notification = await address();
+    const statistics = await address();
     const db = options.databaseUrl;
     const admin = { IDENTITY_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login, IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password };
     await start('identity', { IDENTITY_GRPC_PORT: port(identity), IDENTITY_DATABASE_URL: db, ...admin }, { grpc: identity });
     await start('catalog', { CATALOG_GRPC_PORT: port(catalog), CATALOG_DATABASE_URL: db, IDENTITY_ADDRESS: identity }, { grpc: catalog });
     const upstreams = { IDENTITY_ADDRESS: identity, CATALOG_ADDRESS: catalog };
     await start('assignment', { ASSIGNMENT_GRPC_PORT: port(assignment), ASSIGNMENT_DATABASE_URL: db, ...upstreams }, { grpc: assignment });
+    await start('statistics', { STATISTICS_GRPC_PORT: port(statistics), STATISTICS_DATABASE_URL: db, ...upstreams }, { grpc: statistics });
     if (options.smtpPort !== undefined) {
       const env = {
         NOTIFICATION_GRPC_PORT: port(notification),
@@ -65,6 +67,7 @@ export async function startSuiteProcesses(options: {
         ...upstreams,
         ASSIGNMENT_ADDRESS: assignment,
         NOTIFICATION_ADDRESS: notification,
+        STATISTICS_ADDRESS: statistics,
         GATEWAY_RATE_LIMIT_PER_MINUTE: '100000',
         ...options.gatewayEnv,
       },

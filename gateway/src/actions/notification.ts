@@ -52,6 +52,9 @@ const NOTIFY_CONTEXTS: Record<string, MailContextName> = {
   U12: 'curriculum_assignment',
   U13: 'curriculum_assignment',
   U15: 'curriculum_assignment',
+  // The resets' mails name the course or curriculum as the assignment mails do.
+  U9: 'course_assignment',
+  U14: 'curriculum_assignment',
 };
 
 /** An action with a `notifyTemplateId` whose validation (no items, dry run) also asks the

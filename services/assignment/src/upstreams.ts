@@ -1,15 +1,9 @@
 import type { CatalogClient } from '@assistants/catalog/client';
 import { identityAuthority, type IdentityClient } from '@assistants/identity/client';
-import {
-  ALL_PERMISSIONS,
-  invalidArgument,
-  notFound,
-  permissionDenied,
-  ROOT_ORGANISATION_ID,
-  unauthenticated,
-  DomainError,
-} from '@assistants/kit';
-import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
+
+// Shared with the other services that act on users in batches.
+export { requireUserInScope, usersForAction } from '@assistants/identity/client';
+import { ALL_PERMISSIONS, invalidArgument, permissionDenied, ROOT_ORGANISATION_ID, unauthenticated, DomainError } from '@assistants/kit';
 
 /** The services the assignment service asks: identity (users of a batch and whether the
  * acting user may act on them, list members, grants) and catalog (courses and curricula).
@@ -40,22 +34,7 @@ export interface CurriculumInfo {
   courseIds: string[];
 }
 
-/** identity's GetUsersForAction takes at most this many ids per call. */
-const USERS_PER_CALL = 5_000;
 const MEMBERS_PER_PAGE = 5_000;
-
-/** The users of a batch, by id: whether each exists and whether the acting user holds
- * `permission` on its organisation (PERMISSION_DENIED when it holds it nowhere), with what a
- * mail and the audience rule read. */
-export async function usersForAction(identity: IdentityClient, userIds: string[], permission: string): Promise<Map<string, UserForAction>> {
-  const byId = new Map<string, UserForAction>();
-  // Asked even for no users: the permission is checked all the same (a run's validation).
-  for (let i = 0; i === 0 || i < userIds.length; i += USERS_PER_CALL) {
-    const { users } = await identity.users.getUsersForAction({ userIds: userIds.slice(i, i + USERS_PER_CALL), permission });
-    for (const user of users) byId.set(user.id.toLowerCase(), user);
-  }
-  return byId;
-}
 
 export async function coursesById(catalog: CatalogClient, ids: string[]): Promise<Map<string, CourseInfo>> {
   if (ids.length === 0) return new Map();
@@ -143,12 +122,4 @@ export async function requireRootGrant(identity: IdentityClient, actorId: string
     (g) => g.organisationId === ROOT_ORGANISATION_ID && (g.permissions.includes(permission) || g.permissions.includes(ALL_PERMISSIONS)),
   );
   if (!held) throw permissionDenied(`this needs the permission ${permission} on the root organisation`);
-}
-
-/** One user the acting user holds `permission` on; NOT_FOUND otherwise (as if it did not
- * exist: a scoped administrator learns nothing of users outside its scope). */
-export async function requireUserInScope(identity: IdentityClient, userId: string, permission: string): Promise<UserForAction> {
-  const user = (await usersForAction(identity, [userId], permission)).get(userId);
-  if (!user?.found || !user.inScope) throw notFound(`no user with id ${userId}`, 'userId');
-  return user;
 }

@@ -7,6 +7,7 @@ export * from './dead-letters';
 export * from './errors';
 export * from './events';
 export * from './grpc';
+export * from './items';
 export * from './lifecycle';
 export * from './logger';
 export * from './ops';

@@ -1,0 +1,23 @@
+import type * as grpc from '@grpc/grpc-js';
+import { implement, type Logger } from '@assistants/kit';
+import { ProgressServiceService, type ProgressServiceServer } from '@assistants/proto/gen/statistics/v1/progress';
+import { setCompetencyScores } from './competencies';
+import type { Deps } from './deps';
+import { setLessonProgress } from './lesson-progress';
+import { mergeUserProgress } from './merge';
+import { getUserProgress } from './reads';
+import { resetCourses, resetCurricula } from './resets';
+
+/** The statistics service's gRPC services: each handler hands the request to its command
+ * (which checks the acting user's rights through identity) and wraps the answer. */
+export function statisticsGrpcServices(deps: Deps, logger: Logger): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
+  const progress = implement<ProgressServiceServer>(logger, {
+    resetCourses: async (req) => ({ result: await resetCourses(deps, req) }),
+    resetCurricula: async (req) => ({ result: await resetCurricula(deps, req) }),
+    setCompetencyScores: async (req) => ({ result: await setCompetencyScores(deps, req) }),
+    setLessonProgress: async (req) => ({ result: await setLessonProgress(deps, req) }),
+    getUserProgress: (req) => getUserProgress(deps, req.userId),
+    mergeUserProgress: async (req) => ({ result: await mergeUserProgress(deps, req) }),
+  });
+  return [[ProgressServiceService, progress]];
+}

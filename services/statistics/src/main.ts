@@ -1,0 +1,4 @@
+import { runService } from '@assistants/kit';
+import { statisticsService } from './service';
+
+runService(statisticsService);

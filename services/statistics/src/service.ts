@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import { catalogClient } from '@assistants/catalog/client';
+import { identityAuthority, identityClient } from '@assistants/identity/client';
+import type { ServiceDefinition } from '@assistants/kit';
+import { StatisticsConfigSchema } from './config';
+import { STREAM, STREAM_SUBJECTS } from './events';
+import { statisticsGrpcServices } from './grpc';
+import { STATISTICS_PERMISSIONS } from './permissions';
+import { assignmentProjectionConsumer, catalogProjectionConsumer } from './projections';
+import type { Upstreams } from './upstreams';
+
+/** The statistics service: learners' progress on lessons, courses and curricula, the rules
+ * their statuses follow, competency scores. It keeps what it needs of the catalogue and of
+ * the assignments from their events. The kit runs it (see main.ts). */
+export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema)['properties'], Upstreams> = {
+  name: 'statistics',
+  defaultPort: 50055,
+  config: StatisticsConfigSchema,
+  migrations: join(__dirname, '..', 'migrations'),
+  stream: { name: STREAM, subjects: STREAM_SUBJECTS },
+  permissions: STATISTICS_PERMISSIONS,
+  upstreams: (config, settings) => {
+    const options = { security: settings.security, timeoutMs: config.STATISTICS_UPSTREAM_TIMEOUT_MS };
+    const identity = identityClient(config.IDENTITY_ADDRESS, options);
+    const catalog = catalogClient(config.CATALOG_ADDRESS, options);
+    return { identity, catalog, close: () => [identity, catalog].forEach((client) => client.close()) };
+  },
+  authority: ({ upstreams }) => identityAuthority(upstreams.identity),
+  grpc: ({ db, outbox, upstreams, logger }) => statisticsGrpcServices({ db, outbox, upstreams }, logger),
+  consumers: () => [catalogProjectionConsumer(), assignmentProjectionConsumer()],
+};
