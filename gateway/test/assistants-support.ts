@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@assistants/kit';
-import { basic, startStack, type TestStack } from '@assistants/testing';
+import { basic, startSmtpSink, startStack, type SmtpSink, type TestStack } from '@assistants/testing';
 
 /**
  * What the assistants' end-to-end tests share (assistants-*.test.ts): one stack per file
@@ -24,7 +24,7 @@ export interface FinishedRun {
   results: RunResult[];
 }
 
-type Stream = 'IDENTITY' | 'CATALOG' | 'ASSIGNMENT';
+type Stream = 'IDENTITY' | 'CATALOG' | 'ASSIGNMENT' | 'STATISTICS';
 
 /** The mail templates made for every file, by name, with their context. */
 const MAIL_TEMPLATES = {
@@ -49,6 +49,8 @@ export function dayPlus(instant: string | Date, n: number): string {
 
 export class Assistants {
   stack!: TestStack;
+  /** The SMTP server the notification service sends to, when the file asked for one. */
+  smtp?: SmtpSink;
   /** An organisation at the top, where users go unless a test says otherwise. */
   home!: string;
   private counter = 0;
@@ -56,11 +58,12 @@ export class Assistants {
   private readonly streams = new Map<Stream, { events: EventEnvelope<any>[]; next: number }>();
 
   /** Starts the stack before the file's tests and stops it after them. */
-  static forFile(gatewayEnv: Record<string, string> = {}): Assistants {
+  static forFile(gatewayEnv: Record<string, string> = {}, options: { smtp?: boolean } = {}): Assistants {
     const t = new Assistants();
     beforeAll(async () => {
+      if (options.smtp) t.smtp = await startSmtpSink();
       // Small batches: every run of more than a few items goes in several calls.
-      t.stack = await startStack({ GATEWAY_RUN_BATCH_SIZE: '4', GATEWAY_RUN_POLL_MS: '50', ...gatewayEnv });
+      t.stack = await startStack({ GATEWAY_RUN_BATCH_SIZE: '4', GATEWAY_RUN_POLL_MS: '50', ...gatewayEnv }, {}, { smtpPort: t.smtp?.port });
       t.home = (await t.post('/v1/organisations', { extId: 'HOME', label: 'Home' })).id;
       for (const [name, context] of Object.entries(MAIL_TEMPLATES)) {
         const variants = [{ language: 'fr-FR', subject: name, text: `${name} {{ user.first_name }}` }];
@@ -69,6 +72,7 @@ export class Assistants {
     }, 120_000);
     afterAll(async () => {
       await t.stack?.stop();
+      await t.smtp?.stop();
     });
     return t;
   }
@@ -228,7 +232,12 @@ export class Assistants {
 
   /** Every event of a stream published so far (the services' outboxes flushed first). */
   async events(stream: Stream): Promise<EventEnvelope<any>[]> {
-    const service = { IDENTITY: this.stack.identity, CATALOG: this.stack.catalog, ASSIGNMENT: this.stack.assignment }[stream];
+    const service = {
+      IDENTITY: this.stack.identity,
+      CATALOG: this.stack.catalog,
+      ASSIGNMENT: this.stack.assignment,
+      STATISTICS: this.stack.statistics,
+    }[stream];
     await service.flushEvents();
     const seen = this.streams.get(stream) ?? { events: [], next: 1 };
     // Read up to the last message known now; what comes later is read next time.

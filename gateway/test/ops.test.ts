@@ -69,7 +69,20 @@ it('shows an event that could not be published, and publishes it again once its 
       pending: 0,
       oldestPendingSeconds: 0,
       unpublishable: 0,
-      consumers: [{ durable: 'notification-assignment-mails', deadLetters: 0 }],
+      consumers: [
+        { durable: 'notification-assignment-mails', deadLetters: 0 },
+        { durable: 'notification-statistics-mails', deadLetters: 0 },
+      ],
+    },
+    {
+      service: 'statistics',
+      pending: 0,
+      oldestPendingSeconds: 0,
+      unpublishable: 0,
+      consumers: [
+        { durable: 'statistics-catalog', deadLetters: 0 },
+        { durable: 'statistics-assignments', deadLetters: 0 },
+      ],
     },
   ]);
   const listed = await stack.http('GET', '/v1/ops/services/identity/unpublishable');

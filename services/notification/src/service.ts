@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
 import { ensureStream, type ServiceContext, type ServiceDefinition } from '@assistants/kit';
-import { ASSIGNMENT_STREAM, assignmentMailsConsumer } from './assignment-mails';
+import { ASSIGNMENT_STREAM, assignmentMailsConsumer, STATISTICS_STREAM, statisticsMailsConsumer } from './event-mails';
 import { NotificationConfigSchema, type NotificationConfig } from './config';
 import { MailSender } from './delivery';
 import type { Deps } from './deps';
@@ -54,11 +54,18 @@ export const notificationService: ServiceDefinition<(typeof NotificationConfigSc
     return { identity, close: () => identity.close() };
   },
   authority: ({ upstreams }) => identityAuthority(upstreams.identity),
-  // Parts start in any order: the stream it consumes is made here too if the assignment
-  // service has not made it yet (with the same settings: both read the common variables).
-  beforeStart: ({ bus, settings }) =>
-    ensureStream(bus, { ...ASSIGNMENT_STREAM, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs }),
-  consumers: (context) => [assignmentMailsConsumer(instance(context).deps, context.logger)],
+  // Parts start in any order: the streams it consumes are made here too if the assignment and
+  // statistics services have not made them yet (with the same settings: all read the common
+  // variables).
+  beforeStart: async ({ bus, settings }) => {
+    for (const stream of [ASSIGNMENT_STREAM, STATISTICS_STREAM]) {
+      await ensureStream(bus, { ...stream, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs });
+    }
+  },
+  consumers: (context) => [
+    assignmentMailsConsumer(instance(context).deps, context.logger),
+    statisticsMailsConsumer(instance(context).deps, context.logger),
+  ],
   workers: (context) => (context.config.NOTIFICATION_SENDER_ENABLED ? [instance(context).sender] : []),
   grpc: (context) => [
     ...notificationGrpcServices(instance(context).deps, instance(context).box, context.logger),

@@ -89,10 +89,11 @@ export async function lockCurriculaHolding(
 ): Promise<(CurriculumProgressRow & { course_ids: string[]; code: string; name: string })[]> {
   if (pairs.length === 0) return [];
   const { rows } = await q.query<CurriculumProgressRow & { course_ids: string[]; code: string; name: string }>(
-    `SELECT DISTINCT ON (cp.user_id, cp.curriculum_id) cp.*, c.course_ids, c.code, c.name
+    `SELECT cp.*, c.course_ids, c.code, c.name
        FROM curriculum_progress cp
        JOIN curricula c ON c.id = cp.curriculum_id
-       JOIN unnest($1::uuid[], $2::uuid[]) AS p(user_id, course_id) ON cp.user_id = p.user_id AND p.course_id = ANY(c.course_ids)
+      WHERE EXISTS (SELECT 1 FROM unnest($1::uuid[], $2::uuid[]) AS p(user_id, course_id)
+                     WHERE p.user_id = cp.user_id AND p.course_id = ANY(c.course_ids))
       ORDER BY cp.user_id, cp.curriculum_id FOR UPDATE OF cp`,
     [users(pairs), courses(pairs)],
   );
