@@ -18,6 +18,7 @@ const identityPort = Number(env.IDENTITY_GRPC_PORT ?? 50051);
 const catalogPort = Number(env.CATALOG_GRPC_PORT ?? 50052);
 const assignmentPort = Number(env.ASSIGNMENT_GRPC_PORT ?? 50053);
 const notificationPort = Number(env.NOTIFICATION_GRPC_PORT ?? 50054);
+const statisticsPort = Number(env.STATISTICS_GRPC_PORT ?? 50055);
 // The local mail catcher (npm maildev): every mail the suite sends shows on its web page.
 const mailSmtpPort = Number(env.ASSISTANTS_MAIL_SMTP_PORT ?? 1025);
 const mailWebPort = Number(env.ASSISTANTS_MAIL_WEB_PORT ?? 1080);
@@ -182,6 +183,7 @@ async function main() {
     ['CATALOG_GRPC_PORT', catalogPort],
     ['ASSIGNMENT_GRPC_PORT', assignmentPort],
     ['NOTIFICATION_GRPC_PORT', notificationPort],
+    ['STATISTICS_GRPC_PORT', statisticsPort],
     ...(env.NOTIFICATION_SMTP_HOST
       ? []
       : [
@@ -200,6 +202,7 @@ async function main() {
   const catalogAddress = `localhost:${catalogPort}`;
   const assignmentAddress = `localhost:${assignmentPort}`;
   const notificationAddress = `localhost:${notificationPort}`;
+  const statisticsAddress = `localhost:${statisticsPort}`;
   const security = { ASSISTANTS_SERVICE_TOKEN: serviceToken(), ...(await tlsFiles()) };
   run('identity', process.execPath, [...tsx, 'services/identity/src/main.ts'], {
     ...security,
@@ -221,6 +224,14 @@ async function main() {
     NATS_URL: natsUrl,
     ASSIGNMENT_GRPC_PORT: String(assignmentPort),
     ASSIGNMENT_DATA_DIR: env.ASSIGNMENT_DATA_DIR ?? join(dataDir, 'assignment'),
+    IDENTITY_ADDRESS: identityAddress,
+    CATALOG_ADDRESS: catalogAddress,
+  });
+  run('statistics', process.execPath, [...tsx, 'services/statistics/src/main.ts'], {
+    ...security,
+    NATS_URL: natsUrl,
+    STATISTICS_GRPC_PORT: String(statisticsPort),
+    STATISTICS_DATA_DIR: env.STATISTICS_DATA_DIR ?? join(dataDir, 'statistics'),
     IDENTITY_ADDRESS: identityAddress,
     CATALOG_ADDRESS: catalogAddress,
   });
@@ -256,6 +267,7 @@ async function main() {
     CATALOG_ADDRESS: catalogAddress,
     ASSIGNMENT_ADDRESS: assignmentAddress,
     NOTIFICATION_ADDRESS: notificationAddress,
+    STATISTICS_ADDRESS: statisticsAddress,
     GATEWAY_DATA_DIR: env.GATEWAY_DATA_DIR ?? join(dataDir, 'gateway'),
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HEALTH_PORT: String(healthPort),

@@ -22,6 +22,11 @@ import { lessonTypeOf } from './values';
 
 export const CATALOG_PROJECTION_DURABLE = 'statistics-catalog';
 export const ASSIGNMENT_PROJECTION_DURABLE = 'statistics-assignments';
+/** The streams it consumes (see proto/catalog/v1/events.proto, proto/assignment/v1/events.proto). */
+export const CONSUMED_STREAMS = [
+  { name: 'CATALOG', subjects: ['catalog.>'] },
+  { name: 'ASSIGNMENT', subjects: ['assignment.>'] },
+];
 
 /** A catalog course as this service keeps it. */
 export function courseCopy(course: Course, deleted: boolean): CourseCopy {
@@ -47,7 +52,7 @@ export function courseCopy(course: Course, deleted: boolean): CourseCopy {
  * updated.v1 too) and catalog.curriculum.*; the rest of the stream is not this service's. */
 export function catalogProjectionConsumer(): ConsumerDefinition {
   return {
-    stream: 'CATALOG',
+    stream: CONSUMED_STREAMS[0].name,
     durable: CATALOG_PROJECTION_DURABLE,
     subject: 'catalog.>',
     handler: async (event, { tx }) => {
@@ -131,7 +136,7 @@ async function applyAssignmentEvents(tx: Queryable, events: EventEnvelope[]): Pr
  * events: they are handled in groups, a few statements per group. */
 export function assignmentProjectionConsumer(): ConsumerDefinition {
   return {
-    stream: 'ASSIGNMENT',
+    stream: CONSUMED_STREAMS[1].name,
     durable: ASSIGNMENT_PROJECTION_DURABLE,
     subject: 'assignment.>',
     prefetch: 64,

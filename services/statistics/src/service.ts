@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { catalogClient } from '@assistants/catalog/client';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
-import type { ServiceDefinition } from '@assistants/kit';
+import { ensureStream, type ServiceDefinition } from '@assistants/kit';
 import { StatisticsConfigSchema } from './config';
 import { STREAM, STREAM_SUBJECTS } from './events';
 import { statisticsGrpcServices } from './grpc';
 import { STATISTICS_PERMISSIONS } from './permissions';
-import { assignmentProjectionConsumer, catalogProjectionConsumer } from './projections';
+import { assignmentProjectionConsumer, CONSUMED_STREAMS, catalogProjectionConsumer } from './projections';
 import type { Upstreams } from './upstreams';
 
 /** The statistics service: learners' progress on lessons, courses and curricula, the rules
@@ -27,5 +27,13 @@ export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema
   },
   authority: ({ upstreams }) => identityAuthority(upstreams.identity),
   grpc: ({ db, outbox, upstreams, logger }) => statisticsGrpcServices({ db, outbox, upstreams }, logger),
+  // Parts start in any order: the streams it consumes are made here too if the catalog and
+  // assignment services have not made them yet (with the same settings: all read the common
+  // variables).
+  beforeStart: async ({ bus, settings }) => {
+    for (const stream of CONSUMED_STREAMS) {
+      await ensureStream(bus, { ...stream, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs });
+    }
+  },
   consumers: () => [catalogProjectionConsumer(), assignmentProjectionConsumer()],
 };
