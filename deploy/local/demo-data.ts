@@ -1,12 +1,13 @@
 // `npm run demo:load`: fills a running suite (npm start) with demo data through the HTTP
 // API: an organisation tree, 3,000 users, audiences, roles, a scoped administrator, static
-// and dynamic lists, then a catalogue (demo-catalog.ts). Run once; a second run sees the
-// data and stops. Each part checks on its own, so a suite loaded before the catalogue
-// existed gets the catalogue.
+// and dynamic lists, then a catalogue (demo-catalog.ts), then progress (demo-progress.ts).
+// Run once; a second run sees the data and stops. Each part checks on its own, so a suite
+// loaded before the catalogue (or the statistics) existed gets it.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { catalogLoaded, HttpError, loadCatalog } from './demo-catalog';
+import { loadProgress, progressLoaded } from './demo-progress';
 
 const root = resolve(__dirname, '..', '..');
 const dataDir = resolve(root, process.env.ASSISTANTS_DATA_DIR ?? '.data');
@@ -223,7 +224,8 @@ async function main() {
     console.error('the catalog service is unavailable (the gateway answers 503): start the whole suite with npm start');
     process.exit(1);
   }
-  if (identityLoaded && catalogueLoaded) {
+  const progressThere = identityLoaded && catalogueLoaded && (await progressLoaded(call));
+  if (progressThere) {
     console.log('demo data is already loaded');
     return;
   }
@@ -231,6 +233,7 @@ async function main() {
   else await loadIdentity();
   if (catalogueLoaded) console.log('the catalogue is already loaded');
   else await loadCatalog(call, await demoAudiences());
+  await loadProgress(call);
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
