@@ -80,8 +80,8 @@ it('shows an event that could not be published, and publishes it again once its 
       oldestPendingSeconds: 0,
       unpublishable: 0,
       consumers: [
-        { durable: 'statistics-catalog', deadLetters: 0 },
         { durable: 'statistics-assignments', deadLetters: 0 },
+        { durable: 'statistics-catalog', deadLetters: 0 },
       ],
     },
   ]);
