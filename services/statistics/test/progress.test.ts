@@ -1,7 +1,15 @@
 import type { BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import { Outcome } from '@assistants/proto/gen/batch/v1/batch';
 import { ProgressStatus } from '@assistants/proto/gen/statistics/v1/common';
-import { actingAs, basic, startStack, type StatisticsClient, type TestStack } from '@assistants/testing';
+import {
+  actingAs,
+  basic,
+  readStream,
+  startStack,
+  startStatisticsProcess,
+  type StatisticsClient,
+  type TestStack,
+} from '@assistants/testing';
 
 /**
  * The statistics service on the whole stack (real NATS and PostgreSQL): its projections of
@@ -48,8 +56,8 @@ async function run(action: string, userIds: string[], params: object) {
   }
 }
 
-async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
+async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
@@ -191,4 +199,62 @@ it('refuses a merge of users outside the acting administrator’s scope', async 
   const kept = await scoped.mergeUserProgress({ batch: key(), fromUserId: mine, toUserId: outside });
   expect(outcomes(kept.result)).toEqual([expect.stringMatching(new RegExp(`^${outside}: FAILED OUT_OF_SCOPE the user to keep`))]);
   expect((await stack.http('GET', `/v1/users/${outside}/progress`, { auth: basic(login, 'scoped admin password') })).status).toBe(404);
+});
+
+// Last: it stops the in-process replica, so that only the process consumes and answers.
+it('survives a SIGKILL: assignments made meanwhile reach it after restart, a batch sent again is applied once', async () => {
+  const proc = await startStatisticsProcess({
+    nats: stack.nats,
+    pg: stack.fixture.pg,
+    identityAddress: stack.identity.address,
+    catalogAddress: stack.catalog.address,
+    // Events handed to the killed process come again after the ack wait: a short one here.
+    env: { EVENTS_ACK_WAIT_SECONDS: '10' },
+  });
+  try {
+    await stack.statistics.stop();
+    const replica = actingAs(proc.client, stack.fixture.adminId).progress;
+    const user = await newUser();
+    const course = await newCourse(['L', 'A']);
+    await proc.kill('SIGKILL');
+    // Assigned while the statistics service is down: the events wait in the stream.
+    await run('U7', [user], { courseIds: [course.id] });
+    await proc.restart();
+    await until(
+      async () => {
+        const p = await replica.getUserProgress({ userId: user });
+        return p.courses.find((c) => c.course!.id === course.id && c.lessons.length === 2);
+      },
+      'the assignment made while it was down',
+      40_000,
+    );
+
+    const request = {
+      batch: key(),
+      userIds: [user],
+      courseId: course.id,
+      lessonId: course.lessons[0],
+      status: ProgressStatus.PROGRESS_STATUS_COMPLETED,
+      resetAttempts: false,
+      statusDate: '',
+    };
+    const first = await replica.setLessonProgress(request);
+    await proc.kill('SIGKILL');
+    await proc.restart();
+    const again = await replica.setLessonProgress(request);
+    expect(again.result!.replayed).toBe(true);
+    expect(outcomes(again.result)).toEqual(outcomes(first.result));
+    const lesson = await stack.identity.db.query('SELECT attempts FROM statistics.lesson_progress WHERE user_id = $1 AND lesson_id = $2', [
+      user,
+      course.lessons[0],
+    ]);
+    expect(lesson.rows).toEqual([{ attempts: 1 }]);
+    const changes = await until(async () => {
+      const events = (await readStream(stack.identity.bus, 'STATISTICS')).filter((e) => (e.data as { userId?: string }).userId === user);
+      return events.length > 0 ? events : undefined;
+    }, 'the status event');
+    expect(changes.map((e) => e.subject)).toEqual(['statistics.course.status-changed.v1']);
+  } finally {
+    await proc.stop();
+  }
 });
