@@ -72,3 +72,21 @@ export async function requireUserInScope(identity: IdentityClient, userId: strin
   if (!user?.found || !user.inScope) throw notFound(`no user with id ${userId}`, 'userId');
   return user;
 }
+
+/** The user an event is about, with what a mail to them needs: the Learner message of the
+ * assignment and statistics events (the same fields in each). */
+export function learnerOf(user: UserForAction) {
+  return {
+    id: user.id.toLowerCase(),
+    login: user.login,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    title: user.title,
+    email: user.email,
+    language: user.language,
+    organisationId: user.organisationId,
+    organisationName: user.organisationName,
+    managerId: user.managerId,
+    managerName: user.managerName,
+  };
+}

@@ -63,3 +63,11 @@ export function checkAmount(field: string, value: string): string | null {
   }
   return `${match[1].replace(/^0+(?=\d)/, '')}.${(match[2] ?? '').padEnd(2, '0')}`;
 }
+
+/** "" or a mail template id, kept as given (the notification service knows templates; the
+ * gateway checks a run's template with it before anything starts). */
+export function checkTemplateId(field: string, value: string): string {
+  const text = value.trim();
+  if (text.length > 100) throw invalidArgument(field, `${field} is longer than 100 characters`);
+  return text;
+}

@@ -35,6 +35,8 @@ export function courseCopy(course: Course, deleted: boolean): CourseCopy {
     code: course.code,
     name: course.name,
     externalTraining: course.externalTraining,
+    folderId: course.folderId,
+    categoryId: course.categoryId,
     deleted,
     version: course.updatedAt || new Date(0).toISOString(),
     lessons: course.lessons.map((l) => ({
@@ -67,6 +69,7 @@ export function catalogProjectionConsumer(): ConsumerDefinition {
           code: c.code,
           name: c.name,
           courseIds: c.courseIds.map((id) => id.toLowerCase()),
+          folderId: c.folderId,
           deleted,
           version: c.updatedAt || new Date(0).toISOString(),
         });

@@ -1,4 +1,4 @@
-import { applyBatch, checkIds, invalidArgument, itemIds, pairKey, Results, type Emit, type Queryable } from '@assistants/kit';
+import { applyBatch, checkIds, checkTemplateId, itemIds, pairKey, Results, type Emit, type Queryable } from '@assistants/kit';
 import type { BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import type { ResetCoursesRequest, ResetCurriculaRequest } from '@assistants/proto/gen/statistics/v1/progress';
@@ -17,13 +17,6 @@ import { statusToProto } from './values';
  * stay. Each reset publishes a reset event carrying the notify template and the learner
  * (the notification service mails from it) and, when the status changed, a status event.
  */
-
-/** "" or a mail template id, kept as given (the notification service knows templates). */
-function checkTemplateId(field: string, value: string): string {
-  const text = value.trim();
-  if (text.length > 100) throw invalidArgument(field, `${field} is longer than 100 characters`);
-  return text;
-}
 
 const item = (o: { id: string; code: string; name: string } | undefined, id: string): CatalogItem => ({
   id,

@@ -1,5 +1,5 @@
 import type { CatalogClient } from '@assistants/catalog/client';
-import type { IdentityClient } from '@assistants/identity/client';
+import { learnerOf, type IdentityClient } from '@assistants/identity/client';
 import { invalidArgument } from '@assistants/kit';
 import type { Learner } from '@assistants/proto/gen/statistics/v1/common';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
@@ -24,18 +24,4 @@ export async function requireCompetencies(catalog: CatalogClient, ids: string[],
   });
 }
 
-export function toLearner(user: UserForAction): Learner {
-  return {
-    id: user.id.toLowerCase(),
-    login: user.login,
-    firstName: user.firstName,
-    lastName: user.lastName,
-    title: user.title,
-    email: user.email,
-    language: user.language,
-    organisationId: user.organisationId,
-    organisationName: user.organisationName,
-    managerId: user.managerId,
-    managerName: user.managerName,
-  };
-}
+export const toLearner = (user: UserForAction): Learner => learnerOf(user);
