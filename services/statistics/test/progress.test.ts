@@ -201,6 +201,25 @@ it('refuses a merge of users outside the acting administrator’s scope', async 
   expect((await stack.http('GET', `/v1/users/${outside}/progress`, { auth: basic(login, 'scoped admin password') })).status).toBe(404);
 });
 
+it('several writers on one course: its status follows every lesson, each change published once in order', async () => {
+  const user = await newUser();
+  const course = await newCourse(['L', 'L', 'A', 'W', 'T', 'L']);
+  await run('U7', [user], { courseIds: [course.id] });
+  await known(user, course.id);
+  // Six batches at once, one per lesson: each locks the course's record before it follows.
+  await Promise.all(course.lessons.map((lessonId) => set(user, course.id, lessonId, ProgressStatus.PROGRESS_STATUS_COMPLETED)));
+  const progress = await api.getUserProgress({ userId: user });
+  expect(progress.courses.find((c) => c.course!.id === course.id)!.status).toBe(ProgressStatus.PROGRESS_STATUS_COMPLETED);
+  await stack.statistics.flushEvents();
+  const changes = (await readStream(stack.statistics.bus, 'STATISTICS'))
+    .filter((e) => e.subject === 'statistics.course.status-changed.v1' && (e.data as { userId: string }).userId === user)
+    .map((e) => e.data as { previousStatus: string; status: string });
+  expect(changes.map((c) => `${c.previousStatus} → ${c.status}`)).toEqual([
+    'PROGRESS_STATUS_NOT_STARTED → PROGRESS_STATUS_INCOMPLETE',
+    'PROGRESS_STATUS_INCOMPLETE → PROGRESS_STATUS_COMPLETED',
+  ]);
+});
+
 // Last: it stops the in-process replica, so that only the process consumes and answers.
 it('survives a SIGKILL: assignments made meanwhile reach it after restart, a batch sent again is applied once', async () => {
   const proc = await startStatisticsProcess({
