@@ -268,10 +268,15 @@ it('survives a SIGKILL: assignments made meanwhile reach it after restart, a bat
       course.lessons[0],
     ]);
     expect(lesson.rows).toEqual([{ attempts: 1 }]);
-    const changes = await until(async () => {
-      const events = (await readStream(stack.identity.bus, 'STATISTICS')).filter((e) => (e.data as { userId?: string }).userId === user);
-      return events.length > 0 ? events : undefined;
-    }, 'the status event');
+    // The killed process held the outbox relay's lease: the new one takes it when it runs out (15 s).
+    const changes = await until(
+      async () => {
+        const events = (await readStream(stack.identity.bus, 'STATISTICS')).filter((e) => (e.data as { userId?: string }).userId === user);
+        return events.length > 0 ? events : undefined;
+      },
+      'the status event',
+      40_000,
+    );
     expect(changes.map((e) => e.subject)).toEqual(['statistics.course.status-changed.v1']);
   } finally {
     await proc.stop();
