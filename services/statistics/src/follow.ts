@@ -5,6 +5,7 @@ import {
   courseStatuses,
   lessonProgressOf,
   lockCourseProgress,
+  lockCurricula,
   lockCurriculaHolding,
   upsertCourseProgress,
   upsertCurriculumProgress,
@@ -16,7 +17,7 @@ import { courseStatus, curriculumStatus, type Status } from './rules';
 import { statusToProto } from './values';
 
 /** Why a status changed, in its event. */
-export type Reason = 'lesson' | 'reset' | 'merge';
+export type Reason = 'lesson' | 'reset' | 'merge' | 'assignment' | 'catalog';
 
 export interface Followed {
   previous: Status;
@@ -76,13 +77,23 @@ export async function followCourses(tx: Queryable, emit: Emit, pairs: Pair[], re
       reason,
     });
   }
-  await followCurricula(tx, emit, unique, reason);
+  await followCurricula(tx, emit, await lockCurriculaHolding(tx, unique), reason);
   return followed;
 }
 
-/** The curricula of these users that hold these courses follow their courses. */
-async function followCurricula(tx: Queryable, emit: Emit, pairs: Pair[], reason: Reason): Promise<void> {
-  const curricula = await lockCurriculaHolding(tx, pairs);
+/** These curriculum records follow their courses (a curriculum assigned to a user who has
+ * done some of its courses already starts where they are). */
+export async function followCurriculaOf(tx: Queryable, emit: Emit, pairs: { userId: string; curriculumId: string }[], reason: Reason) {
+  await followCurricula(tx, emit, await lockCurricula(tx, pairs), reason);
+}
+
+/** These curriculum records (locked) follow their courses. */
+async function followCurricula(
+  tx: Queryable,
+  emit: Emit,
+  curricula: Awaited<ReturnType<typeof lockCurricula>>,
+  reason: Reason,
+): Promise<void> {
   if (curricula.length === 0) return;
   const statuses = await courseStatuses(
     tx,

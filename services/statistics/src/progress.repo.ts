@@ -100,6 +100,23 @@ export async function lockCurriculaHolding(
   return rows;
 }
 
+/** The records of these (user, curriculum) pairs, locked. */
+export async function lockCurricula(
+  q: Queryable,
+  pairs: { userId: string; curriculumId: string }[],
+): Promise<(CurriculumProgressRow & { course_ids: string[]; code: string; name: string })[]> {
+  if (pairs.length === 0) return [];
+  const { rows } = await q.query<CurriculumProgressRow & { course_ids: string[]; code: string; name: string }>(
+    `SELECT cp.*, c.course_ids, c.code, c.name
+       FROM curriculum_progress cp
+       JOIN curricula c ON c.id = cp.curriculum_id
+       JOIN unnest($1::uuid[], $2::uuid[]) AS p(user_id, curriculum_id) ON cp.user_id = p.user_id AND cp.curriculum_id = p.curriculum_id
+      ORDER BY cp.user_id, cp.curriculum_id FOR UPDATE OF cp`,
+    [pairs.map((p) => p.userId), pairs.map((p) => p.curriculumId)],
+  );
+  return rows;
+}
+
 /** The statuses of these users' courses (absent: no record). */
 export async function courseStatuses(q: Queryable, pairs: Pair[]): Promise<Map<string, Status>> {
   if (pairs.length === 0) return new Map();

@@ -58,14 +58,21 @@ export interface CurriculumCopy {
   version: string;
 }
 
-export async function upsertCurriculum(tx: Queryable, c: CurriculumCopy): Promise<void> {
-  await tx.query(
-    `INSERT INTO curricula (id, code, name, course_ids, folder_id, deleted, version) VALUES ($1, $2, $3, $4, $5, $6, $7)
+/** Stores a curriculum unless a newer copy is there; returns the users who have a record of
+ * it when its courses changed (their status follows the new list), none otherwise. */
+export async function upsertCurriculum(tx: Queryable, c: CurriculumCopy): Promise<string[]> {
+  const { rows } = await tx.query<{ changed: boolean }>(
+    `WITH before AS (SELECT course_ids FROM curricula WHERE id = $1)
+     INSERT INTO curricula (id, code, name, course_ids, folder_id, deleted, version) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name, course_ids = EXCLUDED.course_ids,
        folder_id = EXCLUDED.folder_id, deleted = EXCLUDED.deleted, version = EXCLUDED.version
-     WHERE curricula.version <= EXCLUDED.version`,
+     WHERE curricula.version <= EXCLUDED.version
+     RETURNING (SELECT course_ids FROM before) IS DISTINCT FROM $4::uuid[] AS changed`,
     [c.id, c.code, c.name, c.courseIds, c.folderId, c.deleted, c.version],
   );
+  if (!rows[0]?.changed) return [];
+  const holders = await tx.query<{ user_id: string }>('SELECT user_id FROM curriculum_progress WHERE curriculum_id = $1', [c.id]);
+  return holders.rows.map((r) => r.user_id);
 }
 
 export interface AssignmentCopy {

@@ -1,8 +1,9 @@
-import type { ConsumerDefinition, DeliveredEvent, EventEnvelope, Queryable } from '@assistants/kit';
+import type { ConsumerDefinition, DeliveredEvent, Emit, EventEnvelope, Queryable } from '@assistants/kit';
 import { assignmentOptionToJSON, type AssignmentOption } from '@assistants/proto/gen/assignment/v1/common';
 import { CourseAssignmentChanged, CurriculumAssignmentChanged } from '@assistants/proto/gen/assignment/v1/events';
 import { Course } from '@assistants/proto/gen/catalog/v1/courses';
 import { Curriculum } from '@assistants/proto/gen/catalog/v1/curricula';
+import { followCurriculaOf } from './follow';
 import {
   markAssignmentsRemoved,
   upsertAssignments,
@@ -51,20 +52,22 @@ export function courseCopy(course: Course, deleted: boolean): CourseCopy {
 }
 
 /** catalog.course.* (the course with its lessons; a lesson's change comes as the course's
- * updated.v1 too) and catalog.curriculum.*; the rest of the stream is not this service's. */
+ * updated.v1 too) and catalog.curriculum.*; the rest of the stream is not this service's.
+ * A curriculum whose courses changed has its learners' statuses follow at once; a course's
+ * lessons changing apply at each learner's next change (README). */
 export function catalogProjectionConsumer(): ConsumerDefinition {
   return {
     stream: CONSUMED_STREAMS[0].name,
     durable: CATALOG_PROJECTION_DURABLE,
     subject: 'catalog.>',
-    handler: async (event, { tx }) => {
+    handler: async (event, { tx, emit }) => {
       const match = /^catalog\.(course|curriculum)\.(created|updated|deleted)\.v1$/.exec(event.subject);
       if (!match) return;
       const deleted = match[2] === 'deleted';
       if (match[1] === 'course') await upsertCourse(tx, courseCopy(Course.fromJSON(event.data), deleted));
       else {
         const c = Curriculum.fromJSON(event.data);
-        await upsertCurriculum(tx, {
+        const holders = await upsertCurriculum(tx, {
           id: c.id.toLowerCase(),
           code: c.code,
           name: c.name,
@@ -73,6 +76,15 @@ export function catalogProjectionConsumer(): ConsumerDefinition {
           deleted,
           version: c.updatedAt || new Date(0).toISOString(),
         });
+        // Its learners' status follows its courses (a course added or taken away; an
+        // assignment seen before the curriculum itself).
+        const curriculumId = c.id.toLowerCase();
+        await followCurriculaOf(
+          tx,
+          emit,
+          holders.map((userId) => ({ userId, curriculumId })),
+          'catalog',
+        );
       }
     },
   };
@@ -105,12 +117,19 @@ function copyOf(a: Assignment, objectId: string): AssignmentCopy {
 
 /** Applies a run of events of one kind and verb at once, keeping the stream order between
  * runs (an assignment removed then made again ends assigned). */
-async function applyAssignmentEvents(tx: Queryable, events: EventEnvelope[]): Promise<void> {
+async function applyAssignmentEvents(tx: Queryable, emit: Emit, events: EventEnvelope[]): Promise<void> {
   let pending: { kind: 'course' | 'curriculum'; removed: boolean; rows: AssignmentCopy[] } | undefined;
   const flush = async () => {
     if (!pending) return;
     if (pending.removed) await markAssignmentsRemoved(tx, pending.kind, pending.rows);
-    else await upsertAssignments(tx, pending.kind, pending.rows);
+    else {
+      await upsertAssignments(tx, pending.kind, pending.rows);
+      // A curriculum starts where its courses are (not started unless some were done already).
+      if (pending.kind === 'curriculum') {
+        const pairs = pending.rows.map((r) => ({ userId: r.userId, curriculumId: r.objectId }));
+        await followCurriculaOf(tx, emit, pairs, 'assignment');
+      }
+    }
     pending = undefined;
   };
   for (const event of events) {
@@ -143,9 +162,10 @@ export function assignmentProjectionConsumer(): ConsumerDefinition {
     durable: ASSIGNMENT_PROJECTION_DURABLE,
     subject: 'assignment.>',
     prefetch: 64,
-    groupHandler: async (delivered: DeliveredEvent[], { tx }) =>
+    groupHandler: async (delivered: DeliveredEvent[], { tx, emit }) =>
       applyAssignmentEvents(
         tx,
+        emit,
         delivered.map((d) => d.event),
       ),
   };

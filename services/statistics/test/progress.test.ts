@@ -220,6 +220,26 @@ it('several writers on one course: its status follows every lesson, each change 
   ]);
 });
 
+it('a curriculum assigned to a learner who has done some of its courses starts where they are', async () => {
+  const user = await newUser();
+  const [done, todo] = [await newCourse(['L']), await newCourse(['L'])];
+  await run('U7', [user], { courseIds: [done.id] });
+  await known(user, done.id);
+  await set(user, done.id, done.lessons[0], ProgressStatus.PROGRESS_STATUS_COMPLETED);
+  const path = await post('/v1/curricula', { code: `PP-${++n}`, name: 'Path', courseIds: [done.id, todo.id] });
+  await run('U12', [user], { curriculumIds: [path.id] });
+  const curriculum = await until(async () => {
+    const p = await api.getUserProgress({ userId: user });
+    return p.curricula.find((c) => c.curriculum!.id === path.id && c.curriculum!.code !== '');
+  }, 'the curriculum assignment');
+  expect(curriculum.status).toBe(ProgressStatus.PROGRESS_STATUS_INCOMPLETE);
+  await stack.statistics.flushEvents();
+  const changes = (await readStream(stack.statistics.bus, 'STATISTICS')).filter(
+    (e) => e.subject === 'statistics.curriculum.status-changed.v1' && (e.data as { userId: string }).userId === user,
+  );
+  expect(changes.map((e) => (e.data as { reason: string }).reason)).toEqual(['assignment']);
+});
+
 // Last: it stops the in-process replica, so that only the process consumes and answers.
 it('survives a SIGKILL: assignments made meanwhile reach it after restart, a batch sent again is applied once', async () => {
   const proc = await startStatisticsProcess({

@@ -15,7 +15,7 @@ export interface CourseStatusChanged {
   status: ProgressStatus;
   /** RFC 3339. */
   statusDate: string;
-  /** "lesson" (S1), "reset", "merge". */
+  /** "lesson" (S1), "reset" (U9, U14), "merge" (M1). */
   reason: string;
 }
 
@@ -25,6 +25,10 @@ export interface CurriculumStatusChanged {
   previousStatus: ProgressStatus;
   status: ProgressStatus;
   statusDate: string;
+  /**
+   * As for a course, and "assignment" (assigned to a learner who has done some of its
+   * courses), "catalog" (its list of courses changed).
+   */
   reason: string;
 }
 
