@@ -12,6 +12,11 @@ export interface CourseCopy {
   code: string;
   name: string;
   externalTraining: boolean;
+  disabled: boolean;
+  folderId: string | null;
+  categoryId: string | null;
+  /** custom1..custom10. */
+  custom: string[];
   deleted: boolean;
   /** The catalog's updated_at (RFC 3339). */
   version: string;
@@ -21,11 +26,13 @@ export interface CourseCopy {
 /** Stores a course and its lessons unless a newer copy is there already. */
 export async function upsertCourse(tx: Queryable, c: CourseCopy): Promise<void> {
   const { rowCount } = await tx.query(
-    `INSERT INTO courses (id, code, name, external_training, deleted, version) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO courses (id, code, name, external_training, deleted, version, disabled, folder_id, category_id, custom)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name, external_training = EXCLUDED.external_training,
-       deleted = EXCLUDED.deleted, version = EXCLUDED.version
+       deleted = EXCLUDED.deleted, version = EXCLUDED.version, disabled = EXCLUDED.disabled, folder_id = EXCLUDED.folder_id,
+       category_id = EXCLUDED.category_id, custom = EXCLUDED.custom
      WHERE courses.version <= EXCLUDED.version`,
-    [c.id, c.code, c.name, c.externalTraining, c.deleted, c.version],
+    [c.id, c.code, c.name, c.externalTraining, c.deleted, c.version, c.disabled, c.folderId, c.categoryId, c.custom],
   );
   if (rowCount === 0 || c.deleted) return;
   await tx.query('DELETE FROM lessons WHERE course_id = $1', [c.id]);
@@ -50,17 +57,22 @@ export interface CurriculumCopy {
   code: string;
   name: string;
   courseIds: string[];
+  disabled: boolean;
+  folderId: string | null;
+  custom: string[];
   deleted: boolean;
   version: string;
 }
 
 export async function upsertCurriculum(tx: Queryable, c: CurriculumCopy): Promise<void> {
   await tx.query(
-    `INSERT INTO curricula (id, code, name, course_ids, deleted, version) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO curricula (id, code, name, course_ids, deleted, version, disabled, folder_id, custom)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name, course_ids = EXCLUDED.course_ids,
-       deleted = EXCLUDED.deleted, version = EXCLUDED.version
+       deleted = EXCLUDED.deleted, version = EXCLUDED.version, disabled = EXCLUDED.disabled, folder_id = EXCLUDED.folder_id,
+       custom = EXCLUDED.custom
      WHERE curricula.version <= EXCLUDED.version`,
-    [c.id, c.code, c.name, c.courseIds, c.deleted, c.version],
+    [c.id, c.code, c.name, c.courseIds, c.deleted, c.version, c.disabled, c.folderId, c.custom],
   );
 }
 

@@ -11,7 +11,8 @@ import {
   type AssignmentCopy,
   type CourseCopy,
 } from './projections.repo';
-import { lessonTypeOf } from './values';
+import { applyStructureEvent } from './export/projections';
+import { customFields, idOrNull, lessonTypeOf } from './values';
 
 /*
  * What the statistics service keeps of other services, from their events (it reads no other
@@ -26,6 +27,8 @@ export const ASSIGNMENT_PROJECTION_DURABLE = 'statistics-assignments';
 export const CONSUMED_STREAMS = [
   { name: 'CATALOG', subjects: ['catalog.>'] },
   { name: 'ASSIGNMENT', subjects: ['assignment.>'] },
+  // For the export's users, organisations and audiences (export/projections.ts).
+  { name: 'IDENTITY', subjects: ['identity.>'] },
 ];
 
 /** A catalog course as this service keeps it. */
@@ -35,6 +38,10 @@ export function courseCopy(course: Course, deleted: boolean): CourseCopy {
     code: course.code,
     name: course.name,
     externalTraining: course.externalTraining,
+    disabled: course.disabled,
+    folderId: idOrNull(course.folderId),
+    categoryId: idOrNull(course.categoryId),
+    custom: customFields(course),
     deleted,
     version: course.updatedAt || new Date(0).toISOString(),
     lessons: course.lessons.map((l) => ({
@@ -49,17 +56,19 @@ export function courseCopy(course: Course, deleted: boolean): CourseCopy {
 }
 
 /** catalog.course.* (the course with its lessons; a lesson's change comes as the course's
- * updated.v1 too) and catalog.curriculum.*; the rest of the stream is not this service's. */
+ * updated.v1 too), catalog.curriculum.*, and for the export catalog.folder.* and
+ * catalog.category.*; the rest of the stream is not this service's. */
 export function catalogProjectionConsumer(): ConsumerDefinition {
   return {
     stream: CONSUMED_STREAMS[0].name,
     durable: CATALOG_PROJECTION_DURABLE,
     subject: 'catalog.>',
     handler: async (event, { tx }) => {
-      const match = /^catalog\.(course|curriculum)\.(created|updated|deleted)\.v1$/.exec(event.subject);
+      const match = /^catalog\.(course|curriculum|folder|category)\.(created|updated|deleted)\.v1$/.exec(event.subject);
       if (!match) return;
       const deleted = match[2] === 'deleted';
-      if (match[1] === 'course') await upsertCourse(tx, courseCopy(Course.fromJSON(event.data), deleted));
+      if (match[1] === 'folder' || match[1] === 'category') await applyStructureEvent(tx, match[1], deleted, event.data);
+      else if (match[1] === 'course') await upsertCourse(tx, courseCopy(Course.fromJSON(event.data), deleted));
       else {
         const c = Curriculum.fromJSON(event.data);
         await upsertCurriculum(tx, {
@@ -67,6 +76,9 @@ export function catalogProjectionConsumer(): ConsumerDefinition {
           code: c.code,
           name: c.name,
           courseIds: c.courseIds.map((id) => id.toLowerCase()),
+          disabled: c.disabled,
+          folderId: idOrNull(c.folderId),
+          custom: customFields(c),
           deleted,
           version: c.updatedAt || new Date(0).toISOString(),
         });

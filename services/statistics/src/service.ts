@@ -6,6 +6,7 @@ import { StatisticsConfigSchema } from './config';
 import { STREAM, STREAM_SUBJECTS } from './events';
 import { statisticsGrpcServices } from './grpc';
 import { STATISTICS_PERMISSIONS } from './permissions';
+import { identityProjectionConsumer } from './export/projections';
 import { assignmentProjectionConsumer, CONSUMED_STREAMS, catalogProjectionConsumer } from './projections';
 import type { Upstreams } from './upstreams';
 
@@ -35,5 +36,5 @@ export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema
       await ensureStream(bus, { ...stream, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs });
     }
   },
-  consumers: () => [catalogProjectionConsumer(), assignmentProjectionConsumer()],
+  consumers: () => [catalogProjectionConsumer(), assignmentProjectionConsumer(), identityProjectionConsumer()],
 };
