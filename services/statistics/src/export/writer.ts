@@ -1,9 +1,13 @@
-import { stringify } from 'csv-stringify/sync';
-import { defuseCell, type Queryable } from '@assistants/kit';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { stringify, type Options } from 'csv-stringify/sync';
+import type { Queryable } from '@assistants/kit';
 import { exportQuery, headersOf, type ExportPlan } from './query';
 
-/** Rows fetched from the cursor at a time, and the size of a stored chunk of the file. */
+/** Rows fetched from the cursor at a time, pages formatted at once at most, and the size of a
+ * stored chunk of the file. */
 export const PAGE_ROWS = 5_000;
+const PAGES_IN_FLIGHT = 2;
 export const CHUNK_BYTES = 1 << 20;
 
 /** Where the file goes, a chunk at a time (in order, from 0), with the rows written so far. */
@@ -13,13 +17,39 @@ export type ChunkSink = (index: number, data: Buffer, rowsSoFar: number) => Prom
  * type. */
 type ArrayQueryable = { query(config: { text: string; rowMode: 'array' }): Promise<{ rows: string[][] }> };
 
+/** csv-stringify in a worker thread: pages formatted in the order given. */
+class CsvFormatter {
+  private readonly worker: Worker;
+  private readonly waiting: { resolve(data: Buffer): void; reject(err: Error): void }[] = [];
+
+  constructor(options: Options) {
+    this.worker = new Worker(join(__dirname, 'csv-worker.js'), { workerData: options });
+    this.worker.on('message', (bytes: ArrayBuffer) => this.waiting.shift()?.resolve(Buffer.from(bytes)));
+    const fail = (err: Error) => this.waiting.splice(0).forEach((w) => w.reject(err));
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`the CSV worker stopped (${code})`)));
+  }
+
+  format(rows: string[][]): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.worker.postMessage(rows);
+    });
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
 /**
  * Writes the export of `plan` within `scope` into `sink`: one query, read through a
  * server-side cursor (DECLARE ... FETCH, a page at a time) in the transaction `tx` (begun by
- * the caller), each page turned into CSV by csv-stringify and cut into chunks. Only a page and
- * a chunk are ever in memory, whatever the number of rows. Every cell is text; one a
- * spreadsheet would run as a formula is defused (kit csv.ts). CRLF line ends; the UTF-8 BOM
- * first when asked.
+ * the caller), each page turned into CSV by csv-stringify (in a worker thread, while the next
+ * page is fetched) and cut into chunks. Only a few pages and a chunk are ever in memory,
+ * whatever the number of rows. Every cell is text; one a spreadsheet would run as a formula
+ * (=, +, -, @, tab, carriage return) gets an apostrophe first (csv-stringify's
+ * escape_formulas, the kit's defuseCell rule). CRLF line ends; the UTF-8 BOM first when asked.
  */
 export async function writeExport(
   tx: Queryable,
@@ -27,12 +57,10 @@ export async function writeExport(
   scope: string[] | null,
   sink: ChunkSink,
 ): Promise<{ rows: number; bytes: number; chunks: number }> {
-  const options = {
-    delimiter: plan.separator,
-    record_delimiter: 'windows' as const,
-    cast: { string: (value: string) => defuseCell(value) },
-  };
+  const options: Options = { delimiter: plan.separator, record_delimiter: 'windows', escape_formulas: true };
   const { text, values } = exportQuery(plan, scope);
+  // The whole result is read: plan for it, not for its first rows.
+  await tx.query('SET LOCAL cursor_tuple_fraction = 1');
   await tx.query(`DECLARE x1_export NO SCROLL CURSOR FOR ${text}`, values);
 
   let pending: Buffer[] = [];
@@ -47,21 +75,29 @@ export async function writeExport(
     pendingBytes = 0;
     await sink(chunks++, data, rows);
   };
-  const write = async (csv: string) => {
-    const data = Buffer.from(csv, 'utf8');
+  const write = async (data: Buffer, pageRows: number) => {
+    rows += pageRows;
     pending.push(data);
     pendingBytes += data.length;
     bytes += data.length;
     if (pendingBytes >= CHUNK_BYTES) await flush();
   };
 
-  await write((plan.bom ? '\uFEFF' : '') + stringify([headersOf(plan)], options));
-  for (;;) {
-    const page = await (tx as unknown as ArrayQueryable).query({ text: `FETCH ${PAGE_ROWS} FROM x1_export`, rowMode: 'array' });
-    if (page.rows.length === 0) break;
-    rows += page.rows.length;
-    await write(stringify(page.rows, options));
-    if (page.rows.length < PAGE_ROWS) break;
+  await write(Buffer.from((plan.bom ? '\uFEFF' : '') + stringify([headersOf(plan)], options), 'utf8'), 0);
+  const formatter = new CsvFormatter(options);
+  try {
+    const inFlight: { rows: number; csv: Promise<Buffer> }[] = [];
+    for (let done = false; !done;) {
+      const page = await (tx as unknown as ArrayQueryable).query({ text: `FETCH ${PAGE_ROWS} FROM x1_export`, rowMode: 'array' });
+      done = page.rows.length < PAGE_ROWS;
+      if (page.rows.length > 0) inFlight.push({ rows: page.rows.length, csv: formatter.format(page.rows) });
+      while (inFlight.length > (done ? 0 : PAGES_IN_FLIGHT - 1)) {
+        const next = inFlight.shift()!;
+        await write(await next.csv, next.rows);
+      }
+    }
+  } finally {
+    await formatter.close();
   }
   await tx.query('CLOSE x1_export');
   await flush();
