@@ -153,7 +153,8 @@ export async function startStack(
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
         });
         const raw = Buffer.from(await response.arrayBuffer());
-        const text = raw.toString('utf8');
+        // As response.text() reads it: a byte order mark is dropped (raw keeps it).
+        const text = new TextDecoder().decode(raw);
         let body: unknown = text;
         try {
           body = text ? JSON.parse(text) : undefined;
