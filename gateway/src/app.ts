@@ -27,6 +27,7 @@ import { roleRoutes } from './routes/roles';
 import { runRoutes } from './routes/runs';
 import { selectionRoutes } from './routes/selections';
 import { sessionRoutes } from './routes/sessions';
+import { EXPORT_SCHEMAS, exportRoutes } from './routes/exports';
 import { STATISTICS_SCHEMAS, statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
@@ -151,6 +152,7 @@ export async function buildApp({
     ...MAIL_SCHEMAS,
     ...BELL_CALENDAR_SCHEMAS,
     ...STATISTICS_SCHEMAS,
+    ...EXPORT_SCHEMAS,
   ])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
@@ -167,6 +169,7 @@ export async function buildApp({
   await app.register(mailRoutes, { notification });
   await app.register(bellCalendarRoutes, { notification });
   await app.register(statisticsRoutes, { statistics });
+  await app.register(exportRoutes, { statistics });
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
   return app;

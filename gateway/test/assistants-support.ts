@@ -58,12 +58,22 @@ export class Assistants {
   private readonly streams = new Map<Stream, { events: EventEnvelope<any>[]; next: number }>();
 
   /** Starts the stack before the file's tests and stops it after them. */
-  static forFile(gatewayEnv: Record<string, string> = {}, options: { smtp?: boolean } = {}): Assistants {
+  static forFile(
+    gatewayEnv: Record<string, string> = {},
+    options: { smtp?: boolean; statisticsEnv?: Record<string, string> } = {},
+  ): Assistants {
     const t = new Assistants();
     beforeAll(async () => {
       if (options.smtp) t.smtp = await startSmtpSink();
       // Small batches: every run of more than a few items goes in several calls.
-      t.stack = await startStack({ GATEWAY_RUN_BATCH_SIZE: '4', GATEWAY_RUN_POLL_MS: '50', ...gatewayEnv }, {}, { smtpPort: t.smtp?.port });
+      t.stack = await startStack(
+        { GATEWAY_RUN_BATCH_SIZE: '4', GATEWAY_RUN_POLL_MS: '50', ...gatewayEnv },
+        {},
+        {
+          smtpPort: t.smtp?.port,
+          statisticsEnv: options.statisticsEnv,
+        },
+      );
       t.home = (await t.post('/v1/organisations', { extId: 'HOME', label: 'Home' })).id;
       for (const [name, context] of Object.entries(MAIL_TEMPLATES)) {
         const variants = [{ language: 'fr-FR', subject: name, text: `${name} {{ user.first_name }}` }];

@@ -1,6 +1,6 @@
 import { DomainError } from '@assistants/kit';
 import { Outcome } from '@assistants/proto/gen/batch/v1/batch';
-import { csvCell } from '../src/routes/runs';
+import { csvCell } from '@assistants/kit';
 import { decodeCursor, encodeCursor } from '../src/runs/cursor';
 import { runBody } from '../src/runs/progress';
 import type { RunRow } from '../src/runs/runs.repo';

@@ -50,6 +50,8 @@ export interface HttpResult {
   status: number;
   headers: Headers;
   body: any;
+  /** The body's bytes as sent (a byte order mark included). */
+  raw: Buffer;
 }
 
 export function basic(login: string, password: string): string {
@@ -63,6 +65,8 @@ export interface StackOptions {
   smtpPort?: number;
   /** More environment for the notification service. */
   notificationEnv?: Record<string, string>;
+  /** More environment for the statistics service. */
+  statisticsEnv?: Record<string, string>;
 }
 
 /** The suite as it runs: real nats-server, fresh databases (the services' and the
@@ -91,7 +95,13 @@ export async function startStack(
       smtpPort: options.smtpPort,
       env: options.notificationEnv,
     });
-    statistics = await startStatistics({ nats, pg: fixture.pg, identityAddress: identity.address, catalogAddress: catalog.address });
+    statistics = await startStatistics({
+      nats,
+      pg: fixture.pg,
+      identityAddress: identity.address,
+      catalogAddress: catalog.address,
+      env: options.statisticsEnv,
+    });
     gatewayDb = await createTestDatabase('gateway');
     const env = {
       ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
@@ -142,14 +152,16 @@ export async function startStack(
           },
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
         });
-        const text = await response.text();
+        const raw = Buffer.from(await response.arrayBuffer());
+        // As response.text() reads it: a byte order mark is dropped (raw keeps it).
+        const text = new TextDecoder().decode(raw);
         let body: unknown = text;
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
           // not JSON: keep the text
         }
-        return { status: response.status, headers: response.headers, body };
+        return { status: response.status, headers: response.headers, body, raw };
       },
       async stop() {
         await running.stop();

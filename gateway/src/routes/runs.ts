@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ALL_PERMISSIONS, invalidArgument, notFound, ROOT_ORGANISATION_ID } from '@assistants/kit';
+import { ALL_PERMISSIONS, csvCell, invalidArgument, notFound, ROOT_ORGANISATION_ID } from '@assistants/kit';
 import type { Principal } from '@assistants/proto/gen/identity/v1/auth';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -231,10 +231,3 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunEngine }> = async (
 };
 
 const CSV_PAGE = 5000;
-
-/** A cell quoted when it holds the separator, a quote or a line break; one a spreadsheet
- * would run as a formula is defused first. */
-export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[;"\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}

@@ -2,6 +2,7 @@ export * from './batch';
 export * from './config';
 export * from './consumer';
 export * from './context';
+export * from './csv';
 export * from './db';
 export * from './dead-letters';
 export * from './errors';

@@ -11,9 +11,6 @@ CREATE TABLE courses (
   code text NOT NULL,
   name text NOT NULL,
   external_training boolean NOT NULL DEFAULT false,
-  -- For the export's filters: the course folder and category ('' none).
-  folder_id text NOT NULL DEFAULT '',
-  category_id text NOT NULL DEFAULT '',
   deleted boolean NOT NULL DEFAULT false,
   version timestamptz NOT NULL
 );
@@ -34,7 +31,6 @@ CREATE TABLE curricula (
   code text NOT NULL,
   name text NOT NULL,
   course_ids uuid[] NOT NULL,
-  folder_id text NOT NULL DEFAULT '',
   deleted boolean NOT NULL DEFAULT false,
   version timestamptz NOT NULL
 );

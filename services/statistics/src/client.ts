@@ -1,4 +1,5 @@
 import { grpcClient, type GrpcSecurity } from '@assistants/kit';
+import { ExportServiceClient } from '@assistants/proto/gen/statistics/v1/exports';
 import { ProgressServiceClient } from '@assistants/proto/gen/statistics/v1/progress';
 
 /** Promise clients of the statistics gRPC services at `address`. Calls carry the service
@@ -8,6 +9,7 @@ export function statisticsClient(address: string, options: { security: GrpcSecur
   const settings = { ...options, serviceName: 'statistics' };
   const clients = {
     progress: grpcClient(ProgressServiceClient, address, settings),
+    exports: grpcClient(ExportServiceClient, address, settings),
   };
   return { ...clients, address, close: () => Object.values(clients).forEach((c) => c.close()) };
 }

@@ -1,8 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import { implement, type Logger } from '@assistants/kit';
+import { ExportServiceService, type ExportServiceServer } from '@assistants/proto/gen/statistics/v1/exports';
 import { ProgressServiceService, type ProgressServiceServer } from '@assistants/proto/gen/statistics/v1/progress';
 import { setCompetencyScores } from './competencies';
 import type { Deps } from './deps';
+import { getExport, readExportChunk, startExport } from './export/jobs';
 import { setLessonProgress } from './lesson-progress';
 import { mergeUserProgress } from './merge';
 import { getUserProgress } from './reads';
@@ -10,7 +12,10 @@ import { resetCourses, resetCurricula } from './resets';
 
 /** The statistics service's gRPC services: each handler hands the request to its command
  * (which checks the acting user's rights through identity) and wraps the answer. */
-export function statisticsGrpcServices(deps: Deps, logger: Logger): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
+export function statisticsGrpcServices(
+  deps: Deps & { poke(): void },
+  logger: Logger,
+): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
   const progress = implement<ProgressServiceServer>(logger, {
     resetCourses: async (req) => ({ result: await resetCourses(deps, req) }),
     resetCurricula: async (req) => ({ result: await resetCurricula(deps, req) }),
@@ -19,5 +24,13 @@ export function statisticsGrpcServices(deps: Deps, logger: Logger): [grpc.Servic
     getUserProgress: (req) => getUserProgress(deps, req.userId),
     mergeUserProgress: async (req) => ({ result: await mergeUserProgress(deps, req) }),
   });
-  return [[ProgressServiceService, progress]];
+  const exports = implement<ExportServiceServer>(logger, {
+    startExport: async (req, { actorId }) => ({ job: await startExport(deps, req, actorId) }),
+    getExport: async (req, { actorId }) => ({ job: await getExport(deps, req.id, actorId) }),
+    readExportChunk: (req, { actorId }) => readExportChunk(deps, req.id, req.index, actorId),
+  });
+  return [
+    [ProgressServiceService, progress],
+    [ExportServiceService, exports],
+  ];
 }

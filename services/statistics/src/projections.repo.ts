@@ -12,8 +12,11 @@ export interface CourseCopy {
   code: string;
   name: string;
   externalTraining: boolean;
-  folderId: string;
-  categoryId: string;
+  disabled: boolean;
+  folderId: string | null;
+  categoryId: string | null;
+  /** custom1..custom10. */
+  custom: string[];
   deleted: boolean;
   /** The catalog's updated_at (RFC 3339). */
   version: string;
@@ -23,12 +26,13 @@ export interface CourseCopy {
 /** Stores a course and its lessons unless a newer copy is there already. */
 export async function upsertCourse(tx: Queryable, c: CourseCopy): Promise<void> {
   const { rowCount } = await tx.query(
-    `INSERT INTO courses (id, code, name, external_training, folder_id, category_id, deleted, version)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO courses (id, code, name, external_training, deleted, version, disabled, folder_id, category_id, custom)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name, external_training = EXCLUDED.external_training,
-       folder_id = EXCLUDED.folder_id, category_id = EXCLUDED.category_id, deleted = EXCLUDED.deleted, version = EXCLUDED.version
+       deleted = EXCLUDED.deleted, version = EXCLUDED.version, disabled = EXCLUDED.disabled, folder_id = EXCLUDED.folder_id,
+       category_id = EXCLUDED.category_id, custom = EXCLUDED.custom
      WHERE courses.version <= EXCLUDED.version`,
-    [c.id, c.code, c.name, c.externalTraining, c.folderId, c.categoryId, c.deleted, c.version],
+    [c.id, c.code, c.name, c.externalTraining, c.deleted, c.version, c.disabled, c.folderId, c.categoryId, c.custom],
   );
   if (rowCount === 0 || c.deleted) return;
   await tx.query('DELETE FROM lessons WHERE course_id = $1', [c.id]);
@@ -53,7 +57,9 @@ export interface CurriculumCopy {
   code: string;
   name: string;
   courseIds: string[];
-  folderId: string;
+  disabled: boolean;
+  folderId: string | null;
+  custom: string[];
   deleted: boolean;
   version: string;
 }
@@ -63,12 +69,14 @@ export interface CurriculumCopy {
 export async function upsertCurriculum(tx: Queryable, c: CurriculumCopy): Promise<string[]> {
   const { rows } = await tx.query<{ changed: boolean }>(
     `WITH before AS (SELECT course_ids FROM curricula WHERE id = $1)
-     INSERT INTO curricula (id, code, name, course_ids, folder_id, deleted, version) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     INSERT INTO curricula (id, code, name, course_ids, deleted, version, disabled, folder_id, custom)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name, course_ids = EXCLUDED.course_ids,
-       folder_id = EXCLUDED.folder_id, deleted = EXCLUDED.deleted, version = EXCLUDED.version
+       deleted = EXCLUDED.deleted, version = EXCLUDED.version, disabled = EXCLUDED.disabled, folder_id = EXCLUDED.folder_id,
+       custom = EXCLUDED.custom
      WHERE curricula.version <= EXCLUDED.version
      RETURNING (SELECT course_ids FROM before) IS DISTINCT FROM $4::uuid[] AS changed`,
-    [c.id, c.code, c.name, c.courseIds, c.folderId, c.deleted, c.version],
+    [c.id, c.code, c.name, c.courseIds, c.deleted, c.version, c.disabled, c.folderId, c.custom],
   );
   if (!rows[0]?.changed) return [];
   const holders = await tx.query<{ user_id: string }>('SELECT user_id FROM curriculum_progress WHERE curriculum_id = $1', [c.id]);

@@ -12,7 +12,8 @@ import {
   type AssignmentCopy,
   type CourseCopy,
 } from './projections.repo';
-import { lessonTypeOf } from './values';
+import { applyStructureEvent } from './export/projections';
+import { customFields, idOrNull, lessonTypeOf } from './values';
 
 /*
  * What the statistics service keeps of other services, from their events (it reads no other
@@ -27,6 +28,8 @@ export const ASSIGNMENT_PROJECTION_DURABLE = 'statistics-assignments';
 export const CONSUMED_STREAMS = [
   { name: 'CATALOG', subjects: ['catalog.>'] },
   { name: 'ASSIGNMENT', subjects: ['assignment.>'] },
+  // For the export's users, organisations and audiences (export/projections.ts).
+  { name: 'IDENTITY', subjects: ['identity.>'] },
 ];
 
 /** A catalog course as this service keeps it. */
@@ -36,8 +39,10 @@ export function courseCopy(course: Course, deleted: boolean): CourseCopy {
     code: course.code,
     name: course.name,
     externalTraining: course.externalTraining,
-    folderId: course.folderId,
-    categoryId: course.categoryId,
+    disabled: course.disabled,
+    folderId: idOrNull(course.folderId),
+    categoryId: idOrNull(course.categoryId),
+    custom: customFields(course),
     deleted,
     version: course.updatedAt || new Date(0).toISOString(),
     lessons: course.lessons.map((l) => ({
@@ -52,19 +57,20 @@ export function courseCopy(course: Course, deleted: boolean): CourseCopy {
 }
 
 /** catalog.course.* (the course with its lessons; a lesson's change comes as the course's
- * updated.v1 too) and catalog.curriculum.*; the rest of the stream is not this service's.
- * A curriculum whose courses changed has its learners' statuses follow at once; a course's
- * lessons changing apply at each learner's next change (README). */
+ * updated.v1 too), catalog.curriculum.*, and for the export catalog.folder.* and
+ * catalog.category.*; the rest of the stream is not this service's. A curriculum
+ * whose courses changed has its learners' statuses follow at once; a course's lessons changing apply at each learner's next change (README). */
 export function catalogProjectionConsumer(): ConsumerDefinition {
   return {
     stream: CONSUMED_STREAMS[0].name,
     durable: CATALOG_PROJECTION_DURABLE,
     subject: 'catalog.>',
     handler: async (event, { tx, emit }) => {
-      const match = /^catalog\.(course|curriculum)\.(created|updated|deleted)\.v1$/.exec(event.subject);
+      const match = /^catalog\.(course|curriculum|folder|category)\.(created|updated|deleted)\.v1$/.exec(event.subject);
       if (!match) return;
       const deleted = match[2] === 'deleted';
-      if (match[1] === 'course') await upsertCourse(tx, courseCopy(Course.fromJSON(event.data), deleted));
+      if (match[1] === 'folder' || match[1] === 'category') await applyStructureEvent(tx, match[1], deleted, event.data);
+      else if (match[1] === 'course') await upsertCourse(tx, courseCopy(Course.fromJSON(event.data), deleted));
       else {
         const c = Curriculum.fromJSON(event.data);
         const holders = await upsertCurriculum(tx, {
@@ -72,7 +78,9 @@ export function catalogProjectionConsumer(): ConsumerDefinition {
           code: c.code,
           name: c.name,
           courseIds: c.courseIds.map((id) => id.toLowerCase()),
-          folderId: c.folderId,
+          disabled: c.disabled,
+          folderId: idOrNull(c.folderId),
+          custom: customFields(c),
           deleted,
           version: c.updatedAt || new Date(0).toISOString(),
         });

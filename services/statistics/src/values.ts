@@ -50,3 +50,20 @@ export function checkStatusDate(field: string, value: string, now = new Date()):
   if (date.getTime() > now.getTime() + 24 * 3_600_000) throw invalidArgument(field, `${field} is in the future`);
   return date;
 }
+
+/** A reference as stored: lower case, null for "" (none). */
+export const idOrNull = (id: string) => (id ? id.toLowerCase() : null);
+
+/** custom1..custom10 of a catalog or identity object, in order. */
+export const customFields = (o: Record<`custom${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10}`, string>) => [
+  o.custom1,
+  o.custom2,
+  o.custom3,
+  o.custom4,
+  o.custom5,
+  o.custom6,
+  o.custom7,
+  o.custom8,
+  o.custom9,
+  o.custom10,
+];
