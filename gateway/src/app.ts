@@ -33,6 +33,9 @@ import { ErrorBody } from './schemas/common';
 import { SHARED_SCHEMAS } from './schemas/identity';
 import { RUN_SCHEMAS } from './schemas/runs';
 import type { RunEngine } from './runs/engine';
+import type { MergeEngine } from './merges/engine';
+import { mergeRoutes } from './routes/merges';
+import { MERGE_SCHEMAS } from './schemas/merges';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -43,6 +46,7 @@ export interface GatewayDeps {
   notification: NotificationClient;
   ops: OpsClients;
   runs: RunEngine;
+  merges: MergeEngine;
 }
 
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
@@ -57,6 +61,7 @@ export async function buildApp({
   notification,
   ops,
   runs,
+  merges,
 }: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -144,6 +149,7 @@ export async function buildApp({
     ...ASSIGNMENT_SCHEMAS,
     ...OPS_SCHEMAS,
     ...RUN_SCHEMAS,
+    ...MERGE_SCHEMAS,
     ...MAIL_SCHEMAS,
     ...BELL_CALENDAR_SCHEMAS,
   ])
@@ -163,5 +169,6 @@ export async function buildApp({
   await app.register(bellCalendarRoutes, { notification });
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
+  await app.register(mergeRoutes, { merges });
   return app;
 }
