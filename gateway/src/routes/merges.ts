@@ -40,7 +40,13 @@ function mergeBody(row: MergeRow, steps: MergeStepRow[]) {
         code: r.code ?? '',
         message: r.message ?? '',
       }));
-      return { name: s.name, status: s.status, message: s.message, moved: results.filter((r) => r.outcome === 'succeeded').length, results };
+      return {
+        name: s.name,
+        status: s.status,
+        message: s.message,
+        moved: results.filter((r) => r.outcome === 'succeeded').length,
+        results,
+      };
     }),
   };
 }

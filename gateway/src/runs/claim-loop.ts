@@ -117,9 +117,6 @@ export abstract class ClaimLoop<T> {
 
 /** Renews a lease every third of its length while its work goes on; returns the stop. */
 export function keepLease(leaseSeconds: number, renew: () => Promise<void>, log: Logger): () => void {
-  const timer = setInterval(
-    () => void renew().catch((err) => log.warn({ err }, 'cannot renew a lease')),
-    (leaseSeconds * 1000) / 3,
-  );
+  const timer = setInterval(() => void renew().catch((err) => log.warn({ err }, 'cannot renew a lease')), (leaseSeconds * 1000) / 3);
   return () => clearInterval(timer);
 }

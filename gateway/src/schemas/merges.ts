@@ -16,7 +16,9 @@ export const NewMerge = Type.Object(
 
 const MergeItem = Type.Object({
   itemId: Type.String({ description: 'what moved: a course, curriculum or list id ("<course id>/<list id>" for a tutorship)' }),
-  targetId: Type.String({ description: 'what kind of thing: course_assignment, curriculum_assignment, certificate, tutorship; "" for lists' }),
+  targetId: Type.String({
+    description: 'what kind of thing: course_assignment, curriculum_assignment, certificate, tutorship; "" for lists',
+  }),
   outcome: OneOf(MERGE_OUTCOMES),
   code: Type.String(),
   message: Type.String(),

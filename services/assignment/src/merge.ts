@@ -74,10 +74,23 @@ async function mergedUsers(deps: Deps, req: Omit<MergeUserAssignmentsRequest, 'b
  * move to A (see above), with their events; one result per thing moved. */
 export async function mergeUserAssignments(deps: Deps, req: MergeUserAssignmentsRequest): Promise<BatchResult> {
   const { batch, ...request } = req;
+  // Everything inside the batch: a key applied already is answered from its record even
+  // when the users have changed since (a replay after the merge deleted the user).
+  return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
+    const ctx = await mergeContext(deps, tx, request);
+    return [
+      ...(await mergeCourseAssignments(tx, emit, ctx)),
+      ...(await mergeCurriculumAssignments(tx, emit, ctx)),
+      ...(await mergeCertificates(tx, emit, ctx)),
+      ...(await mergeTutorships(tx, emit, ctx)),
+    ];
+  });
+}
+
+/** The users (checked) and the names of what Z holds, for the events. */
+async function mergeContext(deps: Deps, tx: Queryable, request: Omit<MergeUserAssignmentsRequest, 'batch'>): Promise<MergeContext> {
   const { from, to, fromUser, toUser } = await mergedUsers(deps, request);
-  // What Z holds, for the events' course and curriculum names (read before the change: a
-  // concurrent change of Z between here and the transaction only misses a name).
-  const held = await deps.db.query<{ kind: string; id: string }>(
+  const held = await tx.query<{ kind: string; id: string }>(
     `SELECT 'course' AS kind, course_id AS id FROM course_assignments WHERE user_id = $1
      UNION SELECT 'course', course_id FROM certificates WHERE user_id = $1
      UNION SELECT 'course', course_id FROM tutorships WHERE tutor_id = $1
@@ -91,7 +104,7 @@ export async function mergeUserAssignments(deps: Deps, req: MergeUserAssignments
   ]);
   const itemOf = (known: Map<string, { id: string; code: string; name: string }>, id: string): CatalogItem =>
     catalogItem(known.get(id) ?? { id, code: '', name: '' });
-  const ctx: MergeContext = {
+  return {
     from,
     to,
     fromLearner: toLearner(fromUser),
@@ -99,12 +112,6 @@ export async function mergeUserAssignments(deps: Deps, req: MergeUserAssignments
     course: (id) => itemOf(courses, id),
     curriculum: (id) => itemOf(curricula, id),
   };
-  return applyBatch(deps.outbox, batch, request, async (tx, emit) => [
-    ...(await mergeCourseAssignments(tx, emit, ctx)),
-    ...(await mergeCurriculumAssignments(tx, emit, ctx)),
-    ...(await mergeCertificates(tx, emit, ctx)),
-    ...(await mergeTutorships(tx, emit, ctx)),
-  ]);
 }
 
 interface MergeContext {
