@@ -40,27 +40,27 @@ export class MergeEngine {
     const { db, upstreams, worker } = this.options;
     const pair = { fromUserId: request.deleteUserId, toUserId: request.keepUserId };
     const dryRun = request.dryRun ?? false;
-    const steps: { name: string; status: StepStatus; results: unknown[]; message: string }[] = [];
-    for (const step of MERGE_STEPS) {
-      if (!step.apply) {
-        steps.push({ name: step.name, status: 'skipped', results: [], message: `no ${step.service} service in this suite: skipped` });
-        continue;
-      }
-      try {
-        const { results } = await step.apply(upstreams, pair, { idempotencyKey: '', dryRun: true });
-        const json = results.map((r) => ItemResult.toJSON(r));
-        const moved = results.filter((r) => r.outcome === Outcome.OUTCOME_SUCCEEDED).length;
-        steps.push({
-          name: step.name,
-          status: dryRun ? 'done' : 'pending',
-          results: dryRun ? json : [],
-          message: dryRun ? `${moved} would move, ${results.length - moved} unchanged` : '',
-        });
-      } catch (err) {
-        if (err instanceof DomainError && err.field && FIELDS[err.field]) throw new DomainError(err.code, err.message, FIELDS[err.field]);
-        throw err;
-      }
-    }
+    // The checks are independent of each other: sent at once.
+    const steps = await Promise.all(
+      MERGE_STEPS.map(async (step): Promise<{ name: string; status: StepStatus; results: unknown[]; message: string }> => {
+        if (!step.apply)
+          return { name: step.name, status: 'skipped', results: [], message: `no ${step.service} service in this suite: skipped` };
+        try {
+          const { results } = await step.apply(upstreams, pair, { idempotencyKey: '', dryRun: true });
+          if (!dryRun) return { name: step.name, status: 'pending', results: [], message: '' };
+          const moved = results.filter((r) => r.outcome === Outcome.OUTCOME_SUCCEEDED).length;
+          return {
+            name: step.name,
+            status: 'done',
+            results: results.map((r) => ItemResult.toJSON(r)),
+            message: `${moved} would move, ${results.length - moved} unchanged`,
+          };
+        } catch (err) {
+          if (err instanceof DomainError && err.field && FIELDS[err.field]) throw new DomainError(err.code, err.message, FIELDS[err.field]);
+          throw err;
+        }
+      }),
+    );
     const id = randomUUID();
     await db.transaction((tx) =>
       insertMerge(tx, {
