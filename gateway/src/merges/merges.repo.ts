@@ -118,19 +118,20 @@ export async function renewMergeLease(q: Queryable, id: string, owner: string, l
   );
 }
 
-/** Records a step's answer and moves the merge to the next step (ending it, succeeded,
- * after the last), in one transaction, only while `owner` still holds the merge at that
- * step. Returns whether it did (false: another replica took it over). */
+/** Records a step's answer and moves the merge past it (ending it, succeeded, after the
+ * last), in one transaction, only while `owner` still holds the merge and has not gone past
+ * that step (skipped steps before it are not stored one by one). Returns whether it did
+ * (false: another replica took it over). */
 export async function storeStep(
   tx: Queryable,
   merge: { id: string; owner: string; stepNo: number; lastStep: boolean },
   step: { status: 'done' | 'skipped'; results: ItemResult[] | unknown[]; message: string },
 ): Promise<boolean> {
   const { rowCount } = await tx.query(
-    `UPDATE merges SET next_step = next_step + 1, attempts = 0, last_error = '',
+    `UPDATE merges SET next_step = $3 + 1, attempts = 0, last_error = '',
        status = CASE WHEN $4 THEN 'succeeded' ELSE status END, finished_at = CASE WHEN $4 THEN now() END,
        lease_owner = CASE WHEN $4 THEN NULL ELSE lease_owner END, lease_until = CASE WHEN $4 THEN NULL ELSE lease_until END
-     WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND next_step = $3`,
+     WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND next_step <= $3`,
     [merge.id, merge.owner, merge.stepNo, merge.lastStep],
   );
   if (!rowCount) return false;
@@ -160,7 +161,7 @@ export async function failMerge(
 ): Promise<void> {
   const { rowCount } = await tx.query(
     `UPDATE merges SET status = 'failed', error_code = $4, last_error = $5, finished_at = now(), lease_owner = NULL, lease_until = NULL
-     WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND next_step = $3`,
+     WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND next_step <= $3`,
     [merge.id, merge.owner, merge.stepNo, failure.code, failure.message.slice(0, 1000)],
   );
   if (!rowCount) return;

@@ -46,8 +46,9 @@ export class MergeWorker extends ClaimLoop<ClaimedMerge> {
         const at = { id: merge.id, owner: this.owner, stepNo: row.step_no, lastStep: row.step_no === steps.length };
         const step = MERGE_STEPS.find((s) => s.name === row.name);
         if (row.status === 'skipped' || !step?.apply) {
+          // Marked skipped when the merge was created; only a last step has to end it.
           const message = row.message || `no ${step?.service ?? row.name} service in this suite: skipped`;
-          if (!(await db.transaction((tx) => storeStep(tx, at, { status: 'skipped', results: [], message })))) return;
+          if (at.lastStep) await db.transaction((tx) => storeStep(tx, at, { status: 'skipped', results: [], message }));
           continue;
         }
         let results: ItemResult[];

@@ -1,4 +1,14 @@
-import { applyBatch, checkId, invalidArgument, itemResult, notFound, permissionDenied, type Emit, type Queryable } from '@assistants/kit';
+import {
+  applyBatch,
+  checkId,
+  invalidArgument,
+  isId,
+  itemResult,
+  notFound,
+  permissionDenied,
+  type Emit,
+  type Queryable,
+} from '@assistants/kit';
 import type { MergeUserAssignmentsRequest } from '@assistants/proto/gen/assignment/v1/assignments';
 import type { CatalogItem, Learner } from '@assistants/proto/gen/assignment/v1/events';
 import type { BatchResult, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
@@ -76,8 +86,8 @@ export async function mergeUserAssignments(deps: Deps, req: MergeUserAssignments
   const { batch, ...request } = req;
   // Everything inside the batch: a key applied already is answered from its record even
   // when the users have changed since (a replay after the merge deleted the user).
-  return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
-    const ctx = await mergeContext(deps, tx, request);
+  return applyBatch(deps.outbox, batch, request, async (tx, emit, dryRun) => {
+    const ctx = await mergeContext(deps, tx, request, dryRun);
     return [
       ...(await mergeCourseAssignments(tx, emit, ctx)),
       ...(await mergeCurriculumAssignments(tx, emit, ctx)),
@@ -87,20 +97,29 @@ export async function mergeUserAssignments(deps: Deps, req: MergeUserAssignments
   });
 }
 
-/** The users (checked) and the names of what Z holds, for the events. */
-async function mergeContext(deps: Deps, tx: Queryable, request: Omit<MergeUserAssignmentsRequest, 'batch'>): Promise<MergeContext> {
-  const { from, to, fromUser, toUser } = await mergedUsers(deps, request);
-  const held = await tx.query<{ kind: string; id: string }>(
-    `SELECT 'course' AS kind, course_id AS id FROM course_assignments WHERE user_id = $1
-     UNION SELECT 'course', course_id FROM certificates WHERE user_id = $1
-     UNION SELECT 'course', course_id FROM tutorships WHERE tutor_id = $1
-     UNION SELECT 'curriculum', curriculum_id FROM curriculum_assignments WHERE user_id = $1`,
-    [from],
-  );
-  const idsOf = (kind: string) => held.rows.filter((r) => r.kind === kind).map((r) => r.id);
-  const [courses, curricula] = await Promise.all([
-    coursesById(deps.upstreams.catalog, idsOf('course')),
-    curriculaById(deps.upstreams.catalog, idsOf('curriculum')),
+/** The users (checked) and the names of what Z holds, for the events (not looked up for a
+ * dry run: its events are dropped). */
+async function mergeContext(
+  deps: Deps,
+  tx: Queryable,
+  request: Omit<MergeUserAssignmentsRequest, 'batch'>,
+  dryRun: boolean,
+): Promise<MergeContext> {
+  const names = async () => {
+    const held = await tx.query<{ kind: string; id: string }>(
+      `SELECT 'course' AS kind, course_id AS id FROM course_assignments WHERE user_id = $1
+       UNION SELECT 'course', course_id FROM certificates WHERE user_id = $1
+       UNION SELECT 'course', course_id FROM tutorships WHERE tutor_id = $1
+       UNION SELECT 'curriculum', curriculum_id FROM curriculum_assignments WHERE user_id = $1`,
+      [request.fromUserId],
+    );
+    const idsOf = (kind: string) => held.rows.filter((r) => r.kind === kind).map((r) => r.id);
+    return Promise.all([coursesById(deps.upstreams.catalog, idsOf('course')), curriculaById(deps.upstreams.catalog, idsOf('curriculum'))]);
+  };
+  // The users are checked while the names are fetched (an unchecked id only finds nothing).
+  const [{ from, to, fromUser, toUser }, [courses, curricula]] = await Promise.all([
+    mergedUsers(deps, request),
+    dryRun || !isId(request.fromUserId) ? [new Map(), new Map()] : names(),
   ]);
   const itemOf = (known: Map<string, { id: string; code: string; name: string }>, id: string): CatalogItem =>
     catalogItem(known.get(id) ?? { id, code: '', name: '' });
