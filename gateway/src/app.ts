@@ -36,6 +36,9 @@ import { ErrorBody } from './schemas/common';
 import { SHARED_SCHEMAS } from './schemas/identity';
 import { RUN_SCHEMAS } from './schemas/runs';
 import type { RunEngine } from './runs/engine';
+import type { MergeEngine } from './merges/engine';
+import { mergeRoutes } from './routes/merges';
+import { MERGE_SCHEMAS } from './schemas/merges';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -47,6 +50,7 @@ export interface GatewayDeps {
   statistics: StatisticsClient;
   ops: OpsClients;
   runs: RunEngine;
+  merges: MergeEngine;
 }
 
 const CORRELATION_ID = /^[\w.:-]{1,100}$/;
@@ -62,6 +66,7 @@ export async function buildApp({
   statistics,
   ops,
   runs,
+  merges,
 }: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -149,6 +154,7 @@ export async function buildApp({
     ...ASSIGNMENT_SCHEMAS,
     ...OPS_SCHEMAS,
     ...RUN_SCHEMAS,
+    ...MERGE_SCHEMAS,
     ...MAIL_SCHEMAS,
     ...BELL_CALENDAR_SCHEMAS,
     ...STATISTICS_SCHEMAS,
@@ -172,5 +178,6 @@ export async function buildApp({
   await app.register(exportRoutes, { statistics });
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
+  await app.register(mergeRoutes, { merges });
   return app;
 }

@@ -12,6 +12,8 @@ import { GatewayConfigSchema } from './config';
 import { openGatewayDatabase } from './database';
 import { startHealthServer } from './health';
 import { READ_ALL_RUNS } from './routes/runs';
+import { MergeEngine } from './merges/engine';
+import { MergeWorker } from './merges/worker';
 import { RunEngine } from './runs/engine';
 import { ActionRegistry } from './runs/registry';
 import { SELECTION_RESOLVERS } from './runs/selections';
@@ -91,8 +93,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     batchSize: config.GATEWAY_RUN_BATCH_SIZE,
     maxItems: config.GATEWAY_RUN_MAX_ITEMS,
   });
+  // Merges share the runs' settings: the same replicas, leases and polling.
+  const mergeWorker = new MergeWorker({
+    db,
+    upstreams,
+    logger,
+    concurrency: config.GATEWAY_RUN_CONCURRENCY,
+    leaseSeconds: config.GATEWAY_RUN_LEASE_SECONDS,
+    pollMs: config.GATEWAY_RUN_POLL_MS,
+  });
+  const merges = new MergeEngine({ db, upstreams, worker: mergeWorker });
   const permissions = declarePermissions(identity, logger);
-  const app = await buildApp({ config, logger, identity, catalog, assignment, notification, statistics, ops, runs });
+  const app = await buildApp({ config, logger, identity, catalog, assignment, notification, statistics, ops, runs, merges });
   await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   const health = await startHealthServer({
     host: config.GATEWAY_HOST,
@@ -104,6 +116,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   // Runs resume on their own: batches left by a stopped or killed replica are claimed again
   // once their lease runs out.
   worker.start();
+  mergeWorker.start();
   await permissions.first;
   const address = (server: { address(): unknown }) => `http://${config.GATEWAY_HOST}:${(server.address() as { port: number }).port}`;
   return {
@@ -114,6 +127,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       permissions.stop();
       await app.close();
       await worker.stop();
+      await mergeWorker.stop();
       await health.close();
       await db.close();
       closeClients();

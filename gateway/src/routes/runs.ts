@@ -15,7 +15,7 @@ export const READ_ALL_RUNS = 'runs:read-all';
 
 const tags = ['runs'];
 
-function mayReadAll(principal: Principal): boolean {
+export function mayReadAll(principal: Principal): boolean {
   return principal.grants.some(
     (g) => g.organisationId === ROOT_ORGANISATION_ID && (g.permissions.includes(READ_ALL_RUNS) || g.permissions.includes(ALL_PERMISSIONS)),
   );

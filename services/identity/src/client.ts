@@ -47,12 +47,19 @@ const USERS_PER_CALL = 5_000;
 
 /** The users of a batch, by id: whether each exists and whether the acting user holds
  * `permission` on its organisation (PERMISSION_DENIED when it holds it nowhere), with what a
- * mail and the audience rule read. Asked even for no users: the permission is checked all
- * the same (a run's validation). Shared by the services that act on users in batches. */
-export async function usersForAction(identity: IdentityClient, userIds: string[], permission: string): Promise<Map<string, UserForAction>> {
+ * mail and the audience rule read; with `checkCovered`, whether the acting user holds every
+ * grant of each (a change of the user itself, as the merge). Asked even for no users: the
+ * permission is checked all the same (a run's validation). Shared by the services that act
+ * on users in batches. */
+export async function usersForAction(
+  identity: IdentityClient,
+  userIds: string[],
+  permission: string,
+  checkCovered = false,
+): Promise<Map<string, UserForAction>> {
   const byId = new Map<string, UserForAction>();
   for (let i = 0; i === 0 || i < userIds.length; i += USERS_PER_CALL) {
-    const { users } = await identity.users.getUsersForAction({ userIds: userIds.slice(i, i + USERS_PER_CALL), permission });
+    const { users } = await identity.users.getUsersForAction({ userIds: userIds.slice(i, i + USERS_PER_CALL), permission, checkCovered });
     for (const user of users) byId.set(user.id.toLowerCase(), user);
   }
   return byId;

@@ -33,6 +33,7 @@ import { addUsersAudiences, addUsersRoles, modifyUsers, setUsersManager } from '
 import { listSelectedUsers, resolveUserSelection, searchUsers } from './user-selection';
 import { changeAudiences, createUser, deleteUser, getUser, setPassword, updateUser } from './users';
 import { getUsersForAction } from './users-for-action';
+import { deleteMergedUser, mergeUserMemberships } from './merge-users';
 import { checkPassword } from './validation';
 
 /** The identity service's gRPC services. Each handler loads the acting user of the call
@@ -119,7 +120,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     },
     listSelectedUsers: async (req, call) => read(call, (caller) => listSelectedUsers(db, caller, req)),
     getUsersForAction: async (req, call) => ({
-      users: await read(call, (caller) => getUsersForAction(db, caller, req.userIds, req.permission)),
+      users: await read(call, (caller) => getUsersForAction(db, caller, req.userIds, req.permission, req.checkCovered ?? false)),
     }),
   });
 
@@ -214,6 +215,8 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     setUsersSecondaryManager: async (req, call) => ({
       result: await batch(call, req, (tx, emit, caller, r) => setUsersManager(tx, emit, caller, r, 'secondary_manager_id')),
     }),
+    mergeUserMemberships: async (req, call) => ({ result: await batch(call, req, mergeUserMemberships) }),
+    deleteMergedUser: async (req, call) => ({ result: await batch(call, req, deleteMergedUser) }),
     saveUsersAsList: async (req, call) => {
       let listId = '';
       const result = await batch(call, req, async (tx, emit, caller, r, dryRun) => {

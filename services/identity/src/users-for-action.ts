@@ -1,6 +1,6 @@
 import { invalidArgument, isId, Params, type Queryable } from '@assistants/kit';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
-import type { Caller } from './caller';
+import { usersBeyond, type Caller } from './caller';
 
 /** A batch of an assistant run is at most a few thousand users. */
 export const MAX_USERS_FOR_ACTION = 5_000;
@@ -38,12 +38,19 @@ const absent = (id: string): UserForAction => ({
   managerId: '',
   managerName: '',
   disabled: false,
+  covered: false,
 });
 
 /** For another service acting on users (a batch of a run): each user, whether the caller
  * holds `permission` on its organisation, and what the action reads of it. One query for
  * the whole batch; a user outside the scope shows only that it exists. */
-export async function getUsersForAction(q: Queryable, caller: Caller, userIds: string[], permission: string): Promise<UserForAction[]> {
+export async function getUsersForAction(
+  q: Queryable,
+  caller: Caller,
+  userIds: string[],
+  permission: string,
+  checkCovered = false,
+): Promise<UserForAction[]> {
   if (permission === '') throw invalidArgument('permission', 'permission is required');
   const scope = caller.scope(permission);
   if (userIds.length > MAX_USERS_FOR_ACTION) {
@@ -63,6 +70,13 @@ export async function getUsersForAction(q: Queryable, caller: Caller, userIds: s
     p.values,
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
+  const beyond = checkCovered
+    ? await usersBeyond(
+        q,
+        caller,
+        rows.filter((r) => r.in_scope).map((r) => r.id),
+      )
+    : new Map();
   return requested.map((id) => {
     const row = isId(id) ? byId.get(id.toLowerCase()) : undefined;
     if (!row) return absent(id);
@@ -83,6 +97,7 @@ export async function getUsersForAction(q: Queryable, caller: Caller, userIds: s
       managerId: row.manager_id ?? '',
       managerName: row.manager_name ?? '',
       disabled: row.disabled,
+      covered: checkCovered && !beyond.has(row.id),
     };
   });
 }

@@ -193,7 +193,7 @@ function requireExternalWrite(caller: Caller, path: string, login: string): void
 /** The user `id` as the target of a change: seen in the scope of users:write, holding no
  * more rights than the caller, and not managed by an external system unless the caller may
  * change those. */
-async function findTarget(tx: Queryable, caller: Caller, id: string): Promise<UserRow> {
+export async function findTarget(tx: Queryable, caller: Caller, id: string): Promise<UserRow> {
   const user = await findUser(tx, caller.scope('users:write'), { id }, true);
   await requireCovered(tx, caller, [user.id], 'id');
   checkNotExternallyManaged(caller, user);

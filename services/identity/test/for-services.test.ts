@@ -2,7 +2,7 @@ import type { EventEnvelope } from '@assistants/kit';
 import { ListMembershipChanged } from '@assistants/proto/gen/identity/v1/events';
 import type { User, UserFields } from '@assistants/proto/gen/identity/v1/users';
 import { type IdentityClient, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
-import { actorWithin, EventLog, filter, UNKNOWN_ID } from './helpers';
+import { actorWithin, ADMINISTRATOR_ROLE_ID, EventLog, filter, ROOT_ORGANISATION_ID, UNKNOWN_ID } from './helpers';
 
 /** What other services read from identity to act on users: GetUsersForAction (a batch of a
  * run), ListListMembers and the instant of list entry in membership events (C5/P4 delays). */
@@ -94,6 +94,8 @@ describe('GetUsersForAction', () => {
         managerId: boss.id,
         managerName: 'Test GUFA-BOSS',
         disabled: false,
+        // Only asked with checkCovered.
+        covered: false,
       },
       expect.objectContaining({ id: UNKNOWN_ID, found: false, inScope: false, login: '' }),
       expect.objectContaining({ id: 'not-an-id', found: false, inScope: false }),
@@ -121,11 +123,28 @@ describe('GetUsersForAction', () => {
       managerId: '',
       managerName: '',
       disabled: false,
+      covered: false,
     });
     // The scope is that of the permission asked: held nowhere, refused.
     await expect(scoped.users.getUsersForAction({ userIds: [ann.id], permission: 'users:write' })).rejects.toMatchObject({
       code: 'PERMISSION_DENIED',
     });
+  });
+
+  it('with checkCovered, tells whether the acting user holds every grant of each user', async () => {
+    const scoped = await actorWithin(fixture, [org.north], ['assignments:write', 'users:write']);
+    const stronger = await newUser('gufa-stronger');
+    await api.roles.grantRoles({ userIds: [stronger.id], roleIds: [ADMINISTRATOR_ROLE_ID], organisationId: ROOT_ORGANISATION_ID });
+    const { users } = await scoped.users.getUsersForAction({
+      userIds: [ann.id, stronger.id, bob.id],
+      permission: 'assignments:write',
+      checkCovered: true,
+    });
+    expect(users.map((u) => [u.id, u.inScope, u.covered])).toEqual([
+      [ann.id, true, true],
+      [stronger.id, true, false],
+      [bob.id, false, false],
+    ]);
   });
 
   it('answers 2,000 ids in one call', async () => {

@@ -31,12 +31,22 @@ export async function mergeUserProgress(deps: Deps, req: MergeUserProgressReques
   const from = checkId('fromUserId', req.fromUserId).toLowerCase();
   const to = checkId('toUserId', req.toUserId).toLowerCase();
   if (from === to) throw invalidArgument('toUserId', 'the user to keep must not be the user to delete');
-  const users = await usersForAction(deps.upstreams.identity, [from, to], PERMISSIONS.write);
+  // With checkCovered: merging a user away changes it, so the caller must hold every grant
+  // it holds (as for the merge's other steps).
+  const users = await usersForAction(deps.upstreams.identity, [from, to], PERMISSIONS.write, true);
   return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
     const refusal = userRefusal(users.get(from), PERMISSIONS.write);
     if (refusal) return [itemResult.failed(from, '', refusal.code, refusal.message)];
     const keptRefusal = userRefusal(users.get(to), PERMISSIONS.write);
     if (keptRefusal) return [itemResult.failed(from, to, keptRefusal.code, `the user to keep: ${keptRefusal.message}`)];
+    for (const [id, target] of [
+      [from, ''],
+      [to, to],
+    ]) {
+      if (!users.get(id)!.covered) {
+        return [itemResult.failed(from, target, 'PERMISSION_DENIED', `user ${users.get(id)!.login} holds rights you do not hold`)];
+      }
+    }
 
     // Both users' records, locked in user order (two merges never wait on each other crosswise).
     const lessons = await tx.query<LessonProgressRow>(

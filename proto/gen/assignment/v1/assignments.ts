@@ -172,6 +172,20 @@ export interface ListCourseAssignmentsResponse {
   total: number;
 }
 
+export interface MergeUserAssignmentsRequest {
+  batch?:
+    | BatchHeader
+    | undefined;
+  /** The user whose data moves (Z, deleted afterwards by the merge). */
+  fromUserId: string;
+  /** The user who keeps it (A). */
+  toUserId: string;
+}
+
+export interface MergeUserAssignmentsResponse {
+  result?: BatchResult | undefined;
+}
+
 function createBaseAssignCoursesRequest(): AssignCoursesRequest {
   return {
     batch: undefined,
@@ -2454,6 +2468,186 @@ export const ListCourseAssignmentsResponse: MessageFns<ListCourseAssignmentsResp
   },
 };
 
+function createBaseMergeUserAssignmentsRequest(): MergeUserAssignmentsRequest {
+  return { batch: undefined, fromUserId: "", toUserId: "" };
+}
+
+export const MergeUserAssignmentsRequest: MessageFns<MergeUserAssignmentsRequest> = {
+  encode(message: MergeUserAssignmentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch !== undefined) {
+      BatchHeader.encode(message.batch, writer.uint32(10).fork()).join();
+    }
+    if (message.fromUserId !== "") {
+      writer.uint32(18).string(message.fromUserId);
+    }
+    if (message.toUserId !== "") {
+      writer.uint32(26).string(message.toUserId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MergeUserAssignmentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMergeUserAssignmentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = BatchHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromUserId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toUserId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MergeUserAssignmentsRequest {
+    return {
+      batch: isSet(object.batch) ? BatchHeader.fromJSON(object.batch) : undefined,
+      fromUserId: isSet(object.fromUserId)
+        ? globalThis.String(object.fromUserId)
+        : isSet(object.from_user_id)
+        ? globalThis.String(object.from_user_id)
+        : "",
+      toUserId: isSet(object.toUserId)
+        ? globalThis.String(object.toUserId)
+        : isSet(object.to_user_id)
+        ? globalThis.String(object.to_user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MergeUserAssignmentsRequest): unknown {
+    const obj: any = {};
+    if (message.batch !== undefined) {
+      obj.batch = BatchHeader.toJSON(message.batch);
+    }
+    if (message.fromUserId !== "") {
+      obj.fromUserId = message.fromUserId;
+    }
+    if (message.toUserId !== "") {
+      obj.toUserId = message.toUserId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MergeUserAssignmentsRequest>, I>>(base?: I): MergeUserAssignmentsRequest {
+    return MergeUserAssignmentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MergeUserAssignmentsRequest>, I>>(object: I): MergeUserAssignmentsRequest {
+    const message = createBaseMergeUserAssignmentsRequest();
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchHeader.fromPartial(object.batch)
+      : undefined;
+    message.fromUserId = object.fromUserId ?? "";
+    message.toUserId = object.toUserId ?? "";
+    return message;
+  },
+};
+
+function createBaseMergeUserAssignmentsResponse(): MergeUserAssignmentsResponse {
+  return { result: undefined };
+}
+
+export const MergeUserAssignmentsResponse: MessageFns<MergeUserAssignmentsResponse> = {
+  encode(message: MergeUserAssignmentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      BatchResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MergeUserAssignmentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMergeUserAssignmentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MergeUserAssignmentsResponse {
+    return { result: isSet(object.result) ? BatchResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: MergeUserAssignmentsResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = BatchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MergeUserAssignmentsResponse>, I>>(base?: I): MergeUserAssignmentsResponse {
+    return MergeUserAssignmentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MergeUserAssignmentsResponse>, I>>(object: I): MergeUserAssignmentsResponse {
+    const message = createBaseMergeUserAssignmentsResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? BatchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Course and curriculum assignments. The bulk RPCs are the batches of the user assistant
  * (items: user ids) and of the course assistant (items: course ids). Each answers one
@@ -2575,6 +2769,37 @@ export const AssignmentServiceService = {
       UpdateLearnerAssignmentsResponse.decode(value),
   },
   /**
+   * M1 (a step of the user merge): every course and curriculum assignment, certificate and
+   * tutorship of from_user_id moves to to_user_id, in one transaction, once per idempotency
+   * key; a dry run answers what would move. Where both users hold the same course or
+   * curriculum, to_user_id keeps one assignment with the most generous values of the two:
+   * the earlier start date, the later objective and end dates (no date, i.e. open, wins
+   * over a date), the stronger option (mandatory > recommended > free), its own payment
+   * fields unless it has none, every origin of both (direct, curricula, access properties),
+   * the earlier assigned_at. Where both hold a certificate for the same course, the one
+   * issued later is kept. Events: assignment.course|curriculum.removed.v1 for from_user_id,
+   * assigned.v1 (or updated.v1 with the fields that changed) for to_user_id,
+   * certificate.issued.v1 and tutor.assigned.v1 for what to_user_id gains; no mail.
+   * One SUCCEEDED result per thing moved (item_id: the course or curriculum id, or
+   * "<course id>/<list id>" for a tutorship; target_id: course_assignment,
+   * curriculum_assignment, certificate or tutorship), UNCHANGED ALREADY_HELD for a
+   * tutorship to_user_id already held. The acting user needs assignments:write on both
+   * users' organisations (NOT_FOUND fromUserId / toUserId otherwise) and every grant of
+   * both (PERMISSION_DENIED when one holds more rights); the same user twice is
+   * INVALID_ARGUMENT toUserId.
+   */
+  mergeUserAssignments: {
+    path: "/assistants.assignment.v1.AssignmentService/MergeUserAssignments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MergeUserAssignmentsRequest): Buffer =>
+      Buffer.from(MergeUserAssignmentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MergeUserAssignmentsRequest => MergeUserAssignmentsRequest.decode(value),
+    responseSerialize: (value: MergeUserAssignmentsResponse): Buffer =>
+      Buffer.from(MergeUserAssignmentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MergeUserAssignmentsResponse => MergeUserAssignmentsResponse.decode(value),
+  },
+  /**
    * A user's course and curriculum assignments, certificates and tutorships
    * (assignments:read on the user's organisation; NOT_FOUND outside it).
    */
@@ -2623,6 +2848,27 @@ export interface AssignmentServiceServer extends UntypedServiceImplementation {
   assignLearners: handleUnaryCall<AssignLearnersRequest, AssignLearnersResponse>;
   /** C6: modify the data of users' assignments of the selected courses. */
   updateLearnerAssignments: handleUnaryCall<UpdateLearnerAssignmentsRequest, UpdateLearnerAssignmentsResponse>;
+  /**
+   * M1 (a step of the user merge): every course and curriculum assignment, certificate and
+   * tutorship of from_user_id moves to to_user_id, in one transaction, once per idempotency
+   * key; a dry run answers what would move. Where both users hold the same course or
+   * curriculum, to_user_id keeps one assignment with the most generous values of the two:
+   * the earlier start date, the later objective and end dates (no date, i.e. open, wins
+   * over a date), the stronger option (mandatory > recommended > free), its own payment
+   * fields unless it has none, every origin of both (direct, curricula, access properties),
+   * the earlier assigned_at. Where both hold a certificate for the same course, the one
+   * issued later is kept. Events: assignment.course|curriculum.removed.v1 for from_user_id,
+   * assigned.v1 (or updated.v1 with the fields that changed) for to_user_id,
+   * certificate.issued.v1 and tutor.assigned.v1 for what to_user_id gains; no mail.
+   * One SUCCEEDED result per thing moved (item_id: the course or curriculum id, or
+   * "<course id>/<list id>" for a tutorship; target_id: course_assignment,
+   * curriculum_assignment, certificate or tutorship), UNCHANGED ALREADY_HELD for a
+   * tutorship to_user_id already held. The acting user needs assignments:write on both
+   * users' organisations (NOT_FOUND fromUserId / toUserId otherwise) and every grant of
+   * both (PERMISSION_DENIED when one holds more rights); the same user twice is
+   * INVALID_ARGUMENT toUserId.
+   */
+  mergeUserAssignments: handleUnaryCall<MergeUserAssignmentsRequest, MergeUserAssignmentsResponse>;
   /**
    * A user's course and curriculum assignments, certificates and tutorships
    * (assignments:read on the user's organisation; NOT_FOUND outside it).
@@ -2763,6 +3009,41 @@ export interface AssignmentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateLearnerAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * M1 (a step of the user merge): every course and curriculum assignment, certificate and
+   * tutorship of from_user_id moves to to_user_id, in one transaction, once per idempotency
+   * key; a dry run answers what would move. Where both users hold the same course or
+   * curriculum, to_user_id keeps one assignment with the most generous values of the two:
+   * the earlier start date, the later objective and end dates (no date, i.e. open, wins
+   * over a date), the stronger option (mandatory > recommended > free), its own payment
+   * fields unless it has none, every origin of both (direct, curricula, access properties),
+   * the earlier assigned_at. Where both hold a certificate for the same course, the one
+   * issued later is kept. Events: assignment.course|curriculum.removed.v1 for from_user_id,
+   * assigned.v1 (or updated.v1 with the fields that changed) for to_user_id,
+   * certificate.issued.v1 and tutor.assigned.v1 for what to_user_id gains; no mail.
+   * One SUCCEEDED result per thing moved (item_id: the course or curriculum id, or
+   * "<course id>/<list id>" for a tutorship; target_id: course_assignment,
+   * curriculum_assignment, certificate or tutorship), UNCHANGED ALREADY_HELD for a
+   * tutorship to_user_id already held. The acting user needs assignments:write on both
+   * users' organisations (NOT_FOUND fromUserId / toUserId otherwise) and every grant of
+   * both (PERMISSION_DENIED when one holds more rights); the same user twice is
+   * INVALID_ARGUMENT toUserId.
+   */
+  mergeUserAssignments(
+    request: MergeUserAssignmentsRequest,
+    callback: (error: ServiceError | null, response: MergeUserAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  mergeUserAssignments(
+    request: MergeUserAssignmentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MergeUserAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  mergeUserAssignments(
+    request: MergeUserAssignmentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MergeUserAssignmentsResponse) => void,
   ): ClientUnaryCall;
   /**
    * A user's course and curriculum assignments, certificates and tutorships

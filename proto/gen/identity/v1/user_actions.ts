@@ -134,6 +134,26 @@ export interface SaveUsersAsListResponse {
   listId: string;
 }
 
+export interface MergeUserMembershipsRequest {
+  batch?: BatchHeader | undefined;
+  fromUserId: string;
+  toUserId: string;
+}
+
+export interface MergeUserMembershipsResponse {
+  result?: BatchResult | undefined;
+}
+
+export interface DeleteMergedUserRequest {
+  batch?: BatchHeader | undefined;
+  fromUserId: string;
+  toUserId: string;
+}
+
+export interface DeleteMergedUserResponse {
+  result?: BatchResult | undefined;
+}
+
 function createBaseModifyUsersRequest(): ModifyUsersRequest {
   return {
     batch: undefined,
@@ -1575,6 +1595,366 @@ export const SaveUsersAsListResponse: MessageFns<SaveUsersAsListResponse> = {
   },
 };
 
+function createBaseMergeUserMembershipsRequest(): MergeUserMembershipsRequest {
+  return { batch: undefined, fromUserId: "", toUserId: "" };
+}
+
+export const MergeUserMembershipsRequest: MessageFns<MergeUserMembershipsRequest> = {
+  encode(message: MergeUserMembershipsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch !== undefined) {
+      BatchHeader.encode(message.batch, writer.uint32(10).fork()).join();
+    }
+    if (message.fromUserId !== "") {
+      writer.uint32(18).string(message.fromUserId);
+    }
+    if (message.toUserId !== "") {
+      writer.uint32(26).string(message.toUserId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MergeUserMembershipsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMergeUserMembershipsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = BatchHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromUserId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toUserId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MergeUserMembershipsRequest {
+    return {
+      batch: isSet(object.batch) ? BatchHeader.fromJSON(object.batch) : undefined,
+      fromUserId: isSet(object.fromUserId)
+        ? globalThis.String(object.fromUserId)
+        : isSet(object.from_user_id)
+        ? globalThis.String(object.from_user_id)
+        : "",
+      toUserId: isSet(object.toUserId)
+        ? globalThis.String(object.toUserId)
+        : isSet(object.to_user_id)
+        ? globalThis.String(object.to_user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MergeUserMembershipsRequest): unknown {
+    const obj: any = {};
+    if (message.batch !== undefined) {
+      obj.batch = BatchHeader.toJSON(message.batch);
+    }
+    if (message.fromUserId !== "") {
+      obj.fromUserId = message.fromUserId;
+    }
+    if (message.toUserId !== "") {
+      obj.toUserId = message.toUserId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MergeUserMembershipsRequest>, I>>(base?: I): MergeUserMembershipsRequest {
+    return MergeUserMembershipsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MergeUserMembershipsRequest>, I>>(object: I): MergeUserMembershipsRequest {
+    const message = createBaseMergeUserMembershipsRequest();
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchHeader.fromPartial(object.batch)
+      : undefined;
+    message.fromUserId = object.fromUserId ?? "";
+    message.toUserId = object.toUserId ?? "";
+    return message;
+  },
+};
+
+function createBaseMergeUserMembershipsResponse(): MergeUserMembershipsResponse {
+  return { result: undefined };
+}
+
+export const MergeUserMembershipsResponse: MessageFns<MergeUserMembershipsResponse> = {
+  encode(message: MergeUserMembershipsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      BatchResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MergeUserMembershipsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMergeUserMembershipsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MergeUserMembershipsResponse {
+    return { result: isSet(object.result) ? BatchResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: MergeUserMembershipsResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = BatchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MergeUserMembershipsResponse>, I>>(base?: I): MergeUserMembershipsResponse {
+    return MergeUserMembershipsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MergeUserMembershipsResponse>, I>>(object: I): MergeUserMembershipsResponse {
+    const message = createBaseMergeUserMembershipsResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? BatchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteMergedUserRequest(): DeleteMergedUserRequest {
+  return { batch: undefined, fromUserId: "", toUserId: "" };
+}
+
+export const DeleteMergedUserRequest: MessageFns<DeleteMergedUserRequest> = {
+  encode(message: DeleteMergedUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch !== undefined) {
+      BatchHeader.encode(message.batch, writer.uint32(10).fork()).join();
+    }
+    if (message.fromUserId !== "") {
+      writer.uint32(18).string(message.fromUserId);
+    }
+    if (message.toUserId !== "") {
+      writer.uint32(26).string(message.toUserId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteMergedUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteMergedUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = BatchHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromUserId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toUserId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteMergedUserRequest {
+    return {
+      batch: isSet(object.batch) ? BatchHeader.fromJSON(object.batch) : undefined,
+      fromUserId: isSet(object.fromUserId)
+        ? globalThis.String(object.fromUserId)
+        : isSet(object.from_user_id)
+        ? globalThis.String(object.from_user_id)
+        : "",
+      toUserId: isSet(object.toUserId)
+        ? globalThis.String(object.toUserId)
+        : isSet(object.to_user_id)
+        ? globalThis.String(object.to_user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteMergedUserRequest): unknown {
+    const obj: any = {};
+    if (message.batch !== undefined) {
+      obj.batch = BatchHeader.toJSON(message.batch);
+    }
+    if (message.fromUserId !== "") {
+      obj.fromUserId = message.fromUserId;
+    }
+    if (message.toUserId !== "") {
+      obj.toUserId = message.toUserId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteMergedUserRequest>, I>>(base?: I): DeleteMergedUserRequest {
+    return DeleteMergedUserRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteMergedUserRequest>, I>>(object: I): DeleteMergedUserRequest {
+    const message = createBaseDeleteMergedUserRequest();
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchHeader.fromPartial(object.batch)
+      : undefined;
+    message.fromUserId = object.fromUserId ?? "";
+    message.toUserId = object.toUserId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteMergedUserResponse(): DeleteMergedUserResponse {
+  return { result: undefined };
+}
+
+export const DeleteMergedUserResponse: MessageFns<DeleteMergedUserResponse> = {
+  encode(message: DeleteMergedUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      BatchResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteMergedUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteMergedUserResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteMergedUserResponse {
+    return { result: isSet(object.result) ? BatchResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: DeleteMergedUserResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = BatchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteMergedUserResponse>, I>>(base?: I): DeleteMergedUserResponse {
+    return DeleteMergedUserResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteMergedUserResponse>, I>>(object: I): DeleteMergedUserResponse {
+    const message = createBaseDeleteMergedUserResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? BatchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * The user assistant's actions that change identity (U1-U5, U18), as bulk commands: each
  * call is one batch of a run (batch.v1: idempotency key, dry run), its items are user ids,
@@ -1666,6 +2046,43 @@ export const UserActionServiceService = {
       Buffer.from(SaveUsersAsListResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SaveUsersAsListResponse => SaveUsersAsListResponse.decode(value),
   },
+  /**
+   * M1 (a step of the user merge): from_user_id's static list memberships move to
+   * to_user_id, in one transaction, once per idempotency key. A list both are in keeps
+   * to_user_id with the earlier entry date; dynamic lists follow their criteria as ever.
+   * Events: identity.list-member.left.v1 for from_user_id, identity.list-member.entered.v1
+   * for to_user_id when it enters a list (with from_user_id's entry date). One result per
+   * list: SUCCEEDED (moved), or UNCHANGED ALREADY_MEMBER (to_user_id was in it already).
+   * Permission users:write on both users' organisations (NOT_FOUND fromUserId / toUserId
+   * otherwise), and every grant of both (PERMISSION_DENIED when one holds more rights).
+   */
+  mergeUserMemberships: {
+    path: "/assistants.identity.v1.UserActionService/MergeUserMemberships" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MergeUserMembershipsRequest): Buffer =>
+      Buffer.from(MergeUserMembershipsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MergeUserMembershipsRequest => MergeUserMembershipsRequest.decode(value),
+    responseSerialize: (value: MergeUserMembershipsResponse): Buffer =>
+      Buffer.from(MergeUserMembershipsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MergeUserMembershipsResponse => MergeUserMembershipsResponse.decode(value),
+  },
+  /**
+   * M1, its last step: deletes from_user_id (as DeleteUser: its grants go, the users it
+   * managed lose their manager) once per idempotency key, with the same checks on both
+   * users as MergeUserMemberships. One result: SUCCEEDED with from_user_id as the item.
+   */
+  deleteMergedUser: {
+    path: "/assistants.identity.v1.UserActionService/DeleteMergedUser" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteMergedUserRequest): Buffer =>
+      Buffer.from(DeleteMergedUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteMergedUserRequest => DeleteMergedUserRequest.decode(value),
+    responseSerialize: (value: DeleteMergedUserResponse): Buffer =>
+      Buffer.from(DeleteMergedUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteMergedUserResponse => DeleteMergedUserResponse.decode(value),
+  },
 } as const;
 
 export interface UserActionServiceServer extends UntypedServiceImplementation {
@@ -1684,6 +2101,23 @@ export interface UserActionServiceServer extends UntypedServiceImplementation {
   setUsersSecondaryManager: handleUnaryCall<SetUsersSecondaryManagerRequest, SetUsersSecondaryManagerResponse>;
   /** U18 Save the selection as a (static) list. Permission lists:write. */
   saveUsersAsList: handleUnaryCall<SaveUsersAsListRequest, SaveUsersAsListResponse>;
+  /**
+   * M1 (a step of the user merge): from_user_id's static list memberships move to
+   * to_user_id, in one transaction, once per idempotency key. A list both are in keeps
+   * to_user_id with the earlier entry date; dynamic lists follow their criteria as ever.
+   * Events: identity.list-member.left.v1 for from_user_id, identity.list-member.entered.v1
+   * for to_user_id when it enters a list (with from_user_id's entry date). One result per
+   * list: SUCCEEDED (moved), or UNCHANGED ALREADY_MEMBER (to_user_id was in it already).
+   * Permission users:write on both users' organisations (NOT_FOUND fromUserId / toUserId
+   * otherwise), and every grant of both (PERMISSION_DENIED when one holds more rights).
+   */
+  mergeUserMemberships: handleUnaryCall<MergeUserMembershipsRequest, MergeUserMembershipsResponse>;
+  /**
+   * M1, its last step: deletes from_user_id (as DeleteUser: its grants go, the users it
+   * managed lose their manager) once per idempotency key, with the same checks on both
+   * users as MergeUserMemberships. One result: SUCCEEDED with from_user_id as the item.
+   */
+  deleteMergedUser: handleUnaryCall<DeleteMergedUserRequest, DeleteMergedUserResponse>;
 }
 
 export interface UserActionServiceClient extends Client {
@@ -1785,6 +2219,51 @@ export interface UserActionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SaveUsersAsListResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * M1 (a step of the user merge): from_user_id's static list memberships move to
+   * to_user_id, in one transaction, once per idempotency key. A list both are in keeps
+   * to_user_id with the earlier entry date; dynamic lists follow their criteria as ever.
+   * Events: identity.list-member.left.v1 for from_user_id, identity.list-member.entered.v1
+   * for to_user_id when it enters a list (with from_user_id's entry date). One result per
+   * list: SUCCEEDED (moved), or UNCHANGED ALREADY_MEMBER (to_user_id was in it already).
+   * Permission users:write on both users' organisations (NOT_FOUND fromUserId / toUserId
+   * otherwise), and every grant of both (PERMISSION_DENIED when one holds more rights).
+   */
+  mergeUserMemberships(
+    request: MergeUserMembershipsRequest,
+    callback: (error: ServiceError | null, response: MergeUserMembershipsResponse) => void,
+  ): ClientUnaryCall;
+  mergeUserMemberships(
+    request: MergeUserMembershipsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MergeUserMembershipsResponse) => void,
+  ): ClientUnaryCall;
+  mergeUserMemberships(
+    request: MergeUserMembershipsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MergeUserMembershipsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * M1, its last step: deletes from_user_id (as DeleteUser: its grants go, the users it
+   * managed lose their manager) once per idempotency key, with the same checks on both
+   * users as MergeUserMemberships. One result: SUCCEEDED with from_user_id as the item.
+   */
+  deleteMergedUser(
+    request: DeleteMergedUserRequest,
+    callback: (error: ServiceError | null, response: DeleteMergedUserResponse) => void,
+  ): ClientUnaryCall;
+  deleteMergedUser(
+    request: DeleteMergedUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteMergedUserResponse) => void,
+  ): ClientUnaryCall;
+  deleteMergedUser(
+    request: DeleteMergedUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteMergedUserResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -301,6 +301,11 @@ export interface GetUsersForActionRequest {
    * holds it nowhere.
    */
   permission: string;
+  /**
+   * Also tell whether the acting user holds every grant of each user (covered), as a
+   * change of the user itself asks (UpdateUser); costs one more query.
+   */
+  checkCovered?: boolean | undefined;
 }
 
 /**
@@ -325,6 +330,11 @@ export interface UserForAction {
   disabled: boolean;
   /** "First Last" of the manager; "" when none (what a mail names). */
   managerName: string;
+  /**
+   * Only with check_covered: false when the user holds a grant beyond the acting user's
+   * own (a scoped administrator may not act on an administrator of the tree).
+   */
+  covered: boolean;
 }
 
 export interface GetUsersForActionResponse {
@@ -4610,7 +4620,7 @@ export const ResolveUserSelectionResponse: MessageFns<ResolveUserSelectionRespon
 };
 
 function createBaseGetUsersForActionRequest(): GetUsersForActionRequest {
-  return { userIds: [], permission: "" };
+  return { userIds: [], permission: "", checkCovered: undefined };
 }
 
 export const GetUsersForActionRequest: MessageFns<GetUsersForActionRequest> = {
@@ -4620,6 +4630,9 @@ export const GetUsersForActionRequest: MessageFns<GetUsersForActionRequest> = {
     }
     if (message.permission !== "") {
       writer.uint32(18).string(message.permission);
+    }
+    if (message.checkCovered !== undefined) {
+      writer.uint32(24).bool(message.checkCovered);
     }
     return writer;
   },
@@ -4653,6 +4666,14 @@ export const GetUsersForActionRequest: MessageFns<GetUsersForActionRequest> = {
             message.permission = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.checkCovered = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4673,6 +4694,11 @@ export const GetUsersForActionRequest: MessageFns<GetUsersForActionRequest> = {
         ? object.user_ids.map((e: any) => globalThis.String(e))
         : [],
       permission: isSet(object.permission) ? globalThis.String(object.permission) : "",
+      checkCovered: isSet(object.checkCovered)
+        ? globalThis.Boolean(object.checkCovered)
+        : isSet(object.check_covered)
+        ? globalThis.Boolean(object.check_covered)
+        : undefined,
     };
   },
 
@@ -4684,6 +4710,9 @@ export const GetUsersForActionRequest: MessageFns<GetUsersForActionRequest> = {
     if (message.permission !== "") {
       obj.permission = message.permission;
     }
+    if (message.checkCovered !== undefined) {
+      obj.checkCovered = message.checkCovered;
+    }
     return obj;
   },
 
@@ -4694,6 +4723,7 @@ export const GetUsersForActionRequest: MessageFns<GetUsersForActionRequest> = {
     const message = createBaseGetUsersForActionRequest();
     message.userIds = object.userIds?.map((e) => e) || [];
     message.permission = object.permission ?? "";
+    message.checkCovered = object.checkCovered ?? undefined;
     return message;
   },
 };
@@ -4715,6 +4745,7 @@ function createBaseUserForAction(): UserForAction {
     managerId: "",
     disabled: false,
     managerName: "",
+    covered: false,
   };
 }
 
@@ -4764,6 +4795,9 @@ export const UserForAction: MessageFns<UserForAction> = {
     }
     if (message.managerName !== "") {
       writer.uint32(122).string(message.managerName);
+    }
+    if (message.covered !== false) {
+      writer.uint32(128).bool(message.covered);
     }
     return writer;
   },
@@ -4901,6 +4935,14 @@ export const UserForAction: MessageFns<UserForAction> = {
             message.managerName = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.covered = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4962,6 +5004,7 @@ export const UserForAction: MessageFns<UserForAction> = {
         : isSet(object.manager_name)
         ? globalThis.String(object.manager_name)
         : "",
+      covered: isSet(object.covered) ? globalThis.Boolean(object.covered) : false,
     };
   },
 
@@ -5012,6 +5055,9 @@ export const UserForAction: MessageFns<UserForAction> = {
     if (message.managerName !== "") {
       obj.managerName = message.managerName;
     }
+    if (message.covered !== false) {
+      obj.covered = message.covered;
+    }
     return obj;
   },
 
@@ -5035,6 +5081,7 @@ export const UserForAction: MessageFns<UserForAction> = {
     message.managerId = object.managerId ?? "";
     message.disabled = object.disabled ?? false;
     message.managerName = object.managerName ?? "";
+    message.covered = object.covered ?? false;
     return message;
   },
 };
