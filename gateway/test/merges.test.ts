@@ -78,7 +78,56 @@ async function twoUsers() {
   return { z, a, onlyZ, both, inPath, path, zList, sharedList };
 }
 
+/** The progress GET /v1/users/:id/progress shows once `ready` says so. */
+async function progressWhen(userId: string, ready: (p: any) => boolean): Promise<any> {
+  return t.eventually(async () => {
+    const p = await t.get(`/v1/users/${userId}/progress`);
+    return ready(p) ? p : undefined;
+  }, `the progress of ${userId}`);
+}
+
+/** A course with one SCORM lesson "q" (a test). */
+async function courseWithTest(): Promise<{ id: string; lessonId: string }> {
+  const code = t.unique('MERGE');
+  const course = await t.post('/v1/courses', { code, name: `Course ${code}`, lessons: [{ code: `${code}-q`, name: 'q', type: 'L' }] });
+  return { id: course.id, lessonId: course.lessons[0].id };
+}
+
 describe('POST /v1/merges', () => {
+  it('moves progress first, the best result kept, and the kept user still shows it once the assignment events have reached the statistics service', async () => {
+    const [z, a] = await t.newUsers(2);
+    const [onlyZ, both] = [await courseWithTest(), await courseWithTest()];
+    await t.users('U7', [z.id], { courseIds: [onlyZ.id, both.id] });
+    await t.users('U7', [a.id], { courseIds: [both.id] });
+    const lessonsShown = (p: any, n: number) => p.courses.length === n && p.courses.every((c: any) => c.lessons.length === 1);
+    await progressWhen(z.id, (p) => lessonsShown(p, 2));
+    await progressWhen(a.id, (p) => lessonsShown(p, 1));
+    const s1 = (userId: string, course: { id: string; lessonId: string }, params: Record<string, unknown>) =>
+      t.users('S1', [userId], { courseId: course.id, lessonId: course.lessonId, ...params });
+    await s1(z.id, onlyZ, { status: 'passed', score: 80, statusDate: '2026-03-01' });
+    await s1(z.id, both, { status: 'completed', score: 90, statusDate: '2026-02-01' });
+    await s1(a.id, both, { status: 'failed', score: 40, statusDate: '2026-04-01' });
+
+    const created = await merge({ deleteUserId: z.id, keepUserId: a.id });
+    const done = await waitForMerge(created.body.id);
+    expect(done).toMatchObject({ status: 'succeeded', succeeded: true });
+    expect(step(done, 'progress').status).toBe('done');
+
+    // A shows both courses (its projection of the assignments moved too), with Z's better records.
+    const lesson = (p: any, courseId: string) => p.courses.find((c: any) => c.course.id === courseId)?.lessons[0];
+    const p = await progressWhen(a.id, (p) => lessonsShown(p, 2));
+    expect(lesson(p, onlyZ.id)).toMatchObject({ status: 'passed', score: 80 });
+    expect(lesson(p, both.id)).toMatchObject({ status: 'completed', score: 90 });
+    expect(p.courses.map((c: any) => [c.course.id, c.status]).sort()).toEqual(
+      [
+        [onlyZ.id, 'completed'],
+        [both.id, 'completed'],
+      ].sort(),
+    );
+    const left = await t.stack.statistics.db.query('SELECT count(*)::int AS n FROM lesson_progress WHERE user_id = $1', [z.id]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
   it('moves assignments, certificates, tutorships and list memberships to the kept user, one assignment per course with the documented values, then deletes the merged user', async () => {
     const d = await twoUsers();
     const { z, a } = d;
@@ -90,7 +139,7 @@ describe('POST /v1/merges', () => {
     const done = await waitForMerge(created.body.id);
     expect(done).toMatchObject({ status: 'succeeded', succeeded: true, error: null });
     expect(done.steps.map((s: any) => [s.name, s.status])).toEqual([
-      ['progress', 'skipped'],
+      ['progress', 'done'],
       ['assignments', 'done'],
       ['memberships', 'done'],
       ['delete-user', 'done'],
@@ -207,7 +256,13 @@ describe('POST /v1/merges', () => {
   it('lets a scoped administrator merge users of its scope only, and never a user who holds more rights', async () => {
     const scope = await t.newOrganisation('Merge scope');
     const outside = await t.newOrganisation('Merge outside');
-    const admin = await t.scopedAdministrator(scope, ['users:read', 'users:write', 'assignments:read', 'assignments:write']);
+    const admin = await t.scopedAdministrator(scope, [
+      'users:read',
+      'users:write',
+      'assignments:read',
+      'assignments:write',
+      'statistics:write',
+    ]);
     const course = await t.newCourse();
     const [inZ, inA, inB] = await t.newUsers(3, { organisationId: scope });
     const [outZ] = await t.newUsers(1, { organisationId: outside });

@@ -13,3 +13,4 @@ export * from './stack';
 export * from './processes';
 export * from './suite';
 export * from './service';
+export * from './refusal';

@@ -1,4 +1,4 @@
-import { DomainError } from '@assistants/kit';
+import { refusal } from '@assistants/testing';
 import { actorWithin, key, dryRun, newCourse, newUser, rows, startAssignmentBed, type AssignmentBed } from './helpers';
 import { ROOT_ORGANISATION_ID, UNKNOWN_ID } from './helpers';
 
@@ -19,15 +19,6 @@ const held = async (userId: string) =>
     (r) => r.course_id,
   );
 
-async function refusal(fn: () => Promise<unknown>): Promise<DomainError> {
-  const err = await fn().then(
-    () => new Error('expected a refusal'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DomainError);
-  return err as DomainError;
-}
-
 async function userWithCourse(organisationId: string) {
   const user = await newUser(bed, { organisationId });
   const course = await newCourse(bed);
@@ -47,11 +38,9 @@ it('refuses a scoped administrator a user outside its scope, or holding more rig
   const kept = await newUser(bed, { organisationId: bed.org.lille });
   const outside = await userWithCourse(bed.org.south);
 
-  const outOfScope = await refusal(() =>
-    scoped.assignments.mergeUserAssignments({ batch: key(), fromUserId: outside.user, toUserId: kept }),
-  );
+  const outOfScope = await refusal(scoped.assignments.mergeUserAssignments({ batch: key(), fromUserId: outside.user, toUserId: kept }));
   expect([outOfScope.code, outOfScope.field]).toEqual(['NOT_FOUND', 'fromUserId']);
-  const keptOutside = await refusal(() =>
+  const keptOutside = await refusal(
     scoped.assignments.mergeUserAssignments({ batch: dryRun(), fromUserId: inside.user, toUserId: outside.user }),
   );
   expect([keptOutside.code, keptOutside.field]).toEqual(['NOT_FOUND', 'toUserId']);
@@ -59,9 +48,9 @@ it('refuses a scoped administrator a user outside its scope, or holding more rig
   const stronger = await newUser(bed, { organisationId: bed.org.lille });
   const { role } = await bed.identity.roles.createRole({ name: 'Merge everything', description: '', permissions: ['*'] });
   await bed.identity.roles.grantRoles({ userIds: [stronger], roleIds: [role!.id], organisationId: ROOT_ORGANISATION_ID });
-  const moreRights = await refusal(() => scoped.assignments.mergeUserAssignments({ batch: key(), fromUserId: stronger, toUserId: kept }));
+  const moreRights = await refusal(scoped.assignments.mergeUserAssignments({ batch: key(), fromUserId: stronger, toUserId: kept }));
   expect([moreRights.code, moreRights.field]).toEqual(['PERMISSION_DENIED', 'fromUserId']);
-  const unknown = await refusal(() => scoped.assignments.mergeUserAssignments({ batch: key(), fromUserId: UNKNOWN_ID, toUserId: kept }));
+  const unknown = await refusal(scoped.assignments.mergeUserAssignments({ batch: key(), fromUserId: UNKNOWN_ID, toUserId: kept }));
   expect([unknown.code, unknown.field]).toEqual(['NOT_FOUND', 'fromUserId']);
   expect(await held(outside.user)).toEqual([outside.course]);
 
@@ -93,6 +82,6 @@ it('answers a dry run without changing anything, and a repeated key with what it
   expect(events).toEqual([]);
   expect(await held(to)).toEqual([from.course]);
   // The same user twice is refused before anything.
-  const same = await refusal(() => bed.api.assignments.mergeUserAssignments({ batch: key(), fromUserId: to, toUserId: to }));
+  const same = await refusal(bed.api.assignments.mergeUserAssignments({ batch: key(), fromUserId: to, toUserId: to }));
   expect([same.code, same.field]).toEqual(['INVALID_ARGUMENT', 'toUserId']);
 });

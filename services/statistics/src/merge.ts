@@ -1,4 +1,4 @@
-import { applyBatch, checkId, invalidArgument, itemResult, pairKey } from '@assistants/kit';
+import { applyBatch, checkId, invalidArgument, itemResult, notFound, pairKey, permissionDenied } from '@assistants/kit';
 import type { BatchResult, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { MergeUserProgressRequest } from '@assistants/proto/gen/statistics/v1/progress';
 import type { Deps } from './deps';
@@ -13,7 +13,7 @@ import {
   type LessonProgressRow,
 } from './progress.repo';
 import { betterScore, isBetter, type Status } from './rules';
-import { userRefusal, usersForAction } from './upstreams';
+import { usersForAction } from './upstreams';
 
 /*
  * M1's statistics step: the progress of Z (from_user_id, the user to delete) moves to A
@@ -32,21 +32,20 @@ export async function mergeUserProgress(deps: Deps, req: MergeUserProgressReques
   const to = checkId('toUserId', req.toUserId).toLowerCase();
   if (from === to) throw invalidArgument('toUserId', 'the user to keep must not be the user to delete');
   // With checkCovered: merging a user away changes it, so the caller must hold every grant
-  // it holds (as for the merge's other steps).
+  // it holds (as for the merge's other steps, which answer the same errors on the same fields).
   const users = await usersForAction(deps.upstreams.identity, [from, to], PERMISSIONS.write, true);
-  return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
-    const refusal = userRefusal(users.get(from), PERMISSIONS.write);
-    if (refusal) return [itemResult.failed(from, '', refusal.code, refusal.message)];
-    const keptRefusal = userRefusal(users.get(to), PERMISSIONS.write);
-    if (keptRefusal) return [itemResult.failed(from, to, keptRefusal.code, `the user to keep: ${keptRefusal.message}`)];
-    for (const [id, target] of [
-      [from, ''],
-      [to, to],
-    ]) {
-      if (!users.get(id)!.covered) {
-        return [itemResult.failed(from, target, 'PERMISSION_DENIED', `user ${users.get(id)!.login} holds rights you do not hold`)];
-      }
+  const check = (id: string, field: string) => {
+    const user = users.get(id);
+    if (!user?.found || !user.inScope) throw notFound(`no user with id ${id}`, field);
+    if (!user.covered) {
+      throw permissionDenied(`user "${user.login}" holds rights you do not hold: only an administrator who holds them can merge it`, field);
     }
+  };
+  // Inside the batch: a key applied already is answered from its record even when the users
+  // have changed since (a replay after the merge deleted the user).
+  return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
+    check(from, 'fromUserId');
+    check(to, 'toUserId');
 
     // Both users' records, locked in user order (two merges never wait on each other crosswise).
     const lessons = await tx.query<LessonProgressRow>(

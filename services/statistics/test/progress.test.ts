@@ -5,6 +5,7 @@ import {
   actingAs,
   basic,
   readStream,
+  refusal,
   startStack,
   startStatisticsProcess,
   type StatisticsClient,
@@ -186,7 +187,7 @@ it('merges Z into A keeping the best result, once per key, after a dry run that 
   });
 });
 
-it('refuses a merge of users outside the acting administrator’s scope', async () => {
+it('refuses a merge of users outside the acting administrator’s scope or holding more rights', async () => {
   const inside = (await post('/v1/organisations', { extId: `IN-${++n}`, label: 'Inside' })).id;
   const role = (await post('/v1/roles', { name: `Stats ${n}`, permissions: ['*'] })).id;
   const login = `scoped-${n}`;
@@ -194,10 +195,16 @@ it('refuses a merge of users outside the acting administrator’s scope', async 
   await post(`/v1/users/${adminId}/roles`, { roleIds: [role], organisationId: inside });
   const scoped = actingAs(stack.statistics.client, adminId).progress;
   const [mine, outside] = [await newUser({ organisationId: inside }), await newUser()];
-  const out = await scoped.mergeUserProgress({ batch: key(), fromUserId: outside, toUserId: mine });
-  expect(outcomes(out.result)).toEqual([expect.stringMatching(/^: FAILED OUT_OF_SCOPE/)]);
-  const kept = await scoped.mergeUserProgress({ batch: key(), fromUserId: mine, toUserId: outside });
-  expect(outcomes(kept.result)).toEqual([expect.stringMatching(new RegExp(`^${outside}: FAILED OUT_OF_SCOPE the user to keep`))]);
+  const out = await refusal(scoped.mergeUserProgress({ batch: key(), fromUserId: outside, toUserId: mine }));
+  expect([out.code, out.field]).toEqual(['NOT_FOUND', 'fromUserId']);
+  const kept = await refusal(scoped.mergeUserProgress({ batch: key(), fromUserId: mine, toUserId: outside }));
+  expect([kept.code, kept.field]).toEqual(['NOT_FOUND', 'toUserId']);
+  // A user of the scope who is an administrator of the whole tree: merged only by one who holds as much.
+  const stronger = await newUser({ organisationId: inside });
+  const root = (await stack.http('GET', '/v1/organisations')).body.items.find((o: any) => !o.parentId).id;
+  await post(`/v1/users/${stronger}/roles`, { roleIds: [role], organisationId: root });
+  const more = await refusal(scoped.mergeUserProgress({ batch: key(), fromUserId: stronger, toUserId: mine }));
+  expect([more.code, more.field]).toEqual(['PERMISSION_DENIED', 'fromUserId']);
   expect((await stack.http('GET', `/v1/users/${outside}/progress`, { auth: basic(login, 'scoped admin password') })).status).toBe(404);
 });
 
