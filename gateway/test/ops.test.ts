@@ -82,6 +82,7 @@ it('shows an event that could not be published, and publishes it again once its 
       consumers: [
         { durable: 'statistics-assignments', deadLetters: 0 },
         { durable: 'statistics-catalog', deadLetters: 0 },
+        { durable: 'statistics-identity', deadLetters: 0 },
       ],
     },
   ]);
