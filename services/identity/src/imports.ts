@@ -105,10 +105,25 @@ export async function importOrganisations(
   emit: Emit,
   caller: Caller,
   req: Omit<ImportOrganisationsRequest, 'batch'>,
+  dryRun: boolean,
 ): Promise<ItemResult[]> {
   const scope = caller.scope('organisations:write');
   if (req.rows.length > MAX_ROWS) throw rowError('INVALID_ARGUMENT', 'rows', `at most ${MAX_ROWS} rows per call`);
-  const rows = req.rows.map((r) => ({ ...r, itemId: r.itemId }));
+  if (req.earlierRows.length > 0) {
+    if (!dryRun) throw rowError('INVALID_ARGUMENT', 'earlierRows', 'earlier rows are for dry runs only');
+    await applyOrganisationRows(tx, emit, caller, scope, { ...req, rows: req.earlierRows, earlierRows: [] });
+  }
+  return applyOrganisationRows(tx, emit, caller, scope, req);
+}
+
+async function applyOrganisationRows(
+  tx: Queryable,
+  emit: Emit,
+  caller: Caller,
+  scope: ResolvedScope,
+  req: Omit<ImportOrganisationsRequest, 'batch'>,
+): Promise<ItemResult[]> {
+  const rows = req.rows;
   return eachRow(
     tx,
     emit,

@@ -11,7 +11,7 @@ let api: IdentityClient;
 let log: EventLog;
 let keys = 0;
 
-const OPTIONS = { updateNames: true, updateHierarchy: false, onlyFilledCells: true };
+const OPTIONS = { updateNames: true, updateHierarchy: false, onlyFilledCells: true, earlierRows: [] };
 const rowOf = (itemId: string, extId: string, label: string, more: Partial<OrganisationImportRow> = {}): OrganisationImportRow => ({
   itemId,
   extId,

@@ -48,6 +48,12 @@ export interface ImportOrganisationsRequest {
   updateHierarchy: boolean;
   /** An empty cell leaves the stored value (otherwise it clears it). */
   onlyFilledCells: boolean;
+  /**
+   * Dry run only: the rows of earlier chunks of the same file that were applied, applied
+   * again first (no results), so that a whole-file dry run sees what the file itself adds
+   * (a parent added in an earlier chunk).
+   */
+  earlierRows: OrganisationImportRow[];
 }
 
 export interface ImportOrganisationsResponse {
@@ -388,7 +394,14 @@ export const OrganisationImportRow: MessageFns<OrganisationImportRow> = {
 };
 
 function createBaseImportOrganisationsRequest(): ImportOrganisationsRequest {
-  return { batch: undefined, rows: [], updateNames: false, updateHierarchy: false, onlyFilledCells: false };
+  return {
+    batch: undefined,
+    rows: [],
+    updateNames: false,
+    updateHierarchy: false,
+    onlyFilledCells: false,
+    earlierRows: [],
+  };
 }
 
 export const ImportOrganisationsRequest: MessageFns<ImportOrganisationsRequest> = {
@@ -407,6 +420,9 @@ export const ImportOrganisationsRequest: MessageFns<ImportOrganisationsRequest> 
     }
     if (message.onlyFilledCells !== false) {
       writer.uint32(40).bool(message.onlyFilledCells);
+    }
+    for (const v of message.earlierRows) {
+      OrganisationImportRow.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -464,6 +480,14 @@ export const ImportOrganisationsRequest: MessageFns<ImportOrganisationsRequest> 
             message.onlyFilledCells = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.earlierRows.push(OrganisationImportRow.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -497,6 +521,11 @@ export const ImportOrganisationsRequest: MessageFns<ImportOrganisationsRequest> 
         : isSet(object.only_filled_cells)
         ? globalThis.Boolean(object.only_filled_cells)
         : false,
+      earlierRows: globalThis.Array.isArray(object?.earlierRows)
+        ? object.earlierRows.map((e: any) => OrganisationImportRow.fromJSON(e))
+        : globalThis.Array.isArray(object?.earlier_rows)
+        ? object.earlier_rows.map((e: any) => OrganisationImportRow.fromJSON(e))
+        : [],
     };
   },
 
@@ -517,6 +546,9 @@ export const ImportOrganisationsRequest: MessageFns<ImportOrganisationsRequest> 
     if (message.onlyFilledCells !== false) {
       obj.onlyFilledCells = message.onlyFilledCells;
     }
+    if (message.earlierRows?.length) {
+      obj.earlierRows = message.earlierRows.map((e) => OrganisationImportRow.toJSON(e));
+    }
     return obj;
   },
 
@@ -532,6 +564,7 @@ export const ImportOrganisationsRequest: MessageFns<ImportOrganisationsRequest> 
     message.updateNames = object.updateNames ?? false;
     message.updateHierarchy = object.updateHierarchy ?? false;
     message.onlyFilledCells = object.onlyFilledCells ?? false;
+    message.earlierRows = object.earlierRows?.map((e) => OrganisationImportRow.fromPartial(e)) || [];
     return message;
   },
 };
