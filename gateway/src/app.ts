@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AssignmentClient } from '@assistants/assignment/client';
 import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
+import type { ImportClient } from '@assistants/import/client';
 import type { NotificationClient } from '@assistants/notification/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
 import helmet from '@fastify/helmet';
@@ -18,6 +19,7 @@ import { assignmentRoutes } from './routes/assignments';
 import { catalogStructureRoutes } from './routes/catalog-structure';
 import { courseRoutes } from './routes/courses';
 import { curriculumRoutes } from './routes/curricula';
+import { IMPORT_SCHEMAS, importRoutes } from './routes/imports';
 import { listRoutes } from './routes/lists';
 import { MAIL_SCHEMAS, mailRoutes } from './routes/mails';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
@@ -41,6 +43,7 @@ export interface GatewayDeps {
   catalog: CatalogClient;
   assignment: AssignmentClient;
   notification: NotificationClient;
+  imports: ImportClient;
   ops: OpsClients;
   runs: RunEngine;
 }
@@ -55,6 +58,7 @@ export async function buildApp({
   catalog,
   assignment,
   notification,
+  imports,
   ops,
   runs,
 }: GatewayDeps): Promise<FastifyInstance> {
@@ -146,6 +150,7 @@ export async function buildApp({
     ...RUN_SCHEMAS,
     ...MAIL_SCHEMAS,
     ...BELL_CALENDAR_SCHEMAS,
+    ...IMPORT_SCHEMAS,
   ])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
@@ -163,5 +168,6 @@ export async function buildApp({
   await app.register(bellCalendarRoutes, { notification });
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
+  await app.register(importRoutes, { imports, maxFileBytes: config.GATEWAY_IMPORT_MAX_FILE_BYTES });
   return app;
 }

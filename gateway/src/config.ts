@@ -12,6 +12,9 @@ export const GatewayConfigSchema = Type.Object({
   CATALOG_ADDRESS: Type.String({ default: '127.0.0.1:50052' }),
   ASSIGNMENT_ADDRESS: Type.String({ default: '127.0.0.1:50053' }),
   NOTIFICATION_ADDRESS: Type.String({ default: '127.0.0.1:50054' }),
+  IMPORT_ADDRESS: Type.String({ default: '127.0.0.1:50056' }),
+  /** Largest file an import upload takes (streamed to the import service, never held whole). */
+  GATEWAY_IMPORT_MAX_FILE_BYTES: Type.Integer({ default: 200 * 1024 * 1024, minimum: 1 }),
   /** Behind a load balancer: take the client address from X-Forwarded-For (rate limits). */
   GATEWAY_TRUST_PROXY: Type.Boolean({ default: false }),
   GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),

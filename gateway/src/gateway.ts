@@ -1,6 +1,7 @@
 import { assignmentClient } from '@assistants/assignment/client';
 import { catalogClient } from '@assistants/catalog/client';
 import { identityClient, type IdentityClient } from '@assistants/identity/client';
+import { importClient } from '@assistants/import/client';
 import { notificationClient } from '@assistants/notification/client';
 import { createLogger, grpcClient, grpcSecurity, loadConfig, withContext, type Logger } from '@assistants/kit';
 import { OpsServiceClient } from '@assistants/proto/gen/ops/v1/ops';
@@ -44,12 +45,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const catalog = catalogClient(config.CATALOG_ADDRESS, { security, timeoutMs });
   const assignment = assignmentClient(config.ASSIGNMENT_ADDRESS, { security, timeoutMs });
   const notification = notificationClient(config.NOTIFICATION_ADDRESS, { security, timeoutMs });
+  const imports = importClient(config.IMPORT_ADDRESS, { security, timeoutMs });
   const upstreams: Upstreams = { identity, catalog, assignment, notification };
   const services = {
     identity: config.IDENTITY_ADDRESS,
     catalog: config.CATALOG_ADDRESS,
     assignment: config.ASSIGNMENT_ADDRESS,
     notification: config.NOTIFICATION_ADDRESS,
+    import: config.IMPORT_ADDRESS,
   };
   const ops = Object.fromEntries(
     Object.entries(services).map(([name, address]) => [
@@ -62,6 +65,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     catalog.close();
     assignment.close();
     notification.close();
+    imports.close();
     Object.values(ops).forEach((c) => c.close());
   };
   const db = await openGatewayDatabase(config, logger).catch((err) => {
@@ -88,7 +92,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     maxItems: config.GATEWAY_RUN_MAX_ITEMS,
   });
   const permissions = declarePermissions(identity, logger);
-  const app = await buildApp({ config, logger, identity, catalog, assignment, notification, ops, runs });
+  const app = await buildApp({ config, logger, identity, catalog, assignment, notification, imports, ops, runs });
   await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   const health = await startHealthServer({
     host: config.GATEWAY_HOST,

@@ -71,6 +71,7 @@ it('shows an event that could not be published, and publishes it again once its 
       unpublishable: 0,
       consumers: [{ durable: 'notification-assignment-mails', deadLetters: 0 }],
     },
+    { service: 'import', pending: 0, oldestPendingSeconds: 0, unpublishable: 0, consumers: [] },
   ]);
   const listed = await stack.http('GET', '/v1/ops/services/identity/unpublishable');
   expect(listed.body.total).toBe(1);

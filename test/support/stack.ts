@@ -3,6 +3,7 @@ import { createLogger } from '@assistants/kit';
 import { startAssignment, type TestAssignment } from './assignment';
 import { startCatalog, type TestCatalog } from './catalog';
 import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
+import { startImport, type TestImport } from './import';
 import type { TestNats } from './nats';
 import { startNotification, type TestNotification } from './notification';
 import { createTestDatabase, type TestDatabase } from './postgres';
@@ -22,6 +23,8 @@ export interface TestStack {
   /** The notification service, on the same NATS server and database (schema
    * "notification"), sending to `StackOptions.smtpPort` (none by default: mails stay queued). */
   notification: TestNotification;
+  /** The import service, on the same NATS server and database (schema "import"). */
+  imports: TestImport;
   /** Identity, its database and bus, and gRPC clients acting as the administrator. */
   fixture: IdentityFixture;
   nats: TestNats;
@@ -60,6 +63,8 @@ export interface StackOptions {
   smtpPort?: number;
   /** More environment for the notification service. */
   notificationEnv?: Record<string, string>;
+  /** More environment for the import service. */
+  importEnv?: Record<string, string>;
 }
 
 /** The suite as it runs: real nats-server, fresh databases (the services' and the
@@ -76,6 +81,7 @@ export async function startStack(
   let catalog: TestCatalog | undefined;
   let assignment: TestAssignment | undefined;
   let notification: TestNotification | undefined;
+  let imports: TestImport | undefined;
   let gatewayDb: TestDatabase | undefined;
   try {
     catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
@@ -87,6 +93,7 @@ export async function startStack(
       smtpPort: options.smtpPort,
       env: options.notificationEnv,
     });
+    imports = await startImport({ nats, pg: fixture.pg, identityAddress: identity.address, env: options.importEnv });
     gatewayDb = await createTestDatabase('gateway');
     const env = {
       ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
@@ -96,6 +103,7 @@ export async function startStack(
       CATALOG_ADDRESS: catalog.address,
       ASSIGNMENT_ADDRESS: assignment.address,
       NOTIFICATION_ADDRESS: notification.address,
+      IMPORT_ADDRESS: imports.address,
       GATEWAY_DATABASE_URL: gatewayDb.url,
       ...gatewayEnv,
     };
@@ -110,6 +118,7 @@ export async function startStack(
     const runningCatalog = catalog;
     const runningAssignment = assignment;
     const runningNotification = notification;
+    const runningImports = imports;
     return {
       url,
       healthUrl,
@@ -117,6 +126,7 @@ export async function startStack(
       catalog,
       assignment,
       notification,
+      imports,
       fixture,
       nats,
       adminAuth,
@@ -145,6 +155,7 @@ export async function startStack(
       },
       async stop() {
         await running.stop();
+        await runningImports.stop();
         await runningNotification.stop();
         await runningAssignment.stop();
         await runningCatalog.stop();
@@ -154,6 +165,7 @@ export async function startStack(
     };
   } catch (err) {
     await gateway?.stop();
+    await imports?.stop();
     await notification?.stop();
     await assignment?.stop();
     await catalog?.stop();
