@@ -19,6 +19,60 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { BatchHeader, BatchResult } from "../../batch/v1/batch";
+import { UserFields } from "./users";
+
+/** Texts given in a cell ("||" lists); absent when the cell is empty or not in the file. */
+export interface ImportNames {
+  names: string[];
+}
+
+/**
+ * One row of a users file. `fields` holds what the file sets: a field is absent when its
+ * cell is empty and empty cells leave values, "" when an empty cell clears it.
+ */
+export interface UserImportRow {
+  itemId: string;
+  fields?: UserFields | undefined;
+  organisationExtId: string;
+  password?: string | undefined;
+  managerExtId?: string | undefined;
+  secondaryManagerExtId?:
+    | string
+    | undefined;
+  /** Audience names. */
+  audiences?:
+    | ImportNames
+    | undefined;
+  /** "Role name:organisation external id". */
+  roles?:
+    | ImportNames
+    | undefined;
+  /** Static list names. */
+  lists?: ImportNames | undefined;
+}
+
+export interface ImportUsersRequest {
+  batch?: BatchHeader | undefined;
+  rows: UserImportRow[];
+  /** "login" (default) or "ext_id". */
+  matchOn: string;
+  /** Update existing users; otherwise they are left UNCHANGED (create only). */
+  updateExisting: boolean;
+  /** Set the password of existing users from the file. */
+  updatePasswords: boolean;
+  /** A new user without a password gets a generated one (never returned nor stored in clear). */
+  generatePasswords: boolean;
+  /** New users change their password at first login. */
+  mustChangePassword: boolean;
+  replaceAudiences: boolean;
+  replaceRoles: boolean;
+  /** Mark the users as externally managed (needs users:write-external). */
+  externallyManaged: boolean;
+}
+
+export interface ImportUsersResponse {
+  result?: BatchResult | undefined;
+}
 
 /** One row of an organisations file: an absent field is an empty or missing cell. */
 export interface OrganisationImportRow {
@@ -59,6 +113,631 @@ export interface ImportOrganisationsRequest {
 export interface ImportOrganisationsResponse {
   result?: BatchResult | undefined;
 }
+
+function createBaseImportNames(): ImportNames {
+  return { names: [] };
+}
+
+export const ImportNames: MessageFns<ImportNames> = {
+  encode(message: ImportNames, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.names) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportNames {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportNames();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportNames {
+    return { names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: ImportNames): unknown {
+    const obj: any = {};
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportNames>, I>>(base?: I): ImportNames {
+    return ImportNames.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportNames>, I>>(object: I): ImportNames {
+    const message = createBaseImportNames();
+    message.names = object.names?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUserImportRow(): UserImportRow {
+  return {
+    itemId: "",
+    fields: undefined,
+    organisationExtId: "",
+    password: undefined,
+    managerExtId: undefined,
+    secondaryManagerExtId: undefined,
+    audiences: undefined,
+    roles: undefined,
+    lists: undefined,
+  };
+}
+
+export const UserImportRow: MessageFns<UserImportRow> = {
+  encode(message: UserImportRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.fields !== undefined) {
+      UserFields.encode(message.fields, writer.uint32(18).fork()).join();
+    }
+    if (message.organisationExtId !== "") {
+      writer.uint32(26).string(message.organisationExtId);
+    }
+    if (message.password !== undefined) {
+      writer.uint32(34).string(message.password);
+    }
+    if (message.managerExtId !== undefined) {
+      writer.uint32(42).string(message.managerExtId);
+    }
+    if (message.secondaryManagerExtId !== undefined) {
+      writer.uint32(50).string(message.secondaryManagerExtId);
+    }
+    if (message.audiences !== undefined) {
+      ImportNames.encode(message.audiences, writer.uint32(58).fork()).join();
+    }
+    if (message.roles !== undefined) {
+      ImportNames.encode(message.roles, writer.uint32(66).fork()).join();
+    }
+    if (message.lists !== undefined) {
+      ImportNames.encode(message.lists, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserImportRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserImportRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields = UserFields.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.organisationExtId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.managerExtId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.secondaryManagerExtId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.audiences = ImportNames.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.roles = ImportNames.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.lists = ImportNames.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserImportRow {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      fields: isSet(object.fields) ? UserFields.fromJSON(object.fields) : undefined,
+      organisationExtId: isSet(object.organisationExtId)
+        ? globalThis.String(object.organisationExtId)
+        : isSet(object.organisation_ext_id)
+        ? globalThis.String(object.organisation_ext_id)
+        : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : undefined,
+      managerExtId: isSet(object.managerExtId)
+        ? globalThis.String(object.managerExtId)
+        : isSet(object.manager_ext_id)
+        ? globalThis.String(object.manager_ext_id)
+        : undefined,
+      secondaryManagerExtId: isSet(object.secondaryManagerExtId)
+        ? globalThis.String(object.secondaryManagerExtId)
+        : isSet(object.secondary_manager_ext_id)
+        ? globalThis.String(object.secondary_manager_ext_id)
+        : undefined,
+      audiences: isSet(object.audiences) ? ImportNames.fromJSON(object.audiences) : undefined,
+      roles: isSet(object.roles) ? ImportNames.fromJSON(object.roles) : undefined,
+      lists: isSet(object.lists) ? ImportNames.fromJSON(object.lists) : undefined,
+    };
+  },
+
+  toJSON(message: UserImportRow): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.fields !== undefined) {
+      obj.fields = UserFields.toJSON(message.fields);
+    }
+    if (message.organisationExtId !== "") {
+      obj.organisationExtId = message.organisationExtId;
+    }
+    if (message.password !== undefined) {
+      obj.password = message.password;
+    }
+    if (message.managerExtId !== undefined) {
+      obj.managerExtId = message.managerExtId;
+    }
+    if (message.secondaryManagerExtId !== undefined) {
+      obj.secondaryManagerExtId = message.secondaryManagerExtId;
+    }
+    if (message.audiences !== undefined) {
+      obj.audiences = ImportNames.toJSON(message.audiences);
+    }
+    if (message.roles !== undefined) {
+      obj.roles = ImportNames.toJSON(message.roles);
+    }
+    if (message.lists !== undefined) {
+      obj.lists = ImportNames.toJSON(message.lists);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UserImportRow>, I>>(base?: I): UserImportRow {
+    return UserImportRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UserImportRow>, I>>(object: I): UserImportRow {
+    const message = createBaseUserImportRow();
+    message.itemId = object.itemId ?? "";
+    message.fields = (object.fields !== undefined && object.fields !== null)
+      ? UserFields.fromPartial(object.fields)
+      : undefined;
+    message.organisationExtId = object.organisationExtId ?? "";
+    message.password = object.password ?? undefined;
+    message.managerExtId = object.managerExtId ?? undefined;
+    message.secondaryManagerExtId = object.secondaryManagerExtId ?? undefined;
+    message.audiences = (object.audiences !== undefined && object.audiences !== null)
+      ? ImportNames.fromPartial(object.audiences)
+      : undefined;
+    message.roles = (object.roles !== undefined && object.roles !== null)
+      ? ImportNames.fromPartial(object.roles)
+      : undefined;
+    message.lists = (object.lists !== undefined && object.lists !== null)
+      ? ImportNames.fromPartial(object.lists)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseImportUsersRequest(): ImportUsersRequest {
+  return {
+    batch: undefined,
+    rows: [],
+    matchOn: "",
+    updateExisting: false,
+    updatePasswords: false,
+    generatePasswords: false,
+    mustChangePassword: false,
+    replaceAudiences: false,
+    replaceRoles: false,
+    externallyManaged: false,
+  };
+}
+
+export const ImportUsersRequest: MessageFns<ImportUsersRequest> = {
+  encode(message: ImportUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch !== undefined) {
+      BatchHeader.encode(message.batch, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.rows) {
+      UserImportRow.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.matchOn !== "") {
+      writer.uint32(26).string(message.matchOn);
+    }
+    if (message.updateExisting !== false) {
+      writer.uint32(32).bool(message.updateExisting);
+    }
+    if (message.updatePasswords !== false) {
+      writer.uint32(40).bool(message.updatePasswords);
+    }
+    if (message.generatePasswords !== false) {
+      writer.uint32(48).bool(message.generatePasswords);
+    }
+    if (message.mustChangePassword !== false) {
+      writer.uint32(56).bool(message.mustChangePassword);
+    }
+    if (message.replaceAudiences !== false) {
+      writer.uint32(64).bool(message.replaceAudiences);
+    }
+    if (message.replaceRoles !== false) {
+      writer.uint32(72).bool(message.replaceRoles);
+    }
+    if (message.externallyManaged !== false) {
+      writer.uint32(80).bool(message.externallyManaged);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportUsersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportUsersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = BatchHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows.push(UserImportRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.matchOn = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.updateExisting = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.updatePasswords = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.generatePasswords = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.mustChangePassword = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.replaceAudiences = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.replaceRoles = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.externallyManaged = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportUsersRequest {
+    return {
+      batch: isSet(object.batch) ? BatchHeader.fromJSON(object.batch) : undefined,
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => UserImportRow.fromJSON(e)) : [],
+      matchOn: isSet(object.matchOn)
+        ? globalThis.String(object.matchOn)
+        : isSet(object.match_on)
+        ? globalThis.String(object.match_on)
+        : "",
+      updateExisting: isSet(object.updateExisting)
+        ? globalThis.Boolean(object.updateExisting)
+        : isSet(object.update_existing)
+        ? globalThis.Boolean(object.update_existing)
+        : false,
+      updatePasswords: isSet(object.updatePasswords)
+        ? globalThis.Boolean(object.updatePasswords)
+        : isSet(object.update_passwords)
+        ? globalThis.Boolean(object.update_passwords)
+        : false,
+      generatePasswords: isSet(object.generatePasswords)
+        ? globalThis.Boolean(object.generatePasswords)
+        : isSet(object.generate_passwords)
+        ? globalThis.Boolean(object.generate_passwords)
+        : false,
+      mustChangePassword: isSet(object.mustChangePassword)
+        ? globalThis.Boolean(object.mustChangePassword)
+        : isSet(object.must_change_password)
+        ? globalThis.Boolean(object.must_change_password)
+        : false,
+      replaceAudiences: isSet(object.replaceAudiences)
+        ? globalThis.Boolean(object.replaceAudiences)
+        : isSet(object.replace_audiences)
+        ? globalThis.Boolean(object.replace_audiences)
+        : false,
+      replaceRoles: isSet(object.replaceRoles)
+        ? globalThis.Boolean(object.replaceRoles)
+        : isSet(object.replace_roles)
+        ? globalThis.Boolean(object.replace_roles)
+        : false,
+      externallyManaged: isSet(object.externallyManaged)
+        ? globalThis.Boolean(object.externallyManaged)
+        : isSet(object.externally_managed)
+        ? globalThis.Boolean(object.externally_managed)
+        : false,
+    };
+  },
+
+  toJSON(message: ImportUsersRequest): unknown {
+    const obj: any = {};
+    if (message.batch !== undefined) {
+      obj.batch = BatchHeader.toJSON(message.batch);
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => UserImportRow.toJSON(e));
+    }
+    if (message.matchOn !== "") {
+      obj.matchOn = message.matchOn;
+    }
+    if (message.updateExisting !== false) {
+      obj.updateExisting = message.updateExisting;
+    }
+    if (message.updatePasswords !== false) {
+      obj.updatePasswords = message.updatePasswords;
+    }
+    if (message.generatePasswords !== false) {
+      obj.generatePasswords = message.generatePasswords;
+    }
+    if (message.mustChangePassword !== false) {
+      obj.mustChangePassword = message.mustChangePassword;
+    }
+    if (message.replaceAudiences !== false) {
+      obj.replaceAudiences = message.replaceAudiences;
+    }
+    if (message.replaceRoles !== false) {
+      obj.replaceRoles = message.replaceRoles;
+    }
+    if (message.externallyManaged !== false) {
+      obj.externallyManaged = message.externallyManaged;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportUsersRequest>, I>>(base?: I): ImportUsersRequest {
+    return ImportUsersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportUsersRequest>, I>>(object: I): ImportUsersRequest {
+    const message = createBaseImportUsersRequest();
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchHeader.fromPartial(object.batch)
+      : undefined;
+    message.rows = object.rows?.map((e) => UserImportRow.fromPartial(e)) || [];
+    message.matchOn = object.matchOn ?? "";
+    message.updateExisting = object.updateExisting ?? false;
+    message.updatePasswords = object.updatePasswords ?? false;
+    message.generatePasswords = object.generatePasswords ?? false;
+    message.mustChangePassword = object.mustChangePassword ?? false;
+    message.replaceAudiences = object.replaceAudiences ?? false;
+    message.replaceRoles = object.replaceRoles ?? false;
+    message.externallyManaged = object.externallyManaged ?? false;
+    return message;
+  },
+};
+
+function createBaseImportUsersResponse(): ImportUsersResponse {
+  return { result: undefined };
+}
+
+export const ImportUsersResponse: MessageFns<ImportUsersResponse> = {
+  encode(message: ImportUsersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      BatchResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportUsersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportUsersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportUsersResponse {
+    return { result: isSet(object.result) ? BatchResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: ImportUsersResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = BatchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportUsersResponse>, I>>(base?: I): ImportUsersResponse {
+    return ImportUsersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportUsersResponse>, I>>(object: I): ImportUsersResponse {
+    const message = createBaseImportUsersResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? BatchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseOrganisationImportRow(): OrganisationImportRow {
   return {
@@ -667,11 +1346,29 @@ export const IdentityImportServiceService = {
       Buffer.from(ImportOrganisationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportOrganisationsResponse => ImportOrganisationsResponse.decode(value),
   },
+  /**
+   * I2 users, matched on login or ext_id. Permission users:write on the user's organisation
+   * (the one it has and the one the row gives); roles only those the caller may give there.
+   */
+  importUsers: {
+    path: "/assistants.identity.v1.IdentityImportService/ImportUsers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportUsersRequest): Buffer => Buffer.from(ImportUsersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportUsersRequest => ImportUsersRequest.decode(value),
+    responseSerialize: (value: ImportUsersResponse): Buffer => Buffer.from(ImportUsersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportUsersResponse => ImportUsersResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityImportServiceServer extends UntypedServiceImplementation {
   /** I1 organisations, matched on ext_id. */
   importOrganisations: handleUnaryCall<ImportOrganisationsRequest, ImportOrganisationsResponse>;
+  /**
+   * I2 users, matched on login or ext_id. Permission users:write on the user's organisation
+   * (the one it has and the one the row gives); roles only those the caller may give there.
+   */
+  importUsers: handleUnaryCall<ImportUsersRequest, ImportUsersResponse>;
 }
 
 export interface IdentityImportServiceClient extends Client {
@@ -690,6 +1387,25 @@ export interface IdentityImportServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportOrganisationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * I2 users, matched on login or ext_id. Permission users:write on the user's organisation
+   * (the one it has and the one the row gives); roles only those the caller may give there.
+   */
+  importUsers(
+    request: ImportUsersRequest,
+    callback: (error: ServiceError | null, response: ImportUsersResponse) => void,
+  ): ClientUnaryCall;
+  importUsers(
+    request: ImportUsersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportUsersResponse) => void,
+  ): ClientUnaryCall;
+  importUsers(
+    request: ImportUsersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportUsersResponse) => void,
   ): ClientUnaryCall;
 }
 

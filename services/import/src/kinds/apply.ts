@@ -1,6 +1,7 @@
 import { withContext } from '@assistants/kit';
 import { Outcome, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
-import type { OrganisationImportRow } from '@assistants/proto/gen/identity/v1/imports';
+import type { OrganisationImportRow, UserImportRow } from '@assistants/proto/gen/identity/v1/imports';
+import type { UserFields } from '@assistants/proto/gen/identity/v1/users';
 import type { Issue, KindDeclaration } from '../engine/columns';
 import type { RowOutcome } from '../engine/process';
 import type { ParsedRow } from '../engine/rows';
@@ -27,17 +28,16 @@ export type Applier = (upstreams: Upstreams, call: ChunkCall) => Promise<RowOutc
  * column it names. */
 export function outcomesOf(kind: KindDeclaration, rows: ParsedRow[], results: ItemResult[]): RowOutcome[] {
   const fieldOf = new Map(kind.columns.map((c) => [c.name, c.field]));
+  const columnOf = new Map(kind.columns.map((c) => [c.field, c.name]));
   const byLine = new Map<string, ItemResult[]>();
   for (const r of results) byLine.set(r.itemId, [...(byLine.get(r.itemId) ?? []), r]);
   return rows.map((row) => {
     const mine = byLine.get(String(row.line)) ?? [];
-    const issue = (r: ItemResult, severity: Issue['severity']): Issue => ({
-      line: row.line,
-      column: r.targetId,
-      value: row.cells[fieldOf.get(r.targetId) ?? ''] ?? '',
-      severity,
-      message: r.message,
-    });
+    const issue = (r: ItemResult, severity: Issue['severity']): Issue => {
+      // The owning service names a column, or a field of the record.
+      const column = fieldOf.has(r.targetId) ? r.targetId : (columnOf.get(r.targetId) ?? r.targetId);
+      return { line: row.line, column, value: row.cells[fieldOf.get(column) ?? ''] ?? '', severity, message: r.message };
+    };
     const main = mine.find((r) => r.code !== 'WARNING');
     const issues = mine.filter((r) => r.code === 'WARNING').map((r) => issue(r, 'warning'));
     if (!main)
@@ -93,4 +93,72 @@ export const organisationsApplier =
     const outcomes = outcomesOf(kind, call.rows, result!.results);
     if (call.dryRun) rows.forEach((r, i) => outcomes[i].outcome !== 'failed' && earlierRows.push(r));
     return outcomes;
+  };
+
+/** The record fields of I2 that go to identity as UserFields, as they are named there. */
+const USER_FIELDS = [
+  'lastName',
+  'firstName',
+  'title',
+  'login',
+  'email',
+  'extId',
+  'disabled',
+  'language',
+  'birthDate',
+  'activationDate',
+  'expirationDate',
+  'addressLine1',
+  'addressLine2',
+  'zip',
+  'city',
+  'country',
+  'phone',
+  'cellphone',
+  'hourlyCost',
+  ...Array.from({ length: 10 }, (_, i) => `custom${i + 1}`),
+  'jobPosition',
+] as const;
+
+export const usersApplier =
+  (kind: KindDeclaration): Applier =>
+  async (upstreams, call) => {
+    const onlyFilled = call.options.onlyFilledCells as boolean;
+    const names = (value: unknown) => (Array.isArray(value) && value.length > 0 ? { names: value as string[] } : undefined);
+    const rows = call.rows.map((r): UserImportRow => {
+      const fields: Record<string, unknown> = {};
+      for (const field of USER_FIELDS) {
+        if (!(field in r.cells)) continue; // not a column of the file: left as it is
+        const value = r.values[field];
+        // An empty cell leaves the value ("only filled cells") or clears it.
+        if (value !== null && value !== undefined) fields[field] = value;
+        else if (!onlyFilled) fields[field] = field === 'disabled' ? false : '';
+      }
+      return {
+        itemId: String(r.line),
+        fields: fields as UserFields,
+        organisationExtId: r.values.organisationExtId as string,
+        password: opt(r.values.password),
+        managerExtId: opt(r.values.managerExtId),
+        secondaryManagerExtId: opt(r.values.secondaryManagerExtId),
+        audiences: names(r.values.audiences),
+        roles: names(r.values.roles),
+        lists: names(r.values.lists),
+      };
+    });
+    const { result } = await withContext({ actorId: call.actorId }, () =>
+      upstreams.identity.imports.importUsers({
+        batch: header(call),
+        rows,
+        matchOn: call.options.matchOn === 'extId' ? 'ext_id' : 'login',
+        updateExisting: call.options.updateExisting as boolean,
+        updatePasswords: call.options.updatePasswords as boolean,
+        generatePasswords: call.options.generatePasswords as boolean,
+        mustChangePassword: call.options.mustChangePassword as boolean,
+        replaceAudiences: call.options.replaceAudiences as boolean,
+        replaceRoles: call.options.replaceRoles as boolean,
+        externallyManaged: call.options.externallyManaged as boolean,
+      }),
+    );
+    return outcomesOf(kind, call.rows, result!.results);
   };
