@@ -12,6 +12,8 @@ export interface ImportOptions {
   pg?: TestDatabase;
   databaseUrl?: string;
   identityAddress: string;
+  /** The notification service (welcome mails); none by default. */
+  notificationAddress?: string;
   port?: number;
   env?: Record<string, string>;
   security?: GrpcSecurity;
@@ -27,6 +29,7 @@ function environment(options: ImportOptions, port: number): Record<string, strin
     IMPORT_DATABASE_URL: databaseUrl,
     NATS_URL: natsUrl,
     IDENTITY_ADDRESS: options.identityAddress,
+    ...(options.notificationAddress ? { NOTIFICATION_ADDRESS: options.notificationAddress } : {}),
     // Tests wait for jobs: poll often, take a killed replica's job over soon.
     IMPORT_WORKER_POLL_MS: '50',
     IMPORT_LEASE_SECONDS: '2',

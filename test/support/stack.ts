@@ -93,7 +93,13 @@ export async function startStack(
       smtpPort: options.smtpPort,
       env: options.notificationEnv,
     });
-    imports = await startImport({ nats, pg: fixture.pg, identityAddress: identity.address, env: options.importEnv });
+    imports = await startImport({
+      nats,
+      pg: fixture.pg,
+      identityAddress: identity.address,
+      notificationAddress: notification.address,
+      env: options.importEnv,
+    });
     gatewayDb = await createTestDatabase('gateway');
     const env = {
       ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,

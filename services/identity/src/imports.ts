@@ -38,7 +38,7 @@ async function eachRow<R extends { itemId: string }>(
     emit: Emit,
     warn: (column: string, message: string) => void,
     final: boolean,
-  ) => Promise<'ADDED' | 'UPDATED' | 'UNCHANGED'>,
+  ) => Promise<'ADDED' | 'UPDATED' | 'UNCHANGED' | { code: 'ADDED'; targetId: string }>,
   /** a row that fails this way may succeed once the other rows are in (a parent or a manager
    * further down the chunk): it is tried again after them, as long as each round lets one
    * more through, then a last time with `final` */
@@ -55,7 +55,7 @@ async function eachRow<R extends { itemId: string }>(
       const warnings: ItemResult[] = [];
       await tx.query('SAVEPOINT import_row');
       try {
-        const code = await apply(
+        const outcome = await apply(
           row,
           (...event) => void events.push(event),
           (column, message) => warnings.push(itemResult.unchanged(row.itemId, column, 'WARNING', message)),
@@ -63,10 +63,11 @@ async function eachRow<R extends { itemId: string }>(
         );
         await tx.query('RELEASE SAVEPOINT import_row');
         for (const event of events) emit(...event);
+        const [code, targetId] = typeof outcome === 'string' ? [outcome, ''] : [outcome.code, outcome.targetId];
         const result =
           code === 'UNCHANGED'
             ? itemResult.unchanged(row.itemId, '', 'UNCHANGED', 'nothing to change')
-            : { ...itemResult.succeeded(row.itemId), code };
+            : { ...itemResult.succeeded(row.itemId, targetId), code };
         byItem.set(row.itemId, [result, ...warnings]);
       } catch (error) {
         await tx.query('ROLLBACK TO SAVEPOINT import_row');
@@ -297,7 +298,12 @@ export async function importUsers(
         if (byExtId && fields.login === undefined) delete fields.login;
         const updated = await updateUser(tx, rowEmit, caller, existing.id, fields);
         changed = updated.updatedAt !== toUser(existing).updatedAt;
-        if (req.updatePasswords && row.password !== undefined && !(await verifyPassword(existing.password_hash, row.password))) {
+        if (
+          req.updatePasswords &&
+          row.password !== undefined &&
+          !row.passwordGenerated &&
+          !(await verifyPassword(existing.password_hash, row.password))
+        ) {
           await setPassword(tx, rowEmit, caller, existing.id, {
             passwordHash: await hashPassword(checkPassword('user_password', row.password)),
             mustChangePassword: existing.must_change_password,
@@ -320,7 +326,7 @@ export async function importUsers(
           } else if ((await insertMembers(tx, rowEmit, lists[0].id, [userId])).length > 0) changed = true;
         }
       }
-      return !existing ? 'ADDED' : changed ? 'UPDATED' : 'UNCHANGED';
+      return !existing ? { code: 'ADDED', targetId: userId } : changed ? 'UPDATED' : 'UNCHANGED';
     },
     (_row, error) => error.field === MANAGER && error.code === 'NOT_FOUND',
     (field) => USER_COLUMNS[field ?? ''] ?? field ?? '',

@@ -19,7 +19,10 @@ export function checkOptions(kind: KindDeclaration, given: Record<string, string
   for (const option of kind.options) {
     const value = given[option.name];
     if (value === undefined) options[option.name] = option.default;
-    else if (option.type === 'boolean') {
+    else if (option.type === 'text') {
+      if (value.length > 200) throw invalidArgument(`options.${option.name}`, `options.${option.name} is longer than 200 characters`);
+      options[option.name] = value.trim();
+    } else if (option.type === 'boolean') {
       if (value !== 'true' && value !== 'false')
         throw invalidArgument(`options.${option.name}`, `options.${option.name} must be true or false`);
       options[option.name] = value === 'true';
@@ -29,6 +32,10 @@ export function checkOptions(kind: KindDeclaration, given: Record<string, string
       }
       options[option.name] = value;
     }
+  }
+  // The welcome mail needs its template (the kinds that have the option).
+  if (options.sendWelcomeMail === true && !options.welcomeTemplateId) {
+    throw invalidArgument('options.welcomeTemplateId', 'options.welcomeTemplateId is required to send the welcome mail');
   }
   return options;
 }

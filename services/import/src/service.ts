@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
 import type { ServiceContext, ServiceDefinition } from '@assistants/kit';
+import { notificationClient } from '@assistants/notification/client';
 import { ImportConfigSchema, type ImportConfig } from './config';
 import { importGrpcServices } from './grpc';
 import { IMPORT_PERMISSIONS } from './permissions';
@@ -31,8 +32,17 @@ export const importService: ServiceDefinition<(typeof ImportConfigSchema)['prope
   stream: { name: 'IMPORT', subjects: ['import.>'] },
   permissions: IMPORT_PERMISSIONS,
   upstreams: (config, settings) => {
-    const identity = identityClient(config.IDENTITY_ADDRESS, { security: settings.security, timeoutMs: config.IMPORT_UPSTREAM_TIMEOUT_MS });
-    return { identity, close: () => identity.close() };
+    const options = { security: settings.security, timeoutMs: config.IMPORT_UPSTREAM_TIMEOUT_MS };
+    const identity = identityClient(config.IDENTITY_ADDRESS, options);
+    const notification = notificationClient(config.NOTIFICATION_ADDRESS, options);
+    return {
+      identity,
+      notification,
+      close: () => {
+        identity.close();
+        notification.close();
+      },
+    };
   },
   authority: ({ upstreams }) => identityAuthority(upstreams.identity),
   workers: (context) => (context.config.IMPORT_WORKER_ENABLED ? [workerOf(context)] : []),

@@ -1,4 +1,16 @@
-import { actingAs, startIdentityFixture, startImport, type IdentityFixture, type ImportClient, type TestImport } from '@assistants/testing';
+import { TemplateContext } from '@assistants/proto/gen/notification/v1/templates';
+import {
+  actingAs,
+  startIdentityFixture,
+  startImport,
+  startNotification,
+  startSmtpSink,
+  type IdentityFixture,
+  type ImportClient,
+  type SmtpSink,
+  type TestImport,
+  type TestNotification,
+} from '@assistants/testing';
 import { runImport } from './helpers';
 
 /** I2 users through the import service and identity. */
@@ -6,6 +18,8 @@ import { runImport } from './helpers';
 let fixture: IdentityFixture;
 let service: TestImport;
 let admin: ImportClient;
+let notification: TestNotification;
+let smtp: SmtpSink;
 const ROOT = '00000000-0000-4000-8000-000000000001';
 
 const user = async (login: string) =>
@@ -28,7 +42,19 @@ const published = async () => {
 
 beforeAll(async () => {
   fixture = await startIdentityFixture('import_users');
-  service = await startImport({ nats: fixture.nats, pg: fixture.pg, identityAddress: fixture.identity.address });
+  smtp = await startSmtpSink();
+  notification = await startNotification({
+    nats: fixture.nats,
+    pg: fixture.pg,
+    identityAddress: fixture.identity.address,
+    smtpPort: smtp.port,
+  });
+  service = await startImport({
+    nats: fixture.nats,
+    pg: fixture.pg,
+    identityAddress: fixture.identity.address,
+    notificationAddress: notification.address,
+  });
   admin = actingAs(service.client, fixture.adminId);
   const { organisation: fr } = await fixture.api.organisations.createOrganisation({ fields: { extId: 'FR', label: 'France' } });
   await fixture.api.organisations.createOrganisation({ fields: { extId: 'FR-LYON', label: 'Lyon', parentId: fr!.id } });
@@ -47,6 +73,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await service?.stop();
+  await notification?.stop();
+  await smtp?.stop();
   await fixture?.stop();
 });
 
@@ -135,4 +163,37 @@ test("a scoped administrator's import: users and roles only within its scope", a
   ]);
   expect(await user('outside')).toBeUndefined();
   expect(await user('roleout')).toBeUndefined();
+});
+
+test('a generated password goes only to the welcome mail; the user must change it', async () => {
+  const { template } = await actingAs(notification.client, fixture.adminId).templates.createTemplate({
+    template: {
+      name: 'Welcome',
+      context: TemplateContext.TEMPLATE_CONTEXT_WELCOME,
+      defaultLanguage: 'en-EN',
+      variants: [{ language: 'en-EN', subject: 'Welcome {{ user.first_name }}', html: '', text: 'Password: {{ password }}' }],
+    },
+  });
+  const file = 'user_lname;user_fname;user_login;user_password;org_extid;user_email\nNew;Comer;newcomer;;FR;newcomer@example.com\n';
+  const missing = await admin.imports.createUpload({ kind: 'users', fileName: 'u.csv' });
+  await admin.imports.appendUpload({ uploadId: missing.uploadId, part: 0, data: Buffer.from(file) });
+  await admin.imports.completeUpload({ uploadId: missing.uploadId, encoding: '' });
+  await expect(
+    admin.imports.startImport({ uploadId: missing.uploadId, dryRun: false, options: { sendWelcomeMail: 'true' } }),
+  ).rejects.toThrow('options.welcomeTemplateId is required');
+  const { job, log } = await runImport(admin, 'users', file, {
+    options: { generatePasswords: 'true', sendWelcomeMail: 'true', welcomeTemplateId: template!.id },
+  });
+  expect(job.counts).toMatchObject({ added: 1, rejected: 0 });
+  expect(log.toString().split('\r\n').slice(1, -1)).toEqual([]);
+  await smtp.waitFor(1);
+  const password = /Password: (\S+)/.exec(smtp.received[0]!.text ?? '')![1];
+  expect(password).toMatch(/^[A-Za-z0-9]{24}$/);
+  const created = await user('newcomer');
+  expect(created.must_change_password).toBe(true);
+  const session = await fixture.client.auth.createSession({ login: 'newcomer', password });
+  expect(session.token).toBeTruthy();
+  // Nowhere else: not in the import's log, rejects or tables.
+  const dump = await fixture.identity.db.query("SELECT string_agg(t::text, ' ') AS all FROM import.job_chunks t");
+  expect(dump.rows[0].all ?? '').not.toContain(password);
 });

@@ -41,7 +41,7 @@ export interface Column {
 export interface KindOption {
   name: string;
   description: string;
-  type: 'boolean' | 'enum';
+  type: 'boolean' | 'enum' | 'text';
   values?: readonly string[];
   default: boolean | string;
 }

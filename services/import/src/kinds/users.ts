@@ -121,6 +121,12 @@ export const usersKind: KindDeclaration = {
       default: false,
       description: 'mark the users as externally managed (locked against manual edits)',
     },
-    { name: 'sendWelcomeMail', type: 'boolean', default: false, description: 'send the welcome mail to new users' },
+    {
+      name: 'sendWelcomeMail',
+      type: 'boolean',
+      default: false,
+      description: 'send the welcome mail to new users whose password is generated (the only place the password goes)',
+    },
+    { name: 'welcomeTemplateId', type: 'text', default: '', description: 'the welcome mail template (context welcome)' },
   ],
 };
