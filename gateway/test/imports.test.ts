@@ -1,5 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import iconv from 'iconv-lite';
-import { basic, startStack, type TestStack } from '@assistants/testing';
+import { ADMIN, basic, startStack, type TestStack } from '@assistants/testing';
 
 /** CSV imports through the gateway: sample file, upload and preview, options, dry run and
  * real run, progress and result, log and rejects files, authentication, scope. */
@@ -136,3 +141,24 @@ test("a scoped administrator's import touches only its sub-tree; another user's 
   expect(rejects.bytes.toString()).toContain('USA;US;;"org_extid: organisation ""US"" is outside your scope"');
   expect((await stack.http('GET', `/v1/imports/${started.body.id}`)).status).toBe(404);
 });
+
+test('npm run import: the command line uploads, runs, and writes the result, log and rejects next to the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'import-cli-'));
+  const file = join(dir, 'orgs.csv');
+  writeFileSync(file, 'org_label;org_extid;parent_extid\nCli;CLI-1;\nBad;CLI-2;NOPE\n');
+  const run = promisify(execFile);
+  const result = await run(
+    process.execPath,
+    ['--import', 'tsx', 'services/import/cli/import.ts', 'organisations', file, '--dry-run', '--option', 'updateHierarchy=true'],
+    {
+      cwd: join(__dirname, '..', '..'),
+      env: { ...process.env, ASSISTANTS_API: stack.url, ASSISTANTS_LOGIN: ADMIN.login, ASSISTANTS_PASSWORD: ADMIN.password },
+    },
+  ).catch((error: { code: number; stdout: string }) => error);
+  expect((result as { code?: number }).code).toBe(1);
+  expect(result.stdout).toContain('dry run completed: 2 read, 1 added, 0 updated, 0 unchanged, 1 rejected, 0 warnings');
+  expect(JSON.parse(readFileSync(`${file}.result.json`, 'utf8'))).toMatchObject({ dryRun: true, options: { updateHierarchy: 'true' } });
+  expect(readFileSync(`${file}.log.csv`, 'utf8')).toContain('3;parent_extid;NOPE;error;');
+  expect(readFileSync(`${file}.rejects.csv`, 'utf8')).toContain('Bad;CLI-2;NOPE;');
+  expect((await stack.http('GET', '/v1/organisations?query=CLI-1')).body.items).toEqual([]);
+}, 60_000);
