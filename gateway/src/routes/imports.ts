@@ -10,6 +10,8 @@ import { Type } from '@sinclair/typebox';
 import { Id, IdParams, OneOf, responses } from '../schemas/common';
 
 const tags = ['imports'];
+/** Each row is then decided by the service that owns it, with the caller's other permissions. */
+const NEEDS = 'imports:run (then, per row, the permissions of what it changes: organisations:write, users:write, roles:grant…)';
 
 /** What goes to the import service in one call while a file streams in. */
 const PART_BYTES = 1024 * 1024;
@@ -153,6 +155,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportClient; ma
         consumes: ['multipart/form-data'],
         response: responses({ 201: Type.Ref(Upload) }),
       },
+      config: { needs: NEEDS },
     },
     async (request, reply) => {
       const file = await request.file();
@@ -218,8 +221,9 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportClient; ma
           },
           { additionalProperties: false },
         ),
-        response: responses({ 202: Type.Ref(ImportJob) }),
+        response: responses({ 202: Type.Ref(ImportJob, { description: 'Accepted: the job, queued (its address in Location)' }) }),
       },
+      config: { needs: NEEDS },
     },
     async (request, reply) => {
       const options = Object.fromEntries(Object.entries(request.body.options ?? {}).map(([k, v]) => [k, String(v)]));
