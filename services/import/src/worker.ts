@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { withCorrelationId, type BackgroundWorker, type Database, type Logger } from '@assistants/kit';
+import { asDomainError, withCorrelationId, type BackgroundWorker, type Database, type Logger } from '@assistants/kit';
 import type { ImportConfig } from './config';
 import { ImportFileError, type Encoding } from './engine/read';
-import { processFile } from './engine/process';
+import { processFile, type RowOutcome } from './engine/process';
+import type { ParsedRow } from './engine/rows';
 import { uploadBytes } from './jobs';
 import { KINDS } from './kinds';
 import { APPLIERS } from './kinds/appliers';
@@ -114,7 +115,9 @@ export class ImportWorker implements BackgroundWorker {
         chunkSize: config.IMPORT_CHUNK_ROWS,
         doneChunks: done[0].n,
         apply: (no, rows) =>
-          apply(upstreams, { jobId: job.id, actorId: job.created_by, dryRun: job.dry_run, options: job.options, no, rows, state }),
+          apply(upstreams, { jobId: job.id, actorId: job.created_by, dryRun: job.dry_run, options: job.options, no, rows, state }).catch(
+            (error) => refusedChunk(error, rows),
+          ),
         onHeader: async (_header, rejectsHeader) => {
           await db.query('UPDATE jobs SET rejects_header = $2 WHERE id = $1', [job.id, rejectsHeader]);
         },
@@ -148,4 +151,17 @@ export class ImportWorker implements BackgroundWorker {
       );
     }
   }
+}
+
+/** The owning service refused a whole chunk for a reason that will not pass by waiting (the
+ * importer lacks the permission altogether, lost its account...): every row of it is
+ * rejected with that reason, instead of the job trying again forever. Anything else (a
+ * service away, a deadline) is thrown: the job waits and resumes. */
+function refusedChunk(error: unknown, rows: ParsedRow[]): RowOutcome[] {
+  const refusal = asDomainError(error);
+  if (!refusal || !['PERMISSION_DENIED', 'UNAUTHENTICATED', 'INVALID_ARGUMENT', 'FAILED_PRECONDITION'].includes(refusal.code)) throw error;
+  return rows.map((row) => ({
+    outcome: 'failed',
+    issues: [{ line: row.line, column: '', value: '', severity: 'error', message: refusal.message }],
+  }));
 }

@@ -152,3 +152,15 @@ test("a scoped administrator's import touches only its sub-tree (identity decide
   ]);
   expect((await orgs()).find((o) => o.ext_id === 'FR')?.label).toBe('France');
 });
+
+test('an importer without the permission the rows need: every row rejected with the reason, the job ends', async () => {
+  const { user } = await fixture.api.users.createUser({
+    fields: { login: 'importer-only', lastName: 'Importer', firstName: 'Only', organisationId: '00000000-0000-4000-8000-000000000001' },
+    audienceIds: [],
+  });
+  const { role } = await fixture.api.roles.createRole({ name: 'Importer only', description: '', permissions: ['imports:run'] });
+  await fixture.api.roles.grantRoles({ userIds: [user!.id], roleIds: [role!.id], organisationId: '00000000-0000-4000-8000-000000000001' });
+  const { job, rejects } = await runImport(actingAs(service.client, user!.id), 'organisations', 'org_label;org_extid\nA;NOPE-A\n');
+  expect(job).toMatchObject({ status: 'completed', counts: { read: 1, rejected: 1 } });
+  expect(rejects.toString()).toContain('A;NOPE-A;this needs the permission organisations:write');
+});
