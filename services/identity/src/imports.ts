@@ -243,6 +243,7 @@ export async function importUsers(
   if (req.rows.length > MAX_ROWS) throw rowError('INVALID_ARGUMENT', 'rows', `at most ${MAX_ROWS} rows per call`);
   const byExtId = req.matchOn === 'ext_id';
   const chunkExtIds = new Set(req.rows.map((r) => r.fields?.extId?.toLowerCase()).filter(Boolean));
+  const hashes = await newUsersHashes(tx, req, byExtId);
   const MANAGER = 'user_manager_extid';
 
   return eachRow(
@@ -289,7 +290,7 @@ export async function importUsers(
           throw rowError('INVALID_ARGUMENT', 'user_password', 'is mandatory for a new user (or generate passwords)');
         const user = await createUser(tx, rowEmit, caller, {
           fields: { ...fields, mustChangePassword: req.mustChangePassword },
-          passwordHash: await hashPassword(checkPassword('user_password', password)),
+          passwordHash: await (hashes.get(row.itemId) ?? hashPassword(checkPassword('user_password', password))),
           audienceIds: [],
         });
         userId = user.id;
@@ -331,6 +332,32 @@ export async function importUsers(
     (_row, error) => error.field === MANAGER && error.code === 'NOT_FOUND',
     (field) => USER_COLUMNS[field ?? ''] ?? field ?? '',
   );
+}
+
+/** The password hashes of the rows that will create users, all started at once: argon2 runs
+ * on the thread pool, so the chunk's hashes use every core instead of one after another. A
+ * password too weak is left to its row, which fails on it. */
+async function newUsersHashes(
+  tx: Queryable,
+  req: Omit<ImportUsersRequest, 'batch'>,
+  byExtId: boolean,
+): Promise<Map<string, Promise<string>>> {
+  const keyOf = (r: UserImportRow) => ((byExtId ? r.fields?.extId : r.fields?.login) ?? '').toLowerCase();
+  const { rows } = await tx.query<{ k: string }>(
+    `SELECT lower(${byExtId ? 'ext_id' : 'login'}) AS k FROM users WHERE lower(${byExtId ? 'ext_id' : 'login'}) = ANY($1)`,
+    [req.rows.map(keyOf)],
+  );
+  const existing = new Set(rows.map((r) => r.k));
+  const hashes = new Map<string, Promise<string>>();
+  for (const row of req.rows) {
+    if (row.password === undefined || existing.has(keyOf(row))) continue;
+    try {
+      hashes.set(row.itemId, hashPassword(checkPassword('user_password', row.password)));
+    } catch {
+      // its row says why
+    }
+  }
+  return hashes;
 }
 
 /** The audiences named (adds them; with `replace`, removes the others). Whether it changed. */

@@ -197,3 +197,13 @@ test('a generated password goes only to the welcome mail; the user must change i
   const dump = await fixture.identity.db.query("SELECT string_agg(t::text, ' ') AS all FROM import.job_chunks t");
   expect(dump.rows[0].all ?? '').not.toContain(password);
 });
+
+test('the passwords of a chunk are hashed together; a password too short rejects its row only', async () => {
+  const rows = Array.from({ length: 6 }, (_, i) => `Batch;User ${i};batch-${i};${i === 3 ? 'short' : `Long-enough-pass-${i}`};FR`);
+  const { job, log } = await runImport(admin, 'users', ['user_lname;user_fname;user_login;user_password;org_extid', ...rows].join('\n'));
+  expect(job.counts).toMatchObject({ read: 6, added: 5, rejected: 1 });
+  // The log never shows a password.
+  expect(log.toString()).toMatch(/\r\n5;user_password;\(hidden\);error;user_password must have at least \d+ characters\r\n/);
+  const session = await fixture.client.auth.createSession({ login: 'batch-4', password: 'Long-enough-pass-4' });
+  expect(session.token).toBeTruthy();
+});

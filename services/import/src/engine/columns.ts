@@ -36,6 +36,13 @@ export interface Column {
   description: string;
   /** the value in the sample file */
   example: string;
+  /** a password: its value is never shown (log, preview); the rejects file keeps the row as it was */
+  secret?: boolean;
+}
+
+/** A cell's value as the log and the preview show it. */
+export function shownValue(column: Column | undefined, value: string): string {
+  return column?.secret && value !== '' ? '(hidden)' : value;
 }
 
 export interface KindOption {

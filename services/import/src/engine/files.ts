@@ -1,4 +1,4 @@
-import { describeFormat, type Issue, type KindDeclaration } from './columns';
+import { describeFormat, shownValue, type Issue, type KindDeclaration } from './columns';
 import { csvField, encodeLike, type FileFormat } from './read';
 import { readRow, type ParsedHeader, type ParsedRow } from './rows';
 
@@ -63,7 +63,7 @@ export function previewRow(header: ParsedHeader, row: ParsedRow): { line: number
     return {
       column: c.name,
       field: c.field,
-      value: row.cells[c.field] ?? '',
+      value: shownValue(c, row.cells[c.field] ?? ''),
       format: describeFormat(c),
       ...(issue ? { error: issue.message } : {}),
     };

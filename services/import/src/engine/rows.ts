@@ -1,4 +1,4 @@
-import { readCell, type CellValue, type Column, type Issue, type KindDeclaration } from './columns';
+import { readCell, shownValue, type CellValue, type Column, type Issue, type KindDeclaration } from './columns';
 import { ImportFileError, readRecords, type FileFormat, type RawRecord, type ReadOptions } from './read';
 
 /** A data row read against its kind's columns. */
@@ -72,7 +72,7 @@ export function readRow(header: ParsedHeader, record: RawRecord): ParsedRow {
     const text = record.fields[i];
     row.cells[column.field] = text;
     const read = header.format.encoding === 'windows-1252' && UTF8_AS_1252.test(text) ? { error: MIXED } : readCell(column, text);
-    if ('error' in read) error(column.name, text, `${column.name} ${read.error}`);
+    if ('error' in read) error(column.name, shownValue(column, text), `${column.name} ${read.error}`);
     else row.values[column.field] = read.value;
   });
   return row;

@@ -3,7 +3,7 @@ import { withContext } from '@assistants/kit';
 import { Outcome, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { OrganisationImportRow, UserImportRow } from '@assistants/proto/gen/identity/v1/imports';
 import type { UserFields } from '@assistants/proto/gen/identity/v1/users';
-import type { Issue, KindDeclaration } from '../engine/columns';
+import { shownValue, type Issue, type KindDeclaration } from '../engine/columns';
 import type { RowOutcome } from '../engine/process';
 import type { ParsedRow } from '../engine/rows';
 import type { KindOptions } from '../options';
@@ -29,6 +29,7 @@ export type Applier = (upstreams: Upstreams, call: ChunkCall) => Promise<RowOutc
  * column it names. */
 export function outcomesOf(kind: KindDeclaration, rows: ParsedRow[], results: ItemResult[]): RowOutcome[] {
   const fieldOf = new Map(kind.columns.map((c) => [c.name, c.field]));
+  const byName = new Map(kind.columns.map((c) => [c.name, c]));
   const columnOf = new Map(kind.columns.map((c) => [c.field, c.name]));
   const byLine = new Map<string, ItemResult[]>();
   for (const r of results) byLine.set(r.itemId, [...(byLine.get(r.itemId) ?? []), r]);
@@ -37,7 +38,8 @@ export function outcomesOf(kind: KindDeclaration, rows: ParsedRow[], results: It
     const issue = (r: ItemResult, severity: Issue['severity']): Issue => {
       // The owning service names a column, or a field of the record.
       const column = fieldOf.has(r.targetId) ? r.targetId : (columnOf.get(r.targetId) ?? r.targetId);
-      return { line: row.line, column, value: row.cells[fieldOf.get(column) ?? ''] ?? '', severity, message: r.message };
+      const value = shownValue(byName.get(column), row.cells[fieldOf.get(column) ?? ''] ?? '');
+      return { line: row.line, column, value, severity, message: r.message };
     };
     const main = mine.find((r) => r.code !== 'WARNING');
     const issues = mine.filter((r) => r.code === 'WARNING').map((r) => issue(r, 'warning'));

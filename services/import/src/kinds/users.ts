@@ -36,6 +36,7 @@ export const usersKind: KindDeclaration = {
       maxLength: 200,
       description: 'password of a new user (never changes an existing one when updatePasswords is false)',
       example: 'Change-me-2024!',
+      secret: true,
     },
     {
       name: 'org_extid',
