@@ -19,6 +19,7 @@ const catalogPort = Number(env.CATALOG_GRPC_PORT ?? 50052);
 const assignmentPort = Number(env.ASSIGNMENT_GRPC_PORT ?? 50053);
 const notificationPort = Number(env.NOTIFICATION_GRPC_PORT ?? 50054);
 const statisticsPort = Number(env.STATISTICS_GRPC_PORT ?? 50055);
+const importPort = Number(env.IMPORT_GRPC_PORT ?? 50056);
 // The local mail catcher (npm maildev): every mail the suite sends shows on its web page.
 const mailSmtpPort = Number(env.ASSISTANTS_MAIL_SMTP_PORT ?? 1025);
 const mailWebPort = Number(env.ASSISTANTS_MAIL_WEB_PORT ?? 1080);
@@ -184,6 +185,7 @@ async function main() {
     ['ASSIGNMENT_GRPC_PORT', assignmentPort],
     ['NOTIFICATION_GRPC_PORT', notificationPort],
     ['STATISTICS_GRPC_PORT', statisticsPort],
+    ['IMPORT_GRPC_PORT', importPort],
     ...(env.NOTIFICATION_SMTP_HOST
       ? []
       : [
@@ -203,6 +205,7 @@ async function main() {
   const assignmentAddress = `localhost:${assignmentPort}`;
   const notificationAddress = `localhost:${notificationPort}`;
   const statisticsAddress = `localhost:${statisticsPort}`;
+  const importAddress = `localhost:${importPort}`;
   const security = { ASSISTANTS_SERVICE_TOKEN: serviceToken(), ...(await tlsFiles()) };
   run('identity', process.execPath, [...tsx, 'services/identity/src/main.ts'], {
     ...security,
@@ -261,8 +264,16 @@ async function main() {
     NOTIFICATION_PLATFORM_URL: env.NOTIFICATION_PLATFORM_URL ?? `http://127.0.0.1:${gatewayPort}`,
     IDENTITY_ADDRESS: identityAddress,
   });
+  run('import', process.execPath, [...tsx, 'services/import/src/main.ts'], {
+    ...security,
+    NATS_URL: natsUrl,
+    IMPORT_GRPC_PORT: String(importPort),
+    IMPORT_DATA_DIR: env.IMPORT_DATA_DIR ?? join(dataDir, 'import'),
+    IDENTITY_ADDRESS: identityAddress,
+  });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
     ...security,
+    IMPORT_ADDRESS: importAddress,
     IDENTITY_ADDRESS: identityAddress,
     CATALOG_ADDRESS: catalogAddress,
     ASSIGNMENT_ADDRESS: assignmentAddress,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AssignmentClient } from '@assistants/assignment/client';
 import type { CatalogClient } from '@assistants/catalog/client';
 import type { IdentityClient } from '@assistants/identity/client';
+import type { ImportClient } from '@assistants/import/client';
 import type { NotificationClient } from '@assistants/notification/client';
 import type { StatisticsClient } from '@assistants/statistics/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
@@ -19,6 +20,7 @@ import { assignmentRoutes } from './routes/assignments';
 import { catalogStructureRoutes } from './routes/catalog-structure';
 import { courseRoutes } from './routes/courses';
 import { curriculumRoutes } from './routes/curricula';
+import { IMPORT_SCHEMAS, importRoutes } from './routes/imports';
 import { listRoutes } from './routes/lists';
 import { MAIL_SCHEMAS, mailRoutes } from './routes/mails';
 import { OPS_SCHEMAS, opsRoutes, type OpsClients } from './routes/ops';
@@ -48,6 +50,7 @@ export interface GatewayDeps {
   assignment: AssignmentClient;
   notification: NotificationClient;
   statistics: StatisticsClient;
+  imports: ImportClient;
   ops: OpsClients;
   runs: RunEngine;
   merges: MergeEngine;
@@ -64,6 +67,7 @@ export async function buildApp({
   assignment,
   notification,
   statistics,
+  imports,
   ops,
   runs,
   merges,
@@ -159,6 +163,7 @@ export async function buildApp({
     ...BELL_CALENDAR_SCHEMAS,
     ...STATISTICS_SCHEMAS,
     ...EXPORT_SCHEMAS,
+    ...IMPORT_SCHEMAS,
   ])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
@@ -179,5 +184,6 @@ export async function buildApp({
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
   await app.register(mergeRoutes, { merges });
+  await app.register(importRoutes, { imports, maxFileBytes: config.GATEWAY_IMPORT_MAX_FILE_BYTES });
   return app;
 }

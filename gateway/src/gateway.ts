@@ -1,6 +1,7 @@
 import { assignmentClient } from '@assistants/assignment/client';
 import { catalogClient } from '@assistants/catalog/client';
 import { identityClient, type IdentityClient } from '@assistants/identity/client';
+import { importClient } from '@assistants/import/client';
 import { notificationClient } from '@assistants/notification/client';
 import { statisticsClient } from '@assistants/statistics/client';
 import { createLogger, grpcClient, grpcSecurity, loadConfig, withContext, type Logger } from '@assistants/kit';
@@ -47,6 +48,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const catalog = catalogClient(config.CATALOG_ADDRESS, { security, timeoutMs });
   const assignment = assignmentClient(config.ASSIGNMENT_ADDRESS, { security, timeoutMs });
   const notification = notificationClient(config.NOTIFICATION_ADDRESS, { security, timeoutMs });
+  const imports = importClient(config.IMPORT_ADDRESS, { security, timeoutMs });
   const statistics = statisticsClient(config.STATISTICS_ADDRESS, { security, timeoutMs });
   const upstreams: Upstreams = { identity, catalog, assignment, notification, statistics };
   const services = {
@@ -55,6 +57,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     assignment: config.ASSIGNMENT_ADDRESS,
     notification: config.NOTIFICATION_ADDRESS,
     statistics: config.STATISTICS_ADDRESS,
+    import: config.IMPORT_ADDRESS,
   };
   const ops = Object.fromEntries(
     Object.entries(services).map(([name, address]) => [
@@ -68,6 +71,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     assignment.close();
     notification.close();
     statistics.close();
+    imports.close();
     Object.values(ops).forEach((c) => c.close());
   };
   const db = await openGatewayDatabase(config, logger).catch((err) => {
@@ -104,7 +108,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   });
   const merges = new MergeEngine({ db, upstreams, worker: mergeWorker });
   const permissions = declarePermissions(identity, logger);
-  const app = await buildApp({ config, logger, identity, catalog, assignment, notification, statistics, ops, runs, merges });
+  const app = await buildApp({ config, logger, identity, catalog, assignment, notification, statistics, imports, ops, runs, merges });
   await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   const health = await startHealthServer({
     host: config.GATEWAY_HOST,

@@ -85,6 +85,7 @@ it('shows an event that could not be published, and publishes it again once its 
         { durable: 'statistics-identity', deadLetters: 0 },
       ],
     },
+    { service: 'import', pending: 0, oldestPendingSeconds: 0, unpublishable: 0, consumers: [] },
   ]);
   const listed = await stack.http('GET', '/v1/ops/services/identity/unpublishable');
   expect(listed.body.total).toBe(1);

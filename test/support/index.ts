@@ -3,6 +3,7 @@ export * from './catalog';
 export * from './events';
 export * from './gateway-process';
 export * from './identity';
+export * from './import';
 export * from './nats';
 export * from './notification';
 export * from './ports';

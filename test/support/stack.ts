@@ -3,6 +3,7 @@ import { createLogger } from '@assistants/kit';
 import { startAssignment, type TestAssignment } from './assignment';
 import { startCatalog, type TestCatalog } from './catalog';
 import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
+import { startImport, type TestImport } from './import';
 import type { TestNats } from './nats';
 import { startNotification, type TestNotification } from './notification';
 import { createTestDatabase, type TestDatabase } from './postgres';
@@ -25,6 +26,8 @@ export interface TestStack {
   notification: TestNotification;
   /** The statistics service, on the same NATS server and database (schema "statistics"). */
   statistics: TestStatistics;
+  /** The import service, on the same NATS server and database (schema "import"). */
+  imports: TestImport;
   /** Identity, its database and bus, and gRPC clients acting as the administrator. */
   fixture: IdentityFixture;
   nats: TestNats;
@@ -67,6 +70,8 @@ export interface StackOptions {
   notificationEnv?: Record<string, string>;
   /** More environment for the statistics service. */
   statisticsEnv?: Record<string, string>;
+  /** More environment for the import service. */
+  importEnv?: Record<string, string>;
 }
 
 /** The suite as it runs: real nats-server, fresh databases (the services' and the
@@ -84,6 +89,7 @@ export async function startStack(
   let assignment: TestAssignment | undefined;
   let notification: TestNotification | undefined;
   let statistics: TestStatistics | undefined;
+  let imports: TestImport | undefined;
   let gatewayDb: TestDatabase | undefined;
   try {
     catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
@@ -102,6 +108,13 @@ export async function startStack(
       catalogAddress: catalog.address,
       env: options.statisticsEnv,
     });
+    imports = await startImport({
+      nats,
+      pg: fixture.pg,
+      identityAddress: identity.address,
+      notificationAddress: notification.address,
+      env: options.importEnv,
+    });
     gatewayDb = await createTestDatabase('gateway');
     const env = {
       ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
@@ -112,6 +125,7 @@ export async function startStack(
       ASSIGNMENT_ADDRESS: assignment.address,
       NOTIFICATION_ADDRESS: notification.address,
       STATISTICS_ADDRESS: statistics.address,
+      IMPORT_ADDRESS: imports.address,
       GATEWAY_DATABASE_URL: gatewayDb.url,
       ...gatewayEnv,
     };
@@ -127,6 +141,7 @@ export async function startStack(
     const runningAssignment = assignment;
     const runningNotification = notification;
     const runningStatistics = statistics;
+    const runningImports = imports;
     return {
       url,
       healthUrl,
@@ -135,6 +150,7 @@ export async function startStack(
       assignment,
       notification,
       statistics,
+      imports,
       fixture,
       nats,
       adminAuth,
@@ -166,6 +182,7 @@ export async function startStack(
       async stop() {
         await running.stop();
         await runningStatistics.stop();
+        await runningImports.stop();
         await runningNotification.stop();
         await runningAssignment.stop();
         await runningCatalog.stop();
@@ -176,6 +193,7 @@ export async function startStack(
   } catch (err) {
     await gateway?.stop();
     await statistics?.stop();
+    await imports?.stop();
     await notification?.stop();
     await assignment?.stop();
     await catalog?.stop();

@@ -1,6 +1,7 @@
 import { grpcClient, notFound, withContext, type Authority, type GrpcSecurity, type Refusal } from '@assistants/kit';
 import { AudienceServiceClient } from '@assistants/proto/gen/identity/v1/audiences';
 import { AuthServiceClient } from '@assistants/proto/gen/identity/v1/auth';
+import { IdentityImportServiceClient } from '@assistants/proto/gen/identity/v1/imports';
 import { ListServiceClient } from '@assistants/proto/gen/identity/v1/lists';
 import { OrganisationServiceClient } from '@assistants/proto/gen/identity/v1/organisations';
 import { RoleServiceClient } from '@assistants/proto/gen/identity/v1/roles';
@@ -21,6 +22,8 @@ export function identityClient(address: string, options: { security: GrpcSecurit
     auth: grpcClient(AuthServiceClient, address, settings),
     // The user assistant's batches (U1-U5, U18).
     userActions: grpcClient(UserActionServiceClient, address, settings),
+    // The import jobs' chunks (I1, I2).
+    imports: grpcClient(IdentityImportServiceClient, address, settings),
   };
   return { ...clients, address, close: () => Object.values(clients).forEach((c) => c.close()) };
 }

@@ -3,6 +3,7 @@ import { applyBatch, implement, invalidArgument, type Emit, type Queryable, type
 import type { BatchHeader, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import { AudienceServiceService, type AudienceServiceServer } from '@assistants/proto/gen/identity/v1/audiences';
 import { AuthServiceService, type AuthServiceServer } from '@assistants/proto/gen/identity/v1/auth';
+import { IdentityImportServiceService, type IdentityImportServiceServer } from '@assistants/proto/gen/identity/v1/imports';
 import { ListServiceService, type ListServiceServer } from '@assistants/proto/gen/identity/v1/lists';
 import { OrganisationServiceService, type OrganisationServiceServer } from '@assistants/proto/gen/identity/v1/organisations';
 import { RoleServiceService, type RoleServiceServer } from '@assistants/proto/gen/identity/v1/roles';
@@ -25,6 +26,7 @@ import {
   updateList,
 } from './lists';
 import { createOrganisation, deleteOrganisation, getOrganisation, listOrganisations, updateOrganisation } from './organisations';
+import { importOrganisations, importUsers } from './imports';
 import { hashPassword } from './passwords';
 import { listPermissions, registerPermissions } from './permissions';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
@@ -230,6 +232,11 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     },
   });
 
+  const imports = implement<IdentityImportServiceServer>(logger, {
+    importOrganisations: async (req, call) => ({ result: await batch(call, req, importOrganisations) }),
+    importUsers: async (req, call) => ({ result: await batch(call, req, importUsers) }),
+  });
+
   const auth = implement<AuthServiceServer>(logger, {
     createSession: async (req) => {
       if (!req.login || !req.password) throw invalidArgument(req.login ? 'password' : 'login', 'login and password are required');
@@ -258,5 +265,6 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     [ListServiceService, lists],
     [AuthServiceService, auth],
     [UserActionServiceService, userActions],
+    [IdentityImportServiceService, imports],
   ] as [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
 }

@@ -1,0 +1,30 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** The import service's own environment variables (the kit adds the common ones:
+ * IMPORT_GRPC_PORT, IMPORT_DATABASE_URL, NATS_URL, ASSISTANTS_SERVICE_TOKEN...). */
+export const ImportConfigSchema = Type.Object({
+  IDENTITY_ADDRESS: Type.String({ default: '127.0.0.1:50051', description: 'identity: grants, organisations and users imports' }),
+  NOTIFICATION_ADDRESS: Type.String({ default: '127.0.0.1:50054', description: 'notification: the welcome mails of imported users' }),
+  IMPORT_UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 120_000, minimum: 100, description: 'deadline of a call to identity (one chunk)' }),
+  IMPORT_MAX_FILE_BYTES: Type.Integer({ default: 200 * 1024 * 1024, minimum: 1, description: 'largest file accepted' }),
+  IMPORT_MAX_RECORD_CHARS: Type.Integer({
+    default: 1024 * 1024,
+    minimum: 100,
+    description: 'longest row accepted (a longer one stops the file: a quote never closed swallows the rest of the file)',
+  }),
+  IMPORT_CHUNK_ROWS: Type.Integer({
+    default: 1000,
+    minimum: 1,
+    maximum: 5000,
+    description: 'rows per chunk: one call to the owning service, one transaction here',
+  }),
+  IMPORT_WORKER_POLL_MS: Type.Integer({ default: 1000, minimum: 10, description: 'how often an idle replica looks for a job' }),
+  IMPORT_LEASE_SECONDS: Type.Integer({
+    default: 60,
+    minimum: 1,
+    description: 'how long a job stays with its replica without progress before another takes it over (a killed replica)',
+  }),
+  IMPORT_WORKER_ENABLED: Type.Boolean({ default: true, description: 'false: this replica accepts uploads and jobs but runs none' }),
+});
+
+export type ImportConfig = Static<typeof ImportConfigSchema>;

@@ -1,0 +1,107 @@
+import type { Issue, KindDeclaration } from './columns';
+import { logLine, rejectsHeader, rejectsLine } from './files';
+import type { ReadOptions } from './read';
+import { readRows, type ParsedHeader, type ParsedRow } from './rows';
+
+/** What the owning service did with one valid row. `failed` rejects it (its issues say why). */
+export interface RowOutcome {
+  outcome: 'added' | 'updated' | 'unchanged' | 'failed';
+  issues: Issue[];
+}
+
+export interface Counts {
+  read: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  warnings: number;
+}
+
+export const zeroCounts = (): Counts => ({ read: 0, added: 0, updated: 0, unchanged: 0, rejected: 0, warnings: 0 });
+
+export function addCounts(a: Counts, b: Counts): Counts {
+  return {
+    read: a.read + b.read,
+    added: a.added + b.added,
+    updated: a.updated + b.updated,
+    unchanged: a.unchanged + b.unchanged,
+    rejected: a.rejected + b.rejected,
+    warnings: a.warnings + b.warnings,
+  };
+}
+
+/** What one chunk of rows gave: recorded with the chunk, in one transaction. */
+export interface ChunkReport {
+  no: number;
+  counts: Counts;
+  /** lines of the log file */
+  log: string;
+  /** lines of the rejects file (the file's encoding) */
+  rejects: Buffer;
+}
+
+export interface ProcessOptions {
+  kind: KindDeclaration;
+  chunks: AsyncIterable<Buffer>;
+  read: ReadOptions;
+  /** data rows per chunk */
+  chunkSize: number;
+  /** chunks already done (a resumed job): read again, for the duplicate keys, but not applied */
+  doneChunks: number;
+  /** applies the rows the file checks let through; one outcome per row, in order */
+  apply(no: number, rows: ParsedRow[]): Promise<RowOutcome[]>;
+  onHeader?(header: ParsedHeader, rejectsHeader: Buffer): Promise<void> | void;
+  onChunk(report: ChunkReport): Promise<void>;
+}
+
+/** Reads a file row by row, in chunks of `chunkSize` data rows: the rows the file checks
+ * reject go to the rejects, the others to `apply`, and each chunk's counts, log and rejects to
+ * `onChunk`. Throws ImportFileError when the file cannot be read further. */
+export async function processFile(options: ProcessOptions): Promise<void> {
+  let header: ParsedHeader | undefined;
+  let headerWritten: Promise<void> | void = undefined;
+  let rows: ParsedRow[] = [];
+  let no = 0;
+  const flush = async () => {
+    if (no >= options.doneChunks) await options.onChunk(await report(no, rows));
+    rows = [];
+    no++;
+  };
+  const report = async (chunkNo: number, chunk: ParsedRow[]): Promise<ChunkReport> => {
+    const valid = chunk.filter((r) => !r.issues.some((i) => i.severity === 'error'));
+    const outcomes = valid.length > 0 ? await options.apply(chunkNo, valid) : [];
+    const byRow = new Map(valid.map((r, i) => [r, outcomes[i]]));
+    const counts = zeroCounts();
+    let log = '';
+    const rejects: Buffer[] = [];
+    for (const row of chunk) {
+      counts.read++;
+      const outcome = byRow.get(row);
+      const issues = [...row.issues, ...(outcome?.issues ?? [])].sort((a, b) => a.line - b.line);
+      for (const issue of issues) log += logLine(issue);
+      counts.warnings += issues.filter((i) => i.severity === 'warning').length;
+      if (!outcome || outcome.outcome === 'failed') {
+        counts.rejected++;
+        const reason = issues
+          .filter((i) => i.severity === 'error')
+          .map((i) => i.message)
+          .join(' | ');
+        rejects.push(rejectsLine(header!.format, row.raw, reason));
+      } else counts[outcome.outcome]++;
+    }
+    return { no: chunkNo, counts, log, rejects: Buffer.concat(rejects) };
+  };
+
+  for await (const row of readRows(options.kind, options.chunks, options.read, {
+    onHeader: (h) => {
+      header = h;
+      headerWritten = options.onHeader?.(h, rejectsHeader(h.format, h.raw));
+    },
+  })) {
+    await headerWritten;
+    rows.push(row);
+    if (rows.length >= options.chunkSize) await flush();
+  }
+  if (rows.length > 0) await flush();
+}

@@ -1,0 +1,210 @@
+import { parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
+
+/** Reading an import file as a stream of records, never holding more than one record (and a
+ * read-ahead of SNIFF_BYTES) in memory. */
+
+export type Encoding = 'utf-8' | 'windows-1252';
+
+export interface FileFormat {
+  encoding: Encoding;
+  /** the file started with a UTF-8 byte order mark (the rejects file gets one too) */
+  bom: boolean;
+  separator: ';' | ',';
+}
+
+/** One record of the file: its fields, and the record exactly as it was in the file (decoded,
+ * without its line end) with the line it starts on. */
+export interface RawRecord {
+  line: number;
+  raw: string;
+  /** the line end that followed it ("" for a last line without one) */
+  end: string;
+  fields: string[];
+  /** why csv-parse could not read its fields (the row is rejected) */
+  error?: string;
+}
+
+/** A problem with the file as a whole: nothing after `line` is read. */
+export class ImportFileError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How much of the file decides the encoding and the separator. */
+export const SNIFF_BYTES = 64 * 1024;
+
+export interface ReadOptions {
+  /** chosen by the administrator; detected when absent */
+  encoding?: Encoding;
+  /** longest record accepted, in characters */
+  maxRecordChars: number;
+  /** largest file accepted, in bytes */
+  maxBytes: number;
+}
+
+/** Decides the format from the start of the file: a BOM says UTF-8; otherwise bytes that are not
+ * valid UTF-8 say Windows-1252 (Excel's "CSV" on Western Windows); `,` when the header row has
+ * no `;` but has `,`. A NUL byte says the file is not text. */
+export function sniff(head: Buffer, chosen?: Encoding): FileFormat {
+  if (head.length === 0) throw new ImportFileError(0, 'the file is empty');
+  if (head.includes(0)) throw new ImportFileError(1, 'the file is not a text (CSV) file: it contains binary data');
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+  let encoding: Encoding = chosen ?? 'utf-8';
+  if (!chosen && !bom) {
+    try {
+      // stream: an incomplete character cut at the end of the read-ahead is not an error
+      new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    } catch {
+      encoding = 'windows-1252';
+    }
+  }
+  const newline = head.indexOf(0x0a);
+  const header = head.subarray(0, newline < 0 ? head.length : newline);
+  const separator = !header.includes(0x3b) && header.includes(0x2c) ? ',' : ';';
+  return { encoding, bom, separator };
+}
+
+/** Splits decoded text into records at the line ends that are outside quoted fields. A quote
+ * opens a quoted field only at the start of a field (as csv-parse's relax_quotes reads it). */
+class RecordSplitter {
+  private buffer = '';
+  private scanned = 0;
+  private inQuotes = false;
+  private fieldStart = true;
+  private line = 1;
+
+  constructor(
+    private readonly separator: string,
+    private readonly maxRecordChars: number,
+  ) {}
+
+  /** Adds text; returns the complete records (raw text without line end, its line end, its line). */
+  push(text: string, last: boolean): { raw: string; end: string; line: number }[] {
+    this.buffer += text;
+    const out: { raw: string; end: string; line: number }[] = [];
+    const b = this.buffer;
+    let start = 0;
+    let i = this.scanned;
+    for (; i < b.length; i++) {
+      const c = b[i];
+      if (this.inQuotes) {
+        if (c === '"') {
+          if (i + 1 >= b.length && !last) break; // a doubled quote may be cut: wait for more
+          if (b[i + 1] === '"') i++;
+          else this.inQuotes = false;
+        }
+        continue;
+      }
+      if (c === '"' && this.fieldStart) {
+        this.inQuotes = true;
+        this.fieldStart = false;
+      } else if (c === '\n') {
+        const cr = i > start && b[i - 1] === '\r';
+        const raw = b.slice(start, cr ? i - 1 : i);
+        out.push({ raw, end: cr ? '\r\n' : '\n', line: this.line });
+        this.line += countNewlines(raw) + 1;
+        start = i + 1;
+        this.fieldStart = true;
+      } else {
+        this.fieldStart = c === this.separator;
+      }
+    }
+    this.scanned = i - start;
+    this.buffer = b.slice(start);
+    if (this.buffer.length > this.maxRecordChars) {
+      throw new ImportFileError(this.line, `the record at line ${this.line} is longer than ${this.maxRecordChars} characters`);
+    }
+    if (last) {
+      if (this.inQuotes) {
+        throw new ImportFileError(this.line, `a quoted field opened in the record at line ${this.line} is never closed`);
+      }
+      if (this.buffer !== '') out.push({ raw: this.buffer, end: '', line: this.line });
+      this.buffer = '';
+    }
+    return out;
+  }
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Reads the records of a file given as a stream of byte chunks. The first record is the
+ * header. Empty lines are skipped. Throws ImportFileError for what makes the rest of the file
+ * unreadable (binary, too large, a record too long, a quote never closed). */
+export async function* readRecords(
+  chunks: AsyncIterable<Buffer>,
+  options: ReadOptions,
+  onFormat?: (format: FileFormat) => void,
+): AsyncGenerator<RawRecord> {
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  let total = 0;
+  let format: FileFormat | undefined;
+  let decoder: ReturnType<typeof iconv.getDecoder> | undefined;
+  let splitter: RecordSplitter | undefined;
+
+  const start = (buffer: Buffer) => {
+    format = sniff(buffer, options.encoding);
+    onFormat?.(format);
+    decoder = iconv.getDecoder(format.encoding === 'utf-8' ? 'utf8' : 'win1252');
+    splitter = new RecordSplitter(format.separator, options.maxRecordChars);
+  };
+  const emit = function* (text: string, last: boolean): Generator<RawRecord> {
+    for (const r of splitter!.push(text, last)) {
+      if (r.raw.trim() === '') continue;
+      yield { ...r, ...fields(r.raw, format!.separator) };
+    }
+  };
+
+  for await (const chunk of chunks) {
+    total += chunk.length;
+    if (total > options.maxBytes) throw new ImportFileError(0, `the file is larger than the limit of ${options.maxBytes} bytes`);
+    if (!format) {
+      head.push(chunk);
+      headBytes += chunk.length;
+      if (headBytes < SNIFF_BYTES) continue;
+      const buffer = Buffer.concat(head);
+      head = [];
+      start(buffer);
+      yield* emit(decoder!.write(buffer), false);
+      continue;
+    }
+    if (chunk.includes(0)) throw new ImportFileError(0, 'the file is not a text (CSV) file: it contains binary data');
+    yield* emit(decoder!.write(chunk), false);
+  }
+  if (!format) {
+    const buffer = Buffer.concat(head);
+    start(buffer);
+    yield* emit(decoder!.write(buffer), false);
+  }
+  yield* emit(decoder!.end() ?? '', true);
+}
+
+/** The fields of one record (csv-parse: quotes, doubled quotes, separators and line ends inside
+ * quoted fields). */
+function fields(raw: string, separator: string): { fields: string[]; error?: string } {
+  try {
+    const rows = parse(raw, { delimiter: separator, relax_quotes: true, relax_column_count: true, bom: false }) as string[][];
+    return { fields: rows[0] ?? [] };
+  } catch (error) {
+    return { fields: [], error: `cannot be read as CSV: ${(error as Error).message}` };
+  }
+}
+
+/** Encodes text of a file (the rejects file) the way the file was. */
+export function encodeLike(format: FileFormat, text: string): Buffer {
+  return iconv.encode(text, format.encoding === 'utf-8' ? 'utf8' : 'win1252');
+}
+
+/** One CSV field as the rejects and log files write it. */
+export function csvField(value: string, separator: string): string {
+  return /["\r\n]/.test(value) || value.includes(separator) ? `"${value.replace(/"/g, '""')}"` : value;
+}

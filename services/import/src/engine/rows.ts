@@ -1,0 +1,124 @@
+import { readCell, shownValue, type CellValue, type Column, type Issue, type KindDeclaration } from './columns';
+import { ImportFileError, readRecords, type FileFormat, type RawRecord, type ReadOptions } from './read';
+
+/** A data row read against its kind's columns. */
+export interface ParsedRow {
+  line: number;
+  /** the row exactly as in the file (decoded), without its line end */
+  raw: string;
+  end: string;
+  /** the value of every column the file has, by field (null: an empty cell) */
+  values: Record<string, CellValue>;
+  /** the cell text of every column the file has, by field (for log messages) */
+  cells: Record<string, string>;
+  /** errors reject the row; warnings do not */
+  issues: Issue[];
+}
+
+export interface ParsedHeader {
+  /** the file's columns in file order */
+  columns: Column[];
+  raw: string;
+  end: string;
+  format: FileFormat;
+}
+
+/** Matches the header row to the kind's columns: every header is a known column, once; every
+ * mandatory column is there. Anything else is a file error (a misspelt header would
+ * otherwise drop a column silently). */
+export function checkHeader(kind: KindDeclaration, record: RawRecord, format: FileFormat): ParsedHeader {
+  if (record.error) throw new ImportFileError(record.line, `the header row ${record.error}`);
+  const byName = new Map(kind.columns.map((c) => [c.name.toLowerCase(), c]));
+  const columns: Column[] = [];
+  const seen = new Set<Column>();
+  record.fields.forEach((name, i) => {
+    const column = byName.get(name.trim().toLowerCase());
+    if (!column) {
+      const where = `column ${i + 1}`;
+      throw new ImportFileError(
+        record.line,
+        name.trim() === '' ? `the header of ${where} is empty` : `unknown column "${name.trim()}" (${where}) for ${kind.title} imports`,
+      );
+    }
+    if (seen.has(column)) throw new ImportFileError(record.line, `column "${column.name}" appears twice in the header`);
+    seen.add(column);
+    columns.push(column);
+  });
+  const missing = kind.columns.filter((c) => c.mandatory && !c.mandatoryUnless && !seen.has(c)).map((c) => c.name);
+  if (missing.length > 0) throw new ImportFileError(record.line, `mandatory column missing from the header: ${missing.join(', ')}`);
+  return { columns, raw: record.raw, end: record.end, format };
+}
+
+/** A UTF-8 two-byte character read as Windows-1252 ("é" read as "Ã©"): a lead byte C2–DF then a
+ * continuation byte 80–BF, as Windows-1252 shows them. No French, Spanish or English text has it. */
+const UTF8_AS_1252 =
+  /[\u00C2-\u00DF][\u00A0-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013\u2014\u2018-\u201E\u2020-\u2022\u2026\u2030\u2039\u203A\u20AC\u2122]/;
+const MIXED = 'contains UTF-8 text in a Windows-1252 file (the file mixes encodings)';
+
+/** Reads one data row: every cell against its column. */
+export function readRow(header: ParsedHeader, record: RawRecord): ParsedRow {
+  const row: ParsedRow = { line: record.line, raw: record.raw, end: record.end, values: {}, cells: {}, issues: [] };
+  const error = (column: string, value: string, message: string) =>
+    row.issues.push({ line: record.line, column, value, severity: 'error', message });
+  if (record.error) {
+    error('', '', `the row ${record.error}`);
+    return row;
+  }
+  if (record.fields.length !== header.columns.length) {
+    error('', '', `the row has ${record.fields.length} columns, the header ${header.columns.length}`);
+    return row;
+  }
+  header.columns.forEach((column, i) => {
+    const text = record.fields[i];
+    row.cells[column.field] = text;
+    const read = header.format.encoding === 'windows-1252' && UTF8_AS_1252.test(text) ? { error: MIXED } : readCell(column, text);
+    if ('error' in read) error(column.name, shownValue(column, text), `${column.name} ${read.error}`);
+    else row.values[column.field] = read.value;
+  });
+  return row;
+}
+
+export interface RowsHooks {
+  onHeader?(header: ParsedHeader): void;
+}
+
+/** The data rows of a file, read, checked cell by cell, and a row whose key was already on an
+ * earlier row rejected (the earlier one wins). File errors are thrown as ImportFileError. */
+export async function* readRows(
+  kind: KindDeclaration,
+  chunks: AsyncIterable<Buffer>,
+  options: ReadOptions,
+  hooks: RowsHooks = {},
+): AsyncGenerator<ParsedRow> {
+  let format: FileFormat | undefined;
+  let header: ParsedHeader | undefined;
+  const keys = new Map<string, number>();
+  const keyColumn = kind.columns.find((c) => c.field === kind.key)!;
+  let rows = 0;
+  for await (const record of readRecords(chunks, options, (f) => (format = f))) {
+    if (!header) {
+      header = checkHeader(kind, record, format!);
+      hooks.onHeader?.(header);
+      continue;
+    }
+    const row = readRow(header, record);
+    rows++;
+    const key = row.values[kind.key];
+    if (typeof key === 'string') {
+      const folded = key.toLowerCase();
+      const first = keys.get(folded);
+      if (first !== undefined) {
+        row.issues.push({
+          line: row.line,
+          column: keyColumn.name,
+          value: key,
+          severity: 'error',
+          message: `${keyColumn.name} "${key}" is already on line ${first} of the file`,
+        });
+      } else keys.set(folded, row.line);
+    }
+    yield row;
+  }
+  if (!header) throw new ImportFileError(0, 'the file is empty');
+  if (rows === 0) throw new ImportFileError(header ? 1 : 0, 'the file has a header row but no data row');
+}

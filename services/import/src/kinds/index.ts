@@ -1,0 +1,9 @@
+import type { KindDeclaration } from '../engine/columns';
+import { organisationsKind } from './organisations';
+import { usersKind } from './users';
+
+/** Every import kind, by its name in the routes. */
+export const KINDS: Record<string, KindDeclaration> = {
+  organisations: organisationsKind,
+  users: usersKind,
+};

@@ -1,0 +1,4 @@
+import { runService } from '@assistants/kit';
+import { importService } from './service';
+
+runService(importService);

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { asDomainError, withCorrelationId, type BackgroundWorker, type Database, type Logger } from '@assistants/kit';
+import type { ImportConfig } from './config';
+import { ImportFileError, type Encoding } from './engine/read';
+import { processFile, type RowOutcome } from './engine/process';
+import type { ParsedRow } from './engine/rows';
+import { uploadBytes } from './jobs';
+import { KINDS } from './kinds';
+import { APPLIERS } from './kinds/appliers';
+import type { Upstreams } from './upstreams';
+
+/**
+ * Runs the queued jobs, one at a time per replica. A job is leased (IMPORT_LEASE_SECONDS,
+ * renewed at every chunk): a replica killed in the middle leaves a lease that runs out, and
+ * another replica (or the same one restarted) takes the job over after its last recorded
+ * chunk. A chunk's rows go to the owning service under the key import:<job>:<chunk>, so the
+ * chunk that was being applied when the kill came is answered from what the service recorded:
+ * no row is applied twice.
+ */
+export class ImportWorker implements BackgroundWorker {
+  private readonly owner = randomUUID();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: { db: Database; upstreams: Upstreams; config: ImportConfig; logger: Logger }) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Looks for work now (a job was just queued on this replica). */
+  poke(): void {
+    if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    // A context of its own: not the one (and the deadline) of the call that poked it.
+    this.timer = setTimeout(() => {
+      this.running = withCorrelationId(undefined, () => this.loop())
+        .catch((err) => this.deps.logger.warn({ err }, 'import worker: looking for jobs failed; trying again'))
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) this.schedule(this.deps.config.IMPORT_WORKER_POLL_MS);
+        });
+    }, ms);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const job = await this.claim();
+      if (!job) return;
+      try {
+        await withCorrelationId(undefined, () => this.run(job));
+      } catch (error) {
+        // An upstream away or a database error: the lease runs out and the job is taken again.
+        this.deps.logger.warn({ jobId: job.id, err: error }, 'import job interrupted; it resumes when its lease ends');
+        return;
+      }
+    }
+  }
+
+  private async claim() {
+    const { rows } = await this.deps.db.query<{
+      id: string;
+      upload_id: string;
+      kind: string;
+      dry_run: boolean;
+      options: Record<string, boolean | string>;
+      created_by: string;
+      encoding: string | null;
+    }>(
+      `UPDATE jobs j SET status = 'running', lease_owner = $1, lease_until = now() + make_interval(secs => $2),
+              started_at = coalesce(j.started_at, now())
+         FROM uploads u
+        WHERE u.id = j.upload_id AND j.id = (
+          SELECT id FROM jobs WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+           ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING j.id, j.upload_id, j.kind, j.dry_run, j.options, j.created_by, u.encoding`,
+      [this.owner, this.deps.config.IMPORT_LEASE_SECONDS],
+    );
+    return rows[0];
+  }
+
+  private async run(job: NonNullable<Awaited<ReturnType<ImportWorker['claim']>>>): Promise<void> {
+    const { db, config, upstreams } = this.deps;
+    const kind = KINDS[job.kind];
+    const apply = APPLIERS[job.kind];
+    // A dry run taken over starts over (it wrote nothing, and its later chunks need what the
+    // earlier ones would have done); a real one goes on after its last recorded chunk.
+    if (job.dry_run) await db.query('DELETE FROM job_chunks WHERE job_id = $1', [job.id]);
+    const { rows: done } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM job_chunks WHERE job_id = $1', [job.id]);
+    const state: Record<string, unknown> = {};
+    let bytesRead = 0;
+    // Only this replica's lease lets a chunk be recorded: a replica that lost its job (paused
+    // past its lease) stops at its next chunk.
+    const stillMine = (p: number) => `lease_owner = $${p}`;
+    try {
+      await processFile({
+        kind,
+        chunks: uploadBytes(db, job.upload_id, (n) => (bytesRead += n)),
+        read: {
+          encoding: (job.encoding ?? undefined) as Encoding | undefined,
+          maxBytes: config.IMPORT_MAX_FILE_BYTES,
+          maxRecordChars: config.IMPORT_MAX_RECORD_CHARS,
+        },
+        chunkSize: config.IMPORT_CHUNK_ROWS,
+        doneChunks: done[0].n,
+        apply: (no, rows) =>
+          apply(upstreams, { jobId: job.id, actorId: job.created_by, dryRun: job.dry_run, options: job.options, no, rows, state }).catch(
+            (error) => refusedChunk(error, rows),
+          ),
+        onHeader: async (_header, rejectsHeader) => {
+          await db.query('UPDATE jobs SET rejects_header = $2 WHERE id = $1', [job.id, rejectsHeader]);
+        },
+        onChunk: async (report) => {
+          if (this.stopped) throw new Error('stopping');
+          await db.transaction(async (tx) => {
+            const { rowCount } = await tx.query(
+              `UPDATE jobs SET bytes_read = $2, lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND ${stillMine(4)}`,
+              [job.id, bytesRead, config.IMPORT_LEASE_SECONDS, this.owner],
+            );
+            if (rowCount === 0) throw new Error('the job went to another replica');
+            const c = report.counts;
+            await tx.query(
+              `INSERT INTO job_chunks (job_id, no, read, added, updated, unchanged, rejected, warnings, log, rejects)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+              [job.id, report.no, c.read, c.added, c.updated, c.unchanged, c.rejected, c.warnings, report.log, report.rejects],
+            );
+          });
+        },
+      });
+      await db.query(
+        `UPDATE jobs SET status = 'completed', finished_at = now(), bytes_read = $2, lease_until = NULL WHERE id = $1 AND ${stillMine(3)}`,
+        [job.id, bytesRead, this.owner],
+      );
+    } catch (error) {
+      if (!(error instanceof ImportFileError)) throw error;
+      await db.query(
+        `UPDATE jobs SET status = 'failed', finished_at = now(), file_error_line = $2, file_error = $3, lease_until = NULL
+          WHERE id = $1 AND ${stillMine(4)}`,
+        [job.id, error.line, error.message, this.owner],
+      );
+    }
+  }
+}
+
+/** The owning service refused a whole chunk for a reason that will not pass by waiting (the
+ * importer lacks the permission altogether, lost its account...): every row of it is
+ * rejected with that reason, instead of the job trying again forever. Anything else (a
+ * service away, a deadline) is thrown: the job waits and resumes. */
+function refusedChunk(error: unknown, rows: ParsedRow[]): RowOutcome[] {
+  const refusal = asDomainError(error);
+  if (!refusal || !['PERMISSION_DENIED', 'UNAUTHENTICATED', 'INVALID_ARGUMENT', 'FAILED_PRECONDITION'].includes(refusal.code)) throw error;
+  return rows.map((row) => ({
+    outcome: 'failed',
+    issues: [{ line: row.line, column: '', value: '', severity: 'error', message: refusal.message }],
+  }));
+}

@@ -1,0 +1,238 @@
+import iconv from 'iconv-lite';
+import {
+  documentationPage,
+  ImportFileError,
+  previewRow,
+  processFile,
+  readRow,
+  readRows,
+  sampleFile,
+  type ChunkReport,
+  type Counts,
+  type ParsedHeader,
+} from '../src/engine';
+import { organisationsKind } from '../src/kinds/organisations';
+import { usersKind } from '../src/kinds/users';
+
+const READ = { maxRecordChars: 1024 * 1024, maxBytes: 50 * 1024 * 1024 };
+
+/** Runs a file through the engine with every valid row "added"; what the job would record. */
+async function run(file: string | Buffer, options: { chunkSize?: number; pieces?: number; read?: Partial<typeof READ> } = {}) {
+  const bytes = typeof file === 'string' ? Buffer.from(file) : file;
+  const pieces = options.pieces ?? 7; // the stream arrives cut anywhere
+  async function* chunks() {
+    const size = Math.max(1, Math.ceil(bytes.length / pieces));
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+  const reports: ChunkReport[] = [];
+  let rejectsHead: Buffer = Buffer.alloc(0);
+  let fileError: ImportFileError | undefined;
+  try {
+    await processFile({
+      kind: organisationsKind,
+      chunks: chunks(),
+      read: { ...READ, ...options.read },
+      chunkSize: options.chunkSize ?? 2,
+      doneChunks: 0,
+      apply: async (_no, rows) => rows.map(() => ({ outcome: 'added' as const, issues: [] })),
+      onHeader: (_h: ParsedHeader, head: Buffer) => void (rejectsHead = head),
+      onChunk: async (r) => void reports.push(r),
+    });
+  } catch (error) {
+    if (!(error instanceof ImportFileError)) throw error;
+    fileError = error;
+  }
+  const counts = reports.reduce(
+    (a, r) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v + r.counts[k as keyof Counts]])) as unknown as Counts,
+    { read: 0, added: 0, updated: 0, unchanged: 0, rejected: 0, warnings: 0 },
+  );
+  const log = reports.map((r) => r.log).join('');
+  const rejects = Buffer.concat([rejectsHead, ...reports.map((r) => r.rejects)]);
+  return { counts, log, rejects, fileError };
+}
+
+const HEADER = 'org_label;org_extid;parent_extid;org_disabled';
+
+describe('import engine', () => {
+  test('reads ; files with a header, CRLF or LF, quoted separators, quotes and line breaks', async () => {
+    const file = `${HEADER}\r\nLyon;FR-LYON;FR;0\r\n"Paris; ""HQ""\r\nsite";FR-PARIS;FR;1\nNice;FR-NICE;;\r\n`;
+    const labels: string[] = [];
+    const lines: number[] = [];
+    for await (const row of readRows(
+      organisationsKind,
+      (async function* () {
+        yield Buffer.from(file);
+      })(),
+      READ,
+    )) {
+      labels.push(row.values.label as string);
+      lines.push(row.line);
+      expect(row.issues).toEqual([]);
+    }
+    expect(labels).toEqual(['Lyon', 'Paris; "HQ"\r\nsite', 'Nice']);
+    expect(lines).toEqual([2, 3, 5]);
+    const { counts } = await run(file, { pieces: 41 });
+    expect(counts).toEqual({ read: 3, added: 3, updated: 0, unchanged: 0, rejected: 0, warnings: 0 });
+  });
+
+  test('detects , from the header row', async () => {
+    const { counts, log } = await run('org_label,org_extid\nLyon,FR-LYON\n"A, B",X\n');
+    expect(log).toBe('');
+    expect(counts.added).toBe(2);
+  });
+
+  test('UTF-8 with a BOM, and Windows-1252 detected or chosen; the rejects file keeps the encoding', async () => {
+    const text = `${HEADER}\r\nSète;FR-SETE;;\r\nBéziers;FR-BEZ;;2\r\n`;
+    const bom = await run(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+    expect(bom.counts).toMatchObject({ read: 2, added: 1, rejected: 1 });
+    expect(bom.rejects.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(bom.rejects.toString('utf8').slice(1)).toBe(`${HEADER};reason\r\nBéziers;FR-BEZ;;2;org_disabled must be 1, 0 or empty\r\n`);
+
+    const cp1252 = iconv.encode(text, 'win1252');
+    const detected = await run(cp1252);
+    expect(detected.counts).toMatchObject({ added: 1, rejected: 1 });
+    expect(detected.rejects).toEqual(
+      iconv.encode(`${HEADER};reason\r\nBéziers;FR-BEZ;;2;org_disabled must be 1, 0 or empty\r\n`, 'win1252'),
+    );
+    const rows = [];
+    for await (const row of readRows(
+      organisationsKind,
+      (async function* () {
+        yield cp1252;
+      })(),
+      { ...READ, encoding: 'windows-1252' },
+    ))
+      rows.push(row);
+    expect(rows[0].values.label).toBe('Sète');
+  });
+
+  test('a mixed encoding (Windows-1252 bytes in a UTF-8 file) rejects the row naming the cell', async () => {
+    // UTF-8 for longer than the read-ahead that decides the encoding, then one Windows-1252 row
+    const rows = Array.from({ length: 6000 }, (_, i) => `Sète ${i};FR-${i};;\n`).join('');
+    const good = Buffer.from(`${HEADER}\n${rows}`);
+    const bad = Buffer.concat([Buffer.from('B'), Buffer.from([0xe9]), Buffer.from('ziers;FR-BEZ;;\n')]);
+    const { counts, log, rejects } = await run(Buffer.concat([good, bad]), { chunkSize: 500 });
+    expect(counts).toMatchObject({ added: 6000, rejected: 1 });
+    expect(log).toBe('6002;org_label;B\uFFFDziers;error;org_label contains bytes that are not valid UTF-8 (the file mixes encodings)\r\n');
+    expect(rejects.toString()).toContain('\r\nB\uFFFDziers;FR-BEZ;;;org_label contains bytes');
+  });
+
+  test('a mixed encoding (UTF-8 text in a Windows-1252 file) rejects the row naming the cell', async () => {
+    const file = Buffer.concat([iconv.encode(`${HEADER}\nBéziers;FR-BEZ;;\n`, 'win1252'), Buffer.from('Sète;FR-SETE;;\n')]);
+    const { counts, log } = await run(file);
+    expect(counts).toMatchObject({ added: 1, rejected: 1 });
+    expect(log).toBe('3;org_label;SÃ¨te;error;org_label contains UTF-8 text in a Windows-1252 file (the file mixes encodings)\r\n');
+  });
+
+  test('row errors name line, column and value; the row is rejected whole, the others go on', async () => {
+    const file = [
+      'org_label;org_extid;org_language;org_budget',
+      'Lyon;FR-LYON;fr-FR;100',
+      ';FR-EMPTY;;', // empty mandatory
+      'Nice;FR-NICE;xx-XX;', // bad enum
+      'Nantes;FR-NANTES;;12,345', // bad amount
+      'Too;few',
+      'Lyon bis;fr-lyon;;', // duplicate key, case-insensitive
+      'Brest;FR-BREST;;1;extra',
+    ].join('\n');
+    const { counts, log, rejects } = await run(file);
+    expect(counts).toEqual({ read: 7, added: 1, updated: 0, unchanged: 0, rejected: 6, warnings: 0 });
+    expect(log.split('\r\n').filter(Boolean)).toEqual([
+      '3;org_label;;error;org_label is mandatory and empty',
+      '4;org_language;xx-XX;error;org_language must be one of en-EN, fr-FR, es-ES',
+      '5;org_budget;12,345;error;org_budget must be an amount such as 1250.50',
+      '6;;;error;the row has 2 columns, the header 4',
+      '7;org_extid;fr-lyon;error;"org_extid ""fr-lyon"" is already on line 2 of the file"',
+      '8;;;error;the row has 5 columns, the header 4',
+    ]);
+    const rejected = rejects.toString().split('\r\n');
+    expect(rejected[0]).toBe('org_label;org_extid;org_language;org_budget;reason');
+    expect(rejected[2]).toBe('Nice;FR-NICE;xx-XX;;org_language must be one of en-EN, fr-FR, es-ES');
+    expect(rejected[4]).toBe('Too;few;the row has 2 columns, the header 4');
+  });
+
+  test('dates YYYY/MM/DD and YYYY/MM/DD HH:mm, || lists', () => {
+    const header: ParsedHeader = {
+      columns: usersKind.columns.filter((c) => ['user_login', 'birth_date', 'user_audiences'].includes(c.name)),
+      raw: '',
+      end: '\n',
+      format: { encoding: 'utf-8', bom: false, separator: ';' },
+    };
+    const row = (fields: string[]) => readRow(header, { line: 2, raw: fields.join(';'), end: '\n', fields });
+    expect(row(['a', '2024/02/29', ' A || B||A||']).values).toEqual({ login: 'a', birthDate: '2024-02-29', audiences: ['A', 'B'] });
+    expect(row(['a', '2023/02/29', '']).issues).toEqual([
+      { line: 2, column: 'birth_date', value: '2023/02/29', severity: 'error', message: 'birth_date must be a date YYYY/MM/DD' },
+    ]);
+    expect(row(['a', '2024-01-01', '']).issues[0].message).toBe('birth_date must be a date YYYY/MM/DD');
+  });
+
+  test('header errors are file errors: unknown, missing mandatory, twice', async () => {
+    expect((await run('org_label;org_extid;org_colour\nA;B;C\n')).fileError?.message).toBe(
+      'unknown column "org_colour" (column 3) for Organisations imports',
+    );
+    expect((await run('org_label;parent_extid\nA;B\n')).fileError?.message).toBe('mandatory column missing from the header: org_extid');
+    expect((await run('org_label;org_extid;ORG_LABEL\nA;B;C\n')).fileError?.message).toBe('column "org_label" appears twice in the header');
+  });
+
+  test('empty, header-only, binary and too large files are file errors', async () => {
+    expect((await run('')).fileError?.message).toBe('the file is empty');
+    expect((await run('\r\n\r\n')).fileError?.message).toBe('the file is empty');
+    expect((await run(`${HEADER}\r\n`)).fileError?.message).toBe('the file has a header row but no data row');
+    const binary = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00]);
+    expect((await run(binary)).fileError?.message).toBe('the file is not a text (CSV) file: it contains binary data');
+    const big = await run(`${HEADER}\n${'A;B;;\n'.repeat(100)}`, { read: { maxBytes: 200 } });
+    expect(big.fileError?.message).toBe('the file is larger than the limit of 200 bytes');
+  });
+
+  test('an unclosed quote and a 10 MB line stop the file at their line; the rows before are done', async () => {
+    const unclosed = await run(`${HEADER}\nA;FR-A;;\nB;FR-B;;\n"C;FR-C;;\nD;FR-D;;\n`, { chunkSize: 1 });
+    expect(unclosed.fileError).toMatchObject({ line: 4, message: 'a quoted field opened in the record at line 4 is never closed' });
+    expect(unclosed.counts.added).toBe(2);
+    const long = `${HEADER}\nA;FR-A;;\nB;${'x'.repeat(10 * 1024 * 1024)};;\nC;FR-C;;\n`;
+    const huge = await run(long, { chunkSize: 1, pieces: 200 });
+    expect(huge.fileError).toMatchObject({ line: 3, message: `the record at line 3 is longer than ${READ.maxRecordChars} characters` });
+    expect(huge.counts.added).toBe(1);
+  });
+
+  test('the declaration drives the sample file, the documentation page and the preview', async () => {
+    const sample = sampleFile(usersKind);
+    const lines = sample.slice(1).split('\r\n');
+    expect(lines[0].split(';')).toHaveLength(37);
+    // the sample file imports cleanly
+    const rows = [];
+    for await (const row of readRows(
+      usersKind,
+      (async function* () {
+        yield Buffer.from(sample);
+      })(),
+      READ,
+    ))
+      rows.push(row);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].issues).toEqual([]);
+    const page = documentationPage(organisationsKind);
+    expect(page).toContain('| 1 | `org_label` | yes | text, at most 255 characters | name of the organisation | `Lyon` |');
+    expect(page).toContain('| `updateHierarchy` | true / false | `false` |');
+
+    let header: ParsedHeader | undefined;
+    const it = readRows(
+      organisationsKind,
+      (async function* () {
+        yield Buffer.from(`org_extid;org_label;org_disabled\nFR-LYON;Lyon;yes\n`);
+      })(),
+      READ,
+      {
+        onHeader: (h) => (header = h),
+      },
+    );
+    const first = (await it.next()).value!;
+    expect(previewRow(header!, first)).toEqual({
+      line: 2,
+      columns: [
+        { column: 'org_extid', field: 'extId', value: 'FR-LYON', format: 'text, at most 100 characters' },
+        { column: 'org_label', field: 'label', value: 'Lyon', format: 'text, at most 255 characters' },
+        { column: 'org_disabled', field: 'disabled', value: 'yes', format: '1, 0 or empty', error: 'org_disabled must be 1, 0 or empty' },
+      ],
+    });
+  });
+});
