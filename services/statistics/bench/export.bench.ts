@@ -130,6 +130,13 @@ async function main(): Promise<void> {
     const elapsedS = (performance.now() - started) / 1000;
     if (progress.status !== 'done') throw new Error(`export ${progress.status}`);
     const rate = progress.rowsWritten / elapsedS;
+    // Other work on the machine shows here (2 cores: a load above 2 means waiting for CPU).
+    log(
+      `  load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     log(`  export done in ${elapsedS.toFixed(1)} s: ${progress.rowsWritten} rows, ${(progress.bytesWritten / 2 ** 20).toFixed(0)} MiB`);
 
     const downloading = performance.now();
