@@ -25,7 +25,11 @@ class CsvFormatter {
   private readonly waiting: { resolve(data: Buffer): void; reject(err: Error): void }[] = [];
 
   constructor(options: Options) {
-    this.worker = new Worker(join(__dirname, 'csv-worker.js'), { workerData: options });
+    // A page at a time needs little: a small heap keeps the export's memory small.
+    this.worker = new Worker(join(__dirname, 'csv-worker.js'), {
+      workerData: options,
+      resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
+    });
     this.worker.on('message', (bytes: ArrayBuffer) => this.waiting.shift()?.resolve(Buffer.from(bytes)));
     const fail = (err: Error) => this.waiting.splice(0).forEach((w) => w.reject(err));
     this.worker.on('error', fail);
