@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { ROOT_ORGANISATION_ID } from '@assistants/kit';
 import { Assistants } from './assistants-support';
 
 /**
@@ -251,6 +252,8 @@ it('filters on the organisation sub-tree, the audience, the category, the course
   // By user, then course code: the courses of a user come in id order.
   const pairs = async (filters: Record<string, unknown>) =>
     (await rows({ columns: ['user.login', 'course.code'], filters })).map((r) => key(r, 'login', 'course unique id')).sort();
+  // The root's sub-tree is everyone.
+  expect((await pairs({ organisationId: ROOT_ORGANISATION_ID })).filter((p) => p.startsWith('x-u')).length).toBe(6);
   expect(await pairs({ organisationId: d.a })).toEqual(['x-u2 | X-C1', 'x-u2 | X-C2', 'x-u1 | X-C1', 'x-u1 | X-C2'].sort());
   expect(await pairs({ organisationId: d.a, audienceId: d.audience })).toEqual(['x-u1 | X-C1', 'x-u1 | X-C2'].sort());
   expect(await pairs({ organisationId: t.home, categoryId: d.category })).toEqual(['x-u2 | X-C1', 'x-u1 | X-C1', 'x-u3 | X-C1'].sort());

@@ -1,4 +1,4 @@
-import { checkDate, checkId, invalidArgument } from '@assistants/kit';
+import { checkDate, checkId, invalidArgument, ROOT_ORGANISATION_ID } from '@assistants/kit';
 import { ExportStatusFilter, type StartExportRequest } from '@assistants/proto/gen/statistics/v1/exports';
 import { COLUMNS_BY_KEY, type Column, type Group, type Join } from './columns';
 
@@ -180,7 +180,8 @@ export function exportQuery(plan: ExportPlan, scope: string[] | null): { text: s
   }
 
   if (scope) where.push(`o.path && ${param(scope, 'uuid[]')}`);
-  if (f.organisationId) where.push(`${param(f.organisationId, 'uuid')} = ANY(o.path)`);
+  // Every user is under the root (which identity makes without an event: no copy of it).
+  if (f.organisationId && f.organisationId !== ROOT_ORGANISATION_ID) where.push(`${param(f.organisationId, 'uuid')} = ANY(o.path)`);
   if (f.audienceId) {
     where.push(`EXISTS (SELECT 1 FROM user_audiences fa WHERE fa.user_id = u.id AND fa.audience_id = ${param(f.audienceId, 'uuid')})`);
   }
