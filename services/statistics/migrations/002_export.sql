@@ -39,9 +39,6 @@ CREATE TABLE users (
   version timestamptz NOT NULL
 );
 CREATE INDEX users_organisation_idx ON users (organisation_id);
--- The export's order: the rows of each user stream out as the query walks this index (an
--- incremental sort per user), instead of one sort of every row before the first.
-CREATE INDEX users_name_idx ON users (last_name, first_name, id);
 
 CREATE TABLE audiences (
   id uuid PRIMARY KEY,

@@ -1,4 +1,4 @@
-import { checkDate, checkId, invalidArgument } from '@assistants/kit';
+import { checkDate, checkId, invalidArgument, ROOT_ORGANISATION_ID } from '@assistants/kit';
 import { ExportStatusFilter, type StartExportRequest } from '@assistants/proto/gen/statistics/v1/exports';
 import { COLUMNS_BY_KEY, type Column, type Group, type Join } from './columns';
 
@@ -139,7 +139,9 @@ export function exportQuery(plan: ExportPlan, scope: string[] | null): { text: s
 
   const from = ['users u', 'LEFT JOIN organisations o ON o.id = u.organisation_id'];
   const where = ['NOT u.deleted'];
-  const order = ['u.last_name', 'u.first_name', 'u.id'];
+  // Each user's rows together, in the order the joins read them (no sort of the rows: see
+  // the README).
+  const order = ['u.id'];
   if (joins.has('manager')) from.push('LEFT JOIN users m ON m.id = u.manager_id');
   if (joins.has('secondaryManager')) from.push('LEFT JOIN users m2 ON m2.id = u.secondary_manager_id');
   if (curriculum) {
@@ -149,7 +151,7 @@ export function exportQuery(plan: ExportPlan, scope: string[] | null): { text: s
       'LEFT JOIN curriculum_progress rp ON rp.user_id = u.id AND rp.curriculum_id = r.id',
     );
     if (joins.has('curriculumFolder')) from.push('LEFT JOIN folders rf ON rf.id = r.folder_id');
-    order.push('r.code', 'r.id');
+    order.push('ra.curriculum_id');
   }
   if (course && curriculum) {
     from.push(
@@ -163,7 +165,7 @@ export function exportQuery(plan: ExportPlan, scope: string[] | null): { text: s
       'JOIN course_assignments ca ON ca.user_id = u.id AND ca.removed_at IS NULL',
       'JOIN courses c ON c.id = ca.course_id AND NOT c.deleted',
     );
-    order.push('c.code', 'c.id');
+    order.push('ca.course_id');
   }
   if (course) {
     from.push('LEFT JOIN course_progress cp ON cp.user_id = u.id AND cp.course_id = c.id');
@@ -178,7 +180,8 @@ export function exportQuery(plan: ExportPlan, scope: string[] | null): { text: s
   }
 
   if (scope) where.push(`o.path && ${param(scope, 'uuid[]')}`);
-  if (f.organisationId) where.push(`${param(f.organisationId, 'uuid')} = ANY(o.path)`);
+  // Every user is under the root (which identity makes without an event: no copy of it).
+  if (f.organisationId && f.organisationId !== ROOT_ORGANISATION_ID) where.push(`${param(f.organisationId, 'uuid')} = ANY(o.path)`);
   if (f.audienceId) {
     where.push(`EXISTS (SELECT 1 FROM user_audiences fa WHERE fa.user_id = u.id AND fa.audience_id = ${param(f.audienceId, 'uuid')})`);
   }
