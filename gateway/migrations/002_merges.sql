@@ -37,8 +37,7 @@ CREATE TABLE merge_steps (
   -- 1..n, in the order they run.
   step_no integer NOT NULL,
   name text NOT NULL,
-  -- skipped: its service is not part of this suite (yet).
-  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
   -- The service's per-item results (batch.v1 ItemResult as JSON).
   results jsonb NOT NULL DEFAULT '[]',
   message text NOT NULL DEFAULT '',

@@ -2,7 +2,7 @@ import type { Queryable } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 
 export type MergeStatus = 'pending' | 'running' | 'succeeded' | 'failed';
-export type StepStatus = 'pending' | 'done' | 'skipped' | 'failed';
+export type StepStatus = 'pending' | 'done' | 'failed';
 
 export type MergeRow = {
   id: string;
@@ -40,8 +40,7 @@ export interface NewMerge {
   actorLogin: string;
   correlationId: string;
   dryRun: boolean;
-  /** Every step in order; `status` and `results` set for a dry run's answered steps and
-   * for skipped ones. */
+  /** Every step in order; `status` and `results` set for a dry run's answered steps. */
   steps: { name: string; status: StepStatus; results: unknown[]; message: string }[];
 }
 
@@ -120,12 +119,12 @@ export async function renewMergeLease(q: Queryable, id: string, owner: string, l
 
 /** Records a step's answer and moves the merge past it (ending it, succeeded, after the
  * last), in one transaction, only while `owner` still holds the merge and has not gone past
- * that step (skipped steps before it are not stored one by one). Returns whether it did
+ * that step. Returns whether it did
  * (false: another replica took it over). */
 export async function storeStep(
   tx: Queryable,
   merge: { id: string; owner: string; stepNo: number; lastStep: boolean },
-  step: { status: 'done' | 'skipped'; results: ItemResult[] | unknown[]; message: string },
+  step: { status: 'done'; results: ItemResult[] | unknown[]; message: string },
 ): Promise<boolean> {
   const { rowCount } = await tx.query(
     `UPDATE merges SET next_step = $3 + 1, attempts = 0, last_error = '',

@@ -12,9 +12,8 @@ export interface MergeStep {
   name: string;
   /** The service that owns the step (what a waiting merge waits for). */
   service: string;
-  /** The step's call; undefined when the suite has no such service yet (the step is
-   * recorded as skipped). Applies once per batch.idempotencyKey; a dry run changes nothing. */
-  apply?: (upstreams: Upstreams, pair: MergePair, batch: BatchHeader) => Promise<BatchResult>;
+  /** The step's call. Applies once per batch.idempotencyKey; a dry run changes nothing. */
+  apply: (upstreams: Upstreams, pair: MergePair, batch: BatchHeader) => Promise<BatchResult>;
 }
 
 /**

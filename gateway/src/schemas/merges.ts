@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Id, OneOf } from './common';
 
 export const MERGE_STATUSES = ['pending', 'running', 'succeeded', 'failed'] as const;
-export const STEP_STATUSES = ['pending', 'done', 'skipped', 'failed'] as const;
+export const STEP_STATUSES = ['pending', 'done', 'failed'] as const;
 export const MERGE_OUTCOMES = ['succeeded', 'unchanged', 'failed'] as const;
 
 export const NewMerge = Type.Object(
