@@ -7,7 +7,7 @@ import { exportQuery, headersOf, type ExportPlan } from './query';
 /** Rows fetched from the cursor at a time, worker threads formatting pages (csv-stringify is
  * the export's biggest CPU cost), pages being formatted at most, and the size of a stored
  * chunk of the file. */
-export const PAGE_ROWS = 5_000;
+export const PAGE_ROWS = 10_000;
 const FORMATTERS = 2;
 const PAGES_IN_FLIGHT = 3;
 export const CHUNK_BYTES = 1 << 20;
