@@ -39,6 +39,7 @@ export async function startSuiteProcesses(options: {
     const assignment = await address();
     const notification = await address();
     const statistics = await address();
+    const imports = await address();
     const db = options.databaseUrl;
     const admin = { IDENTITY_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login, IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password };
     await start('identity', { IDENTITY_GRPC_PORT: port(identity), IDENTITY_DATABASE_URL: db, ...admin }, { grpc: identity });
@@ -58,6 +59,9 @@ export async function startSuiteProcesses(options: {
       };
       await start('notification', env, { grpc: notification });
     }
+    const importEnv = { IMPORT_GRPC_PORT: port(imports), IMPORT_DATABASE_URL: db, IDENTITY_ADDRESS: identity };
+    const welcomeMails: Record<string, string> = options.smtpPort === undefined ? {} : { NOTIFICATION_ADDRESS: notification };
+    await start('import', { ...importEnv, ...welcomeMails }, { grpc: imports });
     await start(
       'gateway',
       {
@@ -68,10 +72,12 @@ export async function startSuiteProcesses(options: {
         ASSIGNMENT_ADDRESS: assignment,
         NOTIFICATION_ADDRESS: notification,
         STATISTICS_ADDRESS: statistics,
+        IMPORT_ADDRESS: imports,
         GATEWAY_RATE_LIMIT_PER_MINUTE: '100000',
         ...options.gatewayEnv,
       },
-      // /readyz checks every service the gateway calls, the notification service among them.
+      // /readyz checks every service the gateway calls, the notification service among them
+      // (started only when a bench sends mails).
       { http: `http://127.0.0.1:${healthPort}/${options.smtpPort === undefined ? 'healthz' : 'readyz'}` },
     );
   } catch (error) {
