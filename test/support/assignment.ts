@@ -1,36 +1,25 @@
 import { assignmentService } from '@assistants/assignment';
 import { assignmentClient, type AssignmentClient } from '@assistants/assignment/client';
-import type { GrpcSecurity } from '@assistants/kit';
 import { TEST_SECURITY } from './identity';
-import type { TestNats } from './nats';
-import type { TestDatabase } from './postgres';
-import { startServiceProcess, startTestService, type ServiceProcess, type TestService } from './service';
+import {
+  serviceEnvironment,
+  startServiceProcess,
+  startTestService,
+  type ServiceProcess,
+  type TestService,
+  type TestServiceOptions,
+} from './service';
 
-export interface AssignmentOptions {
-  nats?: TestNats;
-  natsUrl?: string;
-  pg?: TestDatabase;
-  databaseUrl?: string;
+export interface AssignmentOptions extends TestServiceOptions {
   identityAddress: string;
   catalogAddress: string;
-  port?: number;
-  env?: Record<string, string>;
-  security?: GrpcSecurity;
 }
 
 function environment(options: AssignmentOptions, port: number): Record<string, string> {
-  const natsUrl = options.natsUrl ?? options.nats?.url;
-  const databaseUrl = options.databaseUrl ?? options.pg?.url;
-  if (!natsUrl || !databaseUrl) throw new Error('the assignment service needs nats (or natsUrl) and pg (or databaseUrl)');
-  return {
-    ASSISTANTS_SERVICE_TOKEN: (options.security ?? TEST_SECURITY).serviceToken,
-    ASSIGNMENT_GRPC_PORT: String(port),
-    ASSIGNMENT_DATABASE_URL: databaseUrl,
-    NATS_URL: natsUrl,
+  return serviceEnvironment('assignment', options, port, {
     IDENTITY_ADDRESS: options.identityAddress,
     CATALOG_ADDRESS: options.catalogAddress,
-    ...options.env,
-  };
+  });
 }
 
 /** The assignment service, started in-process on a free port (or `port`), on a real NATS

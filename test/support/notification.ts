@@ -1,37 +1,27 @@
 import { notificationService } from '@assistants/notification';
 import { notificationClient, type NotificationClient } from '@assistants/notification/client';
-import type { GrpcSecurity } from '@assistants/kit';
 import { TEST_SECURITY } from './identity';
-import type { TestNats } from './nats';
-import type { TestDatabase } from './postgres';
-import { startServiceProcess, startTestService, type ServiceProcess, type TestService } from './service';
+import {
+  serviceEnvironment,
+  startServiceProcess,
+  startTestService,
+  type ServiceProcess,
+  type TestService,
+  type TestServiceOptions,
+} from './service';
 
 /** The key tests encrypt generated passwords with. */
 export const TEST_NOTIFICATION_SECRET_KEY = 'test-notification-secret-key-0123456789abcdef';
 
-export interface NotificationOptions {
-  nats?: TestNats;
-  natsUrl?: string;
-  pg?: TestDatabase;
-  databaseUrl?: string;
+export interface NotificationOptions extends TestServiceOptions {
   identityAddress: string;
   /** The SMTP server mails go to (see startSmtpSink); default 127.0.0.1:1 (nothing listens:
    * mails stay queued and are retried). */
   smtpPort?: number;
-  port?: number;
-  env?: Record<string, string>;
-  security?: GrpcSecurity;
 }
 
 function environment(options: NotificationOptions, port: number): Record<string, string> {
-  const natsUrl = options.natsUrl ?? options.nats?.url;
-  const databaseUrl = options.databaseUrl ?? options.pg?.url;
-  if (!natsUrl || !databaseUrl) throw new Error('the notification service needs nats (or natsUrl) and pg (or databaseUrl)');
-  return {
-    ASSISTANTS_SERVICE_TOKEN: (options.security ?? TEST_SECURITY).serviceToken,
-    NOTIFICATION_GRPC_PORT: String(port),
-    NOTIFICATION_DATABASE_URL: databaseUrl,
-    NATS_URL: natsUrl,
+  return serviceEnvironment('notification', options, port, {
     IDENTITY_ADDRESS: options.identityAddress,
     NOTIFICATION_SECRET_KEY: TEST_NOTIFICATION_SECRET_KEY,
     NOTIFICATION_PLATFORM_URL: 'https://lms.example.test',
@@ -42,8 +32,7 @@ function environment(options: NotificationOptions, port: number): Record<string,
     NOTIFICATION_RETRY_INITIAL_MS: '100',
     NOTIFICATION_RETRY_MAX_MS: '1000',
     NOTIFICATION_MAILS_PER_SECOND: '1000',
-    ...options.env,
-  };
+  });
 }
 
 /** The notification service, started in-process on a free port (or `port`), on a real NATS

@@ -1,7 +1,53 @@
-import { createLogger, startService, type Bus, type Database, type Outbox, type ServiceDefinition } from '@assistants/kit';
+import {
+  createLogger,
+  startService,
+  type Bus,
+  type Database,
+  type GrpcSecurity,
+  type Outbox,
+  type ServiceDefinition,
+} from '@assistants/kit';
 import type { TProperties } from '@sinclair/typebox';
+import { TEST_SECURITY } from './identity';
+import type { TestNats } from './nats';
 import { freePort } from './ports';
+import type { TestDatabase } from './postgres';
 import { startProcess, type TestProcess } from './processes';
+
+/** Where a service started by a test finds NATS and its database, and what else it gets. */
+export interface TestServiceOptions {
+  nats?: TestNats;
+  natsUrl?: string;
+  pg?: TestDatabase;
+  databaseUrl?: string;
+  port?: number;
+  /** Added last: it overrides the rest. */
+  env?: Record<string, string>;
+  security?: GrpcSecurity;
+}
+
+/** The environment of service `name` on `port`: the service token, its port and database
+ * (its own schema), NATS, then `own` (its upstreams and settings), then options.env. */
+export function serviceEnvironment(
+  name: string,
+  options: TestServiceOptions,
+  port: number,
+  own: Record<string, string | undefined>,
+): Record<string, string> {
+  const natsUrl = options.natsUrl ?? options.nats?.url;
+  const databaseUrl = options.databaseUrl ?? options.pg?.url;
+  if (!natsUrl || !databaseUrl) throw new Error(`the ${name} service needs nats (or natsUrl) and pg (or databaseUrl)`);
+  const prefix = name.toUpperCase();
+  const given = Object.entries(own).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return {
+    ASSISTANTS_SERVICE_TOKEN: (options.security ?? TEST_SECURITY).serviceToken,
+    [`${prefix}_GRPC_PORT`]: String(port),
+    [`${prefix}_DATABASE_URL`]: databaseUrl,
+    NATS_URL: natsUrl,
+    ...Object.fromEntries(given),
+    ...options.env,
+  };
+}
 
 /** A service of the suite started in-process by a test, on a real NATS server and database. */
 export interface TestService<Client> {
