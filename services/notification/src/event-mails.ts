@@ -33,36 +33,38 @@ interface Notice {
   fields: Partial<Pick<MailData, 'course' | 'curriculum'>>;
 }
 
-/** What an assignment event asks to mail, if anything (a missing JSON field is ""). */
+type Item = Parameters<typeof assignmentData>[0];
+type Dates = Parameters<typeof assignmentData>[1];
+/** What every notifying event carries (a missing JSON field is ""). */
+type Notifying = { notifyTemplateId: string; learner?: Learner };
+
+const courseNotice = (e: Notifying, course: Item, assignment?: Dates): Notice => ({
+  context: 'course_assignment',
+  templateId: e.notifyTemplateId,
+  learner: e.learner,
+  fields: { course: assignmentData(course, assignment) },
+});
+
+const curriculumNotice = (e: Notifying, curriculum: Item, assignment?: Dates): Notice => ({
+  context: 'curriculum_assignment',
+  templateId: e.notifyTemplateId,
+  learner: e.learner,
+  fields: { curriculum: assignmentData(curriculum, assignment) },
+});
+
+/** What an assignment event asks to mail, if anything. */
 function assignmentNotice(event: EventEnvelope): Notice | undefined {
-  const course = /^assignment\.course\.(assigned|updated|removed)\.v1$/.test(event.subject);
-  const curriculum = /^assignment\.curriculum\.(assigned|updated|removed)\.v1$/.test(event.subject);
-  if (course) {
+  if (/^assignment\.course\.(assigned|updated|removed)\.v1$/.test(event.subject)) {
     const e = CourseAssignmentChanged.fromJSON(event.data);
-    return {
-      context: 'course_assignment',
-      templateId: e.notifyTemplateId,
-      learner: e.learner,
-      fields: { course: assignmentData(e.course, e.assignment) },
-    };
+    return courseNotice(e, e.course, e.assignment);
   }
-  if (curriculum) {
+  if (/^assignment\.curriculum\.(assigned|updated|removed)\.v1$/.test(event.subject)) {
     const e = CurriculumAssignmentChanged.fromJSON(event.data);
-    return {
-      context: 'curriculum_assignment',
-      templateId: e.notifyTemplateId,
-      learner: e.learner,
-      fields: { curriculum: assignmentData(e.curriculum, e.assignment) },
-    };
+    return curriculumNotice(e, e.curriculum, e.assignment);
   }
   if (event.subject === 'assignment.certificate.issued.v1') {
     const e = CertificateIssued.fromJSON(event.data);
-    return {
-      context: 'course_assignment',
-      templateId: e.notifyTemplateId,
-      learner: e.learner,
-      fields: { course: assignmentData(e.course, undefined) },
-    };
+    return courseNotice(e, e.course);
   }
   return undefined;
 }
@@ -72,21 +74,11 @@ function assignmentNotice(event: EventEnvelope): Notice | undefined {
 function statisticsNotice(event: EventEnvelope): Notice | undefined {
   if (event.subject === 'statistics.course.reset.v1') {
     const e = CourseReset.fromJSON(event.data);
-    return {
-      context: 'course_assignment',
-      templateId: e.notifyTemplateId,
-      learner: e.learner,
-      fields: { course: assignmentData(e.course, undefined) },
-    };
+    return courseNotice(e, e.course);
   }
   if (event.subject === 'statistics.curriculum.reset.v1') {
     const e = CurriculumReset.fromJSON(event.data);
-    return {
-      context: 'curriculum_assignment',
-      templateId: e.notifyTemplateId,
-      learner: e.learner,
-      fields: { curriculum: assignmentData(e.curriculum, undefined) },
-    };
+    return curriculumNotice(e, e.curriculum);
   }
   return undefined;
 }
