@@ -124,6 +124,9 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     getUsersForAction: async (req, call) => ({
       users: await read(call, (caller) => getUsersForAction(db, caller, req.userIds, req.permission, req.checkCovered ?? false)),
     }),
+    getUsersForActionByLogin: async (req, call) => ({
+      users: await read(call, (caller) => getUsersForAction(db, caller, [], req.permission, false, req.logins)),
+    }),
   });
 
   const audiences = implement<AudienceServiceServer>(logger, {
