@@ -298,7 +298,8 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
       const change = changeOf.get(a);
       if (enrolled[i] === 'assigned') results.added(a.row.itemId);
       else if (change?.kind === 'updated') results.updated(a.row.itemId, `changed: ${change.changed.join(', ')}`);
-      else if (change?.kind === 'invalid-dates') results.failed(a.row.itemId, { column: '', code: 'INVALID_DATES', message: change.message });
+      else if (change?.kind === 'invalid-dates')
+        results.failed(a.row.itemId, { column: '', code: 'INVALID_DATES', message: change.message });
       else if (sessionChanged.has(pairKey(pairOf(a).userId, a.course.id))) results.updated(a.row.itemId, 'changed: session');
       else results.unchanged(a.row.itemId, 'the course is already assigned to the user with these values');
     });
@@ -403,7 +404,8 @@ export async function importCurriculumAssignments(deps: Deps, req: ImportCurricu
       const change = changeOf.get(a);
       if (enrolled[i] === 'assigned') results.added(a.row.itemId);
       else if (change?.kind === 'updated') results.updated(a.row.itemId, `changed: ${change.changed.join(', ')}`);
-      else if (change?.kind === 'invalid-dates') results.failed(a.row.itemId, { column: '', code: 'INVALID_DATES', message: change.message });
+      else if (change?.kind === 'invalid-dates')
+        results.failed(a.row.itemId, { column: '', code: 'INVALID_DATES', message: change.message });
       else results.unchanged(a.row.itemId, 'the curriculum is already assigned to the user with these values');
     });
     return results.list(req.rows.map((r) => r.itemId));

@@ -6,7 +6,7 @@ import { ImportFileError, type Encoding, type ReadOptions } from './engine/read'
 import { readRows, type ParsedHeader } from './engine/rows';
 import { KINDS } from './kinds';
 import { APPLIERS } from './kinds/appliers';
-import { checkOptions } from './options';
+import { checkOptions, type KindOptions } from './options';
 
 /** Uploads and jobs: every one belongs to the user who made it (another user's is "not
  * found"). */
@@ -208,10 +208,13 @@ export async function startImport(
   uploadId: string,
   dryRun: boolean,
   given: Record<string, string>,
+  checkKind?: (kind: string, options: KindOptions) => Promise<void>,
 ): Promise<ImportJob> {
   const upload = await ownUpload(q, actorId, uploadId);
   if (!upload.completed) throw failedPrecondition('complete the upload first', 'uploadId');
   const options = checkOptions(kindOf(upload.kind), given);
+  // What only another service can tell (a notify template).
+  await checkKind?.(upload.kind, options);
   const { rows } = await q.query<{ id: string }>(
     'INSERT INTO jobs (upload_id, kind, dry_run, options, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id',
     [uploadId, upload.kind, dryRun, JSON.stringify(options), actorId],

@@ -60,8 +60,9 @@ export interface KindDeclaration {
   kind: string;
   title: string;
   columns: readonly Column[];
-  /** the field whose value may appear on one row only (duplicate rows are rejected) */
-  key: string;
+  /** the field whose value may appear on one row only (duplicate rows are rejected), or the
+   * fields whose values together may (a user and a course) */
+  key: string | readonly string[];
   options: readonly KindOption[];
 }
 

@@ -93,7 +93,8 @@ export async function* readRows(
   let format: FileFormat | undefined;
   let header: ParsedHeader | undefined;
   const keys = new Map<string, number>();
-  const keyColumn = kind.columns.find((c) => c.field === kind.key)!;
+  const keyFields = typeof kind.key === 'string' ? [kind.key] : kind.key;
+  const keyColumns = keyFields.map((field) => kind.columns.find((c) => c.field === field)!.name);
   let rows = 0;
   for await (const record of readRecords(chunks, options, (f) => (format = f))) {
     if (!header) {
@@ -103,17 +104,21 @@ export async function* readRows(
     }
     const row = readRow(header, record);
     rows++;
-    const key = row.values[kind.key];
-    if (typeof key === 'string') {
-      const folded = key.toLowerCase();
+    const key = keyFields.map((field) => row.values[field]);
+    if (key.every((value) => typeof value === 'string')) {
+      const folded = key.join('\u0000').toLowerCase();
       const first = keys.get(folded);
       if (first !== undefined) {
+        const last = key.length - 1;
         row.issues.push({
           line: row.line,
-          column: keyColumn.name,
-          value: key,
+          column: keyColumns[last],
+          value: key[last] as string,
           severity: 'error',
-          message: `${keyColumn.name} "${key}" is already on line ${first} of the file`,
+          message:
+            key.length === 1
+              ? `${keyColumns[0]} "${key[0]}" is already on line ${first} of the file`
+              : `${keyColumns.join(', ')} ${key.map((v) => `"${v}"`).join(', ')} are already on line ${first} of the file`,
         });
       } else keys.set(folded, row.line);
     }

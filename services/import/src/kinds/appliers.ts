@@ -1,4 +1,8 @@
 import { organisationsApplier, usersApplier, type Applier } from './apply';
+import { courseAssignmentsKind } from './course-assignments';
+import { courseAssignmentsApplier } from './course-assignments.apply';
+import { curriculumAssignmentsKind } from './curriculum-assignments';
+import { curriculumAssignmentsApplier } from './curriculum-assignments.apply';
 import { organisationsKind } from './organisations';
 import { usersKind } from './users';
 
@@ -6,4 +10,6 @@ import { usersKind } from './users';
 export const APPLIERS: Record<string, Applier> = {
   organisations: organisationsApplier(organisationsKind),
   users: usersApplier(usersKind),
+  'course-assignments': courseAssignmentsApplier(courseAssignmentsKind),
+  'curriculum-assignments': curriculumAssignmentsApplier(curriculumAssignmentsKind),
 };

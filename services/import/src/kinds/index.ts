@@ -1,4 +1,6 @@
 import type { KindDeclaration } from '../engine/columns';
+import { courseAssignmentsKind } from './course-assignments';
+import { curriculumAssignmentsKind } from './curriculum-assignments';
 import { organisationsKind } from './organisations';
 import { usersKind } from './users';
 
@@ -6,4 +8,6 @@ import { usersKind } from './users';
 export const KINDS: Record<string, KindDeclaration> = {
   organisations: organisationsKind,
   users: usersKind,
+  'course-assignments': courseAssignmentsKind,
+  'curriculum-assignments': curriculumAssignmentsKind,
 };
