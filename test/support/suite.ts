@@ -11,6 +11,8 @@ export interface SuiteProcesses {
   processes: TestProcess[];
   /** The gateway's API, e.g. http://127.0.0.1:41234 */
   api: string;
+  /** The one database of every service (a schema each): what a benchmark seeds by SQL. */
+  databaseUrl: string;
   /** An HTTP call to the API as the first administrator; throws on a non-2xx answer. */
   call(method: string, path: string, body?: unknown): Promise<any>;
   stop(): Promise<void>;
@@ -94,6 +96,7 @@ export async function startSuiteProcesses(options: {
   return {
     processes,
     api,
+    databaseUrl: options.databaseUrl,
     async call(method, path, body) {
       const response = await fetch(`${api}${path}`, {
         method,

@@ -202,15 +202,18 @@ function sessionRefusal(row: CourseAssignmentImportRow): RowRefusal | null {
 export async function importCourseAssignments(deps: Deps, req: ImportCourseAssignmentsRequest): Promise<BatchResult> {
   const { batch, ...request } = req;
   const notifyTemplateId = checkChunk(req.rows, req.notifyTemplateId);
-  const users = await usersForActionByLogin(
-    deps.upstreams.identity,
-    req.rows.map((r) => r.login),
-    PERMISSIONS.write,
-  );
-  const courses = await coursesByCode(
-    deps,
-    req.rows.map((r) => r.courseCode.toLowerCase()),
-  );
+  // Identity and the catalogue at the same time: a chunk waits for the slower one only.
+  const [users, courses] = await Promise.all([
+    usersForActionByLogin(
+      deps.upstreams.identity,
+      req.rows.map((r) => r.login),
+      PERMISSIONS.write,
+    ),
+    coursesByCode(
+      deps,
+      req.rows.map((r) => r.courseCode.toLowerCase()),
+    ),
+  ]);
   return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
     const results = new RowResults();
     type Accepted = { row: CourseAssignmentImportRow; user: UserForAction; course: CourseInfo; data: AssignmentData; changes: DataChanges };
@@ -248,10 +251,14 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
     accepted.sort((a, b) => (a.course.id < b.course.id ? -1 : a.course.id > b.course.id ? 1 : 0));
 
     // An existing assignment changed by a row must keep its dates in order: checked before
-    // anything is written, so that a refused row changes nothing.
+    // anything is written, so that a refused row changes nothing (only when rows change
+    // existing assignments: a chunk of new ones costs no read).
     const pairOf = (a: Accepted) => ({ userId: a.user.id.toLowerCase(), courseId: a.course.id });
     const existing = new Map(
-      (await lockCourseAssignments(tx, accepted.map(pairOf))).map((r) => [pairKey(r.user_id, r.course_id), stateOf(r)]),
+      (req.updateExisting ? await lockCourseAssignments(tx, accepted.map(pairOf)) : []).map((r) => [
+        pairKey(r.user_id, r.course_id),
+        stateOf(r),
+      ]),
     );
     const kept = accepted.filter((a) => {
       const before = existing.get(pairKey(pairOf(a).userId, a.course.id));
@@ -311,15 +318,17 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
 export async function importCurriculumAssignments(deps: Deps, req: ImportCurriculumAssignmentsRequest): Promise<BatchResult> {
   const { batch, ...request } = req;
   const notifyTemplateId = checkChunk(req.rows, req.notifyTemplateId);
-  const users = await usersForActionByLogin(
-    deps.upstreams.identity,
-    req.rows.map((r) => r.login),
-    PERMISSIONS.write,
-  );
-  const curricula = await curriculaByCode(
-    deps,
-    req.rows.map((r) => r.curriculumCode.toLowerCase()),
-  );
+  const [users, curricula] = await Promise.all([
+    usersForActionByLogin(
+      deps.upstreams.identity,
+      req.rows.map((r) => r.login),
+      PERMISSIONS.write,
+    ),
+    curriculaByCode(
+      deps,
+      req.rows.map((r) => r.curriculumCode.toLowerCase()),
+    ),
+  ]);
   const courses = await coursesById(deps.upstreams.catalog, [...new Set([...curricula.values()].flatMap((c) => c.courseIds))]);
   const carry = { dates: req.carryDatesToCourses, option: req.carryDatesToCourses };
   const column = CURRICULUM_COLUMNS.curriculum;
@@ -364,7 +373,10 @@ export async function importCurriculumAssignments(deps: Deps, req: ImportCurricu
 
     const pairOf = (a: Accepted) => ({ userId: a.user.id.toLowerCase(), curriculumId: a.curriculum.id });
     const existing = new Map(
-      (await lockCurriculumAssignments(tx, accepted.map(pairOf))).map((r) => [pairKey(r.user_id, r.curriculum_id), curriculumStateOf(r)]),
+      (req.updateExisting ? await lockCurriculumAssignments(tx, accepted.map(pairOf)) : []).map((r) => [
+        pairKey(r.user_id, r.curriculum_id),
+        curriculumStateOf(r),
+      ]),
     );
     const kept = accepted.filter((a) => {
       const before = existing.get(pairKey(pairOf(a).userId, a.curriculum.id));

@@ -112,7 +112,7 @@ export class ImportWorker implements BackgroundWorker {
           maxBytes: config.IMPORT_MAX_FILE_BYTES,
           maxRecordChars: config.IMPORT_MAX_RECORD_CHARS,
         },
-        chunkSize: config.IMPORT_CHUNK_ROWS,
+        chunkSize: kind.chunkRows ?? config.IMPORT_CHUNK_ROWS,
         doneChunks: done[0].n,
         apply: (no, rows) =>
           apply(upstreams, { jobId: job.id, actorId: job.created_by, dryRun: job.dry_run, options: job.options, no, rows, state }).catch(

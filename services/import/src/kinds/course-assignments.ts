@@ -61,6 +61,8 @@ export const courseAssignmentsKind: KindDeclaration = {
   id: 'I3',
   kind: 'course-assignments',
   title: 'Course assignments',
+  // A row is a few short cells, applied by sets (one insert for a chunk's new assignments).
+  chunkRows: 5000,
   key: ['login', 'courseCode'],
   columns: [
     login,

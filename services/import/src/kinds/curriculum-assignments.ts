@@ -7,6 +7,7 @@ export const curriculumAssignmentsKind: KindDeclaration = {
   id: 'I4',
   kind: 'curriculum-assignments',
   title: 'Curriculum assignments',
+  chunkRows: 2000,
   key: ['login', 'curriculumCode'],
   columns: [
     loginColumn,
