@@ -226,6 +226,7 @@ test("a scoped administrator's import: a user outside its scope is rejected and 
     permissions: ['imports:run', 'assignments:write', 'users:read'],
   });
   await fixture.api.roles.grantRoles({ userIds: [scoped!.id], roleIds: [role!.id], organisationId: ids.NORTH });
+  ids['north-admin'] = scoped!.id;
   const client = actingAs(service.client, scoped!.id);
   const file = [HEADER, 'paul;TOOLS;;;;;;;;;', 'sam;TOOLS;;;;;;;;;'].join('\n');
   const { job, log } = await runImport(client, 'course-assignments', file);
@@ -313,4 +314,27 @@ test('curriculum assignments bring their courses as U12 does; the same file agai
   });
   expect(changed.job.counts).toMatchObject({ updated: 1 });
   expect((await courseAssignments('sam')).TOOLS).toMatchObject({ start_date: '2025-01-01', end_date: '2026-01-31' });
+});
+
+test('a user and course twice in the file: the later row rejected; I4 for a scoped administrator stays within its scope', async () => {
+  const twice = await runImport(admin, 'course-assignments', [HEADER, 'paul;TOOLS;;;;;;;;;', 'PAUL;tools;;;;;;;;;'].join('\n'), {
+    dryRun: true,
+  });
+  expect(twice.job.counts).toMatchObject({ unchanged: 1, rejected: 1 });
+  expect(lines(twice.log)).toEqual([
+    '3;crsvname;tools;error;"user_loginid, crsvname ""PAUL"", ""tools"" are already on line 2 of the file"',
+  ]);
+
+  const scoped = actingAs(service.client, ids['north-admin']);
+  const { job, log } = await runImport(
+    scoped,
+    'curriculum-assignments',
+    'user_loginid;curriculum_extid\npaul;ONBOARDING\nsam;TOOLS-PATH\nsam;ONBOARDING\n',
+  );
+  expect(job.counts).toMatchObject({ added: 1, rejected: 2 });
+  expect(lines(log)).toEqual([
+    "3;user_loginid;sam;error;user_loginid: you do not hold assignments:write on this user's organisation",
+    "4;user_loginid;sam;error;user_loginid: you do not hold assignments:write on this user's organisation",
+  ]);
+  expect(await courseAssignments('paul')).toHaveProperty('FIRST-STEPS');
 });
