@@ -113,6 +113,7 @@ export class ImportWorker implements BackgroundWorker {
           maxRecordChars: config.IMPORT_MAX_RECORD_CHARS,
         },
         chunkSize: kind.chunkRows ?? config.IMPORT_CHUNK_ROWS,
+        parallel: kind.parallelChunks,
         doneChunks: done[0].n,
         apply: (no, rows) =>
           apply(upstreams, { jobId: job.id, actorId: job.created_by, dryRun: job.dry_run, options: job.options, no, rows, state }).catch(

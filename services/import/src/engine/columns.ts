@@ -67,6 +67,9 @@ export interface KindDeclaration {
   /** rows per chunk for this kind instead of IMPORT_CHUNK_ROWS: for small rows that the
    * owning service applies by sets, where fewer, larger calls go faster */
   chunkRows?: number;
+  /** how many chunks may be applied at once (default 1): more only when no row needs what
+   * another row of the file changes (no parent, no manager further up the file) */
+  parallelChunks?: number;
 }
 
 /** A problem found in a row: an error rejects the row, a warning does not. */

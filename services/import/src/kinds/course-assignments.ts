@@ -63,6 +63,8 @@ export const courseAssignmentsKind: KindDeclaration = {
   title: 'Course assignments',
   // A row is a few short cells, applied by sets (one insert for a chunk's new assignments).
   chunkRows: 5000,
+  // A row needs nothing another row changes (a repeated user and course is refused first).
+  parallelChunks: 2,
   key: ['login', 'courseCode'],
   columns: [
     login,

@@ -7,6 +7,8 @@ export const curriculumAssignmentsKind: KindDeclaration = {
   id: 'I4',
   kind: 'curriculum-assignments',
   title: 'Curriculum assignments',
+  // One chunk at a time: two curricula of one user may share a course (rows of two chunks
+  // would then insert the same course assignment at once).
   chunkRows: 2000,
   key: ['login', 'curriculumCode'],
   columns: [
