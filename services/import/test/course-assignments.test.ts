@@ -338,3 +338,15 @@ test('a user and course twice in the file: the later row rejected; I4 for a scop
   ]);
   expect(await courseAssignments('paul')).toHaveProperty('FIRST-STEPS');
 });
+
+test('an importer without assignments:write anywhere: every row rejected, nothing assigned', async () => {
+  const { user } = await fixture.api.users.createUser({
+    fields: { login: 'importer-only', lastName: 'Importer', firstName: 'Only', organisationId: ids.NORTH },
+    audienceIds: [],
+  });
+  const { role } = await fixture.api.roles.createRole({ name: 'Importer only', description: '', permissions: ['imports:run'] });
+  await fixture.api.roles.grantRoles({ userIds: [user!.id], roleIds: [role!.id], organisationId: ids.NORTH });
+  const { job, log } = await runImport(actingAs(service.client, user!.id), 'course-assignments', [HEADER, 'paul;OLD;;;;;;;;;'].join('\n'));
+  expect(job.counts).toMatchObject({ added: 0, rejected: 1 });
+  expect(lines(log)[0]).toMatch(/^2;;;error;.*assignments:write/);
+});
