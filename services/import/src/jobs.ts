@@ -105,7 +105,9 @@ export async function completeUpload(
     const rows = readRows(
       kind,
       uploadBytes(q, id),
-      { ...read, encoding: (encoding || undefined) as Encoding | undefined },
+      // The job's options are not known yet: a kind whose header row is optional is
+      // previewed with or without one, as the first row looks.
+      { ...read, encoding: (encoding || undefined) as Encoding | undefined, header: kind.headerOption ? 'detect' : true },
       { onHeader: (h) => (header = h) },
     );
     const first = await rows.next();

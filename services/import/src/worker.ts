@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asDomainError, withCorrelationId, type BackgroundWorker, type Database, type Logger } from '@assistants/kit';
 import type { ImportConfig } from './config';
+import { hasHeaderRow } from './engine/columns';
 import { ImportFileError, type Encoding } from './engine/read';
 import { processFile, type RowOutcome } from './engine/process';
 import type { ParsedRow } from './engine/rows';
@@ -111,6 +112,7 @@ export class ImportWorker implements BackgroundWorker {
           encoding: (job.encoding ?? undefined) as Encoding | undefined,
           maxBytes: config.IMPORT_MAX_FILE_BYTES,
           maxRecordChars: config.IMPORT_MAX_RECORD_CHARS,
+          header: hasHeaderRow(kind, job.options),
         },
         chunkSize: config.IMPORT_CHUNK_ROWS,
         doneChunks: done[0].n,

@@ -54,7 +54,7 @@ export function outcomesOf(kind: KindDeclaration, rows: ParsedRow[], results: It
   });
 }
 
-const header = (call: ChunkCall) => ({ idempotencyKey: call.dryRun ? '' : `import:${call.jobId}:${call.no}`, dryRun: call.dryRun });
+export const header = (call: ChunkCall) => ({ idempotencyKey: call.dryRun ? '' : `import:${call.jobId}:${call.no}`, dryRun: call.dryRun });
 
 /** A cell as an optional proto field: absent when empty. */
 const opt = <T>(value: unknown): T | undefined => (value === null || value === undefined ? undefined : (value as T));
