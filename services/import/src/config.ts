@@ -25,6 +25,10 @@ export const ImportConfigSchema = Type.Object({
     description: 'how long a job stays with its replica without progress before another takes it over (a killed replica)',
   }),
   IMPORT_WORKER_ENABLED: Type.Boolean({ default: true, description: 'false: this replica accepts uploads and jobs but runs none' }),
+  IMPORT_SECRET_KEY: Type.String({
+    minLength: 32,
+    description: 'encrypts (AES-256-GCM) the generated passwords of a chunk until its welcome mails are queued',
+  }),
   IMPORT_KEEP_DAYS: Type.Integer({
     default: 30,
     minimum: 1,
