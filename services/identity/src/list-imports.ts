@@ -1,4 +1,4 @@
-import { DomainError, type Emit, invalidArgument, itemResult, type Queryable } from '@assistants/kit';
+import { type Emit, invalidArgument, itemResult, type Queryable } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { ImportListMembersRequest, ListMemberImportRow } from '@assistants/proto/gen/identity/v1/imports';
 import type { Caller } from './caller';
@@ -28,16 +28,14 @@ async function listsNamed(tx: Queryable, names: string[]): Promise<Map<string, L
   return new Map(rows.map((l) => [l.name.toLowerCase(), l]));
 }
 
+const SEVERAL_OWNERS =
+  'create it first: a list an import creates belongs to the one organisation of your lists:write scope, and yours holds several';
+
 /** The organisation that owns the lists an import creates: the one organisation of the
  * caller's lists:write scope (the root for an administrator of everything), as for a list
- * made by hand without an owner; a refusal when the scope holds several. */
-async function newListsOwner(tx: Queryable, scope: ResolvedScope): Promise<{ path: string; id: string } | DomainError> {
-  try {
-    return await requireOwner(tx, scope, '');
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
+ * made by hand without an owner; none when the scope holds several. */
+async function newListsOwner(tx: Queryable, scope: ResolvedScope): Promise<{ id: string } | undefined> {
+  return !scope.all && scope.paths.length > 1 ? undefined : requireOwner(tx, scope, '');
 }
 
 export async function importListMembers(
@@ -81,21 +79,17 @@ export async function importListMembers(
   const names = [...new Set(open.map((o) => listKey(o.row)))];
   const lists = await listsNamed(tx, names);
   const missing = names.filter((n) => !lists.has(n));
-  let refusedOwner: DomainError | undefined;
-  if (missing.length > 0) {
-    const owner = await newListsOwner(tx, scope);
-    if (owner instanceof DomainError) refusedOwner = owner;
-    else {
-      const given = missing.map((n) => open.find((o) => listKey(o.row) === n)!.row.listName.trim());
-      // A list another import creates at the same time is left to it (then found below).
-      const { rows: created } = await tx.query<{ id: string }>(
-        `INSERT INTO lists (name, type, folder_id, owner_organisation_id)
-         SELECT unnest($1::text[]), 'static', $2, $3 ON CONFLICT ((lower(name))) DO NOTHING RETURNING id`,
-        [given, DEFAULT_FOLDER_ID, owner.id],
-      );
-      for (const { id } of created) events.listCreated(emit, { list: await listForEvents(tx, id) });
-      for (const [name, list] of await listsNamed(tx, missing)) lists.set(name, list);
-    }
+  const owner = missing.length > 0 ? await newListsOwner(tx, scope) : undefined;
+  if (owner) {
+    const given = missing.map((n) => open.find((o) => listKey(o.row) === n)!.row.listName.trim());
+    // A list another import creates at the same time is left to it (then found below).
+    const { rows: created } = await tx.query<{ id: string }>(
+      `INSERT INTO lists (name, type, folder_id, owner_organisation_id)
+       SELECT unnest($1::text[]), 'static', $2, $3 ON CONFLICT ((lower(name))) DO NOTHING RETURNING id`,
+      [given, DEFAULT_FOLDER_ID, owner.id],
+    );
+    for (const { id } of created) events.listCreated(emit, { list: await listForEvents(tx, id) });
+    for (const [name, list] of await listsNamed(tx, missing)) lists.set(name, list);
   }
 
   const members = new Map<string, string[]>();
@@ -103,7 +97,7 @@ export async function importListMembers(
     const list = lists.get(listKey(row));
     const name = row.listName.trim();
     if (!list) {
-      fail(row, LIST, 'NOT_FOUND', `no list named "${name}", and it cannot be created: ${refusedOwner?.message ?? 'no owner'}`);
+      fail(row, LIST, 'NOT_FOUND', `no list named "${name}": ${owner ? 'it could not be created' : SEVERAL_OWNERS}`);
     } else if (!scope.includesPath(list.owner_path)) {
       fail(row, LIST, 'OUT_OF_SCOPE', `list "${list.name}" is outside your scope`);
     } else if (list.type !== 'static') {
@@ -119,10 +113,12 @@ export async function importListMembers(
   }
 
   const entered = new Set<string>();
+  const changed: string[] = [];
   for (const [listId, userIds] of members) {
-    for (const userId of await insertMembers(tx, emit, listId, [...new Set(userIds)])) entered.add(`${listId}:${userId}`);
+    const added = await insertMembers(tx, emit, listId, [...new Set(userIds)]);
+    for (const userId of added) entered.add(`${listId}:${userId}`);
+    if (added.length > 0) changed.push(listId);
   }
-  const changed = [...members.keys()].filter((id) => [...entered].some((e) => e.startsWith(`${id}:`)));
   if (changed.length > 0) await tx.query('UPDATE lists SET updated_at = now() WHERE id = ANY($1)', [changed]);
 
   return req.rows.map((row) => {

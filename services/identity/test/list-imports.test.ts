@@ -115,6 +115,18 @@ test('I7 by a scoped administrator: users and lists of its sub-tree only; its ne
   const everywhere = await importMembers(api, [row('2', 'E3', 'France list')]);
   expect(outcomes(everywhere.result)).toEqual([['2', 'FAILED', 'OUTSIDE_LIST_OWNER', 'USER']]);
 
+  // A scope of several organisations: which one would own a new list is not known.
+  const us = (await identity.db.query<{ id: string }>("SELECT id FROM organisations WHERE ext_id = 'US'")).rows[0].id;
+  const twoPlaces = await actorWithin(fixture, [fr, us], ['lists:write']);
+  const several = await importMembers(twoPlaces, [row('2', 'E1', 'France list'), row('3', 'E3', 'Two places list')]);
+  expect(outcomes(several.result)).toEqual([
+    ['2', 'UNCHANGED', 'UNCHANGED', ''],
+    ['3', 'FAILED', 'NOT_FOUND', 'LISTE_NAME'],
+  ]);
+  expect(several.result!.results[1].message).toBe(
+    'LISTE_NAME: no list named "Two places list": create it first: a list an import creates belongs to the one organisation of your lists:write scope, and yours holds several',
+  );
+
   const nothing = await actorWithin(fixture, [fr], ['users:read']);
   await expect(importMembers(nothing, [row('2', 'E1', 'France list')])).rejects.toThrow('lists:write');
 });
