@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ADMIN, TEST_SECURITY } from './identity';
+import { TEST_IMPORT_SECRET_KEY } from './import';
 import { TEST_NOTIFICATION_SECRET_KEY } from './notification';
 import { freePort } from './ports';
 import { startProcess, type TestProcess } from './processes';
@@ -59,7 +60,12 @@ export async function startSuiteProcesses(options: {
       };
       await start('notification', env, { grpc: notification });
     }
-    const importEnv = { IMPORT_GRPC_PORT: port(imports), IMPORT_DATABASE_URL: db, IDENTITY_ADDRESS: identity };
+    const importEnv = {
+      IMPORT_GRPC_PORT: port(imports),
+      IMPORT_DATABASE_URL: db,
+      IMPORT_SECRET_KEY: TEST_IMPORT_SECRET_KEY,
+      IDENTITY_ADDRESS: identity,
+    };
     const welcomeMails: Record<string, string> = options.smtpPort === undefined ? {} : { NOTIFICATION_ADDRESS: notification };
     await start('import', { ...importEnv, ...welcomeMails }, { grpc: imports });
     await start(
