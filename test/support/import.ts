@@ -18,9 +18,13 @@ export interface ImportOptions extends TestServiceOptions {
   assignmentAddress?: string;
 }
 
+/** The key tests seal the welcome passwords of a chunk with. */
+export const TEST_IMPORT_SECRET_KEY = 'test-import-secret-key-0123456789abcdefghij';
+
 function environment(options: ImportOptions, port: number): Record<string, string> {
   return serviceEnvironment('import', options, port, {
     IDENTITY_ADDRESS: options.identityAddress,
+    IMPORT_SECRET_KEY: TEST_IMPORT_SECRET_KEY,
     NOTIFICATION_ADDRESS: options.notificationAddress,
     ASSIGNMENT_ADDRESS: options.assignmentAddress,
     // Tests wait for jobs: poll often, take a killed replica's job over soon.
