@@ -270,6 +270,8 @@ async function main() {
     IMPORT_GRPC_PORT: String(importPort),
     IMPORT_DATA_DIR: env.IMPORT_DATA_DIR ?? join(dataDir, 'import'),
     IDENTITY_ADDRESS: identityAddress,
+    STATISTICS_ADDRESS: statisticsAddress,
+    ASSIGNMENT_ADDRESS: assignmentAddress,
   });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
     ...security,

@@ -14,12 +14,18 @@ export interface ImportOptions extends TestServiceOptions {
   identityAddress: string;
   /** The notification service (welcome mails); none by default. */
   notificationAddress?: string;
+  /** The statistics service (I5, I6, I9); none by default. */
+  statisticsAddress?: string;
+  /** The assignment service (courses assigned by a statistics import); none by default. */
+  assignmentAddress?: string;
 }
 
 function environment(options: ImportOptions, port: number): Record<string, string> {
   return serviceEnvironment('import', options, port, {
     IDENTITY_ADDRESS: options.identityAddress,
     NOTIFICATION_ADDRESS: options.notificationAddress,
+    STATISTICS_ADDRESS: options.statisticsAddress,
+    ASSIGNMENT_ADDRESS: options.assignmentAddress,
     // Tests wait for jobs: poll often, take a killed replica's job over soon.
     IMPORT_WORKER_POLL_MS: '50',
     IMPORT_LEASE_SECONDS: '2',

@@ -59,7 +59,13 @@ export async function startSuiteProcesses(options: {
       };
       await start('notification', env, { grpc: notification });
     }
-    const importEnv = { IMPORT_GRPC_PORT: port(imports), IMPORT_DATABASE_URL: db, IDENTITY_ADDRESS: identity };
+    const importEnv = {
+      IMPORT_GRPC_PORT: port(imports),
+      IMPORT_DATABASE_URL: db,
+      IDENTITY_ADDRESS: identity,
+      STATISTICS_ADDRESS: statistics,
+      ASSIGNMENT_ADDRESS: assignment,
+    };
     const welcomeMails: Record<string, string> = options.smtpPort === undefined ? {} : { NOTIFICATION_ADDRESS: notification };
     await start('import', { ...importEnv, ...welcomeMails }, { grpc: imports });
     await start(

@@ -60,8 +60,10 @@ export interface KindDeclaration {
   kind: string;
   title: string;
   columns: readonly Column[];
-  /** the field whose value may appear on one row only (duplicate rows are rejected) */
-  key: string;
+  /** the field whose value may appear on one row only (duplicate rows are rejected); none when
+   * a record is known by several columns and a file may hold it twice (statistics: one session
+   * after another) */
+  key?: string;
   options: readonly KindOption[];
 }
 

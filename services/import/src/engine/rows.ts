@@ -93,7 +93,7 @@ export async function* readRows(
   let format: FileFormat | undefined;
   let header: ParsedHeader | undefined;
   const keys = new Map<string, number>();
-  const keyColumn = kind.columns.find((c) => c.field === kind.key)!;
+  const keyColumn = kind.columns.find((c) => c.field === kind.key);
   let rows = 0;
   for await (const record of readRecords(chunks, options, (f) => (format = f))) {
     if (!header) {
@@ -103,8 +103,8 @@ export async function* readRows(
     }
     const row = readRow(header, record);
     rows++;
-    const key = row.values[kind.key];
-    if (typeof key === 'string') {
+    const key = keyColumn && row.values[keyColumn.field];
+    if (keyColumn && typeof key === 'string') {
       const folded = key.toLowerCase();
       const first = keys.get(folded);
       if (first !== undefined) {

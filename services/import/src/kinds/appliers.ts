@@ -1,4 +1,10 @@
 import { organisationsApplier, usersApplier, type Applier } from './apply';
+import { courseStatisticsKind } from './course-statistics';
+import { courseStatisticsApplier } from './course-statistics.apply';
+import { externalTrainingsKind } from './external-trainings';
+import { externalTrainingsApplier } from './external-trainings.apply';
+import { lessonStatisticsKind } from './lesson-statistics';
+import { lessonStatisticsApplier } from './lesson-statistics.apply';
 import { organisationsKind } from './organisations';
 import { usersKind } from './users';
 
@@ -6,4 +12,7 @@ import { usersKind } from './users';
 export const APPLIERS: Record<string, Applier> = {
   organisations: organisationsApplier(organisationsKind),
   users: usersApplier(usersKind),
+  'lesson-statistics': lessonStatisticsApplier(lessonStatisticsKind),
+  'course-statistics': courseStatisticsApplier(courseStatisticsKind),
+  'external-trainings': externalTrainingsApplier(externalTrainingsKind),
 };

@@ -1,4 +1,7 @@
 import type { KindDeclaration } from '../engine/columns';
+import { courseStatisticsKind } from './course-statistics';
+import { externalTrainingsKind } from './external-trainings';
+import { lessonStatisticsKind } from './lesson-statistics';
 import { organisationsKind } from './organisations';
 import { usersKind } from './users';
 
@@ -6,4 +9,7 @@ import { usersKind } from './users';
 export const KINDS: Record<string, KindDeclaration> = {
   organisations: organisationsKind,
   users: usersKind,
+  'lesson-statistics': lessonStatisticsKind,
+  'course-statistics': courseStatisticsKind,
+  'external-trainings': externalTrainingsKind,
 };

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { withContext } from '@assistants/kit';
+import { Outcome, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
+import type { AssignedCourse } from '@assistants/proto/gen/statistics/v1/imports';
+import type { Upstreams } from '../upstreams';
+import type { ChunkCall } from './apply';
+
+/**
+ * "Assign the course when missing" (I5, I6): the rows' (learner, course) pairs the statistics
+ * service finds unassigned are assigned through the assignment service's U7 batch (its checks
+ * and its events, as for the assistant; audiences ignored, no mail), one call per course.
+ * Answers the pairs now assigned, for the statistics call (the assignment events reach the
+ * statistics service's projection a moment later), and a failed result for each row whose
+ * course could not be assigned (the assignment service's reason).
+ */
+export async function assignMissing(
+  upstreams: Upstreams,
+  call: ChunkCall,
+  rows: { itemId: string; login: string; courseCode: string }[],
+): Promise<{ assigned: AssignedCourse[]; refused: ItemResult[] }> {
+  const { pairs } = await withContext({ actorId: call.actorId }, () =>
+    upstreams.statistics.imports.findUnassignedCourses({ pairs: rows.map((r) => ({ login: r.login, courseCode: r.courseCode })) }),
+  );
+  const byCourse = new Map<string, string[]>();
+  for (const p of pairs) byCourse.set(p.courseId, [...(byCourse.get(p.courseId) ?? []), p.userId]);
+  const assigned: AssignedCourse[] = [];
+  const reasons = new Map<string, string>();
+  for (const [courseId, userIds] of [...byCourse].sort(([a], [b]) => a.localeCompare(b))) {
+    // The key names the users too: a chunk taken over after a kill may find fewer of them
+    // unassigned (the events arrived since), and a key stands for one request only.
+    const digest = createHash('sha256').update(userIds.join(',')).digest('hex').slice(0, 16);
+    const { result } = await withContext({ actorId: call.actorId }, () =>
+      upstreams.assignment.assignments.assignCourses({
+        batch: { idempotencyKey: call.dryRun ? '' : `import:${call.jobId}:${call.no}:assign:${courseId}:${digest}`, dryRun: call.dryRun },
+        userIds,
+        courseIds: [courseId],
+        values: undefined,
+        ignoreAudiences: true,
+        notifyTemplateId: '',
+      }),
+    );
+    for (const r of result!.results) {
+      if (r.outcome === Outcome.OUTCOME_FAILED) reasons.set(`${r.itemId.toLowerCase()}|${courseId}`, r.message);
+      else assigned.push({ userId: r.itemId, courseId });
+    }
+  }
+  const pairOf = new Map(pairs.map((p) => [`${p.login.toLowerCase()}|${p.courseCode.toLowerCase()}`, `${p.userId}|${p.courseId}`]));
+  const refused = rows.flatMap((r) => {
+    const reason = reasons.get(pairOf.get(`${r.login.toLowerCase()}|${r.courseCode.toLowerCase()}`) ?? '');
+    return reason === undefined
+      ? []
+      : [
+          {
+            itemId: r.itemId,
+            targetId: 'crsvname',
+            outcome: Outcome.OUTCOME_FAILED,
+            code: 'NOT_ASSIGNED',
+            message: `the course could not be assigned: ${reason}`,
+          },
+        ];
+  });
+  return { assigned, refused };
+}
