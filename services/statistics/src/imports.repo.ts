@@ -159,7 +159,8 @@ export type ExternalTrainingRecord = {
 export const trainingKey = (r: Pick<ExternalTrainingRecord, 'user_id' | 'course_code' | 'course_name' | 'start_date'>) =>
   `${r.user_id}|${(r.course_code || r.course_name).toLowerCase()}|${r.start_date}`;
 
-const TRAINING_COLUMNS = 'user_id, course_name, course_code, passport_type, start_date::text, end_date::text, provider, duration, modality';
+const TRAINING_COLUMNS =
+  't.user_id, t.course_name, t.course_code, t.passport_type, t.start_date::text, t.end_date::text, t.provider, t.duration, t.modality';
 
 /** The records of these keys, locked, by trainingKey. */
 export async function lockExternalTrainings(q: Queryable, keys: ExternalTrainingRecord[]): Promise<Map<string, ExternalTrainingRecord>> {
@@ -211,7 +212,7 @@ export async function externalTrainingsOf(
   userId: string,
 ): Promise<(ExternalTrainingRecord & { id: string; updated_at: Date })[]> {
   const { rows } = await q.query<ExternalTrainingRecord & { id: string; updated_at: Date }>(
-    `SELECT id, ${TRAINING_COLUMNS}, updated_at FROM external_trainings WHERE user_id = $1 ORDER BY start_date DESC, course_name, id`,
+    `SELECT t.id, ${TRAINING_COLUMNS}, t.updated_at FROM external_trainings t WHERE t.user_id = $1 ORDER BY t.start_date DESC, t.course_name, t.id`,
     [userId],
   );
   return rows;

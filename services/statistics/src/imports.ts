@@ -97,9 +97,9 @@ async function learnersOf(deps: Deps, logins: string[]) {
   /** The row's learner, or the row's failure. */
   return (login: string, column: string): Learner => {
     const user = byLogin.get(login.toLowerCase());
-    if (!user) return fail(column, 'NOT_FOUND', `no user with login "${login}"`);
+    if (!user) return fail(column, 'NOT_FOUND', `no user with login ${login}`);
     const refusal = userRefusal(access.get(user.id), PERMISSIONS.write);
-    if (refusal) return fail(column, refusal.code, refusal.code === 'NOT_FOUND' ? `no user with login "${login}"` : refusal.message);
+    if (refusal) return fail(column, refusal.code, refusal.code === 'NOT_FOUND' ? `no user with login ${login}` : refusal.message);
     return user;
   };
 }
@@ -169,10 +169,10 @@ export async function importLessonStatistics(deps: Deps, req: ImportLessonStatis
     const failures = eachRow(req.rows, (row) => {
       const user = learner(row.login, 'user_loginid');
       const course =
-        courses.get(row.courseCode.toLowerCase()) ?? fail('crsvname', 'NOT_FOUND', `no course with unique id "${row.courseCode}"`);
+        courses.get(row.courseCode.toLowerCase()) ?? fail('crsvname', 'NOT_FOUND', `no course with unique id ${row.courseCode}`);
       const lesson =
         lessons.get(`${course.id}|${row.lessonCode.toLowerCase()}`) ??
-        fail('lsnvname', 'NOT_FOUND', `course ${course.code} has no lesson with unique id "${row.lessonCode}"`);
+        fail('lsnvname', 'NOT_FOUND', `course ${course.code} has no lesson with unique id ${row.lessonCode}`);
       if (row.lessonType !== lesson.type)
         fail('lnk_type', 'INVALID', `lesson ${lesson.code} is of type ${lesson.type}, not ${row.lessonType}`);
       rowStatus(row.status, 'lesson_status', LESSON_STATUSES);
@@ -274,7 +274,7 @@ export async function importCourseStatistics(deps: Deps, req: ImportCourseStatis
     const failures = eachRow(req.rows, (row) => {
       const user = learner(row.login, 'user_loginid');
       const course =
-        courses.get(row.courseCode.toLowerCase()) ?? fail('crsvname', 'NOT_FOUND', `no course with unique id "${row.courseCode}"`);
+        courses.get(row.courseCode.toLowerCase()) ?? fail('crsvname', 'NOT_FOUND', `no course with unique id ${row.courseCode}`);
       rowStatus(row.status, 'course_status', COURSE_STATUSES);
       dateOf(row.statusDate, 'course_status_date', now);
       dateOf(row.enrolmentDate, 'course_enrollement_date', now);
