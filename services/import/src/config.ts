@@ -10,7 +10,11 @@ export const ImportConfigSchema = Type.Object({
     description: 'statistics: lesson and course statistics, external trainings',
   }),
   ASSIGNMENT_ADDRESS: Type.String({ default: '127.0.0.1:50053', description: 'assignment: the courses a statistics import assigns' }),
-  IMPORT_UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 120_000, minimum: 100, description: 'deadline of a call to identity (one chunk)' }),
+  IMPORT_UPSTREAM_TIMEOUT_MS: Type.Integer({
+    default: 120_000,
+    minimum: 100,
+    description: 'deadline of a call to the owning service (one chunk)',
+  }),
   IMPORT_MAX_FILE_BYTES: Type.Integer({ default: 200 * 1024 * 1024, minimum: 1, description: 'largest file accepted' }),
   IMPORT_MAX_RECORD_CHARS: Type.Integer({
     default: 1024 * 1024,
