@@ -254,6 +254,18 @@ test('I5 and I9: a scoped administrator imports for its own organisation only', 
   expect(result.counts).toMatchObject({ added: 1, rejected: 1 });
   expect(result.log).toEqual([`3;user_loginid;${outside.login};error;you do not hold statistics:write on this user's organisation`]);
 
+  // Without assignments:write, the course it would assign is refused by the assignment service.
+  const other = await newCourse(['only:L']);
+  const refused = await importFile('lesson-statistics', i5(`${inside.login};${other.code};${other.code}-only;L;C;;;;`), {
+    auth: admin.auth,
+    options: { assignWhenMissing: true },
+  });
+  expect(refused.counts).toMatchObject({ added: 0, rejected: 1 });
+  expect(refused.log).toEqual([
+    `2;crsvname;${other.code};error;the course could not be assigned: this needs the permission assignments:write`,
+  ]);
+  expect((await t.courseAssignments(inside.id)).has(other.id)).toBe(false);
+
   const trainings = await importFile(
     'external-trainings',
     i9(`First aid;;;2026/01/01;2026/01/02;;;;${inside.login};;;`, `First aid;;;2026/01/01;2026/01/02;;;;${outside.login};;;`),

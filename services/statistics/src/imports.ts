@@ -144,11 +144,19 @@ function rowStatus(value: number, column: string, allowed: readonly Status[]): S
 const LESSON_STATUSES: readonly Status[] = ['not_started', 'failed', 'incomplete', 'passed', 'completed'];
 const COURSE_STATUSES: readonly Status[] = ['not_started', 'incomplete', 'completed'];
 
+/** What the idempotency key stands for: the rows and the option, not the pairs just assigned
+ * (a chunk taken over after a kill may find them assigned by then and send fewer). */
+const keyed = (req: { rows: unknown[]; whenStatusExists: WhenStatusExists }) => ({
+  rows: req.rows,
+  whenStatusExists: req.whenStatusExists,
+});
+
 const newSession = (when: WhenStatusExists) => when !== WhenStatusExists.WHEN_STATUS_EXISTS_REJECT;
 
 /** I5: per row, a lesson record of a learner. */
 export async function importLessonStatistics(deps: Deps, req: ImportLessonStatisticsRequest): Promise<BatchResult> {
-  const { batch, ...request } = req;
+  const { batch } = req;
+  const request = keyed(req);
   checkRows(req.rows);
   const learner = await learnersOf(
     deps,
@@ -258,7 +266,8 @@ export async function importLessonStatistics(deps: Deps, req: ImportLessonStatis
 
 /** I6: per row, a course record of a learner, set as given (whatever its lessons). */
 export async function importCourseStatistics(deps: Deps, req: ImportCourseStatisticsRequest): Promise<BatchResult> {
-  const { batch, ...request } = req;
+  const { batch } = req;
+  const request = keyed(req);
   checkRows(req.rows);
   const learner = await learnersOf(
     deps,

@@ -1,4 +1,5 @@
 import { withContext } from '@assistants/kit';
+import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { CourseStatisticsRow } from '@assistants/proto/gen/statistics/v1/imports';
 import type { KindDeclaration } from '../engine/columns';
 import { outcomesOf, type Applier } from './apply';
@@ -18,17 +19,16 @@ export const courseStatisticsApplier =
       statusDate: (r.values.statusDate as string | null) ?? '',
       enrolmentDate: (r.values.enrolmentDate as string | null) ?? '',
     }));
-    const { assigned, refused } = call.options.assignWhenMissing
+    const { assigned, explain } = call.options.assignWhenMissing
       ? await assignMissing(upstreams, call, rows)
-      : { assigned: [], refused: [] };
-    const refusedLines = new Set(refused.map((r) => r.itemId));
+      : { assigned: [], explain: (results: ItemResult[]) => results };
     const { result } = await withContext({ actorId: call.actorId }, () =>
       upstreams.statistics.imports.importCourseStatistics({
         batch: statisticsHeader(call),
-        rows: rows.filter((r) => !refusedLines.has(r.itemId)),
+        rows,
         whenStatusExists: whenStatusExists(call),
         assigned,
       }),
     );
-    return outcomesOf(kind, call.rows, [...result!.results, ...refused]);
+    return outcomesOf(kind, call.rows, explain(result!.results));
   };
