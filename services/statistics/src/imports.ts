@@ -104,13 +104,14 @@ async function learnersOf(deps: Deps, logins: string[]) {
   };
 }
 
-/** A YYYY-MM-DD date of a row, as the instant stored (midnight UTC), not in the future. */
-function dateOf(value: string, column: string, now: Date): Date | null {
+/** A YYYY-MM-DD date of a row, as the instant stored (midnight UTC), not after `now` when
+ * given (a status date; an external training may be planned). */
+function dateOf(value: string, column: string, now: Date | null): Date | null {
   if (!value) return null;
   const date = new Date(`${value}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(date.getTime()))
     return fail(column, 'INVALID', `${column} must be a date YYYY/MM/DD`);
-  if (date.getTime() > now.getTime()) return fail(column, 'INVALID', `${column} is in the future`);
+  if (now && date.getTime() > now.getTime()) return fail(column, 'INVALID', `${column} is in the future`);
   return date;
 }
 
@@ -371,8 +372,8 @@ export async function importExternalTrainings(deps: Deps, req: ImportExternalTra
     const failures = eachRow(req.rows, (row) => {
       const user = learner(row.login, 'learner_id');
       if (!row.courseName.trim()) fail('course_name', 'INVALID', 'course_name is mandatory');
-      const start = dateOf(row.startDate, 'start_date', new Date(8.64e15)) ?? fail('start_date', 'INVALID', 'start_date is mandatory');
-      const end = dateOf(row.endDate, 'end_date', new Date(8.64e15)) ?? fail('end_date', 'INVALID', 'end_date is mandatory');
+      const start = dateOf(row.startDate, 'start_date', null) ?? fail('start_date', 'INVALID', 'start_date is mandatory');
+      const end = dateOf(row.endDate, 'end_date', null) ?? fail('end_date', 'INVALID', 'end_date is mandatory');
       if (end < start) fail('end_date', 'INVALID', 'end_date is before start_date');
       resolved.set(row.itemId, {
         user,
