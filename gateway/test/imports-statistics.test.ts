@@ -333,3 +333,19 @@ test('I9: external training records added, updated, deleted, read through the ga
   const after = await t.get(`/v1/users/${fay.id}/external-trainings`);
   expect(after.trainings.map((r: any) => [r.courseName, r.endDate])).toEqual([['First aid (renamed)', '2026-01-07']]);
 });
+
+test('the sample files and documentation pages of I5, I6 and I9 come from their declarations', async () => {
+  const header = async (kind: string) => {
+    const response = await fetch(`${t.stack.url}/v1/imports/kinds/${kind}/sample.csv`, { headers: { authorization: t.stack.adminAuth } });
+    return (await response.text()).replace(/^\uFEFF/, '').split(/\r?\n/)[0];
+  };
+  expect(await header('lesson-statistics')).toBe(I5_HEADER);
+  expect(await header('course-statistics')).toBe(I6_HEADER);
+  expect(await header('external-trainings')).toBe(I9_HEADER);
+  const page = await fetch(`${t.stack.url}/v1/imports/kinds/lesson-statistics/documentation.md`, {
+    headers: { authorization: t.stack.adminAuth },
+  });
+  const text = await page.text();
+  expect(text).toContain('whenStatusExists');
+  expect(text).toContain('assignWhenMissing');
+});
