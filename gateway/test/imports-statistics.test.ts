@@ -212,6 +212,24 @@ test('I5: a status that exists is rejected, or kept as history under a new sessi
   });
 });
 
+test('I5: a file with several sessions of one lesson records each; imported again, every row is unchanged', async () => {
+  const gus = await learner();
+  const course = await newCourse(['intro:L']);
+  await assign(gus.id, [course]);
+  const file = i5(
+    `${gus.login};${course.code};${course.code}-intro;L;F;2026/02/01;40;;`,
+    `${gus.login};${course.code};${course.code}-intro;L;P;2026/02/08;70;;`,
+  );
+  expect((await importFile('lesson-statistics', file)).counts).toMatchObject({ added: 1, updated: 1, rejected: 0 });
+  expect(lessonOf(await progress(gus.id), course.id, course.lessons.intro)).toMatchObject({ status: 'passed', score: 70, attempts: 2 });
+  const events = await statusEvents(gus.id);
+  expect(events).toEqual(['course PROGRESS_STATUS_NOT_STARTED → PROGRESS_STATUS_COMPLETED lesson']);
+  expect((await importFile('lesson-statistics', file)).counts).toMatchObject({ added: 0, updated: 0, unchanged: 2 });
+  expect(await statusEvents(gus.id)).toEqual(events);
+  const { rows } = await t.stack.statistics.db.query('SELECT status FROM lesson_progress_sessions WHERE user_id = $1', [gus.id]);
+  expect(rows).toEqual([{ status: 'failed' }]);
+});
+
 test('I5: assignWhenMissing assigns the course through the assignment service first; a dry run writes nothing', async () => {
   const dan = await learner();
   const course = await newCourse(['intro:L']);

@@ -86,6 +86,23 @@ export async function insertLessonSessions(q: Queryable, rows: LessonRecord[]): 
   );
 }
 
+/** The previous sessions of these (user, lesson) pairs, by `<user>|<lesson>`. */
+export async function lessonSessionsOf(q: Queryable, pairs: { userId: string; lessonId: string }[]): Promise<Map<string, LessonRecord[]>> {
+  const { rows } = await q.query<LessonRecord>(
+    `SELECT s.user_id, s.lesson_id, s.course_id, s.status, s.attempts, s.score, s.status_date, s.time_spent_seconds, s.present
+       FROM lesson_progress_sessions s
+       JOIN unnest($1::uuid[], $2::uuid[]) AS p(user_id, lesson_id) ON s.user_id = p.user_id AND s.lesson_id = p.lesson_id`,
+    [pairs.map((p) => p.userId), pairs.map((p) => p.lessonId)],
+  );
+  return groupBy(rows, (r) => `${r.user_id}|${r.lesson_id}`);
+}
+
+function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), row]);
+  return groups;
+}
+
 export type CourseRecord = {
   user_id: string;
   course_id: string;
@@ -124,6 +141,17 @@ export async function upsertCourseRecords(q: Queryable, rows: CourseRecord[]): P
       rows.map((r) => r.time_spent_seconds),
     ],
   );
+}
+
+/** The previous sessions of these (user, course) pairs, by `<user>|<course>`. */
+export async function courseSessionsOf(q: Queryable, pairs: { userId: string; courseId: string }[]): Promise<Map<string, CourseRecord[]>> {
+  const { rows } = await q.query<CourseRecord>(
+    `SELECT s.user_id, s.course_id, s.status, s.status_date, s.enrolment_date::text, s.time_spent_seconds
+       FROM course_progress_sessions s
+       JOIN unnest($1::uuid[], $2::uuid[]) AS p(user_id, course_id) ON s.user_id = p.user_id AND s.course_id = p.course_id`,
+    [pairs.map((p) => p.userId), pairs.map((p) => p.courseId)],
+  );
+  return groupBy(rows, (r) => `${r.user_id}|${r.course_id}`);
 }
 
 export async function insertCourseSessions(q: Queryable, rows: CourseRecord[]): Promise<void> {

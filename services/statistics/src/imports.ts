@@ -15,10 +15,12 @@ import { events } from './events';
 import { followCourses, followCurriculaHolding } from './follow';
 import {
   coursesByCode,
+  courseSessionsOf,
   deleteExternalTrainings,
   externalTrainingsOf,
   insertCourseSessions,
   insertLessonSessions,
+  lessonSessionsOf,
   lessonsByCode,
   lockCourseRecords,
   lockExternalTrainings,
@@ -199,6 +201,7 @@ export async function importLessonStatistics(deps: Deps, req: ImportLessonStatis
     const pairs = [...resolved.values()].map((r) => ({ userId: r.userId, courseId: r.course.id, lessonId: r.lessonId }));
     const assigned = await assignedPairs(tx, pairs, req.assigned);
     const records = await lockLessonRecords(tx, pairs);
+    const history = await lessonSessionsOf(tx, pairs);
     const sessions: LessonRecord[] = [];
     const touched = new Map<string, { userId: string; courseId: string }>();
     const lessonResults = new Map<string, string>();
@@ -212,21 +215,22 @@ export async function importLessonStatistics(deps: Deps, req: ImportLessonStatis
         const date = dateOf(row.statusDate, 'lesson_status_date', now);
         const key = pairKey(userId, lessonId);
         const before = records.get(key);
-        if (
-          before &&
-          before.status === status &&
-          (row.score === undefined || before.score === row.score) &&
-          (row.timeSpentSeconds === undefined || before.time_spent_seconds === row.timeSpentSeconds) &&
-          (row.present === undefined || before.present === row.present) &&
-          (date === null || sameDay(before.status_date, date))
-        ) {
-          return [unchanged(row.itemId)];
-        }
+        const holds = (r: LessonRecord) =>
+          r.status === status &&
+          (row.score === undefined || r.score === row.score) &&
+          (row.timeSpentSeconds === undefined || r.time_spent_seconds === row.timeSpentSeconds) &&
+          (row.present === undefined || r.present === row.present) &&
+          (date === null || sameDay(r.status_date, date));
+        // The current record, or a previous session (a file of several sessions imported again).
+        if ((before && holds(before)) || history.get(key)?.some(holds)) return [unchanged(row.itemId)];
         const exists = before !== undefined && before.status !== 'not_started';
         if (exists && !newSession(req.whenStatusExists)) {
           fail('lesson_status', 'STATUS_EXISTS', `the learner already has a status on this lesson (${before.status}): the row is rejected`);
         }
-        if (exists) sessions.push(before);
+        if (exists) {
+          sessions.push(before);
+          history.set(key, [...(history.get(key) ?? []), before]);
+        }
         // A new session starts from the row alone; a record not started yet keeps what the row
         // does not give.
         const base = exists ? undefined : before;
@@ -294,6 +298,7 @@ export async function importCourseStatistics(deps: Deps, req: ImportCourseStatis
     const pairs = [...resolved.values()].map((r) => ({ userId: r.userId, courseId: r.course.id }));
     const assigned = await assignedPairs(tx, pairs, req.assigned);
     const records = await lockCourseRecords(tx, pairs);
+    const history = await courseSessionsOf(tx, pairs);
     const sessions: CourseRecord[] = [];
     const changed = new Map<string, { course: CourseRef; previous: Status }>();
     const results = eachRow(
@@ -306,19 +311,17 @@ export async function importCourseStatistics(deps: Deps, req: ImportCourseStatis
         const enrolment = row.enrolmentDate || null;
         const key = pairKey(userId, course.id);
         const before = records.get(key);
-        if (
-          before &&
-          before.status === status &&
-          (date === null || sameDay(before.status_date, date)) &&
-          (enrolment === null || before.enrolment_date === enrolment)
-        ) {
-          return [unchanged(row.itemId)];
-        }
+        const holds = (r: CourseRecord) =>
+          r.status === status && (date === null || sameDay(r.status_date, date)) && (enrolment === null || r.enrolment_date === enrolment);
+        if ((before && holds(before)) || history.get(key)?.some(holds)) return [unchanged(row.itemId)];
         const exists = before !== undefined && before.status !== 'not_started';
         if (exists && !newSession(req.whenStatusExists)) {
           fail('course_status', 'STATUS_EXISTS', `the learner already has a status on this course (${before.status}): the row is rejected`);
         }
-        if (exists) sessions.push(before);
+        if (exists) {
+          sessions.push(before);
+          history.set(key, [...(history.get(key) ?? []), before]);
+        }
         records.set(key, {
           user_id: userId,
           course_id: course.id,
