@@ -140,3 +140,47 @@ it('FindUnassignedCourses: the pairs whose learner and course exist and are not 
   });
   expect(pairs.map((p) => [p.userId, p.courseId])).toEqual([[dan.id, missing.id]]);
 });
+
+it("a merge moves the deleted user's external training records and previous sessions to the kept user", async () => {
+  const [zed, amy] = [await newLearner(), await newLearner()];
+  const training = (itemId: string, login: string, courseName: string, provider: string) => ({
+    itemId,
+    login,
+    courseName,
+    courseCode: '',
+    passportType: '',
+    startDate: '2026-01-05',
+    endDate: '2026-01-06',
+    provider,
+    duration: '',
+    modality: '',
+    lastName: '',
+    firstName: '',
+    delete: false,
+  });
+  await imports.importExternalTrainings({
+    batch: { idempotencyKey: `imports-test:${++n}`, dryRun: false },
+    rows: [
+      training('2', zed.login, 'First aid', 'Z'),
+      training('3', zed.login, 'Welding', 'Z'),
+      training('4', amy.login, 'First aid', 'A'),
+    ],
+  });
+  await stack.statistics.db.query(
+    `INSERT INTO lesson_progress_sessions (user_id, lesson_id, course_id, status, attempts, time_spent_seconds)
+     VALUES ($1, gen_random_uuid(), gen_random_uuid(), 'failed', 1, 0)`,
+    [zed.id],
+  );
+  const progress = actingAs(stack.statistics.client, stack.fixture.adminId).progress;
+  await progress.mergeUserProgress({
+    batch: { idempotencyKey: `imports-test:${++n}`, dryRun: false },
+    fromUserId: zed.id,
+    toUserId: amy.id,
+  });
+  const { trainings } = await progress.listExternalTrainings({ userId: amy.id });
+  expect(trainings.map((t) => `${t.courseName} ${t.provider}`).sort()).toEqual(['First aid A', 'Welding Z']);
+  expect((await stack.statistics.db.query('SELECT 1 FROM external_trainings WHERE user_id = $1', [zed.id])).rows).toHaveLength(0);
+  expect(
+    (await stack.statistics.db.query('SELECT user_id FROM lesson_progress_sessions WHERE user_id = ANY($1)', [[zed.id, amy.id]])).rows,
+  ).toEqual([{ user_id: amy.id }]);
+});
