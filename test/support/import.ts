@@ -20,9 +20,13 @@ export interface ImportOptions extends TestServiceOptions {
   assignmentAddress?: string;
 }
 
+/** The key tests seal the welcome passwords of a chunk with. */
+export const TEST_IMPORT_SECRET_KEY = 'test-import-secret-key-0123456789abcdefghij';
+
 function environment(options: ImportOptions, port: number): Record<string, string> {
   return serviceEnvironment('import', options, port, {
     IDENTITY_ADDRESS: options.identityAddress,
+    IMPORT_SECRET_KEY: TEST_IMPORT_SECRET_KEY,
     NOTIFICATION_ADDRESS: options.notificationAddress,
     STATISTICS_ADDRESS: options.statisticsAddress,
     ASSIGNMENT_ADDRESS: options.assignmentAddress,

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ADMIN, TEST_SECURITY } from './identity';
+import { TEST_IMPORT_SECRET_KEY } from './import';
 import { TEST_NOTIFICATION_SECRET_KEY } from './notification';
 import { freePort } from './ports';
 import { startProcess, type TestProcess } from './processes';
@@ -62,6 +63,7 @@ export async function startSuiteProcesses(options: {
     const importEnv = {
       IMPORT_GRPC_PORT: port(imports),
       IMPORT_DATABASE_URL: db,
+      IMPORT_SECRET_KEY: TEST_IMPORT_SECRET_KEY,
       IDENTITY_ADDRESS: identity,
       STATISTICS_ADDRESS: statistics,
       ASSIGNMENT_ADDRESS: assignment,

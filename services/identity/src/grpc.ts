@@ -27,6 +27,7 @@ import {
 } from './lists';
 import { createOrganisation, deleteOrganisation, getOrganisation, listOrganisations, updateOrganisation } from './organisations';
 import { importOrganisations, importUsers } from './imports';
+import { importListMembers } from './list-imports';
 import { hashPassword } from './passwords';
 import { listPermissions, registerPermissions } from './permissions';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
@@ -235,6 +236,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
   const imports = implement<IdentityImportServiceServer>(logger, {
     importOrganisations: async (req, call) => ({ result: await batch(call, req, importOrganisations) }),
     importUsers: async (req, call) => ({ result: await batch(call, req, importUsers) }),
+    importListMembers: async (req, call) => ({ result: await batch(call, req, importListMembers) }),
   });
 
   const auth = implement<AuthServiceServer>(logger, {

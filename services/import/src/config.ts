@@ -34,6 +34,25 @@ export const ImportConfigSchema = Type.Object({
     description: 'how long a job stays with its replica without progress before another takes it over (a killed replica)',
   }),
   IMPORT_WORKER_ENABLED: Type.Boolean({ default: true, description: 'false: this replica accepts uploads and jobs but runs none' }),
+  IMPORT_SECRET_KEY: Type.String({
+    minLength: 32,
+    description: 'encrypts (AES-256-GCM) the generated passwords of a chunk until its welcome mails are queued',
+  }),
+  IMPORT_KEEP_DAYS: Type.Integer({
+    default: 30,
+    minimum: 1,
+    description: 'finished jobs (counts, log, rejects) and their files are deleted this many days after they end',
+  }),
+  IMPORT_UPLOAD_KEEP_HOURS: Type.Integer({
+    default: 24,
+    minimum: 1,
+    description: 'an upload never started is deleted after this many hours',
+  }),
+  IMPORT_PRUNE_INTERVAL_MINUTES: Type.Integer({
+    default: 60,
+    minimum: 1,
+    description: 'how often each replica deletes what is past retention',
+  }),
 });
 
 export type ImportConfig = Static<typeof ImportConfigSchema>;

@@ -1,4 +1,4 @@
-import { failedPrecondition, invalidArgument, isId, notFound, type Queryable } from '@assistants/kit';
+import { failedPrecondition, foreignKeyViolation, invalidArgument, isId, notFound, type Queryable } from '@assistants/kit';
 import type { CompleteUploadResponse, ImportJob } from '@assistants/proto/gen/import/v1/imports';
 import type { KindDeclaration } from './engine/columns';
 import { LOG_HEADER, logLine, previewRow } from './engine/files';
@@ -105,7 +105,9 @@ export async function completeUpload(
     const rows = readRows(
       kind,
       uploadBytes(q, id),
-      { ...read, encoding: (encoding || undefined) as Encoding | undefined },
+      // The job's options are not known yet: a kind whose header row is optional is
+      // previewed with or without one, as the first row looks.
+      { ...read, encoding: (encoding || undefined) as Encoding | undefined, header: kind.headerOption ? 'detect' : true },
       { onHeader: (h) => (header = h) },
     );
     const first = await rows.next();
@@ -212,10 +214,19 @@ export async function startImport(
   const upload = await ownUpload(q, actorId, uploadId);
   if (!upload.completed) throw failedPrecondition('complete the upload first', 'uploadId');
   const options = checkOptions(kindOf(upload.kind), given);
-  const { rows } = await q.query<{ id: string }>(
-    'INSERT INTO jobs (upload_id, kind, dry_run, options, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-    [uploadId, upload.kind, dryRun, JSON.stringify(options), actorId],
-  );
+  const { rows } = await q
+    .query<{ id: string }>('INSERT INTO jobs (upload_id, kind, dry_run, options, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
+      uploadId,
+      upload.kind,
+      dryRun,
+      JSON.stringify(options),
+      actorId,
+    ])
+    .catch((error) => {
+      // Deleted by the retention in the meantime (IMPORT_UPLOAD_KEEP_HOURS).
+      if (foreignKeyViolation(error)) throw notFound(`no upload ${uploadId}`, 'uploadId');
+      throw error;
+    });
   return getJob(q, actorId, rows[0].id);
 }
 

@@ -7,6 +7,7 @@ import { statisticsClient } from '@assistants/statistics/client';
 import { ImportConfigSchema, type ImportConfig } from './config';
 import { importGrpcServices } from './grpc';
 import { IMPORT_PERMISSIONS } from './permissions';
+import { ImportPruner } from './prune';
 import type { Upstreams } from './upstreams';
 import { ImportWorker } from './worker';
 
@@ -53,6 +54,14 @@ export const importService: ServiceDefinition<(typeof ImportConfigSchema)['prope
     };
   },
   authority: ({ upstreams }) => identityAuthority(upstreams.identity),
-  workers: (context) => (context.config.IMPORT_WORKER_ENABLED ? [workerOf(context)] : []),
+  workers: (context) => [
+    new ImportPruner({
+      db: context.db,
+      retention: { jobDays: context.config.IMPORT_KEEP_DAYS, uploadHours: context.config.IMPORT_UPLOAD_KEEP_HOURS },
+      everyMs: context.config.IMPORT_PRUNE_INTERVAL_MINUTES * 60_000,
+      logger: context.logger,
+    }),
+    ...(context.config.IMPORT_WORKER_ENABLED ? [workerOf(context)] : []),
+  ],
   grpc: (context) => importGrpcServices(context, () => workerOf(context).poke()),
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asDomainError, withCorrelationId, type BackgroundWorker, type Database, type Logger } from '@assistants/kit';
 import type { ImportConfig } from './config';
+import { hasHeaderRow } from './engine/columns';
 import { ImportFileError, type Encoding } from './engine/read';
 import { processFile, type RowOutcome } from './engine/process';
 import type { ParsedRow } from './engine/rows';
@@ -8,6 +9,7 @@ import { uploadBytes } from './jobs';
 import { KINDS } from './kinds';
 import { APPLIERS } from './kinds/appliers';
 import type { Upstreams } from './upstreams';
+import { wipeWelcomePasswords, WelcomePasswords } from './welcome-passwords';
 
 /**
  * Runs the queued jobs, one at a time per replica. A job is leased (IMPORT_LEASE_SECONDS,
@@ -22,8 +24,11 @@ export class ImportWorker implements BackgroundWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly welcomePasswords: WelcomePasswords;
 
-  constructor(private readonly deps: { db: Database; upstreams: Upstreams; config: ImportConfig; logger: Logger }) {}
+  constructor(private readonly deps: { db: Database; upstreams: Upstreams; config: ImportConfig; logger: Logger }) {
+    this.welcomePasswords = new WelcomePasswords(deps.db, deps.config.IMPORT_SECRET_KEY);
+  }
 
   start(): void {
     this.stopped = false;
@@ -111,13 +116,21 @@ export class ImportWorker implements BackgroundWorker {
           encoding: (job.encoding ?? undefined) as Encoding | undefined,
           maxBytes: config.IMPORT_MAX_FILE_BYTES,
           maxRecordChars: config.IMPORT_MAX_RECORD_CHARS,
+          header: hasHeaderRow(kind, job.options),
         },
         chunkSize: config.IMPORT_CHUNK_ROWS,
         doneChunks: done[0].n,
         apply: (no, rows) =>
-          apply(upstreams, { jobId: job.id, actorId: job.created_by, dryRun: job.dry_run, options: job.options, no, rows, state }).catch(
-            (error) => refusedChunk(error, rows),
-          ),
+          apply(upstreams, {
+            jobId: job.id,
+            actorId: job.created_by,
+            dryRun: job.dry_run,
+            options: job.options,
+            no,
+            rows,
+            state,
+            welcomePasswords: this.welcomePasswords,
+          }).catch((error) => refusedChunk(error, rows)),
         onHeader: async (_header, rejectsHeader) => {
           await db.query('UPDATE jobs SET rejects_header = $2 WHERE id = $1', [job.id, rejectsHeader]);
         },
@@ -135,6 +148,7 @@ export class ImportWorker implements BackgroundWorker {
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
               [job.id, report.no, c.read, c.added, c.updated, c.unchanged, c.rejected, c.warnings, report.log, report.rejects],
             );
+            await wipeWelcomePasswords(tx, job.id, report.no);
           });
         },
       });

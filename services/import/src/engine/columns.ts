@@ -60,11 +60,20 @@ export interface KindDeclaration {
   kind: string;
   title: string;
   columns: readonly Column[];
-  /** the field whose value may appear on one row only (duplicate rows are rejected); none when
-   * a record is known by several columns and a file may hold it twice (statistics: one session
-   * after another) */
+  /** the field whose value may appear on one row only (duplicate rows are rejected); none:
+   * a value may repeat (I7: a user in several lists; I5, I6: one session after another of a
+   * learner's lesson or course) */
   key?: string;
   options: readonly KindOption[];
+  /** the boolean option that says whether the file's first row is a header; when it is
+   * false, every row is data and the columns are the declared ones, in order (none: the
+   * first row is always the header) */
+  headerOption?: string;
+}
+
+/** Whether the first row of a file is its header row, for a job with these options. */
+export function hasHeaderRow(kind: KindDeclaration, options: Record<string, unknown>): boolean {
+  return !kind.headerOption || options[kind.headerOption] !== false;
 }
 
 /** A problem found in a row: an error rejects the row, a warning does not. */

@@ -18,9 +18,19 @@ export interface ParsedRow {
 export interface ParsedHeader {
   /** the file's columns in file order */
   columns: Column[];
-  raw: string;
+  /** the header row as in the file; null when the file has none (its rows are all data) */
+  raw: string | null;
   end: string;
   format: FileFormat;
+}
+
+/** Whether the first record of a file is its header row, as `header` says (`detect`: when
+ * one of its cells names a column of the kind: a misspelt header is still read as one, and
+ * its error shown). */
+function isHeaderRow(kind: KindDeclaration, record: RawRecord, header: ReadOptions['header']): boolean {
+  if (header !== 'detect') return header !== false;
+  const names = new Set(kind.columns.map((c) => c.name.toLowerCase()));
+  return record.fields.some((f) => names.has(f.trim().toLowerCase()));
 }
 
 /** Matches the header row to the kind's columns: every header is a known column, once; every
@@ -97,9 +107,13 @@ export async function* readRows(
   let rows = 0;
   for await (const record of readRecords(chunks, options, (f) => (format = f))) {
     if (!header) {
-      header = checkHeader(kind, record, format!);
+      if (isHeaderRow(kind, record, options.header)) {
+        header = checkHeader(kind, record, format!);
+        hooks.onHeader?.(header);
+        continue;
+      }
+      header = { columns: [...kind.columns], raw: null, end: '', format: format! };
       hooks.onHeader?.(header);
-      continue;
     }
     const row = readRow(header, record);
     rows++;

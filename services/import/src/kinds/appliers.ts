@@ -6,6 +6,8 @@ import { externalTrainingsApplier } from './external-trainings.apply';
 import { lessonStatisticsKind } from './lesson-statistics';
 import { lessonStatisticsApplier } from './lesson-statistics.apply';
 import { organisationsKind } from './organisations';
+import { staticListsApplier } from './static-lists.apply';
+import { staticListsKind } from './static-lists';
 import { usersKind } from './users';
 
 /** How the chunks of each kind are applied (a kind without one cannot be imported yet). */
@@ -15,4 +17,5 @@ export const APPLIERS: Record<string, Applier> = {
   'lesson-statistics': lessonStatisticsApplier(lessonStatisticsKind),
   'course-statistics': courseStatisticsApplier(courseStatisticsKind),
   'external-trainings': externalTrainingsApplier(externalTrainingsKind),
+  'static-lists': staticListsApplier(staticListsKind),
 };

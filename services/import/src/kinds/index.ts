@@ -3,6 +3,7 @@ import { courseStatisticsKind } from './course-statistics';
 import { externalTrainingsKind } from './external-trainings';
 import { lessonStatisticsKind } from './lesson-statistics';
 import { organisationsKind } from './organisations';
+import { staticListsKind } from './static-lists';
 import { usersKind } from './users';
 
 /** Every import kind, by its name in the routes. */
@@ -12,4 +13,5 @@ export const KINDS: Record<string, KindDeclaration> = {
   'lesson-statistics': lessonStatisticsKind,
   'course-statistics': courseStatisticsKind,
   'external-trainings': externalTrainingsKind,
+  'static-lists': staticListsKind,
 };
