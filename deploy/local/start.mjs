@@ -273,6 +273,7 @@ async function main() {
     IDENTITY_ADDRESS: identityAddress,
     ASSIGNMENT_ADDRESS: assignmentAddress,
     NOTIFICATION_ADDRESS: notificationAddress,
+    STATISTICS_ADDRESS: statisticsAddress,
   });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
     ...security,

@@ -14,7 +14,9 @@ export interface ImportOptions extends TestServiceOptions {
   identityAddress: string;
   /** The notification service (welcome mails); none by default. */
   notificationAddress?: string;
-  /** The assignment service (I3, I4); none by default. */
+  /** The statistics service (I5, I6, I9); none by default. */
+  statisticsAddress?: string;
+  /** The assignment service (I3, I4; the courses a statistics import assigns); none by default. */
   assignmentAddress?: string;
 }
 
@@ -26,6 +28,7 @@ function environment(options: ImportOptions, port: number): Record<string, strin
     IDENTITY_ADDRESS: options.identityAddress,
     IMPORT_SECRET_KEY: TEST_IMPORT_SECRET_KEY,
     NOTIFICATION_ADDRESS: options.notificationAddress,
+    STATISTICS_ADDRESS: options.statisticsAddress,
     ASSIGNMENT_ADDRESS: options.assignmentAddress,
     // Tests wait for jobs: poll often, take a killed replica's job over soon.
     IMPORT_WORKER_POLL_MS: '50',

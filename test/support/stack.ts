@@ -113,6 +113,8 @@ export async function startStack(
       pg: fixture.pg,
       identityAddress: identity.address,
       notificationAddress: notification.address,
+      statisticsAddress: statistics.address,
+      assignmentAddress: assignment.address,
       env: options.importEnv,
     });
     gatewayDb = await createTestDatabase('gateway');

@@ -67,6 +67,7 @@ export async function startSuiteProcesses(options: {
       IMPORT_DATABASE_URL: db,
       IMPORT_SECRET_KEY: TEST_IMPORT_SECRET_KEY,
       IDENTITY_ADDRESS: identity,
+      STATISTICS_ADDRESS: statistics,
       ASSIGNMENT_ADDRESS: assignment,
     };
     const welcomeMails: Record<string, string> = options.smtpPort === undefined ? {} : { NOTIFICATION_ADDRESS: notification };

@@ -78,7 +78,28 @@ const UserProgress = Type.Object(
   { $id: 'UserProgress' },
 );
 
-export const STATISTICS_SCHEMAS = [UserProgress];
+const ExternalTrainings = Type.Object(
+  {
+    userId: Type.String(),
+    trainings: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        courseName: Type.String(),
+        courseCode: Type.String({ description: 'the unique id of the training; "" when none' }),
+        passportType: Type.String(),
+        startDate: Type.String({ description: 'YYYY-MM-DD' }),
+        endDate: Type.String({ description: 'YYYY-MM-DD' }),
+        provider: Type.String(),
+        duration: Type.String(),
+        modality: Type.String(),
+        updatedAt: Instant,
+      }),
+    ),
+  },
+  { $id: 'ExternalTrainings' },
+);
+
+export const STATISTICS_SCHEMAS = [UserProgress, ExternalTrainings];
 
 function toHttpProgress(p: GetUserProgressResponse) {
   return {
@@ -115,5 +136,18 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox<{ statistics: Statistic
       config: { needs: 'statistics:read' },
     },
     async (request) => toHttpProgress(await statistics.progress.getUserProgress({ userId: request.params.id })),
+  );
+  app.get(
+    '/v1/users/:id/external-trainings',
+    {
+      schema: {
+        tags,
+        summary: "A user's external training records (the I9 import), latest first",
+        params: IdParams,
+        response: responses({ 200: Type.Ref(ExternalTrainings) }),
+      },
+      config: { needs: 'statistics:read' },
+    },
+    (request) => statistics.progress.listExternalTrainings({ userId: request.params.id }),
   );
 };

@@ -5,7 +5,14 @@ import { Type, type Static } from '@sinclair/typebox';
 export const ImportConfigSchema = Type.Object({
   IDENTITY_ADDRESS: Type.String({ default: '127.0.0.1:50051', description: 'identity: grants, organisations and users imports' }),
   NOTIFICATION_ADDRESS: Type.String({ default: '127.0.0.1:50054', description: 'notification: the welcome mails of imported users' }),
-  ASSIGNMENT_ADDRESS: Type.String({ default: '127.0.0.1:50053', description: 'assignment: course and curriculum assignments imports' }),
+  STATISTICS_ADDRESS: Type.String({
+    default: '127.0.0.1:50055',
+    description: 'statistics: lesson and course statistics, external trainings',
+  }),
+  ASSIGNMENT_ADDRESS: Type.String({
+    default: '127.0.0.1:50053',
+    description: 'assignment: course and curriculum assignment imports, the courses a statistics import assigns',
+  }),
   IMPORT_UPSTREAM_TIMEOUT_MS: Type.Integer({
     default: 120_000,
     minimum: 100,

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { assignmentClient } from '@assistants/assignment/client';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
 import type { ServiceContext, ServiceDefinition } from '@assistants/kit';
+import { assignmentClient } from '@assistants/assignment/client';
 import { notificationClient } from '@assistants/notification/client';
+import { statisticsClient } from '@assistants/statistics/client';
 import { ImportConfigSchema, type ImportConfig } from './config';
 import { importGrpcServices } from './grpc';
 import { IMPORT_PERMISSIONS } from './permissions';
@@ -37,14 +39,17 @@ export const importService: ServiceDefinition<(typeof ImportConfigSchema)['prope
     const options = { security: settings.security, timeoutMs: config.IMPORT_UPSTREAM_TIMEOUT_MS };
     const identity = identityClient(config.IDENTITY_ADDRESS, options);
     const notification = notificationClient(config.NOTIFICATION_ADDRESS, options);
+    const statistics = statisticsClient(config.STATISTICS_ADDRESS, options);
     const assignment = assignmentClient(config.ASSIGNMENT_ADDRESS, options);
     return {
       identity,
       notification,
+      statistics,
       assignment,
       close: () => {
         identity.close();
         notification.close();
+        statistics.close();
         assignment.close();
       },
     };

@@ -17,7 +17,7 @@ import { courseStatus, curriculumStatus, type Status } from './rules';
 import { statusToProto } from './values';
 
 /** Why a status changed, in its event. */
-export type Reason = 'lesson' | 'reset' | 'merge' | 'assignment' | 'catalog';
+export type Reason = 'lesson' | 'reset' | 'merge' | 'assignment' | 'catalog' | 'import';
 
 export interface Followed {
   previous: Status;
@@ -85,6 +85,12 @@ export async function followCourses(tx: Queryable, emit: Emit, pairs: Pair[], re
  * done some of its courses already starts where they are). */
 export async function followCurriculaOf(tx: Queryable, emit: Emit, pairs: { userId: string; curriculumId: string }[], reason: Reason) {
   await followCurricula(tx, emit, await lockCurricula(tx, pairs), reason);
+}
+
+/** The users' curricula holding these courses follow them (after course records were set
+ * directly: I6). */
+export async function followCurriculaHolding(tx: Queryable, emit: Emit, pairs: Pair[], reason: Reason) {
+  await followCurricula(tx, emit, await lockCurriculaHolding(tx, pairs), reason);
 }
 
 /** These curriculum records (locked) follow their courses. */

@@ -128,8 +128,19 @@ export async function mergeUserProgress(deps: Deps, req: MergeUserProgressReques
       [to, changedScores.map((c) => c.competencyId), changedScores.map((c) => c.best)],
     );
 
+    // Z's previous sessions and external training records (I5, I6, I9) go to A as they are
+    // (A's record of the same training kept).
+    for (const table of ['lesson_progress_sessions', 'course_progress_sessions']) {
+      await tx.query(`UPDATE ${table} SET user_id = $2 WHERE user_id = $1`, [from, to]);
+    }
+    await tx.query(
+      `UPDATE external_trainings z SET user_id = $2, updated_at = now() WHERE z.user_id = $1 AND NOT EXISTS
+         (SELECT 1 FROM external_trainings a WHERE a.user_id = $2 AND a.record_key = z.record_key AND a.start_date = z.start_date)`,
+      [from, to],
+    );
+
     // Z is left with nothing.
-    for (const table of ['lesson_progress', 'course_progress', 'curriculum_progress', 'competency_scores']) {
+    for (const table of ['lesson_progress', 'course_progress', 'curriculum_progress', 'competency_scores', 'external_trainings']) {
       await tx.query(`DELETE FROM ${table} WHERE user_id = $1`, [from]);
     }
 

@@ -15,7 +15,10 @@ export interface CourseStatusChanged {
   status: ProgressStatus;
   /** RFC 3339. */
   statusDate: string;
-  /** "lesson" (S1), "reset" (U9, U14), "merge" (M1). */
+  /**
+   * "lesson" (S1, I5), "reset" (U9, U14), "merge" (M1), "import" (I6: the course status set
+   * as imported).
+   */
   reason: string;
 }
 

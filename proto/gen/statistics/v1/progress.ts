@@ -176,6 +176,31 @@ export interface MergeUserProgressResponse {
   result?: BatchResult | undefined;
 }
 
+export interface ListExternalTrainingsRequest {
+  userId: string;
+}
+
+export interface ExternalTraining {
+  id: string;
+  courseName: string;
+  /** The course's unique id; "" when none. */
+  courseCode: string;
+  passportType: string;
+  /** YYYY-MM-DD. */
+  startDate: string;
+  endDate: string;
+  provider: string;
+  duration: string;
+  modality: string;
+  /** RFC 3339. */
+  updatedAt: string;
+}
+
+export interface ListExternalTrainingsResponse {
+  userId: string;
+  trainings: ExternalTraining[];
+}
+
 function createBaseResetCoursesRequest(): ResetCoursesRequest {
   return { batch: undefined, userIds: [], courseIds: [], notifyTemplateId: "" };
 }
@@ -2396,6 +2421,420 @@ export const MergeUserProgressResponse: MessageFns<MergeUserProgressResponse> = 
   },
 };
 
+function createBaseListExternalTrainingsRequest(): ListExternalTrainingsRequest {
+  return { userId: "" };
+}
+
+export const ListExternalTrainingsRequest: MessageFns<ListExternalTrainingsRequest> = {
+  encode(message: ListExternalTrainingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListExternalTrainingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListExternalTrainingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListExternalTrainingsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListExternalTrainingsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListExternalTrainingsRequest>, I>>(base?: I): ListExternalTrainingsRequest {
+    return ListExternalTrainingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListExternalTrainingsRequest>, I>>(object: I): ListExternalTrainingsRequest {
+    const message = createBaseListExternalTrainingsRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseExternalTraining(): ExternalTraining {
+  return {
+    id: "",
+    courseName: "",
+    courseCode: "",
+    passportType: "",
+    startDate: "",
+    endDate: "",
+    provider: "",
+    duration: "",
+    modality: "",
+    updatedAt: "",
+  };
+}
+
+export const ExternalTraining: MessageFns<ExternalTraining> = {
+  encode(message: ExternalTraining, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.courseName !== "") {
+      writer.uint32(18).string(message.courseName);
+    }
+    if (message.courseCode !== "") {
+      writer.uint32(26).string(message.courseCode);
+    }
+    if (message.passportType !== "") {
+      writer.uint32(34).string(message.passportType);
+    }
+    if (message.startDate !== "") {
+      writer.uint32(42).string(message.startDate);
+    }
+    if (message.endDate !== "") {
+      writer.uint32(50).string(message.endDate);
+    }
+    if (message.provider !== "") {
+      writer.uint32(58).string(message.provider);
+    }
+    if (message.duration !== "") {
+      writer.uint32(66).string(message.duration);
+    }
+    if (message.modality !== "") {
+      writer.uint32(74).string(message.modality);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(82).string(message.updatedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExternalTraining {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExternalTraining();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.courseName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.courseCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.passportType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.startDate = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.endDate = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.duration = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.modality = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExternalTraining {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      courseName: isSet(object.courseName)
+        ? globalThis.String(object.courseName)
+        : isSet(object.course_name)
+        ? globalThis.String(object.course_name)
+        : "",
+      courseCode: isSet(object.courseCode)
+        ? globalThis.String(object.courseCode)
+        : isSet(object.course_code)
+        ? globalThis.String(object.course_code)
+        : "",
+      passportType: isSet(object.passportType)
+        ? globalThis.String(object.passportType)
+        : isSet(object.passport_type)
+        ? globalThis.String(object.passport_type)
+        : "",
+      startDate: isSet(object.startDate)
+        ? globalThis.String(object.startDate)
+        : isSet(object.start_date)
+        ? globalThis.String(object.start_date)
+        : "",
+      endDate: isSet(object.endDate)
+        ? globalThis.String(object.endDate)
+        : isSet(object.end_date)
+        ? globalThis.String(object.end_date)
+        : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      duration: isSet(object.duration) ? globalThis.String(object.duration) : "",
+      modality: isSet(object.modality) ? globalThis.String(object.modality) : "",
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ExternalTraining): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.courseName !== "") {
+      obj.courseName = message.courseName;
+    }
+    if (message.courseCode !== "") {
+      obj.courseCode = message.courseCode;
+    }
+    if (message.passportType !== "") {
+      obj.passportType = message.passportType;
+    }
+    if (message.startDate !== "") {
+      obj.startDate = message.startDate;
+    }
+    if (message.endDate !== "") {
+      obj.endDate = message.endDate;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.duration !== "") {
+      obj.duration = message.duration;
+    }
+    if (message.modality !== "") {
+      obj.modality = message.modality;
+    }
+    if (message.updatedAt !== "") {
+      obj.updatedAt = message.updatedAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExternalTraining>, I>>(base?: I): ExternalTraining {
+    return ExternalTraining.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExternalTraining>, I>>(object: I): ExternalTraining {
+    const message = createBaseExternalTraining();
+    message.id = object.id ?? "";
+    message.courseName = object.courseName ?? "";
+    message.courseCode = object.courseCode ?? "";
+    message.passportType = object.passportType ?? "";
+    message.startDate = object.startDate ?? "";
+    message.endDate = object.endDate ?? "";
+    message.provider = object.provider ?? "";
+    message.duration = object.duration ?? "";
+    message.modality = object.modality ?? "";
+    message.updatedAt = object.updatedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseListExternalTrainingsResponse(): ListExternalTrainingsResponse {
+  return { userId: "", trainings: [] };
+}
+
+export const ListExternalTrainingsResponse: MessageFns<ListExternalTrainingsResponse> = {
+  encode(message: ListExternalTrainingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    for (const v of message.trainings) {
+      ExternalTraining.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListExternalTrainingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListExternalTrainingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.trainings.push(ExternalTraining.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListExternalTrainingsResponse {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      trainings: globalThis.Array.isArray(object?.trainings)
+        ? object.trainings.map((e: any) => ExternalTraining.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListExternalTrainingsResponse): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.trainings?.length) {
+      obj.trainings = message.trainings.map((e) => ExternalTraining.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListExternalTrainingsResponse>, I>>(base?: I): ListExternalTrainingsResponse {
+    return ListExternalTrainingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListExternalTrainingsResponse>, I>>(
+    object: I,
+  ): ListExternalTrainingsResponse {
+    const message = createBaseListExternalTrainingsResponse();
+    message.userId = object.userId ?? "";
+    message.trainings = object.trainings?.map((e) => ExternalTraining.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Learners' progress: lessons, courses, curricula, competency scores. Bulk commands are
  * applied once per idempotency key and answer one result per item (and target).
@@ -2479,6 +2918,21 @@ export const ProgressServiceService = {
       Buffer.from(MergeUserProgressResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): MergeUserProgressResponse => MergeUserProgressResponse.decode(value),
   },
+  /**
+   * A user's external training records (I9), latest first (statistics:read on the user's
+   * organisation; NOT_FOUND outside it).
+   */
+  listExternalTrainings: {
+    path: "/assistants.statistics.v1.ProgressService/ListExternalTrainings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListExternalTrainingsRequest): Buffer =>
+      Buffer.from(ListExternalTrainingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListExternalTrainingsRequest => ListExternalTrainingsRequest.decode(value),
+    responseSerialize: (value: ListExternalTrainingsResponse): Buffer =>
+      Buffer.from(ListExternalTrainingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListExternalTrainingsResponse => ListExternalTrainingsResponse.decode(value),
+  },
 } as const;
 
 export interface ProgressServiceServer extends UntypedServiceImplementation {
@@ -2500,6 +2954,11 @@ export interface ProgressServiceServer extends UntypedServiceImplementation {
    * to_user_id, the best result kept where both have one.
    */
   mergeUserProgress: handleUnaryCall<MergeUserProgressRequest, MergeUserProgressResponse>;
+  /**
+   * A user's external training records (I9), latest first (statistics:read on the user's
+   * organisation; NOT_FOUND outside it).
+   */
+  listExternalTrainings: handleUnaryCall<ListExternalTrainingsRequest, ListExternalTrainingsResponse>;
 }
 
 export interface ProgressServiceClient extends Client {
@@ -2604,6 +3063,25 @@ export interface ProgressServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MergeUserProgressResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A user's external training records (I9), latest first (statistics:read on the user's
+   * organisation; NOT_FOUND outside it).
+   */
+  listExternalTrainings(
+    request: ListExternalTrainingsRequest,
+    callback: (error: ServiceError | null, response: ListExternalTrainingsResponse) => void,
+  ): ClientUnaryCall;
+  listExternalTrainings(
+    request: ListExternalTrainingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListExternalTrainingsResponse) => void,
+  ): ClientUnaryCall;
+  listExternalTrainings(
+    request: ListExternalTrainingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListExternalTrainingsResponse) => void,
   ): ClientUnaryCall;
 }
 

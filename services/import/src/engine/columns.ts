@@ -62,7 +62,7 @@ export interface KindDeclaration {
   columns: readonly Column[];
   /** the field whose value may appear on one row only (duplicate rows are rejected), or the
    * fields whose values together may (a user and a course); none: a value may repeat (I7: a
-   * user in several lists) */
+   * user in several lists; I5, I6: one session after another of a learner's lesson or course) */
   key?: string | readonly string[];
   options: readonly KindOption[];
   /** the boolean option that says whether the file's first row is a header; when it is

@@ -3,6 +3,12 @@ import { courseAssignmentsKind } from './course-assignments';
 import { courseAssignmentsApplier } from './course-assignments.apply';
 import { curriculumAssignmentsKind } from './curriculum-assignments';
 import { curriculumAssignmentsApplier } from './curriculum-assignments.apply';
+import { courseStatisticsKind } from './course-statistics';
+import { courseStatisticsApplier } from './course-statistics.apply';
+import { externalTrainingsKind } from './external-trainings';
+import { externalTrainingsApplier } from './external-trainings.apply';
+import { lessonStatisticsKind } from './lesson-statistics';
+import { lessonStatisticsApplier } from './lesson-statistics.apply';
 import { organisationsKind } from './organisations';
 import { staticListsApplier } from './static-lists.apply';
 import { staticListsKind } from './static-lists';
@@ -12,7 +18,10 @@ import { usersKind } from './users';
 export const APPLIERS: Record<string, Applier> = {
   organisations: organisationsApplier(organisationsKind),
   users: usersApplier(usersKind),
-  'static-lists': staticListsApplier(staticListsKind),
   'course-assignments': courseAssignmentsApplier(courseAssignmentsKind),
   'curriculum-assignments': curriculumAssignmentsApplier(curriculumAssignmentsKind),
+  'lesson-statistics': lessonStatisticsApplier(lessonStatisticsKind),
+  'course-statistics': courseStatisticsApplier(courseStatisticsKind),
+  'static-lists': staticListsApplier(staticListsKind),
+  'external-trainings': externalTrainingsApplier(externalTrainingsKind),
 };
