@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { assignmentClient } from '@assistants/assignment/client';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
 import type { ServiceContext, ServiceDefinition } from '@assistants/kit';
-import { assignmentClient } from '@assistants/assignment/client';
 import { notificationClient } from '@assistants/notification/client';
 import { statisticsClient } from '@assistants/statistics/client';
 import { ImportConfigSchema, type ImportConfig } from './config';
