@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { DomainError, type Emit, itemResult, type Queryable, ROOT_ORGANISATION_ID } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type {
@@ -20,6 +19,7 @@ import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
 import { ResolvedScope } from './scope';
 import { createUser, emitAudiencesChanged, setPassword, updateUser } from './users';
 import { findUser, toUser } from './users.repo';
+import { generatedPassword, importUsersBySets } from './user-imports';
 import { checkPassword } from './validation';
 
 /** The imports that change identity (see proto/identity/v1/imports.proto): each row of a
@@ -224,23 +224,30 @@ const USER_COLUMNS: Record<string, string> = {
   id: 'user_login',
 };
 
-/** A password for a user the file gives none: 24 characters from 62, about 143 bits. */
-function generatedPassword(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return Array.from(randomBytes(24), (b) => alphabet[b % 62]).join('');
-}
-
-/** I2: creates the users the file names and updates the others (see ImportUsersRequest).
- * Through the same commands as the single calls, with their checks (users:write on the
- * organisations, grants covered, externally managed users) and events. */
+/** I2: creates the users the file names and updates the others (see ImportUsersRequest), by
+ * sets (user-imports.ts), with the checks and the events of the single commands. */
 export async function importUsers(
   tx: Queryable,
   emit: Emit,
   caller: Caller,
   req: Omit<ImportUsersRequest, 'batch'>,
 ): Promise<ItemResult[]> {
-  const scope = caller.scope('users:write');
+  caller.scope('users:write');
   if (req.rows.length > MAX_ROWS) throw rowError('INVALID_ARGUMENT', 'rows', `at most ${MAX_ROWS} rows per call`);
+  const columnOf = (field: string | undefined) => USER_COLUMNS[field ?? ''] ?? field ?? '';
+  return importUsersBySets(tx, emit, caller, req, columnOf, () => importUsersRowByRow(tx, emit, caller, req));
+}
+
+/** I2 one row after another, each in its savepoint, through the single commands: what a
+ * chunk falls back to when its set-based writes meet a unique violation the checks did not
+ * see coming (another writer at the same time): then only that row fails. */
+async function importUsersRowByRow(
+  tx: Queryable,
+  emit: Emit,
+  caller: Caller,
+  req: Omit<ImportUsersRequest, 'batch'>,
+): Promise<ItemResult[]> {
+  const scope = caller.scope('users:write');
   const byExtId = req.matchOn === 'ext_id';
   const chunkExtIds = new Set(req.rows.map((r) => r.fields?.extId?.toLowerCase()).filter(Boolean));
   const hashes = await newUsersHashes(tx, req, byExtId);
