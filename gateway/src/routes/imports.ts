@@ -92,7 +92,7 @@ const optionsOf = (kind: string) =>
   KINDS[kind].options.map((o) => ({
     name: o.name,
     description: o.description,
-    values: o.type === 'boolean' ? ['true', 'false'] : [...o.values!],
+    values: o.type === 'boolean' ? ['true', 'false'] : [...(o.values ?? [])],
     default: String(o.default),
   }));
 
