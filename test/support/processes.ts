@@ -36,7 +36,9 @@ export async function startProcess(options: ProcessOptions): Promise<TestProcess
   let peakKiB = 0;
   const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
   const launch = async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, options.entry)], {
+    // TEST_NODE_ARGS: more node options for the processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark.
+    const nodeArgs = (process.env.TEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, options.entry)], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: logLevel, LOG_FORMAT: 'json', ...options.env },
       stdio: ['ignore', logLevel === 'silent' ? 'ignore' : 'inherit', 'inherit'],

@@ -107,9 +107,8 @@ export async function importUsersBySets(
   const keyOf = (r: UserImportRow) => lower(byExtId ? r.fields?.extId : r.fields?.login);
   const rows = req.rows;
   const has = (pick: (r: UserImportRow) => unknown) => rows.some((r) => pick(r) !== undefined);
-
   // What the chunk's rows name, each loaded once.
-  const { rows: found } = await tx.query<UserRow>(`${USER_SELECT} WHERE lower(u.${keyColumn}) = ANY($1) FOR UPDATE OF u`, [
+  const { rows: found } = await tx.query<UserRow>(`${USER_SELECT} WHERE lower(u.${keyColumn}) = ANY($1)`, [
     rows.map(keyOf).filter(Boolean),
   ]);
   const existingByKey = new Map(found.map((u) => [lower(byExtId ? u.ext_id : u.login), u]));
@@ -435,8 +434,27 @@ export async function importUsersBySets(
   const updated = valid.filter((p) => p.existing && p.changed.length > 0);
   const passwords = new Map<string, string>();
   await Promise.all(valid.filter((p) => p.passwordHash).map(async (p) => passwords.set(p.id, await p.passwordHash!)));
-  await tx.query('SAVEPOINT import_users');
+  // The users read above were not locked (most rows of a file imported again change
+  // nothing): those that change are locked now, and if one changed in between (another
+  // writer), the chunk goes row by row.
+  const touched = valid.filter(
+    (p) =>
+      p.existing &&
+      (p.changed.length > 0 ||
+        passwords.has(p.id) ||
+        p.addAudiences.length + p.removeAudiences.length + p.grant.length + p.revoke.length + p.lists.length > 0),
+  );
+  if (touched.length > 0) {
+    const { rows: locked } = await tx.query<{ id: string; updated_at: Date }>(
+      'SELECT id, updated_at FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE',
+      [touched.map((p) => p.id)],
+    );
+    const now = new Map(locked.map((r) => [r.id, r.updated_at.getTime()]));
+    if (touched.some((p) => now.get(p.id) !== p.existing!.updated_at.getTime())) return rowByRow();
+  }
   let entered: { list_id: string; user_id: string; entered_at: Date }[] = [];
+  if (created.length + touched.length === 0) return results();
+  await tx.query('SAVEPOINT import_users');
   try {
     if (created.length > 0) {
       await tx.query(
@@ -573,15 +591,20 @@ export async function importUsersBySets(
     }
     outcomes.set(plan.row, { code: plan.existing ? 'UPDATED' : 'ADDED', warnings: plan.warnings });
   }
-  return rows.flatMap((row) => {
-    const outcome = outcomes.get(row)!;
-    if ('failed' in outcome) return [outcome.failed];
-    const main =
-      outcome.code === 'UNCHANGED'
-        ? itemResult.unchanged(row.itemId, '', 'UNCHANGED', 'nothing to change')
-        : { ...itemResult.succeeded(row.itemId, outcome.code === 'ADDED' ? planOf(row)!.id : ''), code: outcome.code };
-    return [main, ...outcome.warnings];
-  });
+  return results();
+
+  function results(): ItemResult[] {
+    for (const plan of valid) if (!outcomes.has(plan.row)) outcomes.set(plan.row, { code: 'UNCHANGED', warnings: plan.warnings });
+    return rows.flatMap((row) => {
+      const outcome = outcomes.get(row)!;
+      if ('failed' in outcome) return [outcome.failed];
+      const main =
+        outcome.code === 'UNCHANGED'
+          ? itemResult.unchanged(row.itemId, '', 'UNCHANGED', 'nothing to change')
+          : { ...itemResult.succeeded(row.itemId, outcome.code === 'ADDED' ? planOf(row)!.id : ''), code: outcome.code };
+      return [main, ...outcome.warnings];
+    });
+  }
 
   function planOf(row: UserImportRow) {
     return valid.find((p) => p.row === row);

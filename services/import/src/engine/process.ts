@@ -63,10 +63,19 @@ export async function processFile(options: ProcessOptions): Promise<void> {
   let headerWritten: Promise<void> | void = undefined;
   let rows: ParsedRow[] = [];
   let no = 0;
+  // The next chunk is read while the previous one is applied and recorded: the owning
+  // service and this process work at the same time. One chunk is applied at a time, in file
+  // order (a chunk may need what the one before added: a parent, a manager).
+  let previous: Promise<void> = Promise.resolve();
   const flush = async () => {
-    if (no >= options.doneChunks) await options.onChunk(await report(no, rows));
+    const [chunkNo, chunk, before] = [no++, rows, previous];
     rows = [];
-    no++;
+    previous = (async () => {
+      await before;
+      if (chunkNo >= options.doneChunks) await options.onChunk(await report(chunkNo, chunk));
+    })();
+    previous.catch(() => {}); // its error is thrown where it is awaited
+    await before;
   };
   const report = async (chunkNo: number, chunk: ParsedRow[]): Promise<ChunkReport> => {
     const valid = chunk.filter((r) => !r.issues.some((i) => i.severity === 'error'));
@@ -93,15 +102,20 @@ export async function processFile(options: ProcessOptions): Promise<void> {
     return { no: chunkNo, counts, log, rejects: Buffer.concat(rejects) };
   };
 
-  for await (const row of readRows(options.kind, options.chunks, options.read, {
-    onHeader: (h) => {
-      header = h;
-      headerWritten = options.onHeader?.(h, rejectsHeader(h.format, h.raw));
-    },
-  })) {
-    await headerWritten;
-    rows.push(row);
-    if (rows.length >= options.chunkSize) await flush();
+  try {
+    for await (const row of readRows(options.kind, options.chunks, options.read, {
+      onHeader: (h) => {
+        header = h;
+        headerWritten = options.onHeader?.(h, rejectsHeader(h.format, h.raw));
+      },
+    })) {
+      await headerWritten;
+      rows.push(row);
+      if (rows.length >= options.chunkSize) await flush();
+    }
+    if (rows.length > 0) await flush();
+  } finally {
+    // A file error stops the reading: the chunk being applied is recorded first.
+    await previous;
   }
-  if (rows.length > 0) await flush();
 }

@@ -191,6 +191,9 @@ export async function* readRecords(
 /** The fields of one record (csv-parse: quotes, doubled quotes, separators and line ends inside
  * quoted fields). */
 function fields(raw: string, separator: string): { fields: string[]; error?: string } {
+  // Most records have no quote: their fields are what lies between the separators (a lone CR
+  // is left to csv-parse, which reads it as a line end).
+  if (!raw.includes('"') && !raw.includes('\r')) return { fields: raw.split(separator) };
   try {
     const rows = parse(raw, { delimiter: separator, relax_quotes: true, relax_column_count: true, bom: false }) as string[][];
     return { fields: rows[0] ?? [] };
