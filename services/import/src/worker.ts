@@ -112,6 +112,7 @@ export class ImportWorker implements BackgroundWorker {
           maxBytes: config.IMPORT_MAX_FILE_BYTES,
           maxRecordChars: config.IMPORT_MAX_RECORD_CHARS,
         },
+        key: kind.keyOf?.(job.options),
         chunkSize: config.IMPORT_CHUNK_ROWS,
         doneChunks: done[0].n,
         apply: (no, rows) =>

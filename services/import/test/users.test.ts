@@ -207,3 +207,19 @@ test('the passwords of a chunk are hashed together; a password too short rejects
   const session = await fixture.client.auth.createSession({ login: 'batch-4', password: 'Long-enough-pass-4' });
   expect(session.token).toBeTruthy();
 });
+
+test('matched on the external id: a repeated external id is a file error of its row, a login another row took fails in identity', async () => {
+  const file = [
+    'user_lname;user_fname;user_login;user_password;org_extid;user_extid',
+    'Key;One;key-one;Secret-pass-1111;FR;K1',
+    'Key;Two;key-two;Secret-pass-2222;FR;k1',
+    'Key;Three;key-one;Secret-pass-3333;FR;K3',
+  ].join('\n');
+  const { job, log } = await runImport(admin, 'users', file, { options: { matchOn: 'extId' } });
+  expect(job.counts).toMatchObject({ read: 3, added: 1, rejected: 2 });
+  expect(log.toString().split('\r\n').slice(1, -1)).toEqual([
+    '3;user_extid;k1;error;"user_extid ""k1"" is already on line 2 of the file"',
+    '4;user_login;key-one;error;"login ""key-one"" is already used by another user"',
+  ]);
+  expect((await user('key-one')).ext_id).toBe('K1');
+});

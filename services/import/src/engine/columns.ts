@@ -62,6 +62,8 @@ export interface KindDeclaration {
   columns: readonly Column[];
   /** the field whose value may appear on one row only (duplicate rows are rejected) */
   key: string;
+  /** when an option chooses how rows are matched: the key field for these options */
+  keyOf?(options: Record<string, boolean | string>): string;
   options: readonly KindOption[];
 }
 

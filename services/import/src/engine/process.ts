@@ -45,6 +45,8 @@ export interface ProcessOptions {
   kind: KindDeclaration;
   chunks: AsyncIterable<Buffer>;
   read: ReadOptions;
+  /** the key field, when an option chose it (KindDeclaration.keyOf) */
+  key?: string;
   /** data rows per chunk */
   chunkSize: number;
   /** chunks already done (a resumed job): read again, for the duplicate keys, but not applied */
@@ -104,6 +106,7 @@ export async function processFile(options: ProcessOptions): Promise<void> {
 
   try {
     for await (const row of readRows(options.kind, options.chunks, options.read, {
+      key: options.key,
       onHeader: (h) => {
         header = h;
         headerWritten = options.onHeader?.(h, rejectsHeader(h.format, h.raw));

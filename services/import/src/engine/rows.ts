@@ -80,6 +80,8 @@ export function readRow(header: ParsedHeader, record: RawRecord): ParsedRow {
 
 export interface RowsHooks {
   onHeader?(header: ParsedHeader): void;
+  /** the key field, when not the kind's default (an option chose it) */
+  key?: string;
 }
 
 /** The data rows of a file, read, checked cell by cell, and a row whose key was already on an
@@ -93,7 +95,8 @@ export async function* readRows(
   let format: FileFormat | undefined;
   let header: ParsedHeader | undefined;
   const keys = new Map<string, number>();
-  const keyColumn = kind.columns.find((c) => c.field === kind.key)!;
+  const keyField = hooks.key ?? kind.key;
+  const keyColumn = kind.columns.find((c) => c.field === keyField)!;
   let rows = 0;
   for await (const record of readRecords(chunks, options, (f) => (format = f))) {
     if (!header) {
@@ -103,7 +106,7 @@ export async function* readRows(
     }
     const row = readRow(header, record);
     rows++;
-    const key = row.values[kind.key];
+    const key = row.values[keyField];
     if (typeof key === 'string') {
       const folded = key.toLowerCase();
       const first = keys.get(folded);
