@@ -2,6 +2,7 @@ import { DomainError, type Emit, itemResult, type Queryable, ROOT_ORGANISATION_I
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type {
   ImportOrganisationsRequest,
+  ImportUserManagersRequest,
   ImportUsersRequest,
   OrganisationImportRow,
   UserImportRow,
@@ -19,7 +20,7 @@ import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
 import { ResolvedScope } from './scope';
 import { createUser, emitAudiencesChanged, setPassword, updateUser } from './users';
 import { findUser, toUser } from './users.repo';
-import { generatedPassword, importUsersBySets } from './user-imports';
+import { generatedPassword, importUserManagers as importUserManagersBySets, importUsersBySets } from './user-imports';
 import { checkPassword } from './validation';
 
 /** The imports that change identity (see proto/identity/v1/imports.proto): each row of a
@@ -234,9 +235,21 @@ export async function importUsers(
 ): Promise<ItemResult[]> {
   caller.scope('users:write');
   if (req.rows.length > MAX_ROWS) throw rowError('INVALID_ARGUMENT', 'rows', `at most ${MAX_ROWS} rows per call`);
-  const columnOf = (field: string | undefined) => USER_COLUMNS[field ?? ''] ?? field ?? '';
-  return importUsersBySets(tx, emit, caller, req, columnOf, () => importUsersRowByRow(tx, emit, caller, req));
+  return importUsersBySets(tx, emit, caller, req, userColumn, () => importUsersRowByRow(tx, emit, caller, req));
 }
+
+/** I2's last pass: the managers further down the file than their users' chunks. */
+export async function importUserManagers(
+  tx: Queryable,
+  emit: Emit,
+  caller: Caller,
+  req: Omit<ImportUserManagersRequest, 'batch'>,
+): Promise<ItemResult[]> {
+  if (req.rows.length > MAX_ROWS) throw rowError('INVALID_ARGUMENT', 'rows', `at most ${MAX_ROWS} rows per call`);
+  return importUserManagersBySets(tx, emit, caller, req, userColumn);
+}
+
+const userColumn = (field: string | undefined) => USER_COLUMNS[field ?? ''] ?? field ?? '';
 
 /** I2 one row after another, each in its savepoint, through the single commands: what a
  * chunk falls back to when its set-based writes meet a unique violation the checks did not

@@ -11,7 +11,7 @@ import {
   uniqueViolation,
 } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
-import type { ImportUsersRequest, UserImportRow } from '@assistants/proto/gen/identity/v1/imports';
+import type { ImportUserManagersRequest, ImportUsersRequest, UserImportRow } from '@assistants/proto/gen/identity/v1/imports';
 import type { UserFields } from '@assistants/proto/gen/identity/v1/users';
 import { usersBeyond, type Caller } from './caller';
 import { refreshDynamicLists } from './dynamic-lists';
@@ -632,4 +632,94 @@ async function byLowerKey<T>(tx: Queryable, sql: string, names: string[]): Promi
   if (keys.length === 0) return new Map();
   const { rows } = await tx.query<T & { k: string }>(sql, [keys]);
   return new Map(rows.map((r) => [r.k, r]));
+}
+
+/** I2's last pass: the managers defined further down the file than their users' chunks.
+ * Each row names a user (its key under match_on) and its managers' external ids; those found
+ * are set with updateUser's checks (the user in the scope and covered, not externally
+ * managed; the manager in the scope and not the user itself) and its event; those found
+ * nowhere are warnings. */
+export async function importUserManagers(
+  tx: Queryable,
+  emit: Emit,
+  caller: Caller,
+  req: Omit<ImportUserManagersRequest, 'batch'>,
+  columnOf: (field: string | undefined) => string,
+): Promise<ItemResult[]> {
+  const scope = caller.scope('users:write');
+  const keyColumn = req.matchOn === 'ext_id' ? 'ext_id' : 'login';
+  const { rows: users } = await tx.query<UserRow>(`${USER_SELECT} WHERE lower(u.${keyColumn}) = ANY($1) ORDER BY u.id FOR UPDATE OF u`, [
+    [...new Set(req.rows.map((r) => lower(r.key)))],
+  ]);
+  const byKey = new Map(users.map((u) => [lower(keyColumn === 'login' ? u.login : u.ext_id), u]));
+  const managers = await byLowerKey<{ id: string; path: string }>(
+    tx,
+    'SELECT u.id, o.path, lower(u.ext_id) AS k FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE lower(u.ext_id) = ANY($1)',
+    req.rows.flatMap((r) => [r.managerExtId, r.secondaryManagerExtId]).filter((e): e is string => e !== undefined),
+  );
+  const beyond = await usersBeyond(
+    tx,
+    caller,
+    users.map((u) => u.id),
+  );
+  const results: ItemResult[] = [];
+  const changes: { user: UserRow; values: Map<string, string> }[] = [];
+  for (const row of req.rows) {
+    const warnings: ItemResult[] = [];
+    try {
+      const user = byKey.get(lower(row.key));
+      if (!user || !scope.includesPath(user.organisation_path!))
+        throw notFound(`no user with ${keyColumn === 'login' ? 'login' : 'external id'} "${row.key}"`, 'id');
+      const values = new Map<string, string>();
+      for (const [column, field, name, extId] of [
+        ['manager_id', 'managerId', 'user_manager_extid', row.managerExtId],
+        ['secondary_manager_id', 'secondaryManagerId', 'user_alternate_manager_extid', row.secondaryManagerExtId],
+      ] as const) {
+        if (extId === undefined) continue;
+        const manager = managers.get(lower(extId));
+        if (!manager) {
+          warnings.push(
+            itemResult.unchanged(
+              row.itemId,
+              name,
+              'WARNING',
+              `${name}: no user with external id "${extId}": the manager is left as it was`,
+            ),
+          );
+          continue;
+        }
+        if (manager.id === user.id) throw invalidArgument(field, 'a user cannot be their own manager');
+        if (!scope.includesPath(manager.path)) throw notFound(`no user with id ${manager.id}`, field);
+        if (!same(user[column], manager.id)) values.set(column, manager.id);
+      }
+      if (values.size > 0) {
+        const grant = beyond.get(user.id);
+        if (grant) {
+          throw permissionDenied(
+            `user "${user.login}" holds the role "${grant.roleName}" with permissions you do not hold there: only an administrator who holds them can change this user`,
+            'id',
+          );
+        }
+        checkNotExternallyManaged(caller, user);
+        changes.push({ user, values });
+        results.push({ ...itemResult.succeeded(row.itemId), code: 'UPDATED' }, ...warnings);
+      } else results.push(itemResult.unchanged(row.itemId, '', 'UNCHANGED', 'nothing to change'), ...warnings);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      results.push(itemResult.failed(row.itemId, columnOf(error.field), error.code, error.message));
+    }
+  }
+  if (changes.length === 0) return results;
+  const ids = changes.map((c) => c.user.id);
+  const column = (c: string) =>
+    changes.map((ch) => (ch.values.has(c) ? ch.values.get(c)! : (ch.user as unknown as Record<string, string | null>)[c]));
+  await tx.query(
+    `UPDATE users u SET manager_id = v.m, secondary_manager_id = v.s, updated_at = now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS v(id, m, s) WHERE u.id = v.id`,
+    [ids, column('manager_id'), column('secondary_manager_id')],
+  );
+  await refreshDynamicLists(tx, emit, { userIds: ids });
+  const loaded = await loadUsers(tx, ids);
+  changes.forEach((c, i) => events.userUpdated(emit, { user: loaded[i], changedFields: [...c.values.keys()] }));
+  return results;
 }

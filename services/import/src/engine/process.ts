@@ -7,6 +7,11 @@ import { readRows, type ParsedHeader, type ParsedRow } from './rows';
 export interface RowOutcome {
   outcome: 'added' | 'updated' | 'unchanged' | 'failed';
   issues: Issue[];
+  /** what the kind's last pass, after the last chunk, is left to do for this row (I2: its
+   * managers not found yet) */
+  deferred?: Record<string, string>;
+  /** a value this row gives that the last pass of a dry run may look for (I2: its external id) */
+  provides?: string;
 }
 
 export interface Counts {
@@ -39,6 +44,10 @@ export interface ChunkReport {
   log: string;
   /** lines of the rejects file (the file's encoding) */
   rejects: Buffer;
+  /** RowOutcome.deferred of its rows, by line */
+  deferred: { line: number; data: Record<string, string> }[];
+  /** RowOutcome.provides of its rows */
+  provided: string[];
 }
 
 export interface ProcessOptions {
@@ -59,8 +68,9 @@ export interface ProcessOptions {
 
 /** Reads a file row by row, in chunks of `chunkSize` data rows: the rows the file checks
  * reject go to the rejects, the others to `apply`, and each chunk's counts, log and rejects to
- * `onChunk`. Throws ImportFileError when the file cannot be read further. */
-export async function processFile(options: ProcessOptions): Promise<void> {
+ * `onChunk`. Returns the number of chunks. Throws ImportFileError when the file cannot be
+ * read further. */
+export async function processFile(options: ProcessOptions): Promise<number> {
   let header: ParsedHeader | undefined;
   let headerWritten: Promise<void> | void = undefined;
   let rows: ParsedRow[] = [];
@@ -86,9 +96,13 @@ export async function processFile(options: ProcessOptions): Promise<void> {
     const counts = zeroCounts();
     let log = '';
     const rejects: Buffer[] = [];
+    const deferred: ChunkReport['deferred'] = [];
+    const provided: string[] = [];
     for (const row of chunk) {
       counts.read++;
       const outcome = byRow.get(row);
+      if (outcome?.deferred) deferred.push({ line: row.line, data: outcome.deferred });
+      if (outcome?.provides) provided.push(outcome.provides);
       const issues = [...row.issues, ...(outcome?.issues ?? [])].sort((a, b) => a.line - b.line);
       for (const issue of issues) log += logLine(issue);
       counts.warnings += issues.filter((i) => i.severity === 'warning').length;
@@ -101,7 +115,7 @@ export async function processFile(options: ProcessOptions): Promise<void> {
         rejects.push(rejectsLine(header!.format, row.raw, reason));
       } else counts[outcome.outcome]++;
     }
-    return { no: chunkNo, counts, log, rejects: Buffer.concat(rejects) };
+    return { no: chunkNo, counts, log, rejects: Buffer.concat(rejects), deferred, provided };
   };
 
   try {
@@ -121,4 +135,5 @@ export async function processFile(options: ProcessOptions): Promise<void> {
     // A file error stops the reading: the chunk being applied is recorded first.
     await previous;
   }
+  return no;
 }

@@ -1,4 +1,4 @@
-import { organisationsApplier, usersApplier, type Applier } from './apply';
+import { organisationsApplier, usersApplier, usersFinisher, type Applier, type Finisher } from './apply';
 import { organisationsKind } from './organisations';
 import { usersKind } from './users';
 
@@ -6,4 +6,9 @@ import { usersKind } from './users';
 export const APPLIERS: Record<string, Applier> = {
   organisations: organisationsApplier(organisationsKind),
   users: usersApplier(usersKind),
+};
+
+/** The last pass of the kinds that have one, after the file's last chunk. */
+export const FINISHERS: Record<string, Finisher> = {
+  users: usersFinisher,
 };
