@@ -308,6 +308,9 @@ async function main(): Promise<void> {
       importFile: (kind, path, options = {}) => importThroughGateway(s, kind, path, options),
     };
     await setUp(bench);
+    // What each process holds before the cases (its code, the transpiler, its caches).
+    const rss = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+    log(`  RSS after the set-up: ${s.processes.map((p) => `${p.name} ${rss(p.pid)}`).join(', ')} MiB`);
     for (const name of new Set(chosen)) {
       const run = CASES[name];
       if (!run) throw new Error(`no case ${name}; cases: ${Object.keys(CASES).join(', ')}`);

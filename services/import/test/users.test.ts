@@ -225,3 +225,29 @@ test('matched on the external id: a repeated external id is a file error of its 
   ]);
   expect((await user('key-one')).ext_id).toBe('K1');
 });
+
+test('rows failing their checks are not written and do not fail their neighbours; an externally managed user changes only through the import', async () => {
+  const file = [
+    'user_lname;user_fname;user_login;user_password;org_extid;user_extid;user_manager_extid;user_activation_date;user_expiration_date',
+    'Ok;First;ok-first;Secret-pass-4444;FR;OK1;;;',
+    'Bad;Dates;bad-dates;Secret-pass-5555;FR;BAD1;;2025/01/01;2024/01/01',
+    'Own;Manager;own-manager;Secret-pass-6666;FR;OWN1;OWN1;;',
+    'Ok;Second;ok-second;Secret-pass-7777;FR;OK2;OK1;;',
+  ].join('\n');
+  const { job, log } = await runImport(admin, 'users', file, { options: { externallyManaged: 'true' } });
+  expect(job.counts).toMatchObject({ read: 4, added: 2, rejected: 2 });
+  expect(log.toString().split('\r\n').slice(1, -1)).toEqual([
+    '3;user_expiration_date;2024/01/01;error;expirationDate (2024-01-01) is before activationDate (2025-01-01)',
+    '4;user_manager_extid;OWN1;error;a user cannot be their own manager',
+  ]);
+  expect(await user('bad-dates')).toBeUndefined();
+  expect(await user('own-manager')).toBeUndefined();
+  expect(await user('ok-second')).toMatchObject({ manager: 'ok-first', externally_managed: true });
+  // A scoped administrator without users:write-external may not change it.
+  const { rows } = await fixture.identity.db.query<{ id: string }>("SELECT id FROM users WHERE login = 'fr-admin'");
+  const scoped = actingAs(service.client, rows[0].id);
+  const change = await runImport(scoped, 'users', 'user_lname;user_fname;user_login;org_extid;user_udtf2\nOk;First;ok-first;FR;changed\n');
+  expect(change.job.counts).toMatchObject({ rejected: 1 });
+  expect(change.log.toString()).toContain('is managed by an external system');
+  expect((await user('ok-first')).custom2).toBe('');
+});
