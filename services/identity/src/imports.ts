@@ -14,7 +14,7 @@ import { events } from './events';
 import { insertMembers } from './lists';
 import { createOrganisation, updateOrganisation } from './organisations';
 import { findOrganisation, toOrganisation, type OrganisationRow } from './organisations.repo';
-import { hashPassword, verifyPassword } from './passwords';
+import { hashPassword, inBulk, verifyPassword } from './passwords';
 import { requireMayGive } from './roles';
 import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
 import { ResolvedScope } from './scope';
@@ -372,7 +372,8 @@ async function newUsersHashes(
   for (const row of req.rows) {
     if (row.password === undefined || existing.has(keyOf(row))) continue;
     try {
-      hashes.set(row.itemId, hashPassword(checkPassword('user_password', row.password)));
+      const password = checkPassword('user_password', row.password);
+      hashes.set(row.itemId, inBulk(() => hashPassword(password)));
     } catch {
       // its row says why
     }

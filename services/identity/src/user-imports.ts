@@ -16,7 +16,7 @@ import type { UserFields } from '@assistants/proto/gen/identity/v1/users';
 import { usersBeyond, type Caller } from './caller';
 import { refreshDynamicLists } from './dynamic-lists';
 import { events } from './events';
-import { hashPassword, verifyPassword } from './passwords';
+import { hashPassword, inBulk, verifyPassword } from './passwords';
 import { requireMayGive } from './roles';
 import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
 import { ALL_COLUMNS, checkActivationDates, checkNotExternallyManaged, columnsOf, requireExternalWrite, same } from './users';
@@ -166,7 +166,10 @@ export async function importUsersBySets(
     for (const row of rows) {
       const existing = existingByKey.get(keyOf(row));
       if (existing && req.updateExisting && row.password !== undefined && !row.passwordGenerated) {
-        verified.set(row, verifyPassword(existing.password_hash, row.password));
+        verified.set(
+          row,
+          inBulk(() => verifyPassword(existing.password_hash, row.password!)),
+        );
       }
     }
   }
@@ -174,7 +177,8 @@ export async function importUsersBySets(
   const hashOf = (row: UserImportRow, password: string) => {
     if (!hashes.has(row)) {
       try {
-        const promise = hashPassword(checkPassword('user_password', password));
+        const checked = checkPassword('user_password', password);
+        const promise = inBulk(() => hashPassword(checked));
         promise.catch(() => {}); // awaited when its row is written
         hashes.set(row, promise);
       } catch (error) {
