@@ -269,7 +269,10 @@ async function main() {
     NATS_URL: natsUrl,
     IMPORT_GRPC_PORT: String(importPort),
     IMPORT_DATA_DIR: env.IMPORT_DATA_DIR ?? join(dataDir, 'import'),
+    IMPORT_SECRET_KEY: env.IMPORT_SECRET_KEY || secret('import-secret-key', 48),
     IDENTITY_ADDRESS: identityAddress,
+    ASSIGNMENT_ADDRESS: assignmentAddress,
+    NOTIFICATION_ADDRESS: notificationAddress,
   });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
     ...security,

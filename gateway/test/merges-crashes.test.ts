@@ -8,6 +8,7 @@ import {
   startStack,
   type GatewayProcess,
   type TestStack,
+  waitFor,
 } from '@assistants/testing';
 import pg from 'pg';
 
@@ -41,15 +42,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 45_000) => waitFor(what, probe, timeoutMs, 10);
 
 /** Z with ONLY_Z courses of its own and SHARED courses A has too, and a list; A with the
  * SHARED courses. Rows written straight into the stack's database (the merge is what is

@@ -7,6 +7,7 @@ import {
   startStack,
   type GatewayProcess,
   type TestStack,
+  waitFor,
 } from '@assistants/testing';
 import pg from 'pg';
 
@@ -44,15 +45,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 45_000) => waitFor(what, probe, timeoutMs, 20);
 
 const runRow = async (id: string) => (await gatewayDb.query('SELECT * FROM gateway.runs WHERE id = $1', [id])).rows[0];
 const batchesOf = async (id: string) =>

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type RunningGateway } from '@assistants/gateway';
 import { createLogger } from '@assistants/kit';
-import { freePort, readStream, startGatewayProcess, startStack, type GatewayProcess, type TestStack } from '@assistants/testing';
+import { freePort, readStream, startGatewayProcess, startStack, waitFor, type GatewayProcess, type TestStack } from '@assistants/testing';
 import pg from 'pg';
 
 // Runs carried by several gateways, killed ones, and an identity that goes away. The
@@ -60,15 +60,7 @@ async function startRun(audienceId: string): Promise<string> {
   return created.body.id;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 45_000) => waitFor(what, probe, timeoutMs, 20);
 
 const runRow = async (id: string) => (await gatewayDb.query('SELECT * FROM gateway.runs WHERE id = $1', [id])).rows[0];
 const batchesOf = async (id: string) =>

@@ -14,12 +14,19 @@ export interface ImportOptions extends TestServiceOptions {
   identityAddress: string;
   /** The notification service (welcome mails); none by default. */
   notificationAddress?: string;
+  /** The assignment service (I3, I4); none by default. */
+  assignmentAddress?: string;
 }
+
+/** The key tests seal the welcome passwords of a chunk with. */
+export const TEST_IMPORT_SECRET_KEY = 'test-import-secret-key-0123456789abcdefghij';
 
 function environment(options: ImportOptions, port: number): Record<string, string> {
   return serviceEnvironment('import', options, port, {
     IDENTITY_ADDRESS: options.identityAddress,
+    IMPORT_SECRET_KEY: TEST_IMPORT_SECRET_KEY,
     NOTIFICATION_ADDRESS: options.notificationAddress,
+    ASSIGNMENT_ADDRESS: options.assignmentAddress,
     // Tests wait for jobs: poll often, take a killed replica's job over soon.
     IMPORT_WORKER_POLL_MS: '50',
     IMPORT_LEASE_SECONDS: '2',

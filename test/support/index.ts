@@ -15,3 +15,4 @@ export * from './processes';
 export * from './suite';
 export * from './service';
 export * from './refusal';
+export * from './wait';

@@ -68,8 +68,8 @@ export interface TestService<Client> {
 
 /** Starts `definition` in-process with the environment `env(port)` gives, on `port` (a free
  * one by default), and a client of it. */
-export async function startTestService<C extends TProperties, U, Client extends { close(): void }>(options: {
-  definition: ServiceDefinition<C, U>;
+export async function startTestService<C extends TProperties, U, P, Client extends { close(): void }>(options: {
+  definition: ServiceDefinition<C, U, P>;
   env: (port: number) => Record<string, string>;
   client: (address: string) => Client;
   port?: number;

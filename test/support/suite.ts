@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ADMIN, TEST_SECURITY } from './identity';
+import { TEST_IMPORT_SECRET_KEY } from './import';
 import { TEST_NOTIFICATION_SECRET_KEY } from './notification';
 import { freePort } from './ports';
 import { startProcess, type TestProcess } from './processes';
@@ -11,6 +12,8 @@ export interface SuiteProcesses {
   processes: TestProcess[];
   /** The gateway's API, e.g. http://127.0.0.1:41234 */
   api: string;
+  /** The one database of every service (a schema each): what a benchmark seeds by SQL. */
+  databaseUrl: string;
   /** An HTTP call to the API as the first administrator; throws on a non-2xx answer. */
   call(method: string, path: string, body?: unknown): Promise<any>;
   stop(): Promise<void>;
@@ -59,7 +62,13 @@ export async function startSuiteProcesses(options: {
       };
       await start('notification', env, { grpc: notification });
     }
-    const importEnv = { IMPORT_GRPC_PORT: port(imports), IMPORT_DATABASE_URL: db, IDENTITY_ADDRESS: identity };
+    const importEnv = {
+      IMPORT_GRPC_PORT: port(imports),
+      IMPORT_DATABASE_URL: db,
+      IMPORT_SECRET_KEY: TEST_IMPORT_SECRET_KEY,
+      IDENTITY_ADDRESS: identity,
+      ASSIGNMENT_ADDRESS: assignment,
+    };
     const welcomeMails: Record<string, string> = options.smtpPort === undefined ? {} : { NOTIFICATION_ADDRESS: notification };
     await start('import', { ...importEnv, ...welcomeMails }, { grpc: imports });
     await start(
@@ -89,6 +98,7 @@ export async function startSuiteProcesses(options: {
   return {
     processes,
     api,
+    databaseUrl: options.databaseUrl,
     async call(method, path, body) {
       const response = await fetch(`${api}${path}`, {
         method,

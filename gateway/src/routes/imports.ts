@@ -11,7 +11,8 @@ import { Id, IdParams, OneOf, responses } from '../schemas/common';
 
 const tags = ['imports'];
 /** Each row is then decided by the service that owns it, with the caller's other permissions. */
-const NEEDS = 'imports:run (then, per row, the permissions of what it changes: organisations:write, users:write, roles:grant…)';
+const NEEDS =
+  'imports:run (then, per row, the permissions of what it changes: organisations:write, users:write, roles:grant, lists:write…)';
 
 /** What goes to the import service in one call while a file streams in. */
 const PART_BYTES = 1024 * 1024;

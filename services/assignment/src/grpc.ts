@@ -15,6 +15,7 @@ import {
 } from './course-actions';
 import { assignCurricula, removeCurriculumAssignmentsAction, updateCurriculumAssignments } from './curriculum-actions';
 import type { Deps } from './deps';
+import { importCourseAssignments, importCurriculumAssignments } from './imports';
 import { mergeUserAssignments } from './merge';
 import { getVisibility, listAccessProperties, listCourseAssignments, listUserAssignments } from './reads';
 import { assignTutors } from './tutors';
@@ -32,6 +33,8 @@ export function assignmentGrpcServices(deps: Deps, logger: Logger): [grpc.Servic
     assignLearners: async (req) => ({ result: await assignLearners(deps, req) }),
     updateLearnerAssignments: async (req) => ({ result: await updateLearnerAssignments(deps, req) }),
     mergeUserAssignments: async (req) => ({ result: await mergeUserAssignments(deps, req) }),
+    importCourseAssignments: async (req) => ({ result: await importCourseAssignments(deps, req) }),
+    importCurriculumAssignments: async (req) => ({ result: await importCurriculumAssignments(deps, req) }),
     listUserAssignments: (req) => listUserAssignments(deps, req.userId),
     listCourseAssignments: (req, call) => listCourseAssignments(deps, call.actorId, req.courseId, req.page),
   });

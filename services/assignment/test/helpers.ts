@@ -182,14 +182,6 @@ export function rows(result: BatchResult | undefined): [string, string, string, 
 export const subjects = (events: EventEnvelope[]) => events.map((e) => e.subject);
 
 /** Polls `check` until it returns a truthy value (or the time runs out). */
-export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor } from '@assistants/testing';
 
 export { EventLog };

@@ -1,4 +1,4 @@
-import { isId, notFound, type Queryable } from '@assistants/kit';
+import { invalidArgument, isId, notFound, type Queryable } from '@assistants/kit';
 import { LessonType, type Course, type CourseSummary, type Lesson } from '@assistants/proto/gen/catalog/v1/courses';
 
 export type CourseRow = {
@@ -174,6 +174,15 @@ export async function loadCourses(q: Queryable, ids: string[]): Promise<Course[]
   }
   const byId = new Map(courses.rows.map((row) => [row.id, toCourse(row, byCourse.get(row.id) ?? [])]));
   return wanted.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** The ids of the courses or curricula with these codes (case-insensitive), in one query
+ * (an import's chunk: at most 5,000). */
+export async function idsOfCodes(q: Queryable, table: 'courses' | 'curricula', codes: string[]): Promise<string[]> {
+  if (codes.length > 5_000) throw invalidArgument('codes', `at most 5000 codes per call, got ${codes.length}`);
+  const folded = [...new Set(codes.map((c) => c.toLowerCase()))];
+  const { rows } = await q.query<{ id: string }>(`SELECT id FROM ${table} WHERE lower(code) = ANY($1::text[])`, [folded]);
+  return rows.map((r) => r.id);
 }
 
 /** A course by id or code; NOT_FOUND naming `field` otherwise. `lock` takes its row lock

@@ -9,7 +9,7 @@ import { identityAudiences } from './audiences';
 import { Caller } from './caller';
 import type { CatalogConfig } from './config';
 import { createCourse, deleteCourse, getCourse, updateCourse } from './courses';
-import { loadCourses } from './courses.repo';
+import { idsOfCodes, loadCourses } from './courses.repo';
 import { createCurriculum, deleteCurriculum, getCurriculum, updateCurriculum } from './curricula';
 import { loadCurricula } from './curricula.repo';
 import { changeItems, type BatchChange, type BatchTarget } from './batch-items';
@@ -62,6 +62,7 @@ export function catalogGrpcServices(
     getCourse: async (req, call) => ({ course: await read(call, (caller) => getCourse(db, caller, req)) }),
     // Service-level: the service token is enough.
     getCourses: async (req) => ({ courses: await loadCourses(db, req.ids) }),
+    getCoursesByCode: async (req) => ({ courses: await loadCourses(db, await idsOfCodes(db, 'courses', req.codes)) }),
     updateCourse: async (req, call) => ({
       course: await write(call, (tx, emit, caller) => updateCourse(tx, emit, caller, audiences, req)),
     }),
@@ -101,6 +102,7 @@ export function catalogGrpcServices(
     }),
     getCurriculum: async (req, call) => ({ curriculum: await read(call, (caller) => getCurriculum(db, caller, req)) }),
     getCurricula: async (req) => ({ curricula: await loadCurricula(db, req.ids) }),
+    getCurriculaByCode: async (req) => ({ curricula: await loadCurricula(db, await idsOfCodes(db, 'curricula', req.codes)) }),
     updateCurriculum: async (req, call) => ({
       curriculum: await write(call, (tx, emit, caller) => updateCurriculum(tx, emit, caller, audiences, req)),
     }),

@@ -45,6 +45,9 @@ it('creates a course with its lessons and audiences, emits it whole, and gives i
 
   const { courses } = await bed.catalog.client.courses.getCourses({ ids: [UNKNOWN_ID, course.id, 'not-an-id'] });
   expect(courses).toEqual([course]);
+  // An import names courses by code, in any case.
+  const byCode = await bed.catalog.client.courses.getCoursesByCode({ codes: [course.code.toLowerCase(), 'NO-SUCH-CODE'] });
+  expect(byCode.courses).toEqual([course]);
 });
 
 it('creates a curriculum of ordered courses, given back by GetCurricula', async () => {
@@ -60,6 +63,8 @@ it('creates a curriculum of ordered courses, given back by GetCurricula', async 
   expect(curriculum).toMatchObject({ name: 'Onboarding', courseIds: ids, audienceIds: [audienceId], disabled: false });
   const { curricula } = await bed.catalog.client.curricula.getCurricula({ ids: [curriculum!.id, UNKNOWN_ID] });
   expect(curricula).toEqual([curriculum]);
+  const byCode = await bed.catalog.client.curricula.getCurriculaByCode({ codes: [curriculum!.code.toUpperCase(), 'NO-SUCH-CODE'] });
+  expect(byCode.curricula).toEqual([curriculum]);
 });
 
 it('updates a course as a patch, replaces its audiences when asked, and emits the whole course', async () => {

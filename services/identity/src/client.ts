@@ -68,6 +68,21 @@ export async function usersForAction(
   return byId;
 }
 
+/** The users an import's chunk names by login, by lower-case login: as usersForAction (a
+ * login that names no user: found false), in calls of at most 5,000 logins. */
+export async function usersForActionByLogin(
+  identity: IdentityClient,
+  logins: string[],
+  permission: string,
+): Promise<Map<string, UserForAction>> {
+  const byLogin = new Map<string, UserForAction>();
+  for (let i = 0; i === 0 || i < logins.length; i += USERS_PER_CALL) {
+    const { users } = await identity.users.getUsersForActionByLogin({ logins: logins.slice(i, i + USERS_PER_CALL), permission });
+    for (const user of users) byLogin.set(user.login.toLowerCase(), user);
+  }
+  return byLogin;
+}
+
 /** Why the acting user may not act on this user, if it may not: NOT_FOUND, OUT_OF_SCOPE. */
 export function userRefusal(user: UserForAction | undefined, permission: string): Refusal | null {
   if (!user?.found) return { code: 'NOT_FOUND', message: 'no such user' };

@@ -27,6 +27,7 @@ import {
 } from './lists';
 import { createOrganisation, deleteOrganisation, getOrganisation, listOrganisations, updateOrganisation } from './organisations';
 import { importOrganisations, importUserManagers, importUsers } from './imports';
+import { importListMembers } from './list-imports';
 import { hashPassword } from './passwords';
 import { listPermissions, registerPermissions } from './permissions';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
@@ -123,6 +124,9 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     listSelectedUsers: async (req, call) => read(call, (caller) => listSelectedUsers(db, caller, req)),
     getUsersForAction: async (req, call) => ({
       users: await read(call, (caller) => getUsersForAction(db, caller, req.userIds, req.permission, req.checkCovered ?? false)),
+    }),
+    getUsersForActionByLogin: async (req, call) => ({
+      users: await read(call, (caller) => getUsersForAction(db, caller, [], req.permission, false, req.logins)),
     }),
   });
 
@@ -236,6 +240,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     importOrganisations: async (req, call) => ({ result: await batch(call, req, importOrganisations) }),
     importUsers: async (req, call) => ({ result: await batch(call, req, importUsers) }),
     importUserManagers: async (req, call) => ({ result: await batch(call, req, importUserManagers) }),
+    importListMembers: async (req, call) => ({ result: await batch(call, req, importListMembers) }),
   });
 
   const auth = implement<AuthServiceServer>(logger, {

@@ -373,7 +373,10 @@ async function newUsersHashes(
     if (row.password === undefined || existing.has(keyOf(row))) continue;
     try {
       const password = checkPassword('user_password', row.password);
-      hashes.set(row.itemId, inBulk(() => hashPassword(password)));
+      hashes.set(
+        row.itemId,
+        inBulk(() => hashPassword(password)),
+      );
     } catch {
       // its row says why
     }

@@ -41,35 +41,46 @@ const absent = (id: string): UserForAction => ({
   covered: false,
 });
 
-/** For another service acting on users (a batch of a run): each user, whether the caller
- * holds `permission` on its organisation, and what the action reads of it. One query for
- * the whole batch; a user outside the scope shows only that it exists. */
+/** For another service acting on users (a batch of a run, an import's chunk by `logins`):
+ * each user, whether the caller holds `permission` on its organisation, and what the action
+ * reads of it. One query for the whole batch; a user outside the scope shows only that it
+ * exists. */
 export async function getUsersForAction(
   q: Queryable,
   caller: Caller,
   userIds: string[],
   permission: string,
   checkCovered = false,
+  logins: string[] = [],
 ): Promise<UserForAction[]> {
+  // `logins`: GetUsersForActionByLogin (no user ids then).
   if (permission === '') throw invalidArgument('permission', 'permission is required');
   const scope = caller.scope(permission);
   if (userIds.length > MAX_USERS_FOR_ACTION) {
     throw invalidArgument('userIds', `at most ${MAX_USERS_FOR_ACTION} user ids per call, got ${userIds.length}`);
   }
+  if (logins.length > MAX_USERS_FOR_ACTION) {
+    throw invalidArgument('logins', `at most ${MAX_USERS_FOR_ACTION} logins per call, got ${logins.length}`);
+  }
   // Not an id: no user (the answer says found = false rather than refusing the batch).
-  const requested = [...new Set(userIds)];
-  const ids = requested.filter(isId).map((id) => id.toLowerCase());
+  const byLogin = logins.length > 0;
+  const requested = byLogin ? [...new Map(logins.map((l) => [l.toLowerCase(), l])).values()] : [...new Set(userIds)];
+  const ids = byLogin ? [] : requested.filter(isId).map((id) => id.toLowerCase());
   const p = new Params();
+  // An import names users by login (users_login_key is on lower(login)).
+  const where = byLogin
+    ? `lower(u.login) = ANY(${p.add(requested.map((l) => l.toLowerCase()))}::text[])`
+    : `u.id = ANY(${p.add(ids)}::uuid[])`;
   const { rows } = await q.query<Row>(
     `SELECT u.id, ${scope.pathCondition(p, 'o.path')} AS in_scope,
             coalesce((SELECT array_agg(ua.audience_id ORDER BY ua.audience_id) FROM user_audiences ua WHERE ua.user_id = u.id), '{}') AS audience_ids,
             u.login, u.first_name, u.last_name, u.title, u.email, u.language, u.organisation_id, o.label AS organisation_name,
             u.manager_id, nullif(trim(m.first_name || ' ' || m.last_name), '') AS manager_name, u.disabled
      FROM users u JOIN organisations o ON o.id = u.organisation_id LEFT JOIN users m ON m.id = u.manager_id
-     WHERE u.id = ANY(${p.add(ids)}::uuid[])`,
+     WHERE ${where}`,
     p.values,
   );
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const byId = new Map(rows.map((r) => [byLogin ? r.login.toLowerCase() : r.id, r]));
   const beyond = checkCovered
     ? await usersBeyond(
         q,
@@ -77,10 +88,20 @@ export async function getUsersForAction(
         rows.filter((r) => r.in_scope).map((r) => r.id),
       )
     : new Map();
-  return requested.map((id) => {
-    const row = isId(id) ? byId.get(id.toLowerCase()) : undefined;
-    if (!row) return absent(id);
-    if (!row.in_scope) return { ...absent(id), found: true };
+  return requested.map((asked) => {
+    if (byLogin) {
+      const row = byId.get(asked.toLowerCase());
+      if (!row) return { ...absent(''), login: asked };
+      if (!row.in_scope) return { ...absent(row.id), found: true, login: asked };
+      return answer(row.id, row);
+    }
+    const row = isId(asked) ? byId.get(asked.toLowerCase()) : undefined;
+    if (!row) return absent(asked);
+    if (!row.in_scope) return { ...absent(asked), found: true };
+    return answer(asked, row);
+  });
+
+  function answer(id: string, row: Row): UserForAction {
     return {
       id,
       found: true,
@@ -99,5 +120,5 @@ export async function getUsersForAction(
       disabled: row.disabled,
       covered: checkCovered && !beyond.has(row.id),
     };
-  });
+  }
 }

@@ -131,6 +131,22 @@ describe('GetUsersForAction', () => {
     });
   });
 
+  it('by login (an import): each distinct login once, case-insensitively, in order; outside the scope only the id', async () => {
+    const scoped = await actorWithin(fixture, [org.north], ['assignments:write']);
+    const { users } = await scoped.users.getUsersForActionByLogin({
+      logins: ['GUFA-Ann', 'nobody-here', 'gufa-bob', 'gufa-ann'],
+      permission: 'assignments:write',
+    });
+    expect(users).toEqual([
+      expect.objectContaining({ id: ann.id, found: true, inScope: true, login: 'gufa-ann', audienceIds: [audienceId] }),
+      expect.objectContaining({ id: '', found: false, inScope: false, login: 'nobody-here' }),
+      expect.objectContaining({ id: bob.id, found: true, inScope: false, login: 'gufa-bob', organisationId: '', email: '' }),
+    ]);
+    await expect(scoped.users.getUsersForActionByLogin({ logins: ['gufa-ann'], permission: 'users:write' })).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+    });
+  });
+
   it('with checkCovered, tells whether the acting user holds every grant of each user', async () => {
     const scoped = await actorWithin(fixture, [org.north], ['assignments:write', 'users:write']);
     const stronger = await newUser('gufa-stronger');

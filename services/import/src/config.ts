@@ -5,7 +5,12 @@ import { Type, type Static } from '@sinclair/typebox';
 export const ImportConfigSchema = Type.Object({
   IDENTITY_ADDRESS: Type.String({ default: '127.0.0.1:50051', description: 'identity: grants, organisations and users imports' }),
   NOTIFICATION_ADDRESS: Type.String({ default: '127.0.0.1:50054', description: 'notification: the welcome mails of imported users' }),
-  IMPORT_UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 120_000, minimum: 100, description: 'deadline of a call to identity (one chunk)' }),
+  ASSIGNMENT_ADDRESS: Type.String({ default: '127.0.0.1:50053', description: 'assignment: course and curriculum assignments imports' }),
+  IMPORT_UPSTREAM_TIMEOUT_MS: Type.Integer({
+    default: 120_000,
+    minimum: 100,
+    description: 'deadline of a call to an owning service (one chunk)',
+  }),
   IMPORT_MAX_FILE_BYTES: Type.Integer({ default: 200 * 1024 * 1024, minimum: 1, description: 'largest file accepted' }),
   IMPORT_MAX_RECORD_CHARS: Type.Integer({
     default: 1024 * 1024,
@@ -25,6 +30,25 @@ export const ImportConfigSchema = Type.Object({
     description: 'how long a job stays with its replica without progress before another takes it over (a killed replica)',
   }),
   IMPORT_WORKER_ENABLED: Type.Boolean({ default: true, description: 'false: this replica accepts uploads and jobs but runs none' }),
+  IMPORT_SECRET_KEY: Type.String({
+    minLength: 32,
+    description: 'encrypts (AES-256-GCM) the generated passwords of a chunk until its welcome mails are queued',
+  }),
+  IMPORT_KEEP_DAYS: Type.Integer({
+    default: 30,
+    minimum: 1,
+    description: 'finished jobs (counts, log, rejects) and their files are deleted this many days after they end',
+  }),
+  IMPORT_UPLOAD_KEEP_HOURS: Type.Integer({
+    default: 24,
+    minimum: 1,
+    description: 'an upload never started is deleted after this many hours',
+  }),
+  IMPORT_PRUNE_INTERVAL_MINUTES: Type.Integer({
+    default: 60,
+    minimum: 1,
+    description: 'how often each replica deletes what is past retention',
+  }),
 });
 
 export type ImportConfig = Static<typeof ImportConfigSchema>;

@@ -3,6 +3,7 @@ import { implement, invalidArgument, type ServiceContext } from '@assistants/kit
 import { ImportFileKind, ImportServiceService, type ImportServiceServer } from '@assistants/proto/gen/import/v1/imports';
 import { requireImporter } from './caller';
 import type { ImportConfig } from './config';
+import { checkNotifyTemplate } from './kinds/notify';
 import { appendUpload, completeUpload, createUpload, getJob, readJobFile, startImport } from './jobs';
 import type { Upstreams } from './upstreams';
 
@@ -21,7 +22,9 @@ export function importGrpcServices(context: ServiceContext<ImportConfig, Upstrea
     },
     completeUpload: async (req, call) => completeUpload(db, await actor(call), req.uploadId, req.encoding, read),
     startImport: async (req, call) => {
-      const job = await startImport(db, await actor(call), req.uploadId, req.dryRun, req.options);
+      const job = await startImport(db, await actor(call), req.uploadId, req.dryRun, req.options, (kind, options) =>
+        checkNotifyTemplate(upstreams, kind, options),
+      );
       poke();
       return { job };
     },

@@ -1,4 +1,4 @@
-import { failedPrecondition, invalidArgument, isId, notFound, type Queryable } from '@assistants/kit';
+import { failedPrecondition, foreignKeyViolation, invalidArgument, isId, notFound, type Queryable } from '@assistants/kit';
 import type { CompleteUploadResponse, ImportJob } from '@assistants/proto/gen/import/v1/imports';
 import type { KindDeclaration } from './engine/columns';
 import { LOG_HEADER, logLine, previewRow } from './engine/files';
@@ -6,7 +6,7 @@ import { ImportFileError, type Encoding, type ReadOptions } from './engine/read'
 import { readRows, type ParsedHeader } from './engine/rows';
 import { KINDS } from './kinds';
 import { APPLIERS } from './kinds/appliers';
-import { checkOptions } from './options';
+import { checkOptions, type KindOptions } from './options';
 
 /** Uploads and jobs: every one belongs to the user who made it (another user's is "not
  * found"). */
@@ -105,7 +105,9 @@ export async function completeUpload(
     const rows = readRows(
       kind,
       uploadBytes(q, id),
-      { ...read, encoding: (encoding || undefined) as Encoding | undefined },
+      // The job's options are not known yet: a kind whose header row is optional is
+      // previewed with or without one, as the first row looks.
+      { ...read, encoding: (encoding || undefined) as Encoding | undefined, header: kind.headerOption ? 'detect' : true },
       { onHeader: (h) => (header = h) },
     );
     const first = await rows.next();
@@ -208,14 +210,26 @@ export async function startImport(
   uploadId: string,
   dryRun: boolean,
   given: Record<string, string>,
+  checkKind?: (kind: string, options: KindOptions) => Promise<void>,
 ): Promise<ImportJob> {
   const upload = await ownUpload(q, actorId, uploadId);
   if (!upload.completed) throw failedPrecondition('complete the upload first', 'uploadId');
   const options = checkOptions(kindOf(upload.kind), given);
-  const { rows } = await q.query<{ id: string }>(
-    'INSERT INTO jobs (upload_id, kind, dry_run, options, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-    [uploadId, upload.kind, dryRun, JSON.stringify(options), actorId],
-  );
+  // What only another service can tell (a notify template).
+  await checkKind?.(upload.kind, options);
+  const { rows } = await q
+    .query<{ id: string }>('INSERT INTO jobs (upload_id, kind, dry_run, options, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
+      uploadId,
+      upload.kind,
+      dryRun,
+      JSON.stringify(options),
+      actorId,
+    ])
+    .catch((error) => {
+      // Deleted by the retention in the meantime (IMPORT_UPLOAD_KEEP_HOURS).
+      if (foreignKeyViolation(error)) throw notFound(`no upload ${uploadId}`, 'uploadId');
+      throw error;
+    });
   return getJob(q, actorId, rows[0].id);
 }
 

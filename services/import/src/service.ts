@@ -1,10 +1,12 @@
 import { join } from 'node:path';
+import { assignmentClient } from '@assistants/assignment/client';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
 import type { ServiceContext, ServiceDefinition } from '@assistants/kit';
 import { notificationClient } from '@assistants/notification/client';
 import { ImportConfigSchema, type ImportConfig } from './config';
 import { importGrpcServices } from './grpc';
 import { IMPORT_PERMISSIONS } from './permissions';
+import { ImportPruner } from './prune';
 import type { Upstreams } from './upstreams';
 import { ImportWorker } from './worker';
 
@@ -22,7 +24,7 @@ function workerOf(context: Context): ImportWorker {
 }
 
 /** The import service: uploads, import jobs and their log and rejects files. Identity is its
- * authority and owns what I1 and I2 change. The kit runs it (see main.ts). */
+ * authority and owns what I1 and I2 change; the assignment service what I3 and I4 change. The kit runs it (see main.ts). */
 export const importService: ServiceDefinition<(typeof ImportConfigSchema)['properties'], Upstreams> = {
   name: 'import',
   defaultPort: 50056,
@@ -35,16 +37,27 @@ export const importService: ServiceDefinition<(typeof ImportConfigSchema)['prope
     const options = { security: settings.security, timeoutMs: config.IMPORT_UPSTREAM_TIMEOUT_MS };
     const identity = identityClient(config.IDENTITY_ADDRESS, options);
     const notification = notificationClient(config.NOTIFICATION_ADDRESS, options);
+    const assignment = assignmentClient(config.ASSIGNMENT_ADDRESS, options);
     return {
       identity,
       notification,
+      assignment,
       close: () => {
         identity.close();
         notification.close();
+        assignment.close();
       },
     };
   },
   authority: ({ upstreams }) => identityAuthority(upstreams.identity),
-  workers: (context) => (context.config.IMPORT_WORKER_ENABLED ? [workerOf(context)] : []),
+  workers: (context) => [
+    new ImportPruner({
+      db: context.db,
+      retention: { jobDays: context.config.IMPORT_KEEP_DAYS, uploadHours: context.config.IMPORT_UPLOAD_KEEP_HOURS },
+      everyMs: context.config.IMPORT_PRUNE_INTERVAL_MINUTES * 60_000,
+      logger: context.logger,
+    }),
+    ...(context.config.IMPORT_WORKER_ENABLED ? [workerOf(context)] : []),
+  ],
   grpc: (context) => importGrpcServices(context, () => workerOf(context).poke()),
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asDomainError, withCorrelationId, type BackgroundWorker, type Database, type Logger } from '@assistants/kit';
 import type { ImportConfig } from './config';
+import { hasHeaderRow } from './engine/columns';
 import { ImportFileError, type Encoding } from './engine/read';
 import { processFile, type RowOutcome } from './engine/process';
 import type { ParsedRow } from './engine/rows';
@@ -11,6 +12,7 @@ import type { Finisher } from './kinds/apply';
 import type { Issue } from './engine/columns';
 import { logLine } from './engine/files';
 import type { Upstreams } from './upstreams';
+import { wipeWelcomePasswords, WelcomePasswords } from './welcome-passwords';
 
 /**
  * Runs the queued jobs, one at a time per replica. A job is leased (IMPORT_LEASE_SECONDS,
@@ -25,8 +27,11 @@ export class ImportWorker implements BackgroundWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly welcomePasswords: WelcomePasswords;
 
-  constructor(private readonly deps: { db: Database; upstreams: Upstreams; config: ImportConfig; logger: Logger }) {}
+  constructor(private readonly deps: { db: Database; upstreams: Upstreams; config: ImportConfig; logger: Logger }) {
+    this.welcomePasswords = new WelcomePasswords(deps.db, deps.config.IMPORT_SECRET_KEY);
+  }
 
   start(): void {
     this.stopped = false;
@@ -142,14 +147,23 @@ export class ImportWorker implements BackgroundWorker {
           encoding: (job.encoding ?? undefined) as Encoding | undefined,
           maxBytes: config.IMPORT_MAX_FILE_BYTES,
           maxRecordChars: config.IMPORT_MAX_RECORD_CHARS,
+          header: hasHeaderRow(kind, job.options),
         },
         key: kind.keyOf?.(job.options),
-        chunkSize: config.IMPORT_CHUNK_ROWS,
+        chunkSize: kind.chunkRows ?? config.IMPORT_CHUNK_ROWS,
+        parallel: kind.parallelChunks,
         doneChunks: done[0].n,
         apply: (no, rows) =>
-          apply(upstreams, { jobId: job.id, actorId: job.created_by, dryRun: job.dry_run, options: job.options, no, rows, state }).catch(
-            (error) => refusedChunk(error, rows),
-          ),
+          apply(upstreams, {
+            jobId: job.id,
+            actorId: job.created_by,
+            dryRun: job.dry_run,
+            options: job.options,
+            no,
+            rows,
+            state,
+            welcomePasswords: this.welcomePasswords,
+          }).catch((error) => refusedChunk(error, rows)),
         onHeader: async (_header, rejectsHeader) => {
           await db.query('UPDATE jobs SET rejects_header = $2 WHERE id = $1', [job.id, rejectsHeader]);
         },
@@ -167,6 +181,7 @@ export class ImportWorker implements BackgroundWorker {
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
               [job.id, report.no, c.read, c.added, c.updated, c.unchanged, c.rejected, c.warnings, report.log, report.rejects],
             );
+            await wipeWelcomePasswords(tx, job.id, report.no);
             if (report.deferred.length > 0) {
               await tx.query('INSERT INTO job_deferred (job_id, line, data) SELECT $1, * FROM unnest($2::int[], $3::jsonb[])', [
                 job.id,

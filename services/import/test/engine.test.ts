@@ -236,3 +236,30 @@ describe('import engine', () => {
     });
   });
 });
+
+test('a kind whose rows never need each other: two chunks applied at once, recorded in file order', async () => {
+  const rows = Array.from({ length: 8 }, (_, i) => `Org ${i};O${i};;0`);
+  let applying = 0;
+  let most = 0;
+  const recorded: number[] = [];
+  await processFile({
+    kind: organisationsKind,
+    chunks: (async function* () {
+      yield Buffer.from([HEADER, ...rows].join('\n'));
+    })(),
+    read: READ,
+    chunkSize: 2,
+    parallel: 2,
+    doneChunks: 0,
+    apply: async (no, chunk) => {
+      most = Math.max(most, ++applying);
+      // The first chunks take longest: a later one finishes first.
+      await new Promise((r) => setTimeout(r, 40 - no * 10));
+      applying--;
+      return chunk.map(() => ({ outcome: 'added' as const, issues: [] }));
+    },
+    onChunk: async (r) => void recorded.push(r.no),
+  });
+  expect(most).toBe(2);
+  expect(recorded).toEqual([0, 1, 2, 3]);
+});

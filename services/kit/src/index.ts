@@ -14,6 +14,7 @@ export * from './logger';
 export * from './ops';
 export * from './outbox';
 export * from './permissions';
+export * from './secret-box';
 export * from './security';
 export * from './service';
 export * from './sql';

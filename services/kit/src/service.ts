@@ -39,7 +39,7 @@ export type ConsumerDefinition = ConsumerHandler & {
  * (configuration, logger, database, migrations, stream, outbox relay, gRPC server with
  * health and service credentials, ordered shutdown) is the same for every service and
  * done here. */
-export interface ServiceDefinition<C extends TProperties = TProperties, U = undefined> {
+export interface ServiceDefinition<C extends TProperties = TProperties, U = undefined, P = undefined> {
   /** Lower case: the database schema, the env prefix (IDENTITY_…) and the logger's name. */
   name: string;
   /** Its gRPC port unless <NAME>_GRPC_PORT says otherwise. */
@@ -58,15 +58,19 @@ export interface ServiceDefinition<C extends TProperties = TProperties, U = unde
   /** The clients of the other services it calls, made once at start, handed to every hook
    * below as `context.upstreams`, and closed (their `close()`) at stop. */
   upstreams?(config: Static<TObject<C>>, settings: CommonSettings): U;
+  /** What its hooks share within one running instance (e.g. the mail sender its gRPC handlers
+   * wake up), made once after the database opens, handed to every hook below as
+   * `context.parts`. Tests run several instances in one process: nothing module-level. */
+  parts?(context: ServiceContext<Static<TObject<C>>, U>): P;
   /** How it reaches identity (identity itself answers from its own tables). */
-  authority(context: ServiceContext<Static<TObject<C>>, U>): Authority;
-  grpc(context: ServiceContext<Static<TObject<C>>, U>): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
-  consumers?(context: ServiceContext<Static<TObject<C>>, U>): ConsumerDefinition[];
+  authority(context: ServiceContext<Static<TObject<C>>, U, P>): Authority;
+  grpc(context: ServiceContext<Static<TObject<C>>, U, P>): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
+  consumers?(context: ServiceContext<Static<TObject<C>>, U, P>): ConsumerDefinition[];
   /** Runs once the database is migrated and the relay runs, before the gRPC server opens. */
-  beforeStart?(context: ServiceContext<Static<TObject<C>>, U>): Promise<void>;
+  beforeStart?(context: ServiceContext<Static<TObject<C>>, U, P>): Promise<void>;
   /** Background loops of every replica (e.g. a mail sender), started after the consumers and
    * stopped right after the gRPC server, before the consumers, the outbox and the database. */
-  workers?(context: ServiceContext<Static<TObject<C>>, U>): BackgroundWorker[];
+  workers?(context: ServiceContext<Static<TObject<C>>, U, P>): BackgroundWorker[];
 }
 
 export interface BackgroundWorker {
@@ -74,10 +78,11 @@ export interface BackgroundWorker {
   stop(): Promise<void>;
 }
 
-export interface ServiceContext<Config = Record<string, unknown>, U = undefined> {
+export interface ServiceContext<Config = Record<string, unknown>, U = undefined, P = undefined> {
   name: string;
   config: Config;
   upstreams: U;
+  parts: P;
   settings: CommonSettings;
   logger: Logger;
   db: Database;
@@ -145,7 +150,7 @@ function commonSettings(name: string, values: Record<string, unknown>): CommonSe
   };
 }
 
-export interface RunningService<Config = Record<string, unknown>, U = undefined> extends ServiceContext<Config, U> {
+export interface RunningService<Config = Record<string, unknown>, U = undefined, P = undefined> extends ServiceContext<Config, U, P> {
   consumers: Consumer[];
   port: number;
   /** host:port of its gRPC server. */
@@ -157,10 +162,10 @@ export interface RunningService<Config = Record<string, unknown>, U = undefined>
  * migrations, ensures the stream, starts the outbox relay, declares the permissions, runs
  * beforeStart, starts the consumers and opens the gRPC server (its services and the kit's
  * OpsService). stop() undoes it in the reverse order. */
-export async function startService<C extends TProperties, U = undefined>(
-  definition: ServiceDefinition<C, U>,
+export async function startService<C extends TProperties, U = undefined, P = undefined>(
+  definition: ServiceDefinition<C, U, P>,
   options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
-): Promise<RunningService<Static<TObject<C>>, U>> {
+): Promise<RunningService<Static<TObject<C>>, U, P>> {
   const { name } = definition;
   const logger = options.logger ?? createLogger(name);
   const schema: TObject = Type.Object({ ...commonConfigSchema(name, definition.defaultPort).properties, ...definition.config?.properties });
@@ -197,7 +202,8 @@ export async function startService<C extends TProperties, U = undefined>(
   try {
     bus = await connectBus(settings.natsUrl, name, logger);
     outbox = createOutbox({ db, bus, logger });
-    const context: ServiceContext<Static<TObject<C>>, U> = { name, config, upstreams, settings, logger, db, bus, outbox };
+    const bare: ServiceContext<Static<TObject<C>>, U> = { name, config, upstreams, parts: undefined, settings, logger, db, bus, outbox };
+    const context: ServiceContext<Static<TObject<C>>, U, P> = { ...bare, parts: definition.parts?.(bare) as P };
     await migrate(db, [KIT_MIGRATIONS, { name, dir: definition.migrations }], logger);
     await ensureStream(bus, {
       ...definition.stream,
@@ -270,7 +276,7 @@ async function untilAuthorityAnswers(logger: Logger, call: () => Promise<void>):
 }
 
 /** A service's main.ts: starts it from the environment and stops it on SIGTERM or SIGINT. */
-export function runService<C extends TProperties, U>(definition: ServiceDefinition<C, U>): void {
+export function runService<C extends TProperties, U, P>(definition: ServiceDefinition<C, U, P>): void {
   const logger = createLogger(definition.name);
   void runProcess(logger, () => startService(definition, { logger }));
 }

@@ -337,6 +337,58 @@ it('gets every unacknowledged event again after its process died between commit 
   ).toEqual([ids[1], ids[2]].sort());
 });
 
+it('group handler: gets every event of a group again after its process died between the group commit and the acks, and does the work once', async () => {
+  const published = await publish(
+    'kitcon.group-kill.requested.v1',
+    Array.from({ length: 40 }, (_, n) => ({ n })),
+  );
+  const ids = published.map((e) => e.id);
+
+  // First process: commits one group of events, dies before acknowledging any of them.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'consumer-process.ts')], {
+    env: { ...process.env, DATABASE_URL: pg.url, NATS_URL: nats.url, GROUP: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const applied = await new Promise<string[]>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const match = /applied (\S+)/.exec(String(d));
+      if (match) resolve(match[1].split(','));
+    });
+    child.once('exit', (code) => reject(new Error(`consumer process exited early (${code})`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  expect(applied.length).toBeGreaterThan(1);
+
+  // Second replica (here), same durable: the committed group's events are claimed already
+  // and acknowledged without reaching the handler; the others are applied once.
+  const handled: string[] = [];
+  await consume({
+    durable: 'kitcon-group-kill',
+    subject: 'kitcon.group-kill.>',
+    ackWaitMs: 4000,
+    prefetch: 20,
+    groupHandler: async (events, { tx }) => {
+      handled.push(...events.map((e) => e.event.id));
+      await tx.query(`INSERT INTO work_done (event_id, done_by) SELECT unnest($1::text[]), 'second process'`, [
+        events.map((e) => e.event.id),
+      ]);
+    },
+  });
+  await waitFor('every event acknowledged', async () => (await workDone(ids)).length === 40 && (await settled('kitcon-group-kill')));
+
+  const done = await workDone(ids);
+  expect(new Set(done.map((r) => r.event_id)).size).toBe(40);
+  expect(
+    done
+      .filter((r) => r.done_by === 'first process')
+      .map((r) => r.event_id)
+      .sort(),
+  ).toEqual([...applied].sort());
+  expect(handled.sort()).toEqual(ids.filter((id) => !applied.includes(id)).sort());
+});
+
 it('group handler: two replicas apply 400 events in shared transactions, each once with its own correlation id, and a failing event alone reaches the dead letters', async () => {
   const data = Array.from({ length: 400 }, (_, n) => ({ n, bad: n === 137 }));
   // Two publications: two correlation ids among the events of the groups.

@@ -50,15 +50,7 @@ export async function startKitTestBed(options: {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls until check() returns something truthy; fails with `what` after timeoutMs. */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+export { waitFor } from '@assistants/testing';
 
 /** A logger whose lines the test reads back (JSON objects). */
 export function capturingLogger(name: string, level = 'info'): { logger: Logger; lines: () => Record<string, any>[] } {

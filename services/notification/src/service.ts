@@ -12,34 +12,31 @@ import { NOTIFICATION_PERMISSIONS } from './permissions';
 import { SecretBox } from './secret';
 import type { Upstreams } from './upstreams';
 
-type Context = ServiceContext<NotificationConfig, Upstreams>;
+/** What the hooks of one running instance share: the sender the handlers wake up. */
+interface Parts {
+  deps: Deps;
+  sender: MailSender;
+  box: SecretBox;
+}
 
-/** One sender and one set of dependencies per running instance (tests run several in one
- * process), made by whichever hook asks first. */
-const instances = new WeakMap<object, { deps: Deps; sender: MailSender; box: SecretBox }>();
-function instance(context: Context) {
-  let found = instances.get(context.db);
-  if (!found) {
-    const box = new SecretBox(context.config.NOTIFICATION_SECRET_KEY);
-    const sender = new MailSender({ db: context.db, config: context.config, box, logger: context.logger });
-    const deps: Deps = {
-      db: context.db,
-      outbox: context.outbox,
-      upstreams: context.upstreams,
-      config: context.config,
-      poke: () => sender.poke(),
-    };
-    found = { deps, sender, box };
-    instances.set(context.db, found);
-  }
-  return found;
+function parts(context: ServiceContext<NotificationConfig, Upstreams>): Parts {
+  const box = new SecretBox(context.config.NOTIFICATION_SECRET_KEY);
+  const sender = new MailSender({ db: context.db, config: context.config, box, logger: context.logger });
+  const deps: Deps = {
+    db: context.db,
+    outbox: context.outbox,
+    upstreams: context.upstreams,
+    config: context.config,
+    poke: () => sender.poke(),
+  };
+  return { deps, sender, box };
 }
 
 /** The notification service: mail templates, the mail queue and its SMTP delivery; bell
  * notifications and calendar events (with their iCalendar feeds). Identity is its authority
  * and knows the users mails go to; the assignment events ask for mails. The kit runs it (see
  * main.ts). */
-export const notificationService: ServiceDefinition<(typeof NotificationConfigSchema)['properties'], Upstreams> = {
+export const notificationService: ServiceDefinition<(typeof NotificationConfigSchema)['properties'], Upstreams, Parts> = {
   name: 'notification',
   defaultPort: 50054,
   config: NotificationConfigSchema,
@@ -53,6 +50,7 @@ export const notificationService: ServiceDefinition<(typeof NotificationConfigSc
     });
     return { identity, close: () => identity.close() };
   },
+  parts,
   authority: ({ upstreams }) => identityAuthority(upstreams.identity),
   // Parts start in any order: the streams it consumes are made here too if the assignment and
   // statistics services have not made them yet (with the same settings: all read the common
@@ -62,13 +60,10 @@ export const notificationService: ServiceDefinition<(typeof NotificationConfigSc
       await ensureStream(bus, { ...stream, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs });
     }
   },
-  consumers: (context) => [
-    assignmentMailsConsumer(instance(context).deps, context.logger),
-    statisticsMailsConsumer(instance(context).deps, context.logger),
-  ],
-  workers: (context) => (context.config.NOTIFICATION_SENDER_ENABLED ? [instance(context).sender] : []),
-  grpc: (context) => [
-    ...notificationGrpcServices(instance(context).deps, instance(context).box, context.logger),
-    ...bellCalendarGrpcServices(instance(context).deps, context.logger),
+  consumers: ({ parts, logger }) => [assignmentMailsConsumer(parts.deps, logger), statisticsMailsConsumer(parts.deps, logger)],
+  workers: ({ parts, config }) => (config.NOTIFICATION_SENDER_ENABLED ? [parts.sender] : []),
+  grpc: ({ parts, logger }) => [
+    ...notificationGrpcServices(parts.deps, parts.box, logger),
+    ...bellCalendarGrpcServices(parts.deps, logger),
   ],
 };

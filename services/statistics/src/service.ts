@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { catalogClient } from '@assistants/catalog/client';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
-import { ensureStream, type Database, type ServiceContext, type ServiceDefinition } from '@assistants/kit';
+import { ensureStream, type ServiceContext, type ServiceDefinition } from '@assistants/kit';
 import { StatisticsConfigSchema, type StatisticsConfig } from './config';
 import { STREAM, STREAM_SUBJECTS } from './events';
 import { statisticsGrpcServices } from './grpc';
@@ -11,26 +11,24 @@ import { identityProjectionConsumer } from './export/projections';
 import { assignmentProjectionConsumer, CONSUMED_STREAMS, catalogProjectionConsumer } from './projections';
 import type { Upstreams } from './upstreams';
 
-/** The export worker of a running service (one per database, i.e. per started instance). */
-const workers = new WeakMap<Database, ExportWorker>();
-function exportWorker({ db, config, logger }: ServiceContext<StatisticsConfig, Upstreams>): ExportWorker {
-  let worker = workers.get(db);
-  if (!worker) {
-    worker = new ExportWorker({
-      db,
-      logger,
-      pollMs: config.STATISTICS_EXPORT_POLL_MS,
-      leaseSeconds: config.STATISTICS_EXPORT_LEASE_SECONDS,
-    });
-    workers.set(db, worker);
-  }
-  return worker;
+/** What the hooks of one running instance share: the export worker its handlers wake up. */
+interface Parts {
+  exportWorker: ExportWorker;
 }
+
+const parts = ({ db, config, logger }: ServiceContext<StatisticsConfig, Upstreams>): Parts => ({
+  exportWorker: new ExportWorker({
+    db,
+    logger,
+    pollMs: config.STATISTICS_EXPORT_POLL_MS,
+    leaseSeconds: config.STATISTICS_EXPORT_LEASE_SECONDS,
+  }),
+});
 
 /** The statistics service: learners' progress on lessons, courses and curricula, the rules
  * their statuses follow, competency scores. It keeps what it needs of the catalogue and of
  * the assignments from their events. The kit runs it (see main.ts). */
-export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema)['properties'], Upstreams> = {
+export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema)['properties'], Upstreams, Parts> = {
   name: 'statistics',
   defaultPort: 50055,
   config: StatisticsConfigSchema,
@@ -43,12 +41,11 @@ export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema
     const catalog = catalogClient(config.CATALOG_ADDRESS, options);
     return { identity, catalog, close: () => [identity, catalog].forEach((client) => client.close()) };
   },
+  parts,
   authority: ({ upstreams }) => identityAuthority(upstreams.identity),
-  grpc: (context) => {
-    const { db, outbox, upstreams, logger } = context;
-    return statisticsGrpcServices({ db, outbox, upstreams, poke: () => exportWorker(context).poke() }, logger);
-  },
-  workers: (context) => [exportWorker(context)],
+  grpc: ({ db, outbox, upstreams, logger, parts }) =>
+    statisticsGrpcServices({ db, outbox, upstreams, poke: () => parts.exportWorker.poke() }, logger),
+  workers: ({ parts }) => [parts.exportWorker],
   // Parts start in any order: the streams it consumes are made here too if the catalog and
   // assignment services have not made them yet (with the same settings: all read the common
   // variables).

@@ -19,7 +19,20 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { BatchHeader, BatchResult } from "../../batch/v1/batch";
-import { AssignmentValues, Certificate, CourseAssignment, CurriculumAssignment, Page, Tutorship } from "./common";
+import {
+  AssignmentOption,
+  assignmentOptionFromJSON,
+  assignmentOptionToJSON,
+  AssignmentValues,
+  Certificate,
+  CourseAssignment,
+  CurriculumAssignment,
+  Page,
+  PaymentMode,
+  paymentModeFromJSON,
+  paymentModeToJSON,
+  Tutorship,
+} from "./common";
 
 export interface AssignCoursesRequest {
   batch?:
@@ -183,6 +196,77 @@ export interface MergeUserAssignmentsRequest {
 }
 
 export interface MergeUserAssignmentsResponse {
+  result?: BatchResult | undefined;
+}
+
+/**
+ * One row of an I3 file. Dates "YYYY-MM-DD"; an absent field is an empty cell (none on a new
+ * assignment, left as it is on an existing one).
+ */
+export interface CourseAssignmentImportRow {
+  /** The row's line in the file. */
+  itemId: string;
+  login: string;
+  courseCode: string;
+  startDate?: string | undefined;
+  endDate?: string | undefined;
+  objectiveDate?:
+    | string
+    | undefined;
+  /** Kept on the assignment for the instructor-led sessions (not interpreted yet). */
+  externalSessionId?:
+    | string
+    | undefined;
+  /** UNSPECIFIED: FREE on a new assignment, unchanged on an existing one. */
+  option: AssignmentOption;
+  paymentMode?: PaymentMode | undefined;
+  paymentCode?:
+    | string
+    | undefined;
+  /** Kept on the assignment for the instructor-led sessions (not interpreted yet). */
+  sessionEnrolmentStatus?: string | undefined;
+  unitCost?: string | undefined;
+}
+
+export interface ImportCourseAssignmentsRequest {
+  batch?: BatchHeader | undefined;
+  rows: CourseAssignmentImportRow[];
+  ignoreAudiences: boolean;
+  /** Change the values of the assignments the users have already (else they are UNCHANGED). */
+  updateExisting: boolean;
+  /** The mail template the learners are notified with; "" for no mail. */
+  notifyTemplateId: string;
+}
+
+export interface ImportCourseAssignmentsResponse {
+  result?: BatchResult | undefined;
+}
+
+/** One row of an I4 file (dates "YYYY-MM-DD"; absent: an empty cell). */
+export interface CurriculumAssignmentImportRow {
+  itemId: string;
+  login: string;
+  curriculumCode: string;
+  startDate?: string | undefined;
+  endDate?: string | undefined;
+  objectiveDate?: string | undefined;
+  option: AssignmentOption;
+}
+
+export interface ImportCurriculumAssignmentsRequest {
+  batch?: BatchHeader | undefined;
+  rows: CurriculumAssignmentImportRow[];
+  ignoreAudiences: boolean;
+  updateExisting: boolean;
+  /**
+   * As U12's carry-over: the curriculum's dates and option also go onto its courses'
+   * assignments (new and existing).
+   */
+  carryDatesToCourses: boolean;
+  notifyTemplateId: string;
+}
+
+export interface ImportCurriculumAssignmentsResponse {
   result?: BatchResult | undefined;
 }
 
@@ -2648,6 +2732,974 @@ export const MergeUserAssignmentsResponse: MessageFns<MergeUserAssignmentsRespon
   },
 };
 
+function createBaseCourseAssignmentImportRow(): CourseAssignmentImportRow {
+  return {
+    itemId: "",
+    login: "",
+    courseCode: "",
+    startDate: undefined,
+    endDate: undefined,
+    objectiveDate: undefined,
+    externalSessionId: undefined,
+    option: 0,
+    paymentMode: undefined,
+    paymentCode: undefined,
+    sessionEnrolmentStatus: undefined,
+    unitCost: undefined,
+  };
+}
+
+export const CourseAssignmentImportRow: MessageFns<CourseAssignmentImportRow> = {
+  encode(message: CourseAssignmentImportRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.login !== "") {
+      writer.uint32(18).string(message.login);
+    }
+    if (message.courseCode !== "") {
+      writer.uint32(26).string(message.courseCode);
+    }
+    if (message.startDate !== undefined) {
+      writer.uint32(34).string(message.startDate);
+    }
+    if (message.endDate !== undefined) {
+      writer.uint32(42).string(message.endDate);
+    }
+    if (message.objectiveDate !== undefined) {
+      writer.uint32(50).string(message.objectiveDate);
+    }
+    if (message.externalSessionId !== undefined) {
+      writer.uint32(58).string(message.externalSessionId);
+    }
+    if (message.option !== 0) {
+      writer.uint32(64).int32(message.option);
+    }
+    if (message.paymentMode !== undefined) {
+      writer.uint32(72).int32(message.paymentMode);
+    }
+    if (message.paymentCode !== undefined) {
+      writer.uint32(82).string(message.paymentCode);
+    }
+    if (message.sessionEnrolmentStatus !== undefined) {
+      writer.uint32(90).string(message.sessionEnrolmentStatus);
+    }
+    if (message.unitCost !== undefined) {
+      writer.uint32(98).string(message.unitCost);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CourseAssignmentImportRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCourseAssignmentImportRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.login = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.courseCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startDate = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.endDate = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.objectiveDate = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.externalSessionId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.option = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.paymentMode = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.paymentCode = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.sessionEnrolmentStatus = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.unitCost = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CourseAssignmentImportRow {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      login: isSet(object.login) ? globalThis.String(object.login) : "",
+      courseCode: isSet(object.courseCode)
+        ? globalThis.String(object.courseCode)
+        : isSet(object.course_code)
+        ? globalThis.String(object.course_code)
+        : "",
+      startDate: isSet(object.startDate)
+        ? globalThis.String(object.startDate)
+        : isSet(object.start_date)
+        ? globalThis.String(object.start_date)
+        : undefined,
+      endDate: isSet(object.endDate)
+        ? globalThis.String(object.endDate)
+        : isSet(object.end_date)
+        ? globalThis.String(object.end_date)
+        : undefined,
+      objectiveDate: isSet(object.objectiveDate)
+        ? globalThis.String(object.objectiveDate)
+        : isSet(object.objective_date)
+        ? globalThis.String(object.objective_date)
+        : undefined,
+      externalSessionId: isSet(object.externalSessionId)
+        ? globalThis.String(object.externalSessionId)
+        : isSet(object.external_session_id)
+        ? globalThis.String(object.external_session_id)
+        : undefined,
+      option: isSet(object.option) ? assignmentOptionFromJSON(object.option) : 0,
+      paymentMode: isSet(object.paymentMode)
+        ? paymentModeFromJSON(object.paymentMode)
+        : isSet(object.payment_mode)
+        ? paymentModeFromJSON(object.payment_mode)
+        : undefined,
+      paymentCode: isSet(object.paymentCode)
+        ? globalThis.String(object.paymentCode)
+        : isSet(object.payment_code)
+        ? globalThis.String(object.payment_code)
+        : undefined,
+      sessionEnrolmentStatus: isSet(object.sessionEnrolmentStatus)
+        ? globalThis.String(object.sessionEnrolmentStatus)
+        : isSet(object.session_enrolment_status)
+        ? globalThis.String(object.session_enrolment_status)
+        : undefined,
+      unitCost: isSet(object.unitCost)
+        ? globalThis.String(object.unitCost)
+        : isSet(object.unit_cost)
+        ? globalThis.String(object.unit_cost)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CourseAssignmentImportRow): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.login !== "") {
+      obj.login = message.login;
+    }
+    if (message.courseCode !== "") {
+      obj.courseCode = message.courseCode;
+    }
+    if (message.startDate !== undefined) {
+      obj.startDate = message.startDate;
+    }
+    if (message.endDate !== undefined) {
+      obj.endDate = message.endDate;
+    }
+    if (message.objectiveDate !== undefined) {
+      obj.objectiveDate = message.objectiveDate;
+    }
+    if (message.externalSessionId !== undefined) {
+      obj.externalSessionId = message.externalSessionId;
+    }
+    if (message.option !== 0) {
+      obj.option = assignmentOptionToJSON(message.option);
+    }
+    if (message.paymentMode !== undefined) {
+      obj.paymentMode = paymentModeToJSON(message.paymentMode);
+    }
+    if (message.paymentCode !== undefined) {
+      obj.paymentCode = message.paymentCode;
+    }
+    if (message.sessionEnrolmentStatus !== undefined) {
+      obj.sessionEnrolmentStatus = message.sessionEnrolmentStatus;
+    }
+    if (message.unitCost !== undefined) {
+      obj.unitCost = message.unitCost;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CourseAssignmentImportRow>, I>>(base?: I): CourseAssignmentImportRow {
+    return CourseAssignmentImportRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CourseAssignmentImportRow>, I>>(object: I): CourseAssignmentImportRow {
+    const message = createBaseCourseAssignmentImportRow();
+    message.itemId = object.itemId ?? "";
+    message.login = object.login ?? "";
+    message.courseCode = object.courseCode ?? "";
+    message.startDate = object.startDate ?? undefined;
+    message.endDate = object.endDate ?? undefined;
+    message.objectiveDate = object.objectiveDate ?? undefined;
+    message.externalSessionId = object.externalSessionId ?? undefined;
+    message.option = object.option ?? 0;
+    message.paymentMode = object.paymentMode ?? undefined;
+    message.paymentCode = object.paymentCode ?? undefined;
+    message.sessionEnrolmentStatus = object.sessionEnrolmentStatus ?? undefined;
+    message.unitCost = object.unitCost ?? undefined;
+    return message;
+  },
+};
+
+function createBaseImportCourseAssignmentsRequest(): ImportCourseAssignmentsRequest {
+  return { batch: undefined, rows: [], ignoreAudiences: false, updateExisting: false, notifyTemplateId: "" };
+}
+
+export const ImportCourseAssignmentsRequest: MessageFns<ImportCourseAssignmentsRequest> = {
+  encode(message: ImportCourseAssignmentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch !== undefined) {
+      BatchHeader.encode(message.batch, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.rows) {
+      CourseAssignmentImportRow.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.ignoreAudiences !== false) {
+      writer.uint32(24).bool(message.ignoreAudiences);
+    }
+    if (message.updateExisting !== false) {
+      writer.uint32(32).bool(message.updateExisting);
+    }
+    if (message.notifyTemplateId !== "") {
+      writer.uint32(42).string(message.notifyTemplateId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportCourseAssignmentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportCourseAssignmentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = BatchHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows.push(CourseAssignmentImportRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ignoreAudiences = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.updateExisting = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.notifyTemplateId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportCourseAssignmentsRequest {
+    return {
+      batch: isSet(object.batch) ? BatchHeader.fromJSON(object.batch) : undefined,
+      rows: globalThis.Array.isArray(object?.rows)
+        ? object.rows.map((e: any) => CourseAssignmentImportRow.fromJSON(e))
+        : [],
+      ignoreAudiences: isSet(object.ignoreAudiences)
+        ? globalThis.Boolean(object.ignoreAudiences)
+        : isSet(object.ignore_audiences)
+        ? globalThis.Boolean(object.ignore_audiences)
+        : false,
+      updateExisting: isSet(object.updateExisting)
+        ? globalThis.Boolean(object.updateExisting)
+        : isSet(object.update_existing)
+        ? globalThis.Boolean(object.update_existing)
+        : false,
+      notifyTemplateId: isSet(object.notifyTemplateId)
+        ? globalThis.String(object.notifyTemplateId)
+        : isSet(object.notify_template_id)
+        ? globalThis.String(object.notify_template_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ImportCourseAssignmentsRequest): unknown {
+    const obj: any = {};
+    if (message.batch !== undefined) {
+      obj.batch = BatchHeader.toJSON(message.batch);
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => CourseAssignmentImportRow.toJSON(e));
+    }
+    if (message.ignoreAudiences !== false) {
+      obj.ignoreAudiences = message.ignoreAudiences;
+    }
+    if (message.updateExisting !== false) {
+      obj.updateExisting = message.updateExisting;
+    }
+    if (message.notifyTemplateId !== "") {
+      obj.notifyTemplateId = message.notifyTemplateId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportCourseAssignmentsRequest>, I>>(base?: I): ImportCourseAssignmentsRequest {
+    return ImportCourseAssignmentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportCourseAssignmentsRequest>, I>>(
+    object: I,
+  ): ImportCourseAssignmentsRequest {
+    const message = createBaseImportCourseAssignmentsRequest();
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchHeader.fromPartial(object.batch)
+      : undefined;
+    message.rows = object.rows?.map((e) => CourseAssignmentImportRow.fromPartial(e)) || [];
+    message.ignoreAudiences = object.ignoreAudiences ?? false;
+    message.updateExisting = object.updateExisting ?? false;
+    message.notifyTemplateId = object.notifyTemplateId ?? "";
+    return message;
+  },
+};
+
+function createBaseImportCourseAssignmentsResponse(): ImportCourseAssignmentsResponse {
+  return { result: undefined };
+}
+
+export const ImportCourseAssignmentsResponse: MessageFns<ImportCourseAssignmentsResponse> = {
+  encode(message: ImportCourseAssignmentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      BatchResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportCourseAssignmentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportCourseAssignmentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportCourseAssignmentsResponse {
+    return { result: isSet(object.result) ? BatchResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: ImportCourseAssignmentsResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = BatchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportCourseAssignmentsResponse>, I>>(base?: I): ImportCourseAssignmentsResponse {
+    return ImportCourseAssignmentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportCourseAssignmentsResponse>, I>>(
+    object: I,
+  ): ImportCourseAssignmentsResponse {
+    const message = createBaseImportCourseAssignmentsResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? BatchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCurriculumAssignmentImportRow(): CurriculumAssignmentImportRow {
+  return {
+    itemId: "",
+    login: "",
+    curriculumCode: "",
+    startDate: undefined,
+    endDate: undefined,
+    objectiveDate: undefined,
+    option: 0,
+  };
+}
+
+export const CurriculumAssignmentImportRow: MessageFns<CurriculumAssignmentImportRow> = {
+  encode(message: CurriculumAssignmentImportRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.login !== "") {
+      writer.uint32(18).string(message.login);
+    }
+    if (message.curriculumCode !== "") {
+      writer.uint32(26).string(message.curriculumCode);
+    }
+    if (message.startDate !== undefined) {
+      writer.uint32(34).string(message.startDate);
+    }
+    if (message.endDate !== undefined) {
+      writer.uint32(42).string(message.endDate);
+    }
+    if (message.objectiveDate !== undefined) {
+      writer.uint32(50).string(message.objectiveDate);
+    }
+    if (message.option !== 0) {
+      writer.uint32(56).int32(message.option);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CurriculumAssignmentImportRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCurriculumAssignmentImportRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.login = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.curriculumCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startDate = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.endDate = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.objectiveDate = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.option = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CurriculumAssignmentImportRow {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      login: isSet(object.login) ? globalThis.String(object.login) : "",
+      curriculumCode: isSet(object.curriculumCode)
+        ? globalThis.String(object.curriculumCode)
+        : isSet(object.curriculum_code)
+        ? globalThis.String(object.curriculum_code)
+        : "",
+      startDate: isSet(object.startDate)
+        ? globalThis.String(object.startDate)
+        : isSet(object.start_date)
+        ? globalThis.String(object.start_date)
+        : undefined,
+      endDate: isSet(object.endDate)
+        ? globalThis.String(object.endDate)
+        : isSet(object.end_date)
+        ? globalThis.String(object.end_date)
+        : undefined,
+      objectiveDate: isSet(object.objectiveDate)
+        ? globalThis.String(object.objectiveDate)
+        : isSet(object.objective_date)
+        ? globalThis.String(object.objective_date)
+        : undefined,
+      option: isSet(object.option) ? assignmentOptionFromJSON(object.option) : 0,
+    };
+  },
+
+  toJSON(message: CurriculumAssignmentImportRow): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.login !== "") {
+      obj.login = message.login;
+    }
+    if (message.curriculumCode !== "") {
+      obj.curriculumCode = message.curriculumCode;
+    }
+    if (message.startDate !== undefined) {
+      obj.startDate = message.startDate;
+    }
+    if (message.endDate !== undefined) {
+      obj.endDate = message.endDate;
+    }
+    if (message.objectiveDate !== undefined) {
+      obj.objectiveDate = message.objectiveDate;
+    }
+    if (message.option !== 0) {
+      obj.option = assignmentOptionToJSON(message.option);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CurriculumAssignmentImportRow>, I>>(base?: I): CurriculumAssignmentImportRow {
+    return CurriculumAssignmentImportRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CurriculumAssignmentImportRow>, I>>(
+    object: I,
+  ): CurriculumAssignmentImportRow {
+    const message = createBaseCurriculumAssignmentImportRow();
+    message.itemId = object.itemId ?? "";
+    message.login = object.login ?? "";
+    message.curriculumCode = object.curriculumCode ?? "";
+    message.startDate = object.startDate ?? undefined;
+    message.endDate = object.endDate ?? undefined;
+    message.objectiveDate = object.objectiveDate ?? undefined;
+    message.option = object.option ?? 0;
+    return message;
+  },
+};
+
+function createBaseImportCurriculumAssignmentsRequest(): ImportCurriculumAssignmentsRequest {
+  return {
+    batch: undefined,
+    rows: [],
+    ignoreAudiences: false,
+    updateExisting: false,
+    carryDatesToCourses: false,
+    notifyTemplateId: "",
+  };
+}
+
+export const ImportCurriculumAssignmentsRequest: MessageFns<ImportCurriculumAssignmentsRequest> = {
+  encode(message: ImportCurriculumAssignmentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch !== undefined) {
+      BatchHeader.encode(message.batch, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.rows) {
+      CurriculumAssignmentImportRow.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.ignoreAudiences !== false) {
+      writer.uint32(24).bool(message.ignoreAudiences);
+    }
+    if (message.updateExisting !== false) {
+      writer.uint32(32).bool(message.updateExisting);
+    }
+    if (message.carryDatesToCourses !== false) {
+      writer.uint32(40).bool(message.carryDatesToCourses);
+    }
+    if (message.notifyTemplateId !== "") {
+      writer.uint32(50).string(message.notifyTemplateId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportCurriculumAssignmentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportCurriculumAssignmentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = BatchHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows.push(CurriculumAssignmentImportRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ignoreAudiences = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.updateExisting = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.carryDatesToCourses = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.notifyTemplateId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportCurriculumAssignmentsRequest {
+    return {
+      batch: isSet(object.batch) ? BatchHeader.fromJSON(object.batch) : undefined,
+      rows: globalThis.Array.isArray(object?.rows)
+        ? object.rows.map((e: any) => CurriculumAssignmentImportRow.fromJSON(e))
+        : [],
+      ignoreAudiences: isSet(object.ignoreAudiences)
+        ? globalThis.Boolean(object.ignoreAudiences)
+        : isSet(object.ignore_audiences)
+        ? globalThis.Boolean(object.ignore_audiences)
+        : false,
+      updateExisting: isSet(object.updateExisting)
+        ? globalThis.Boolean(object.updateExisting)
+        : isSet(object.update_existing)
+        ? globalThis.Boolean(object.update_existing)
+        : false,
+      carryDatesToCourses: isSet(object.carryDatesToCourses)
+        ? globalThis.Boolean(object.carryDatesToCourses)
+        : isSet(object.carry_dates_to_courses)
+        ? globalThis.Boolean(object.carry_dates_to_courses)
+        : false,
+      notifyTemplateId: isSet(object.notifyTemplateId)
+        ? globalThis.String(object.notifyTemplateId)
+        : isSet(object.notify_template_id)
+        ? globalThis.String(object.notify_template_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ImportCurriculumAssignmentsRequest): unknown {
+    const obj: any = {};
+    if (message.batch !== undefined) {
+      obj.batch = BatchHeader.toJSON(message.batch);
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => CurriculumAssignmentImportRow.toJSON(e));
+    }
+    if (message.ignoreAudiences !== false) {
+      obj.ignoreAudiences = message.ignoreAudiences;
+    }
+    if (message.updateExisting !== false) {
+      obj.updateExisting = message.updateExisting;
+    }
+    if (message.carryDatesToCourses !== false) {
+      obj.carryDatesToCourses = message.carryDatesToCourses;
+    }
+    if (message.notifyTemplateId !== "") {
+      obj.notifyTemplateId = message.notifyTemplateId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportCurriculumAssignmentsRequest>, I>>(
+    base?: I,
+  ): ImportCurriculumAssignmentsRequest {
+    return ImportCurriculumAssignmentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportCurriculumAssignmentsRequest>, I>>(
+    object: I,
+  ): ImportCurriculumAssignmentsRequest {
+    const message = createBaseImportCurriculumAssignmentsRequest();
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchHeader.fromPartial(object.batch)
+      : undefined;
+    message.rows = object.rows?.map((e) => CurriculumAssignmentImportRow.fromPartial(e)) || [];
+    message.ignoreAudiences = object.ignoreAudiences ?? false;
+    message.updateExisting = object.updateExisting ?? false;
+    message.carryDatesToCourses = object.carryDatesToCourses ?? false;
+    message.notifyTemplateId = object.notifyTemplateId ?? "";
+    return message;
+  },
+};
+
+function createBaseImportCurriculumAssignmentsResponse(): ImportCurriculumAssignmentsResponse {
+  return { result: undefined };
+}
+
+export const ImportCurriculumAssignmentsResponse: MessageFns<ImportCurriculumAssignmentsResponse> = {
+  encode(message: ImportCurriculumAssignmentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      BatchResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportCurriculumAssignmentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportCurriculumAssignmentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportCurriculumAssignmentsResponse {
+    return { result: isSet(object.result) ? BatchResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: ImportCurriculumAssignmentsResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = BatchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportCurriculumAssignmentsResponse>, I>>(
+    base?: I,
+  ): ImportCurriculumAssignmentsResponse {
+    return ImportCurriculumAssignmentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportCurriculumAssignmentsResponse>, I>>(
+    object: I,
+  ): ImportCurriculumAssignmentsResponse {
+    const message = createBaseImportCurriculumAssignmentsResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? BatchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Course and curriculum assignments. The bulk RPCs are the batches of the user assistant
  * (items: user ids) and of the course assistant (items: course ids). Each answers one
@@ -2800,6 +3852,48 @@ export const AssignmentServiceService = {
     responseDeserialize: (value: Buffer): MergeUserAssignmentsResponse => MergeUserAssignmentsResponse.decode(value),
   },
   /**
+   * I3: one chunk of a course-assignment import (items: the rows, item_id the row's line;
+   * idempotency key "import:<job>:<chunk>"). Each row names a user by login and a course by
+   * code; it assigns the course as U7 does (direct, the same rules: scope, disabled course,
+   * audiences unless ignore_audiences; the same events with notify_template_id), or, when
+   * the user has it already, changes the values its filled cells give with update_existing
+   * (else UNCHANGED). One result per row, target_id "": SUCCEEDED code ADDED or UPDATED,
+   * UNCHANGED, or FAILED with a code (NOT_FOUND, OUT_OF_SCOPE, COURSE_DISABLED,
+   * AUDIENCE_MISMATCH, INVALID_DATES, INVALID) and a message naming the file's column
+   * (user_loginid, crsvname, ...) in target_id. PERMISSION_DENIED when the acting user holds
+   * assignments:write nowhere.
+   */
+  importCourseAssignments: {
+    path: "/assistants.assignment.v1.AssignmentService/ImportCourseAssignments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportCourseAssignmentsRequest): Buffer =>
+      Buffer.from(ImportCourseAssignmentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportCourseAssignmentsRequest => ImportCourseAssignmentsRequest.decode(value),
+    responseSerialize: (value: ImportCourseAssignmentsResponse): Buffer =>
+      Buffer.from(ImportCourseAssignmentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportCourseAssignmentsResponse =>
+      ImportCourseAssignmentsResponse.decode(value),
+  },
+  /**
+   * I4: one chunk of a curriculum-assignment import, as ImportCourseAssignments: each row
+   * assigns a curriculum (by code) and its courses as U12 does, or changes its filled values
+   * with update_existing (as U13 does).
+   */
+  importCurriculumAssignments: {
+    path: "/assistants.assignment.v1.AssignmentService/ImportCurriculumAssignments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportCurriculumAssignmentsRequest): Buffer =>
+      Buffer.from(ImportCurriculumAssignmentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportCurriculumAssignmentsRequest =>
+      ImportCurriculumAssignmentsRequest.decode(value),
+    responseSerialize: (value: ImportCurriculumAssignmentsResponse): Buffer =>
+      Buffer.from(ImportCurriculumAssignmentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportCurriculumAssignmentsResponse =>
+      ImportCurriculumAssignmentsResponse.decode(value),
+  },
+  /**
    * A user's course and curriculum assignments, certificates and tutorships
    * (assignments:read on the user's organisation; NOT_FOUND outside it).
    */
@@ -2869,6 +3963,25 @@ export interface AssignmentServiceServer extends UntypedServiceImplementation {
    * INVALID_ARGUMENT toUserId.
    */
   mergeUserAssignments: handleUnaryCall<MergeUserAssignmentsRequest, MergeUserAssignmentsResponse>;
+  /**
+   * I3: one chunk of a course-assignment import (items: the rows, item_id the row's line;
+   * idempotency key "import:<job>:<chunk>"). Each row names a user by login and a course by
+   * code; it assigns the course as U7 does (direct, the same rules: scope, disabled course,
+   * audiences unless ignore_audiences; the same events with notify_template_id), or, when
+   * the user has it already, changes the values its filled cells give with update_existing
+   * (else UNCHANGED). One result per row, target_id "": SUCCEEDED code ADDED or UPDATED,
+   * UNCHANGED, or FAILED with a code (NOT_FOUND, OUT_OF_SCOPE, COURSE_DISABLED,
+   * AUDIENCE_MISMATCH, INVALID_DATES, INVALID) and a message naming the file's column
+   * (user_loginid, crsvname, ...) in target_id. PERMISSION_DENIED when the acting user holds
+   * assignments:write nowhere.
+   */
+  importCourseAssignments: handleUnaryCall<ImportCourseAssignmentsRequest, ImportCourseAssignmentsResponse>;
+  /**
+   * I4: one chunk of a curriculum-assignment import, as ImportCourseAssignments: each row
+   * assigns a curriculum (by code) and its courses as U12 does, or changes its filled values
+   * with update_existing (as U13 does).
+   */
+  importCurriculumAssignments: handleUnaryCall<ImportCurriculumAssignmentsRequest, ImportCurriculumAssignmentsResponse>;
   /**
    * A user's course and curriculum assignments, certificates and tutorships
    * (assignments:read on the user's organisation; NOT_FOUND outside it).
@@ -3044,6 +4157,53 @@ export interface AssignmentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MergeUserAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * I3: one chunk of a course-assignment import (items: the rows, item_id the row's line;
+   * idempotency key "import:<job>:<chunk>"). Each row names a user by login and a course by
+   * code; it assigns the course as U7 does (direct, the same rules: scope, disabled course,
+   * audiences unless ignore_audiences; the same events with notify_template_id), or, when
+   * the user has it already, changes the values its filled cells give with update_existing
+   * (else UNCHANGED). One result per row, target_id "": SUCCEEDED code ADDED or UPDATED,
+   * UNCHANGED, or FAILED with a code (NOT_FOUND, OUT_OF_SCOPE, COURSE_DISABLED,
+   * AUDIENCE_MISMATCH, INVALID_DATES, INVALID) and a message naming the file's column
+   * (user_loginid, crsvname, ...) in target_id. PERMISSION_DENIED when the acting user holds
+   * assignments:write nowhere.
+   */
+  importCourseAssignments(
+    request: ImportCourseAssignmentsRequest,
+    callback: (error: ServiceError | null, response: ImportCourseAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  importCourseAssignments(
+    request: ImportCourseAssignmentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportCourseAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  importCourseAssignments(
+    request: ImportCourseAssignmentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportCourseAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * I4: one chunk of a curriculum-assignment import, as ImportCourseAssignments: each row
+   * assigns a curriculum (by code) and its courses as U12 does, or changes its filled values
+   * with update_existing (as U13 does).
+   */
+  importCurriculumAssignments(
+    request: ImportCurriculumAssignmentsRequest,
+    callback: (error: ServiceError | null, response: ImportCurriculumAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  importCurriculumAssignments(
+    request: ImportCurriculumAssignmentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportCurriculumAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  importCurriculumAssignments(
+    request: ImportCurriculumAssignmentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportCurriculumAssignmentsResponse) => void,
   ): ClientUnaryCall;
   /**
    * A user's course and curriculum assignments, certificates and tutorships

@@ -244,6 +244,14 @@ export interface GetCoursesRequest {
   ids: string[];
 }
 
+export interface GetCoursesByCodeRequest {
+  codes: string[];
+}
+
+export interface GetCoursesByCodeResponse {
+  courses: Course[];
+}
+
 export interface GetCoursesResponse {
   courses: Course[];
 }
@@ -2780,6 +2788,142 @@ export const GetCoursesRequest: MessageFns<GetCoursesRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetCoursesRequest>, I>>(object: I): GetCoursesRequest {
     const message = createBaseGetCoursesRequest();
     message.ids = object.ids?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetCoursesByCodeRequest(): GetCoursesByCodeRequest {
+  return { codes: [] };
+}
+
+export const GetCoursesByCodeRequest: MessageFns<GetCoursesByCodeRequest> = {
+  encode(message: GetCoursesByCodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.codes) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCoursesByCodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCoursesByCodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.codes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCoursesByCodeRequest {
+    return { codes: globalThis.Array.isArray(object?.codes) ? object.codes.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: GetCoursesByCodeRequest): unknown {
+    const obj: any = {};
+    if (message.codes?.length) {
+      obj.codes = message.codes;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCoursesByCodeRequest>, I>>(base?: I): GetCoursesByCodeRequest {
+    return GetCoursesByCodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCoursesByCodeRequest>, I>>(object: I): GetCoursesByCodeRequest {
+    const message = createBaseGetCoursesByCodeRequest();
+    message.codes = object.codes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetCoursesByCodeResponse(): GetCoursesByCodeResponse {
+  return { courses: [] };
+}
+
+export const GetCoursesByCodeResponse: MessageFns<GetCoursesByCodeResponse> = {
+  encode(message: GetCoursesByCodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.courses) {
+      Course.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCoursesByCodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCoursesByCodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.courses.push(Course.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCoursesByCodeResponse {
+    return {
+      courses: globalThis.Array.isArray(object?.courses) ? object.courses.map((e: any) => Course.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetCoursesByCodeResponse): unknown {
+    const obj: any = {};
+    if (message.courses?.length) {
+      obj.courses = message.courses.map((e) => Course.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCoursesByCodeResponse>, I>>(base?: I): GetCoursesByCodeResponse {
+    return GetCoursesByCodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCoursesByCodeResponse>, I>>(object: I): GetCoursesByCodeResponse {
+    const message = createBaseGetCoursesByCodeResponse();
+    message.courses = object.courses?.map((e) => Course.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5880,6 +6024,21 @@ export const CourseServiceService = {
     responseSerialize: (value: GetCoursesResponse): Buffer => Buffer.from(GetCoursesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCoursesResponse => GetCoursesResponse.decode(value),
   },
+  /**
+   * Service-level read as GetCourses: the courses with these codes (case-insensitive; an
+   * import names courses by code); unknown codes are absent.
+   */
+  getCoursesByCode: {
+    path: "/assistants.catalog.v1.CourseService/GetCoursesByCode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCoursesByCodeRequest): Buffer =>
+      Buffer.from(GetCoursesByCodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCoursesByCodeRequest => GetCoursesByCodeRequest.decode(value),
+    responseSerialize: (value: GetCoursesByCodeResponse): Buffer =>
+      Buffer.from(GetCoursesByCodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCoursesByCodeResponse => GetCoursesByCodeResponse.decode(value),
+  },
   updateCourse: {
     path: "/assistants.catalog.v1.CourseService/UpdateCourse" as const,
     requestStream: false as const,
@@ -6021,6 +6180,11 @@ export interface CourseServiceServer extends UntypedServiceImplementation {
    * with these ids, with their lessons; unknown ids are simply absent.
    */
   getCourses: handleUnaryCall<GetCoursesRequest, GetCoursesResponse>;
+  /**
+   * Service-level read as GetCourses: the courses with these codes (case-insensitive; an
+   * import names courses by code); unknown codes are absent.
+   */
+  getCoursesByCode: handleUnaryCall<GetCoursesByCodeRequest, GetCoursesByCodeResponse>;
   updateCourse: handleUnaryCall<UpdateCourseRequest, UpdateCourseResponse>;
   deleteCourse: handleUnaryCall<DeleteCourseRequest, DeleteCourseResponse>;
   addLesson: handleUnaryCall<AddLessonRequest, AddLessonResponse>;
@@ -6096,6 +6260,25 @@ export interface CourseServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCoursesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Service-level read as GetCourses: the courses with these codes (case-insensitive; an
+   * import names courses by code); unknown codes are absent.
+   */
+  getCoursesByCode(
+    request: GetCoursesByCodeRequest,
+    callback: (error: ServiceError | null, response: GetCoursesByCodeResponse) => void,
+  ): ClientUnaryCall;
+  getCoursesByCode(
+    request: GetCoursesByCodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCoursesByCodeResponse) => void,
+  ): ClientUnaryCall;
+  getCoursesByCode(
+    request: GetCoursesByCodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCoursesByCodeResponse) => void,
   ): ClientUnaryCall;
   updateCourse(
     request: UpdateCourseRequest,

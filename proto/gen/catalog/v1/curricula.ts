@@ -96,6 +96,14 @@ export interface GetCurriculaRequest {
   ids: string[];
 }
 
+export interface GetCurriculaByCodeRequest {
+  codes: string[];
+}
+
+export interface GetCurriculaByCodeResponse {
+  curricula: Curriculum[];
+}
+
 export interface GetCurriculaResponse {
   curricula: Curriculum[];
 }
@@ -1440,6 +1448,144 @@ export const GetCurriculaRequest: MessageFns<GetCurriculaRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetCurriculaRequest>, I>>(object: I): GetCurriculaRequest {
     const message = createBaseGetCurriculaRequest();
     message.ids = object.ids?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetCurriculaByCodeRequest(): GetCurriculaByCodeRequest {
+  return { codes: [] };
+}
+
+export const GetCurriculaByCodeRequest: MessageFns<GetCurriculaByCodeRequest> = {
+  encode(message: GetCurriculaByCodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.codes) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCurriculaByCodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCurriculaByCodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.codes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCurriculaByCodeRequest {
+    return { codes: globalThis.Array.isArray(object?.codes) ? object.codes.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: GetCurriculaByCodeRequest): unknown {
+    const obj: any = {};
+    if (message.codes?.length) {
+      obj.codes = message.codes;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCurriculaByCodeRequest>, I>>(base?: I): GetCurriculaByCodeRequest {
+    return GetCurriculaByCodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCurriculaByCodeRequest>, I>>(object: I): GetCurriculaByCodeRequest {
+    const message = createBaseGetCurriculaByCodeRequest();
+    message.codes = object.codes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetCurriculaByCodeResponse(): GetCurriculaByCodeResponse {
+  return { curricula: [] };
+}
+
+export const GetCurriculaByCodeResponse: MessageFns<GetCurriculaByCodeResponse> = {
+  encode(message: GetCurriculaByCodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.curricula) {
+      Curriculum.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCurriculaByCodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCurriculaByCodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.curricula.push(Curriculum.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCurriculaByCodeResponse {
+    return {
+      curricula: globalThis.Array.isArray(object?.curricula)
+        ? object.curricula.map((e: any) => Curriculum.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetCurriculaByCodeResponse): unknown {
+    const obj: any = {};
+    if (message.curricula?.length) {
+      obj.curricula = message.curricula.map((e) => Curriculum.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCurriculaByCodeResponse>, I>>(base?: I): GetCurriculaByCodeResponse {
+    return GetCurriculaByCodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCurriculaByCodeResponse>, I>>(object: I): GetCurriculaByCodeResponse {
+    const message = createBaseGetCurriculaByCodeResponse();
+    message.curricula = object.curricula?.map((e) => Curriculum.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3667,6 +3813,21 @@ export const CurriculumServiceService = {
       Buffer.from(GetCurriculaResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCurriculaResponse => GetCurriculaResponse.decode(value),
   },
+  /**
+   * Service-level read as GetCurricula: the curricula with these codes (case-insensitive; an
+   * import names curricula by code); unknown codes are absent.
+   */
+  getCurriculaByCode: {
+    path: "/assistants.catalog.v1.CurriculumService/GetCurriculaByCode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCurriculaByCodeRequest): Buffer =>
+      Buffer.from(GetCurriculaByCodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCurriculaByCodeRequest => GetCurriculaByCodeRequest.decode(value),
+    responseSerialize: (value: GetCurriculaByCodeResponse): Buffer =>
+      Buffer.from(GetCurriculaByCodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCurriculaByCodeResponse => GetCurriculaByCodeResponse.decode(value),
+  },
   updateCurriculum: {
     path: "/assistants.catalog.v1.CurriculumService/UpdateCurriculum" as const,
     requestStream: false as const,
@@ -3767,6 +3928,11 @@ export interface CurriculumServiceServer extends UntypedServiceImplementation {
    * with these ids; unknown ids are simply absent.
    */
   getCurricula: handleUnaryCall<GetCurriculaRequest, GetCurriculaResponse>;
+  /**
+   * Service-level read as GetCurricula: the curricula with these codes (case-insensitive; an
+   * import names curricula by code); unknown codes are absent.
+   */
+  getCurriculaByCode: handleUnaryCall<GetCurriculaByCodeRequest, GetCurriculaByCodeResponse>;
   updateCurriculum: handleUnaryCall<UpdateCurriculumRequest, UpdateCurriculumResponse>;
   deleteCurriculum: handleUnaryCall<DeleteCurriculumRequest, DeleteCurriculumResponse>;
   /** One page of the curricula a filter matches, with the exact total. */
@@ -3834,6 +4000,25 @@ export interface CurriculumServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCurriculaResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Service-level read as GetCurricula: the curricula with these codes (case-insensitive; an
+   * import names curricula by code); unknown codes are absent.
+   */
+  getCurriculaByCode(
+    request: GetCurriculaByCodeRequest,
+    callback: (error: ServiceError | null, response: GetCurriculaByCodeResponse) => void,
+  ): ClientUnaryCall;
+  getCurriculaByCode(
+    request: GetCurriculaByCodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCurriculaByCodeResponse) => void,
+  ): ClientUnaryCall;
+  getCurriculaByCode(
+    request: GetCurriculaByCodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCurriculaByCodeResponse) => void,
   ): ClientUnaryCall;
   updateCurriculum(
     request: UpdateCurriculumRequest,

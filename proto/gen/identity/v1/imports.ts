@@ -141,6 +141,25 @@ export interface ImportOrganisationsResponse {
   result?: BatchResult | undefined;
 }
 
+/** One row of a static lists file. */
+export interface ListMemberImportRow {
+  itemId: string;
+  /** The user's external id or login (see match_on). */
+  user: string;
+  listName: string;
+}
+
+export interface ImportListMembersRequest {
+  batch?: BatchHeader | undefined;
+  rows: ListMemberImportRow[];
+  /** "ext_id" (default) or "login". */
+  matchOn: string;
+}
+
+export interface ImportListMembersResponse {
+  result?: BatchResult | undefined;
+}
+
 function createBaseUserManagersRow(): UserManagersRow {
   return { itemId: "", key: "", managerExtId: undefined, secondaryManagerExtId: undefined };
 }
@@ -1670,11 +1689,297 @@ export const ImportOrganisationsResponse: MessageFns<ImportOrganisationsResponse
   },
 };
 
+function createBaseListMemberImportRow(): ListMemberImportRow {
+  return { itemId: "", user: "", listName: "" };
+}
+
+export const ListMemberImportRow: MessageFns<ListMemberImportRow> = {
+  encode(message: ListMemberImportRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.user !== "") {
+      writer.uint32(18).string(message.user);
+    }
+    if (message.listName !== "") {
+      writer.uint32(26).string(message.listName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMemberImportRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMemberImportRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.listName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMemberImportRow {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      user: isSet(object.user) ? globalThis.String(object.user) : "",
+      listName: isSet(object.listName)
+        ? globalThis.String(object.listName)
+        : isSet(object.list_name)
+        ? globalThis.String(object.list_name)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMemberImportRow): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.user !== "") {
+      obj.user = message.user;
+    }
+    if (message.listName !== "") {
+      obj.listName = message.listName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMemberImportRow>, I>>(base?: I): ListMemberImportRow {
+    return ListMemberImportRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMemberImportRow>, I>>(object: I): ListMemberImportRow {
+    const message = createBaseListMemberImportRow();
+    message.itemId = object.itemId ?? "";
+    message.user = object.user ?? "";
+    message.listName = object.listName ?? "";
+    return message;
+  },
+};
+
+function createBaseImportListMembersRequest(): ImportListMembersRequest {
+  return { batch: undefined, rows: [], matchOn: "" };
+}
+
+export const ImportListMembersRequest: MessageFns<ImportListMembersRequest> = {
+  encode(message: ImportListMembersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch !== undefined) {
+      BatchHeader.encode(message.batch, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.rows) {
+      ListMemberImportRow.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.matchOn !== "") {
+      writer.uint32(26).string(message.matchOn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportListMembersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportListMembersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = BatchHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows.push(ListMemberImportRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.matchOn = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportListMembersRequest {
+    return {
+      batch: isSet(object.batch) ? BatchHeader.fromJSON(object.batch) : undefined,
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => ListMemberImportRow.fromJSON(e)) : [],
+      matchOn: isSet(object.matchOn)
+        ? globalThis.String(object.matchOn)
+        : isSet(object.match_on)
+        ? globalThis.String(object.match_on)
+        : "",
+    };
+  },
+
+  toJSON(message: ImportListMembersRequest): unknown {
+    const obj: any = {};
+    if (message.batch !== undefined) {
+      obj.batch = BatchHeader.toJSON(message.batch);
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => ListMemberImportRow.toJSON(e));
+    }
+    if (message.matchOn !== "") {
+      obj.matchOn = message.matchOn;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportListMembersRequest>, I>>(base?: I): ImportListMembersRequest {
+    return ImportListMembersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportListMembersRequest>, I>>(object: I): ImportListMembersRequest {
+    const message = createBaseImportListMembersRequest();
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchHeader.fromPartial(object.batch)
+      : undefined;
+    message.rows = object.rows?.map((e) => ListMemberImportRow.fromPartial(e)) || [];
+    message.matchOn = object.matchOn ?? "";
+    return message;
+  },
+};
+
+function createBaseImportListMembersResponse(): ImportListMembersResponse {
+  return { result: undefined };
+}
+
+export const ImportListMembersResponse: MessageFns<ImportListMembersResponse> = {
+  encode(message: ImportListMembersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      BatchResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportListMembersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportListMembersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportListMembersResponse {
+    return { result: isSet(object.result) ? BatchResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: ImportListMembersResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = BatchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportListMembersResponse>, I>>(base?: I): ImportListMembersResponse {
+    return ImportListMembersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportListMembersResponse>, I>>(object: I): ImportListMembersResponse {
+    const message = createBaseImportListMembersResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? BatchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
 /**
- * The imports that change identity (I1 organisations, I2 users), as bulk commands: each call
- * is one chunk of an import job (batch.v1: idempotency key "import:<job>:<chunk>", dry run),
- * its items are the rows of the chunk (item_id = the row's line in the file), checked and
- * applied one by one, each in its own savepoint: a failed row changes nothing. Results:
+ * The imports that change identity (I1 organisations, I2 users, I7 static lists), as bulk
+ * commands: each call is one chunk of an import job (batch.v1: idempotency key
+ * "import:<job>:<chunk>", dry run), its items are the rows of the chunk (item_id = the row's
+ * line in the file), checked and applied one by one, each in its own savepoint (I7: checked
+ * together, then applied in a few statements): a failed row changes nothing. Results:
  * - for each row, one result with target_id "": SUCCEEDED with code ADDED or UPDATED,
  *   UNCHANGED (code UNCHANGED) when the row holds what is stored, FAILED with a code
  *   (OUT_OF_SCOPE, NOT_FOUND, INVALID, EXISTS...) and a message naming the column;
@@ -1714,6 +2019,25 @@ export const IdentityImportServiceService = {
     responseDeserialize: (value: Buffer): ImportUsersResponse => ImportUsersResponse.decode(value),
   },
   /**
+   * I7 static list members: each row puts a user (matched on ext_id or login) in a static
+   * list (matched on its name, whatever the case); a list that does not exist is created,
+   * static, in the Default folder, owned by the organisation of the caller's lists:write
+   * scope. Permission lists:write on the list's owner and on the user's organisation; the
+   * user must belong to the owner's sub-tree. ADDED: the user entered the list; UNCHANGED:
+   * it was a member already.
+   */
+  importListMembers: {
+    path: "/assistants.identity.v1.IdentityImportService/ImportListMembers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportListMembersRequest): Buffer =>
+      Buffer.from(ImportListMembersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportListMembersRequest => ImportListMembersRequest.decode(value),
+    responseSerialize: (value: ImportListMembersResponse): Buffer =>
+      Buffer.from(ImportListMembersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportListMembersResponse => ImportListMembersResponse.decode(value),
+  },
+  /**
    * I2, after the last chunk of a file: the managers that were not found when their rows
    * were applied (defined further down the file), set now. Each row names the user (its key
    * under match_on) and the external ids of its managers; a manager still found nowhere is a
@@ -1740,6 +2064,15 @@ export interface IdentityImportServiceServer extends UntypedServiceImplementatio
    * (the one it has and the one the row gives); roles only those the caller may give there.
    */
   importUsers: handleUnaryCall<ImportUsersRequest, ImportUsersResponse>;
+  /**
+   * I7 static list members: each row puts a user (matched on ext_id or login) in a static
+   * list (matched on its name, whatever the case); a list that does not exist is created,
+   * static, in the Default folder, owned by the organisation of the caller's lists:write
+   * scope. Permission lists:write on the list's owner and on the user's organisation; the
+   * user must belong to the owner's sub-tree. ADDED: the user entered the list; UNCHANGED:
+   * it was a member already.
+   */
+  importListMembers: handleUnaryCall<ImportListMembersRequest, ImportListMembersResponse>;
   /**
    * I2, after the last chunk of a file: the managers that were not found when their rows
    * were applied (defined further down the file), set now. Each row names the user (its key
@@ -1784,6 +2117,29 @@ export interface IdentityImportServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportUsersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * I7 static list members: each row puts a user (matched on ext_id or login) in a static
+   * list (matched on its name, whatever the case); a list that does not exist is created,
+   * static, in the Default folder, owned by the organisation of the caller's lists:write
+   * scope. Permission lists:write on the list's owner and on the user's organisation; the
+   * user must belong to the owner's sub-tree. ADDED: the user entered the list; UNCHANGED:
+   * it was a member already.
+   */
+  importListMembers(
+    request: ImportListMembersRequest,
+    callback: (error: ServiceError | null, response: ImportListMembersResponse) => void,
+  ): ClientUnaryCall;
+  importListMembers(
+    request: ImportListMembersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportListMembersResponse) => void,
+  ): ClientUnaryCall;
+  importListMembers(
+    request: ImportListMembersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportListMembersResponse) => void,
   ): ClientUnaryCall;
   /**
    * I2, after the last chunk of a file: the managers that were not found when their rows

@@ -308,6 +308,12 @@ export interface GetUsersForActionRequest {
   checkCovered?: boolean | undefined;
 }
 
+export interface GetUsersForActionByLoginRequest {
+  logins: string[];
+  /** As GetUsersForActionRequest.permission. */
+  permission: string;
+}
+
 /**
  * A requested user, as an action on it needs it. Outside the scope, only id, found and
  * in_scope are set: the rest stays empty.
@@ -335,6 +341,11 @@ export interface UserForAction {
    * own (a scoped administrator may not act on an administrator of the tree).
    */
   covered: boolean;
+}
+
+export interface GetUsersForActionByLoginResponse {
+  /** One per distinct login asked, in that order. */
+  users: UserForAction[];
 }
 
 export interface GetUsersForActionResponse {
@@ -4728,6 +4739,93 @@ export const GetUsersForActionRequest: MessageFns<GetUsersForActionRequest> = {
   },
 };
 
+function createBaseGetUsersForActionByLoginRequest(): GetUsersForActionByLoginRequest {
+  return { logins: [], permission: "" };
+}
+
+export const GetUsersForActionByLoginRequest: MessageFns<GetUsersForActionByLoginRequest> = {
+  encode(message: GetUsersForActionByLoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.logins) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.permission !== "") {
+      writer.uint32(18).string(message.permission);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUsersForActionByLoginRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUsersForActionByLoginRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.logins.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.permission = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUsersForActionByLoginRequest {
+    return {
+      logins: globalThis.Array.isArray(object?.logins) ? object.logins.map((e: any) => globalThis.String(e)) : [],
+      permission: isSet(object.permission) ? globalThis.String(object.permission) : "",
+    };
+  },
+
+  toJSON(message: GetUsersForActionByLoginRequest): unknown {
+    const obj: any = {};
+    if (message.logins?.length) {
+      obj.logins = message.logins;
+    }
+    if (message.permission !== "") {
+      obj.permission = message.permission;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUsersForActionByLoginRequest>, I>>(base?: I): GetUsersForActionByLoginRequest {
+    return GetUsersForActionByLoginRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUsersForActionByLoginRequest>, I>>(
+    object: I,
+  ): GetUsersForActionByLoginRequest {
+    const message = createBaseGetUsersForActionByLoginRequest();
+    message.logins = object.logins?.map((e) => e) || [];
+    message.permission = object.permission ?? "";
+    return message;
+  },
+};
+
 function createBaseUserForAction(): UserForAction {
   return {
     id: "",
@@ -5086,6 +5184,79 @@ export const UserForAction: MessageFns<UserForAction> = {
   },
 };
 
+function createBaseGetUsersForActionByLoginResponse(): GetUsersForActionByLoginResponse {
+  return { users: [] };
+}
+
+export const GetUsersForActionByLoginResponse: MessageFns<GetUsersForActionByLoginResponse> = {
+  encode(message: GetUsersForActionByLoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      UserForAction.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUsersForActionByLoginResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUsersForActionByLoginResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(UserForAction.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUsersForActionByLoginResponse {
+    return {
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => UserForAction.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetUsersForActionByLoginResponse): unknown {
+    const obj: any = {};
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => UserForAction.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUsersForActionByLoginResponse>, I>>(
+    base?: I,
+  ): GetUsersForActionByLoginResponse {
+    return GetUsersForActionByLoginResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUsersForActionByLoginResponse>, I>>(
+    object: I,
+  ): GetUsersForActionByLoginResponse {
+    const message = createBaseGetUsersForActionByLoginResponse();
+    message.users = object.users?.map((e) => UserForAction.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseGetUsersForActionResponse(): GetUsersForActionResponse {
   return { users: [] };
 }
@@ -5281,6 +5452,24 @@ export const UserServiceService = {
       Buffer.from(GetUsersForActionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetUsersForActionResponse => GetUsersForActionResponse.decode(value),
   },
+  /**
+   * GetUsersForAction for users named by login (an import's rows), case-insensitively: one
+   * answer per distinct login, in the order asked, each with `login` as asked; a login that
+   * names no user answers found false and id "". Up to 5,000 logins per call.
+   */
+  getUsersForActionByLogin: {
+    path: "/assistants.identity.v1.UserService/GetUsersForActionByLogin" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetUsersForActionByLoginRequest): Buffer =>
+      Buffer.from(GetUsersForActionByLoginRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetUsersForActionByLoginRequest =>
+      GetUsersForActionByLoginRequest.decode(value),
+    responseSerialize: (value: GetUsersForActionByLoginResponse): Buffer =>
+      Buffer.from(GetUsersForActionByLoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetUsersForActionByLoginResponse =>
+      GetUsersForActionByLoginResponse.decode(value),
+  },
 } as const;
 
 export interface UserServiceServer extends UntypedServiceImplementation {
@@ -5307,6 +5496,12 @@ export interface UserServiceServer extends UntypedServiceImplementation {
    * with the fields a mail or a rule (audiences) needs. Up to 5,000 ids per call.
    */
   getUsersForAction: handleUnaryCall<GetUsersForActionRequest, GetUsersForActionResponse>;
+  /**
+   * GetUsersForAction for users named by login (an import's rows), case-insensitively: one
+   * answer per distinct login, in the order asked, each with `login` as asked; a login that
+   * names no user answers found false and id "". Up to 5,000 logins per call.
+   */
+  getUsersForActionByLogin: handleUnaryCall<GetUsersForActionByLoginRequest, GetUsersForActionByLoginResponse>;
 }
 
 export interface UserServiceClient extends Client {
@@ -5486,6 +5681,26 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetUsersForActionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetUsersForAction for users named by login (an import's rows), case-insensitively: one
+   * answer per distinct login, in the order asked, each with `login` as asked; a login that
+   * names no user answers found false and id "". Up to 5,000 logins per call.
+   */
+  getUsersForActionByLogin(
+    request: GetUsersForActionByLoginRequest,
+    callback: (error: ServiceError | null, response: GetUsersForActionByLoginResponse) => void,
+  ): ClientUnaryCall;
+  getUsersForActionByLogin(
+    request: GetUsersForActionByLoginRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetUsersForActionByLoginResponse) => void,
+  ): ClientUnaryCall;
+  getUsersForActionByLogin(
+    request: GetUsersForActionByLoginRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetUsersForActionByLoginResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -2250,15 +2250,15 @@ export const ReadImportFileResponse: MessageFns<ReadImportFileResponse> = {
 };
 
 /**
- * CSV imports (I1 organisations, I2 users). A file is uploaded in parts (kept in the import
- * service's database, so that any replica can run the job), previewed, then imported by a
- * job that any replica runs chunk by chunk and resumes after a kill. Every call acts for the
+ * CSV imports (I1 organisations, I2 users, I7 static lists). A file is uploaded in parts
+ * (kept in the import service's database, so that any replica can run the job), previewed,
+ * then imported by a job that any replica runs chunk by chunk and resumes after a kill. Every call acts for the
  * acting user (x-actor-id): an upload and a job belong to the user who made them; what each
  * row may change is decided by the service that owns it, for that user, row by row.
  */
 export type ImportServiceService = typeof ImportServiceService;
 export const ImportServiceService = {
-  /** A new, empty upload of a kind ("organisations", "users"). */
+  /** A new, empty upload of a kind ("organisations", "users", "static-lists"). */
   createUpload: {
     path: "/assistants.import.v1.ImportService/CreateUpload" as const,
     requestStream: false as const,
@@ -2329,7 +2329,7 @@ export const ImportServiceService = {
 } as const;
 
 export interface ImportServiceServer extends UntypedServiceImplementation {
-  /** A new, empty upload of a kind ("organisations", "users"). */
+  /** A new, empty upload of a kind ("organisations", "users", "static-lists"). */
   createUpload: handleUnaryCall<CreateUploadRequest, CreateUploadResponse>;
   /** Appends the next part of the file (parts numbered from 0; a part sent again is ignored). */
   appendUpload: handleUnaryCall<AppendUploadRequest, AppendUploadResponse>;
@@ -2346,7 +2346,7 @@ export interface ImportServiceServer extends UntypedServiceImplementation {
 }
 
 export interface ImportServiceClient extends Client {
-  /** A new, empty upload of a kind ("organisations", "users"). */
+  /** A new, empty upload of a kind ("organisations", "users", "static-lists"). */
   createUpload(
     request: CreateUploadRequest,
     callback: (error: ServiceError | null, response: CreateUploadResponse) => void,

@@ -60,11 +60,28 @@ export interface KindDeclaration {
   kind: string;
   title: string;
   columns: readonly Column[];
-  /** the field whose value may appear on one row only (duplicate rows are rejected) */
-  key: string;
+  /** the field whose value may appear on one row only (duplicate rows are rejected), or the
+   * fields whose values together may (a user and a course); none: a value may repeat (I7: a
+   * user in several lists) */
+  key?: string | readonly string[];
   /** when an option chooses how rows are matched: the key field for these options */
   keyOf?(options: Record<string, boolean | string>): string;
   options: readonly KindOption[];
+  /** the boolean option that says whether the file's first row is a header; when it is
+   * false, every row is data and the columns are the declared ones, in order (none: the
+   * first row is always the header) */
+  headerOption?: string;
+  /** rows per chunk for this kind instead of IMPORT_CHUNK_ROWS: for small rows that the
+   * owning service applies by sets, where fewer, larger calls go faster */
+  chunkRows?: number;
+  /** how many chunks may be applied at once (default 1): more only when no row needs what
+   * another row of the file changes (no parent, no manager further up the file) */
+  parallelChunks?: number;
+}
+
+/** Whether the first row of a file is its header row, for a job with these options. */
+export function hasHeaderRow(kind: KindDeclaration, options: Record<string, unknown>): boolean {
+  return !kind.headerOption || options[kind.headerOption] !== false;
 }
 
 /** A problem found in a row: an error rejects the row, a warning does not. */

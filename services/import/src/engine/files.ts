@@ -30,7 +30,10 @@ export function documentationPage(kind: KindDeclaration): string {
     '',
     'A CSV file: `;` separator (`,` is accepted when the header row has no `;`), a header row naming the columns ' +
       '(any order, any subset that holds the mandatory ones), UTF-8 with or without a byte order mark or Windows-1252. ' +
-      'Dates are `YYYY/MM/DD`, date-times `YYYY/MM/DD HH:mm`, lists are separated by `||`.',
+      'Dates are `YYYY/MM/DD`, date-times `YYYY/MM/DD HH:mm`, lists are separated by `||`.' +
+      (kind.headerOption
+        ? ` With the option \`${kind.headerOption}\` false, the file has no header row: every row is data, its columns in the order below.`
+        : ''),
     '',
     '| # | column | mandatory | format | meaning | example |',
     '|---|---|---|---|---|---|',
@@ -80,9 +83,10 @@ export function logLine(issue: Issue): string {
 }
 
 /** The rejects file's first line: the file's own header row plus a `reason` column, in the
- * file's encoding (with its BOM when it had one). */
-export function rejectsHeader(format: FileFormat, headerRaw: string): Buffer {
-  return encodeLike(format, `${format.bom ? BOM : ''}${headerRaw}${format.separator}reason\r\n`);
+ * file's encoding (with its BOM when it had one); none when the file had no header row. */
+export function rejectsHeader(format: FileFormat, headerRaw: string | null): Buffer {
+  const header = headerRaw === null ? '' : `${headerRaw}${format.separator}reason\r\n`;
+  return encodeLike(format, `${format.bom ? BOM : ''}${header}`);
 }
 
 /** One rejected row exactly as it was in the file, plus the reason, in the file's encoding. */

@@ -58,6 +58,8 @@ export interface ProcessOptions {
   key?: string;
   /** data rows per chunk */
   chunkSize: number;
+  /** how many chunks may be applied at once (default 1: one after another) */
+  parallel?: number;
   /** chunks already done (a resumed job): read again, for the duplicate keys, but not applied */
   doneChunks: number;
   /** applies the rows the file checks let through; one outcome per row, in order */
@@ -77,17 +79,25 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   let no = 0;
   // The next chunk is read while the previous one is applied and recorded: the owning
   // service and this process work at the same time. One chunk is applied at a time, in file
-  // order (a chunk may need what the one before added: a parent, a manager).
+  // order (a chunk may need what the one before added: a parent, a manager), unless the kind
+  // says its rows never need each other's (`parallel`); chunks are recorded in file order.
+  const parallel = options.parallel ?? 1;
+  const applying: Promise<void>[] = [];
   let previous: Promise<void> = Promise.resolve();
   const flush = async () => {
     const [chunkNo, chunk, before] = [no++, rows, previous];
     rows = [];
+    while (applying.length >= parallel) await applying.shift();
+    if (chunkNo < options.doneChunks) return;
+    const reported = report(chunkNo, chunk);
+    reported.catch(() => {}); // its error is thrown where it is awaited
     previous = (async () => {
+      const done = await reported;
       await before;
-      if (chunkNo >= options.doneChunks) await options.onChunk(await report(chunkNo, chunk));
+      await options.onChunk(done);
     })();
-    previous.catch(() => {}); // its error is thrown where it is awaited
-    await before;
+    previous.catch(() => {});
+    applying.push(previous);
   };
   const report = async (chunkNo: number, chunk: ParsedRow[]): Promise<ChunkReport> => {
     const valid = chunk.filter((r) => !r.issues.some((i) => i.severity === 'error'));

@@ -45,6 +45,10 @@ export interface ReadOptions {
   maxRecordChars: number;
   /** largest file accepted, in bytes */
   maxBytes: number;
+  /** whether the first record is the header row (the default); false: every record is data,
+   * the kind's columns in declared order; `detect` (the preview, before the job's options
+   * are known): it is the header when one of its cells names a column */
+  header?: boolean | 'detect';
 }
 
 /** Decides the format from the start of the file: a BOM says UTF-8; otherwise bytes that are not

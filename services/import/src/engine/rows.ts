@@ -18,9 +18,19 @@ export interface ParsedRow {
 export interface ParsedHeader {
   /** the file's columns in file order */
   columns: Column[];
-  raw: string;
+  /** the header row as in the file; null when the file has none (its rows are all data) */
+  raw: string | null;
   end: string;
   format: FileFormat;
+}
+
+/** Whether the first record of a file is its header row, as `header` says (`detect`: when
+ * one of its cells names a column of the kind: a misspelt header is still read as one, and
+ * its error shown). */
+function isHeaderRow(kind: KindDeclaration, record: RawRecord, header: ReadOptions['header']): boolean {
+  if (header !== 'detect') return header !== false;
+  const names = new Set(kind.columns.map((c) => c.name.toLowerCase()));
+  return record.fields.some((f) => names.has(f.trim().toLowerCase()));
 }
 
 /** Matches the header row to the kind's columns: every header is a known column, once; every
@@ -95,28 +105,37 @@ export async function* readRows(
   let format: FileFormat | undefined;
   let header: ParsedHeader | undefined;
   const keys = new Map<string, number>();
-  const keyField = hooks.key ?? kind.key;
-  const keyColumn = kind.columns.find((c) => c.field === keyField)!;
+  const chosen = hooks.key ?? kind.key;
+  const keyFields = chosen === undefined ? [] : typeof chosen === 'string' ? [chosen] : chosen;
+  const keyColumns = keyFields.map((field) => kind.columns.find((c) => c.field === field)!.name);
   let rows = 0;
   for await (const record of readRecords(chunks, options, (f) => (format = f))) {
     if (!header) {
-      header = checkHeader(kind, record, format!);
+      if (isHeaderRow(kind, record, options.header)) {
+        header = checkHeader(kind, record, format!);
+        hooks.onHeader?.(header);
+        continue;
+      }
+      header = { columns: [...kind.columns], raw: null, end: '', format: format! };
       hooks.onHeader?.(header);
-      continue;
     }
     const row = readRow(header, record);
     rows++;
-    const key = row.values[keyField];
-    if (typeof key === 'string') {
-      const folded = key.toLowerCase();
+    const key = keyFields.map((field) => row.values[field]);
+    if (key.length > 0 && key.every((value) => typeof value === 'string')) {
+      const folded = key.join('\u0000').toLowerCase();
       const first = keys.get(folded);
       if (first !== undefined) {
+        const last = key.length - 1;
         row.issues.push({
           line: row.line,
-          column: keyColumn.name,
-          value: key,
+          column: keyColumns[last],
+          value: key[last] as string,
           severity: 'error',
-          message: `${keyColumn.name} "${key}" is already on line ${first} of the file`,
+          message:
+            key.length === 1
+              ? `${keyColumns[0]} "${key[0]}" is already on line ${first} of the file`
+              : `${keyColumns.join(', ')} ${key.map((v) => `"${v}"`).join(', ')} are already on line ${first} of the file`,
         });
       } else keys.set(folded, row.line);
     }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { withContext } from '@assistants/kit';
 import { Outcome, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { OrganisationImportRow, UserImportRow } from '@assistants/proto/gen/identity/v1/imports';
@@ -8,6 +7,7 @@ import type { RowOutcome } from '../engine/process';
 import type { ParsedRow } from '../engine/rows';
 import type { KindOptions } from '../options';
 import type { Upstreams } from '../upstreams';
+import type { WelcomePasswords } from '../welcome-passwords';
 
 /** One chunk of a job as the owning service gets it. */
 export interface ChunkCall {
@@ -19,6 +19,8 @@ export interface ChunkCall {
   rows: ParsedRow[];
   /** what a kind keeps from chunk to chunk of one run of a job (a dry run's earlier rows) */
   state: Record<string, unknown>;
+  /** where the generated passwords of the welcome mails wait until they are queued */
+  welcomePasswords: WelcomePasswords;
 }
 
 /** How each kind's chunk goes to its owning service. */
@@ -70,7 +72,7 @@ export function outcomesOf(kind: KindDeclaration, rows: ParsedRow[], results: It
   });
 }
 
-const header = (call: ChunkCall) => ({ idempotencyKey: call.dryRun ? '' : `import:${call.jobId}:${call.no}`, dryRun: call.dryRun });
+export const header = (call: ChunkCall) => ({ idempotencyKey: call.dryRun ? '' : `import:${call.jobId}:${call.no}`, dryRun: call.dryRun });
 
 /** A cell as an optional proto field: absent when empty. */
 const opt = <T>(value: unknown): T | undefined => (value === null || value === undefined ? undefined : (value as T));
@@ -139,21 +141,19 @@ const USER_FIELDS = [
   'jobPosition',
 ] as const;
 
-/** A password for a new user the file gives none, sent only in the welcome mail: 24
- * characters from 62, about 143 bits. */
-function generatedPassword(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return Array.from(randomBytes(24), (b) => alphabet[b % 62]).join('');
-}
-
 export const usersApplier =
   (kind: KindDeclaration): Applier =>
   async (upstreams, call) => {
     const onlyFilled = call.options.onlyFilledCells as boolean;
     // With the welcome mail, the importer makes the missing passwords: identity hashes them
-    // and the mail carries them; they are kept nowhere else.
+    // and the mail carries them; they wait sealed until the mails are queued (a chunk
+    // replayed after a kill sends the same ones).
     const welcome = call.options.sendWelcomeMail === true && call.options.generatePasswords === true;
-    const generated = new Map<string, string>();
+    const needed = welcome ? call.rows.filter((r) => r.values.password === null || r.values.password === undefined) : [];
+    const generated = await call.welcomePasswords.of(
+      call,
+      needed.map((r) => r.line),
+    );
     const names = (value: unknown) => (Array.isArray(value) && value.length > 0 ? { names: value as string[] } : undefined);
     const rows = call.rows.map((r): UserImportRow => {
       const fields: Record<string, unknown> = {};
@@ -164,8 +164,7 @@ export const usersApplier =
         if (value !== null && value !== undefined) fields[field] = value;
         else if (!onlyFilled) fields[field] = field === 'disabled' ? false : '';
       }
-      let password = opt<string>(r.values.password);
-      if (password === undefined && welcome) generated.set(String(r.line), (password = generatedPassword()));
+      const password = opt<string>(r.values.password) ?? generated.get(String(r.line));
       return {
         itemId: String(r.line),
         fields: fields as UserFields,
@@ -200,17 +199,6 @@ export const usersApplier =
         const password = generated.get(String(row.line));
         const added = result!.results.find((r) => r.itemId === String(row.line) && r.code === 'ADDED');
         if (!password || !added || outcomes[i].outcome !== 'added') continue;
-        if (result!.replayed) {
-          // The chunk was applied before a kill, with passwords made then and gone with it.
-          outcomes[i].issues.push({
-            line: row.line,
-            column: 'user_password',
-            value: '',
-            severity: 'warning',
-            message: 'the import was interrupted at this row: its welcome mail may not have been sent; set a password for this user if not',
-          });
-          continue;
-        }
         await withContext({ actorId: call.actorId }, () =>
           upstreams.notification.mails.sendWelcomeMail({
             idempotencyKey: `import:${call.jobId}:${row.line}`,

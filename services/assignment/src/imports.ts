@@ -1,0 +1,425 @@
+import { applyBatch, DomainError, invalidArgument, itemResult, type Queryable } from '@assistants/kit';
+import type {
+  CourseAssignmentImportRow,
+  CurriculumAssignmentImportRow,
+  ImportCourseAssignmentsRequest,
+  ImportCurriculumAssignmentsRequest,
+} from '@assistants/proto/gen/assignment/v1/assignments';
+import type { AssignmentValues } from '@assistants/proto/gen/assignment/v1/common';
+import type { BatchResult, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
+import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
+import { usersForActionByLogin } from '@assistants/identity/client';
+import { changeCourseAssignments, enrolCourses } from './course-assignments';
+import { lockCourseAssignments, stateOf } from './course-assignments.repo';
+import { changeCurriculumAssignments, enrolCurricula } from './curriculum-assignments';
+import { curriculumStateOf, lockCurriculumAssignments } from './curriculum-assignments.repo';
+import type { Deps } from './deps';
+import { catalogItem, checkTemplateId, pairKey, sharesAudience, toLearner, userRefusal, type Refusal } from './items';
+import { PERMISSIONS } from './permissions';
+import { coursesById, type CourseInfo, type CurriculumInfo } from './upstreams';
+import { applyChanges, dataChanges, dataToAssign, datesProblem, type AssignmentData, type DataChanges } from './values';
+
+/*
+ * I3 and I4: the chunks of the assignment imports. A row names a user by login and a course
+ * (a curriculum) by code: a chunk asks identity for its users and the catalogue for its
+ * courses once each, then assigns as U7 (U12) does, through the same enrolCourses
+ * (enrolCurricula) and with the same events, and changes the assignments that exist as U8
+ * (U13) does when the import updates existing ones. Each row gets one result, whose
+ * target_id and message name the file's column at fault.
+ */
+
+/** A chunk is at most this many rows (the import sends 1,000 by default, 5,000 at most). */
+const MAX_ROWS = 5_000;
+
+/** The file's columns, by the field names the checks of values.ts use. */
+const COURSE_COLUMNS: Record<string, string> = {
+  login: 'user_loginid',
+  course: 'crsvname',
+  startDate: 'start_date',
+  endDate: 'end_date',
+  objectiveDate: 'objective_date',
+  externalSessionId: 'external_session_id',
+  option: 'assignment_option',
+  paymentMode: 'billing_mode',
+  paymentCode: 'billing_code',
+  sessionEnrolmentStatus: 'session_enrolment_status',
+  unitCost: 'unit_cost',
+};
+const CURRICULUM_COLUMNS: Record<string, string> = { ...COURSE_COLUMNS, curriculum: 'curriculum_extid' };
+
+/** A row's refusal: its code, and the column at fault (its name starts the message). */
+interface RowRefusal extends Refusal {
+  column: string;
+}
+
+const refused = (column: string, code: string, message: string): RowRefusal => ({ column, code, message: `${column}: ${message}` });
+
+/** A check of values.ts that refused a row's value, as that row's refusal naming the column
+ * (its messages name the fields as the assistants send them: they become the columns). */
+function valueRefusal(error: unknown, columns: Record<string, string>): RowRefusal {
+  if (!(error instanceof DomainError) || error.code !== 'INVALID_ARGUMENT') throw error;
+  const code = / is (before|after) /.test(error.message) ? 'INVALID_DATES' : 'INVALID';
+  return { column: columns[error.field ?? ''] ?? '', code, message: withColumns(error.message, columns) };
+}
+
+/** A message of values.ts with the fields it names as the file's columns. */
+const withColumns = (message: string, columns: Record<string, string>) =>
+  message.replace(/\b(startDate|endDate|objectiveDate|option|paymentMode|paymentCode|unitCost)\b/g, (f) => columns[f]);
+
+const SESSION_TEXT_MAX = 100;
+
+/** The values a row gives, as the assistants' requests give them: an empty cell is absent. */
+function valuesOf(row: { startDate?: string; endDate?: string; objectiveDate?: string; option: number }): AssignmentValues {
+  return { startDate: row.startDate, endDate: row.endDate, objectiveDate: row.objectiveDate, option: row.option };
+}
+
+function courseValuesOf(row: CourseAssignmentImportRow): AssignmentValues {
+  return { ...valuesOf(row), paymentMode: row.paymentMode, paymentCode: row.paymentCode, unitCost: row.unitCost };
+}
+
+/** What a row sets: the data of a new assignment, and the changes of an existing one (its
+ * filled cells); or why it cannot. */
+function rowData(
+  values: AssignmentValues,
+  kind: 'course' | 'curriculum',
+  columns: Record<string, string>,
+): { data: AssignmentData; changes: DataChanges } | RowRefusal {
+  try {
+    const data = dataToAssign(values, kind);
+    return { data, changes: dataChanges(values, kind) };
+  } catch (error) {
+    return valueRefusal(error, columns);
+  }
+}
+
+function userRowRefusal(login: string, user: UserForAction | undefined): RowRefusal | null {
+  const refusal = userRefusal(user, PERMISSIONS.write);
+  if (!refusal) return null;
+  // As the assistants answer: OUT_OF_SCOPE for a user outside the acting user's scope.
+  const why = refusal.code === 'NOT_FOUND' ? `no user with login ${JSON.stringify(login)}` : refusal.message;
+  return refused(COURSE_COLUMNS.login, refusal.code, why);
+}
+
+/** The results of a chunk, one per row in the order given. */
+class RowResults {
+  private readonly byItem = new Map<string, ItemResult>();
+
+  added(itemId: string): void {
+    this.byItem.set(itemId, { ...itemResult.succeeded(itemId), code: 'ADDED' });
+  }
+  updated(itemId: string, message = ''): void {
+    this.byItem.set(itemId, { ...itemResult.succeeded(itemId, '', message), code: 'UPDATED' });
+  }
+  unchanged(itemId: string, message: string): void {
+    this.byItem.set(itemId, itemResult.unchanged(itemId, '', 'UNCHANGED', message));
+  }
+  failed(itemId: string, refusal: RowRefusal): void {
+    this.byItem.set(itemId, itemResult.failed(itemId, refusal.column, refusal.code, refusal.message));
+  }
+  list(itemIds: string[]): ItemResult[] {
+    return itemIds.map((id) => this.byItem.get(id) ?? itemResult.failed(id, '', 'INTERNAL', 'no result for this row'));
+  }
+}
+
+function checkChunk(rows: { itemId: string }[], notifyTemplateId: string): string {
+  if (rows.length > MAX_ROWS) throw invalidArgument('rows', `at most ${MAX_ROWS} rows per call, got ${rows.length}`);
+  const ids = new Set(rows.map((r) => r.itemId));
+  if (ids.size !== rows.length) throw invalidArgument('rows', 'each row needs its own item_id');
+  return checkTemplateId('notifyTemplateId', notifyTemplateId);
+}
+
+/** The courses (or curricula) of a chunk's codes, by lower-case code: one catalogue call. */
+async function coursesByCode(deps: Deps, codes: string[]): Promise<Map<string, CourseInfo>> {
+  if (codes.length === 0) return new Map();
+  const { courses } = await deps.upstreams.catalog.courses.getCoursesByCode({ codes: [...new Set(codes)] });
+  return new Map(
+    courses.map((c) => [
+      c.code.toLowerCase(),
+      {
+        id: c.id,
+        code: c.code,
+        name: c.name,
+        disabled: c.disabled,
+        audienceIds: c.audienceIds,
+        certificateTemplateId: c.certificateTemplateId,
+      },
+    ]),
+  );
+}
+
+async function curriculaByCode(deps: Deps, codes: string[]): Promise<Map<string, CurriculumInfo>> {
+  if (codes.length === 0) return new Map();
+  const { curricula } = await deps.upstreams.catalog.curricula.getCurriculaByCode({ codes: [...new Set(codes)] });
+  return new Map(
+    curricula.map((c) => [
+      c.code.toLowerCase(),
+      { id: c.id, code: c.code, name: c.name, disabled: c.disabled, audienceIds: c.audienceIds, courseIds: c.courseIds },
+    ]),
+  );
+}
+
+/** Session fields given by rows, written onto their assignments (one statement); the pairs
+ * whose fields changed. */
+async function writeSessions(
+  tx: Queryable,
+  sessions: { userId: string; courseId: string; externalSessionId?: string; status?: string }[],
+): Promise<Set<string>> {
+  if (sessions.length === 0) return new Set();
+  const { rows } = await tx.query<{ user_id: string; course_id: string }>(
+    `UPDATE course_assignments c
+        SET external_session_id = coalesce(t.session_id, c.external_session_id),
+            session_enrolment_status = coalesce(t.status, c.session_enrolment_status)
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS t(user_id, course_id, session_id, status)
+      WHERE c.user_id = t.user_id AND c.course_id = t.course_id
+        AND (c.external_session_id, c.session_enrolment_status)
+            IS DISTINCT FROM (coalesce(t.session_id, c.external_session_id), coalesce(t.status, c.session_enrolment_status))
+      RETURNING c.user_id, c.course_id`,
+    [
+      sessions.map((s) => s.userId),
+      sessions.map((s) => s.courseId),
+      sessions.map((s) => s.externalSessionId ?? null),
+      sessions.map((s) => s.status ?? null),
+    ],
+  );
+  return new Set(rows.map((r) => pairKey(r.user_id, r.course_id)));
+}
+
+function sessionRefusal(row: CourseAssignmentImportRow): RowRefusal | null {
+  for (const [field, value] of [
+    ['externalSessionId', row.externalSessionId],
+    ['sessionEnrolmentStatus', row.sessionEnrolmentStatus],
+  ] as const) {
+    const column = COURSE_COLUMNS[field];
+    // eslint-disable-next-line no-control-regex
+    if (value !== undefined && (value.length > SESSION_TEXT_MAX || /[\u0000-\u001f]/.test(value))) {
+      return refused(column, 'INVALID', `at most ${SESSION_TEXT_MAX} characters, no control characters`);
+    }
+  }
+  return null;
+}
+
+/** I3: one chunk of a course-assignment import. */
+export async function importCourseAssignments(deps: Deps, req: ImportCourseAssignmentsRequest): Promise<BatchResult> {
+  const { batch, ...request } = req;
+  const notifyTemplateId = checkChunk(req.rows, req.notifyTemplateId);
+  // Identity and the catalogue at the same time: a chunk waits for the slower one only.
+  const [users, courses] = await Promise.all([
+    usersForActionByLogin(
+      deps.upstreams.identity,
+      req.rows.map((r) => r.login),
+      PERMISSIONS.write,
+    ),
+    coursesByCode(
+      deps,
+      req.rows.map((r) => r.courseCode.toLowerCase()),
+    ),
+  ]);
+  return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
+    const results = new RowResults();
+    type Accepted = { row: CourseAssignmentImportRow; user: UserForAction; course: CourseInfo; data: AssignmentData; changes: DataChanges };
+    const accepted: Accepted[] = [];
+    const lineOfPair = new Map<string, string>();
+    for (const row of req.rows) {
+      const user = users.get(row.login.toLowerCase());
+      const course = courses.get(row.courseCode.toLowerCase());
+      const checked = rowData(courseValuesOf(row), 'course', COURSE_COLUMNS);
+      const refusal =
+        userRowRefusal(row.login, user) ??
+        (!course ? refused(COURSE_COLUMNS.course, 'NOT_FOUND', `no course with code ${JSON.stringify(row.courseCode)}`) : null) ??
+        ('code' in checked ? checked : null) ??
+        sessionRefusal(row) ??
+        (course!.disabled ? refused(COURSE_COLUMNS.course, 'COURSE_DISABLED', `course ${course!.code} is disabled`) : null) ??
+        (!req.ignoreAudiences && !sharesAudience(user!.audienceIds, course!.audienceIds)
+          ? refused(COURSE_COLUMNS.course, 'AUDIENCE_MISMATCH', `the user shares none of the audiences of course ${course!.code}`)
+          : null);
+      if (refusal) {
+        results.failed(row.itemId, refusal);
+        continue;
+      }
+      const key = pairKey(user!.id.toLowerCase(), course!.id);
+      const earlier = lineOfPair.get(key);
+      if (earlier !== undefined) {
+        results.failed(row.itemId, refused(COURSE_COLUMNS.course, 'DUPLICATE', `this user and course are already on line ${earlier}`));
+        continue;
+      }
+      lineOfPair.set(key, row.itemId);
+      const { data, changes } = checked as { data: AssignmentData; changes: DataChanges };
+      accepted.push({ row, user: user!, course: course!, data, changes });
+    }
+    // Course by course, as the assistants' batches: the outbox relay publishes the events of
+    // one user one at a time.
+    accepted.sort((a, b) => (a.course.id < b.course.id ? -1 : a.course.id > b.course.id ? 1 : 0));
+
+    // An existing assignment changed by a row must keep its dates in order: checked before
+    // anything is written, so that a refused row changes nothing (only when rows change
+    // existing assignments: a chunk of new ones costs no read).
+    const pairOf = (a: Accepted) => ({ userId: a.user.id.toLowerCase(), courseId: a.course.id });
+    const existing = new Map(
+      (req.updateExisting ? await lockCourseAssignments(tx, accepted.map(pairOf)) : []).map((r) => [
+        pairKey(r.user_id, r.course_id),
+        stateOf(r),
+      ]),
+    );
+    const kept = accepted.filter((a) => {
+      const before = existing.get(pairKey(pairOf(a).userId, a.course.id));
+      if (!before || !req.updateExisting) return true;
+      const problem = datesProblem(applyChanges(before, a.changes).next);
+      if (!problem) return true;
+      results.failed(a.row.itemId, {
+        column: COURSE_COLUMNS[problem.field],
+        code: 'INVALID_DATES',
+        message: `${withColumns(problem.message, COURSE_COLUMNS)} once changed`,
+      });
+      return false;
+    });
+
+    const enrolled = await enrolCourses(
+      tx,
+      emit,
+      kept.map((a) => ({
+        learner: toLearner(a.user),
+        course: catalogItem(a.course),
+        data: a.data,
+        origin: { kind: 'direct' },
+        notifyTemplateId,
+      })),
+    );
+    const toChange = kept.filter((a, i) => enrolled[i] !== 'assigned' && req.updateExisting && Object.keys(a.changes).length > 0);
+    const changed = await changeCourseAssignments(
+      tx,
+      emit,
+      toChange.map((a) => ({ learner: toLearner(a.user), course: catalogItem(a.course), changes: a.changes, notifyTemplateId })),
+    );
+    const changeOf = new Map(toChange.map((a, i) => [a, changed[i]]));
+    const sessions = kept.filter(
+      (a, i) =>
+        (a.row.externalSessionId !== undefined || a.row.sessionEnrolmentStatus !== undefined) &&
+        (enrolled[i] === 'assigned' || req.updateExisting),
+    );
+    const sessionChanged = await writeSessions(
+      tx,
+      sessions.map((a) => ({ ...pairOf(a), externalSessionId: a.row.externalSessionId, status: a.row.sessionEnrolmentStatus })),
+    );
+
+    kept.forEach((a, i) => {
+      const change = changeOf.get(a);
+      if (enrolled[i] === 'assigned') results.added(a.row.itemId);
+      else if (change?.kind === 'updated') results.updated(a.row.itemId, `changed: ${change.changed.join(', ')}`);
+      else if (change?.kind === 'invalid-dates')
+        results.failed(a.row.itemId, { column: '', code: 'INVALID_DATES', message: change.message });
+      else if (sessionChanged.has(pairKey(pairOf(a).userId, a.course.id))) results.updated(a.row.itemId, 'changed: session');
+      else results.unchanged(a.row.itemId, 'the course is already assigned to the user with these values');
+    });
+    return results.list(req.rows.map((r) => r.itemId));
+  });
+}
+
+/** I4: one chunk of a curriculum-assignment import. */
+export async function importCurriculumAssignments(deps: Deps, req: ImportCurriculumAssignmentsRequest): Promise<BatchResult> {
+  const { batch, ...request } = req;
+  const notifyTemplateId = checkChunk(req.rows, req.notifyTemplateId);
+  const [users, curricula] = await Promise.all([
+    usersForActionByLogin(
+      deps.upstreams.identity,
+      req.rows.map((r) => r.login),
+      PERMISSIONS.write,
+    ),
+    curriculaByCode(
+      deps,
+      req.rows.map((r) => r.curriculumCode.toLowerCase()),
+    ),
+  ]);
+  const courses = await coursesById(deps.upstreams.catalog, [...new Set([...curricula.values()].flatMap((c) => c.courseIds))]);
+  const carry = { dates: req.carryDatesToCourses, option: req.carryDatesToCourses };
+  const column = CURRICULUM_COLUMNS.curriculum;
+  return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
+    const results = new RowResults();
+    type Accepted = {
+      row: CurriculumAssignmentImportRow;
+      user: UserForAction;
+      curriculum: CurriculumInfo;
+      data: AssignmentData;
+      changes: DataChanges;
+    };
+    const accepted: Accepted[] = [];
+    const lineOfPair = new Map<string, string>();
+    for (const row of req.rows) {
+      const user = users.get(row.login.toLowerCase());
+      const curriculum = curricula.get(row.curriculumCode.toLowerCase());
+      const checked = rowData(valuesOf(row), 'curriculum', CURRICULUM_COLUMNS);
+      const refusal =
+        userRowRefusal(row.login, user) ??
+        (!curriculum ? refused(column, 'NOT_FOUND', `no curriculum with code ${JSON.stringify(row.curriculumCode)}`) : null) ??
+        ('code' in checked ? checked : null) ??
+        (curriculum!.disabled ? refused(column, 'CURRICULUM_DISABLED', `curriculum ${curriculum!.code} is disabled`) : null) ??
+        (!req.ignoreAudiences && !sharesAudience(user!.audienceIds, curriculum!.audienceIds)
+          ? refused(column, 'AUDIENCE_MISMATCH', `the user shares none of the audiences of curriculum ${curriculum!.code}`)
+          : null);
+      if (refusal) {
+        results.failed(row.itemId, refusal);
+        continue;
+      }
+      const key = pairKey(user!.id.toLowerCase(), curriculum!.id);
+      const earlier = lineOfPair.get(key);
+      if (earlier !== undefined) {
+        results.failed(row.itemId, refused(column, 'DUPLICATE', `this user and curriculum are already on line ${earlier}`));
+        continue;
+      }
+      lineOfPair.set(key, row.itemId);
+      const { data, changes } = checked as { data: AssignmentData; changes: DataChanges };
+      accepted.push({ row, user: user!, curriculum: curriculum!, data, changes });
+    }
+    accepted.sort((a, b) => (a.curriculum.id < b.curriculum.id ? -1 : a.curriculum.id > b.curriculum.id ? 1 : 0));
+
+    const pairOf = (a: Accepted) => ({ userId: a.user.id.toLowerCase(), curriculumId: a.curriculum.id });
+    const existing = new Map(
+      (req.updateExisting ? await lockCurriculumAssignments(tx, accepted.map(pairOf)) : []).map((r) => [
+        pairKey(r.user_id, r.curriculum_id),
+        curriculumStateOf(r),
+      ]),
+    );
+    const kept = accepted.filter((a) => {
+      const before = existing.get(pairKey(pairOf(a).userId, a.curriculum.id));
+      if (!before || !req.updateExisting) return true;
+      const problem = datesProblem(applyChanges(before, a.changes).next);
+      if (!problem) return true;
+      results.failed(a.row.itemId, {
+        column: CURRICULUM_COLUMNS[problem.field],
+        code: 'INVALID_DATES',
+        message: `${withColumns(problem.message, CURRICULUM_COLUMNS)} once changed`,
+      });
+      return false;
+    });
+
+    const enrolled = await enrolCurricula(
+      tx,
+      emit,
+      kept.map((a) => ({
+        learner: toLearner(a.user),
+        curriculum: a.curriculum,
+        data: { startDate: a.data.startDate, objectiveDate: a.data.objectiveDate, endDate: a.data.endDate, option: a.data.option },
+        origin: { kind: 'direct' },
+        carry,
+        notifyTemplateId,
+      })),
+      courses,
+    );
+    const toChange = kept.filter((a, i) => enrolled[i] !== 'assigned' && req.updateExisting && Object.keys(a.changes).length > 0);
+    const changed = await changeCurriculumAssignments(
+      tx,
+      emit,
+      toChange.map((a) => ({ learner: toLearner(a.user), curriculum: a.curriculum, changes: a.changes, carry, notifyTemplateId })),
+      courses,
+    );
+    const changeOf = new Map(toChange.map((a, i) => [a, changed[i]]));
+    kept.forEach((a, i) => {
+      const change = changeOf.get(a);
+      if (enrolled[i] === 'assigned') results.added(a.row.itemId);
+      else if (change?.kind === 'updated') results.updated(a.row.itemId, `changed: ${change.changed.join(', ')}`);
+      else if (change?.kind === 'invalid-dates')
+        results.failed(a.row.itemId, { column: '', code: 'INVALID_DATES', message: change.message });
+      else results.unchanged(a.row.itemId, 'the curriculum is already assigned to the user with these values');
+    });
+    return results.list(req.rows.map((r) => r.itemId));
+  });
+}
