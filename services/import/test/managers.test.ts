@@ -70,18 +70,26 @@ test('a manager further down the file is set after the last chunk; one found now
     { login: 'm-c', manager: 'm-a', secondary: null },
     { login: 'm-e', manager: 'm-a', secondary: null },
   ]);
-  // The creations, then the manager the last pass set, as updateUser publishes it.
+  // The creations, and the managers the last pass set as updateUser publishes them (two
+  // chunks are applied at a time: a manager in the chunk before may be set by the last pass too).
+  const published = (await identityEvents.next()).map((e) => {
+    const data = e.data as { user: { login: string }; changedFields: string[] };
+    return { subject: e.subject, login: data.user.login, changedFields: data.changedFields };
+  });
   expect(
-    (await identityEvents.next()).map((e) => {
-      const data = e.data as { user: { login: string }; changedFields: string[] };
-      return [e.subject, data.user.login, e.subject.endsWith('updated.v1') ? data.changedFields : data.changedFields.length];
-    }),
+    published
+      .filter((e) => e.subject === 'identity.user.created.v1')
+      .map((e) => [e.login, e.changedFields.length])
+      .sort(),
   ).toEqual([
-    ['identity.user.created.v1', 'm-a', 36],
-    ['identity.user.created.v1', 'm-b', 36],
-    ['identity.user.created.v1', 'm-c', 36],
-    ['identity.user.created.v1', 'm-e', 36],
-    ['identity.user.updated.v1', 'm-a', ['secondary_manager_id']],
+    ['m-a', 36],
+    ['m-b', 36],
+    ['m-c', 36],
+    ['m-e', 36],
+  ]);
+  expect(published.filter((e) => e.subject === 'identity.user.updated.v1').map((e) => [e.login, e.changedFields])).toContainEqual([
+    'm-a',
+    ['secondary_manager_id'],
   ]);
 
   // Again: every row unchanged, the same warnings, no event.

@@ -75,7 +75,8 @@ export interface KindDeclaration {
    * owning service applies by sets, where fewer, larger calls go faster */
   chunkRows?: number;
   /** how many chunks may be applied at once (default 1): more only when no row needs what
-   * another row of the file changes (no parent, no manager further up the file) */
+   * another row of the file changes (no parent further up the file), or when what it needs
+   * is settled by the kind's last pass (I2's managers) */
   parallelChunks?: number;
 }
 
