@@ -16,10 +16,6 @@ export const usersKind: KindDeclaration = {
   key: 'login',
   // matched on the external id: that is the key a row may not repeat
   keyOf: (options) => (options.matchOn === 'extId' ? 'extId' : 'login'),
-  // Two chunks at a time: identity hashes the passwords of one while it writes the other, and
-  // a manager in the chunk still being applied is set by the last pass (a user is on one row
-  // only, so two chunks never change the same user).
-  parallelChunks: 2,
   columns: [
     { name: 'user_lname', field: 'lastName', type: 'text', mandatory: true, description: 'last name', example: 'Martin' },
     { name: 'user_fname', field: 'firstName', type: 'text', mandatory: true, description: 'first name', example: 'Claire' },
