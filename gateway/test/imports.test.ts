@@ -110,6 +110,17 @@ test('upload → preview, options, dry run, real run, progress, log and rejects 
   expect(orgs.body.items.map((o: { label: string }) => o.label)).toEqual(['Nîmes']);
 });
 
+test('a users file: its options, a text option among them (no values), and the run', async () => {
+  const up = await upload(
+    'users',
+    'user_lname;user_fname;user_login;user_password;org_extid\nGate;Way;gateway-user;Secret-pass-1234;ROOT\n',
+  );
+  expect(up.status).toBe(201);
+  expect(up.body.options.find((o: { name: string }) => o.name === 'welcomeTemplateId')).toMatchObject({ values: [], default: '' });
+  const { body: job } = await stack.http('POST', '/v1/imports', { body: { uploadId: up.body.uploadId } });
+  expect((await finished(job.id)).counts).toMatchObject({ read: 1, added: 1, rejected: 0 });
+});
+
 test('a file over the size limit is refused (413); a file error shows in the upload answer', async () => {
   const big = await upload('organisations', `org_label;org_extid\n${'A;B\n'.repeat(30_000)}`);
   expect(big.status).toBe(413);

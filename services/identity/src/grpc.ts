@@ -26,7 +26,7 @@ import {
   updateList,
 } from './lists';
 import { createOrganisation, deleteOrganisation, getOrganisation, listOrganisations, updateOrganisation } from './organisations';
-import { importOrganisations, importUsers } from './imports';
+import { importOrganisations, importUserManagers, importUsers } from './imports';
 import { importListMembers } from './list-imports';
 import { hashPassword } from './passwords';
 import { listPermissions, registerPermissions } from './permissions';
@@ -239,6 +239,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
   const imports = implement<IdentityImportServiceServer>(logger, {
     importOrganisations: async (req, call) => ({ result: await batch(call, req, importOrganisations) }),
     importUsers: async (req, call) => ({ result: await batch(call, req, importUsers) }),
+    importUserManagers: async (req, call) => ({ result: await batch(call, req, importUserManagers) }),
     importListMembers: async (req, call) => ({ result: await batch(call, req, importListMembers) }),
   });
 

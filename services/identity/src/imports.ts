@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { DomainError, type Emit, itemResult, type Queryable, ROOT_ORGANISATION_ID } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type {
   ImportOrganisationsRequest,
+  ImportUserManagersRequest,
   ImportUsersRequest,
   OrganisationImportRow,
   UserImportRow,
@@ -14,12 +14,13 @@ import { events } from './events';
 import { insertMembers } from './lists';
 import { createOrganisation, updateOrganisation } from './organisations';
 import { findOrganisation, toOrganisation, type OrganisationRow } from './organisations.repo';
-import { hashPassword, verifyPassword } from './passwords';
+import { hashPassword, inBulk, verifyPassword } from './passwords';
 import { requireMayGive } from './roles';
 import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
 import { ResolvedScope } from './scope';
 import { createUser, emitAudiencesChanged, setPassword, updateUser } from './users';
 import { findUser, toUser } from './users.repo';
+import { generatedPassword, importUserManagers as importUserManagersBySets, importUsersBySets } from './user-imports';
 import { checkPassword } from './validation';
 
 /** The imports that change identity (see proto/identity/v1/imports.proto): each row of a
@@ -224,23 +225,42 @@ const USER_COLUMNS: Record<string, string> = {
   id: 'user_login',
 };
 
-/** A password for a user the file gives none: 24 characters from 62, about 143 bits. */
-function generatedPassword(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return Array.from(randomBytes(24), (b) => alphabet[b % 62]).join('');
-}
-
-/** I2: creates the users the file names and updates the others (see ImportUsersRequest).
- * Through the same commands as the single calls, with their checks (users:write on the
- * organisations, grants covered, externally managed users) and events. */
+/** I2: creates the users the file names and updates the others (see ImportUsersRequest), by
+ * sets (user-imports.ts), with the checks and the events of the single commands. */
 export async function importUsers(
   tx: Queryable,
   emit: Emit,
   caller: Caller,
   req: Omit<ImportUsersRequest, 'batch'>,
 ): Promise<ItemResult[]> {
-  const scope = caller.scope('users:write');
+  caller.scope('users:write');
   if (req.rows.length > MAX_ROWS) throw rowError('INVALID_ARGUMENT', 'rows', `at most ${MAX_ROWS} rows per call`);
+  return importUsersBySets(tx, emit, caller, req, userColumn, () => importUsersRowByRow(tx, emit, caller, req));
+}
+
+/** I2's last pass: the managers further down the file than their users' chunks. */
+export async function importUserManagers(
+  tx: Queryable,
+  emit: Emit,
+  caller: Caller,
+  req: Omit<ImportUserManagersRequest, 'batch'>,
+): Promise<ItemResult[]> {
+  if (req.rows.length > MAX_ROWS) throw rowError('INVALID_ARGUMENT', 'rows', `at most ${MAX_ROWS} rows per call`);
+  return importUserManagersBySets(tx, emit, caller, req, userColumn);
+}
+
+const userColumn = (field: string | undefined) => USER_COLUMNS[field ?? ''] ?? field ?? '';
+
+/** I2 one row after another, each in its savepoint, through the single commands: what a
+ * chunk falls back to when its set-based writes meet a unique violation the checks did not
+ * see coming (another writer at the same time): then only that row fails. */
+async function importUsersRowByRow(
+  tx: Queryable,
+  emit: Emit,
+  caller: Caller,
+  req: Omit<ImportUsersRequest, 'batch'>,
+): Promise<ItemResult[]> {
+  const scope = caller.scope('users:write');
   const byExtId = req.matchOn === 'ext_id';
   const chunkExtIds = new Set(req.rows.map((r) => r.fields?.extId?.toLowerCase()).filter(Boolean));
   const hashes = await newUsersHashes(tx, req, byExtId);
@@ -352,7 +372,11 @@ async function newUsersHashes(
   for (const row of req.rows) {
     if (row.password === undefined || existing.has(keyOf(row))) continue;
     try {
-      hashes.set(row.itemId, hashPassword(checkPassword('user_password', row.password)));
+      const password = checkPassword('user_password', row.password);
+      hashes.set(
+        row.itemId,
+        inBulk(() => hashPassword(password)),
+      );
     } catch {
       // its row says why
     }

@@ -1,3 +1,4 @@
+import './threadpool';
 import { runService } from '@assistants/kit';
 import { identityService } from './service';
 

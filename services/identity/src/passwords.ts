@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 
 /** argon2id with the OWASP minimum (19 MiB, 2 passes): about 11 ms a hash here. */
@@ -20,4 +21,24 @@ export async function verifyPassword(passwordHash: string | null, password: stri
     return false;
   }
   return verify(passwordHash, password).catch(() => false);
+}
+
+/** Bulk work (an import's hashes and checks) keeps one task per core on libuv's thread pool
+ * at a time, which is every core; the rest waits here rather than in the pool's queue, where
+ * a login's check would wait behind a whole chunk (threadpool.ts leaves the pool threads to
+ * spare). */
+const BULK = availableParallelism();
+let running = 0;
+const waiting: (() => void)[] = [];
+
+export async function inBulk<T>(task: () => Promise<T>): Promise<T> {
+  if (running < BULK) running++;
+  else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
+  try {
+    return await task();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
 }

@@ -49,7 +49,7 @@ export type UserRow = {
   organisation_path?: string;
 };
 
-const USER_SELECT = `
+export const USER_SELECT = `
   SELECT u.*, coalesce((
     SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY lower(a.name))
     FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = u.id), '[]'::json) AS audiences,

@@ -68,10 +68,10 @@ const FIELDS: { [K in keyof UserFields]-?: { column: string; check: (field: stri
   mustChangePassword: { column: 'must_change_password', check: (_f, v) => v },
 };
 
-const ALL_COLUMNS = Object.values(FIELDS).map((f) => f.column);
+export const ALL_COLUMNS = Object.values(FIELDS).map((f) => f.column);
 
 /** The columns a UserFields sets, with their checked values; absent fields are left out. */
-function columnsOf(fields: UserFields): Map<string, unknown> {
+export function columnsOf(fields: UserFields): Map<string, unknown> {
   const values = new Map<string, unknown>();
   for (const [key, spec] of Object.entries(FIELDS) as [keyof UserFields, (typeof FIELDS)[keyof UserFields]][]) {
     const value = fields[key];
@@ -105,12 +105,17 @@ async function checkReferences(
     if (managerId === id) throw invalidArgument(field, `a user cannot be their own manager`);
     await requireVisibleUsers(q, scope, [managerId], field);
   }
+  checkActivationDates(merged);
+  return organisation;
+}
+
+/** Activation comes before expiration (`merged`: the user's columns after the change). */
+export function checkActivationDates(merged: Record<string, unknown>): void {
   const activation = merged.activation_date as string | null;
   const expiration = merged.expiration_date as string | null;
   if (activation && expiration && activation > expiration) {
     throw invalidArgument('expirationDate', `expirationDate (${expiration}) is before activationDate (${activation})`);
   }
-  return organisation;
 }
 
 function mapUniqueViolation(err: unknown, values: Map<string, unknown>): never {
@@ -173,7 +178,7 @@ export async function createUser(tx: Queryable, emit: Emit, caller: Caller, inpu
 
 /** Users kept up to date by an external system (through imports) change only for holders
  * of users:write-external on their organisation. */
-function checkNotExternallyManaged(caller: Caller, user: UserRow): void {
+export function checkNotExternallyManaged(caller: Caller, user: UserRow): void {
   if (user.externally_managed && !caller.holds('users:write-external', user.organisation_path!)) {
     throw failedPrecondition(
       `user "${user.login}" is managed by an external system: it changes through its import, or with the permission users:write-external`,
@@ -181,7 +186,7 @@ function checkNotExternallyManaged(caller: Caller, user: UserRow): void {
   }
 }
 
-function requireExternalWrite(caller: Caller, path: string, login: string): void {
+export function requireExternalWrite(caller: Caller, path: string, login: string): void {
   if (!caller.holds('users:write-external', path)) {
     throw permissionDenied(
       `marking "${login}" as managed by an external system needs the permission users:write-external`,
@@ -202,7 +207,7 @@ export async function findTarget(tx: Queryable, caller: Caller, id: string): Pro
 
 /** Normalised for comparison: what the row holds and what a change sets must compare equal
  * when they mean the same value. */
-function same(a: unknown, b: unknown): boolean {
+export function same(a: unknown, b: unknown): boolean {
   return (a ?? null) === (b ?? null);
 }
 

@@ -7,7 +7,10 @@ import { processFile, type RowOutcome } from './engine/process';
 import type { ParsedRow } from './engine/rows';
 import { uploadBytes } from './jobs';
 import { KINDS } from './kinds';
-import { APPLIERS } from './kinds/appliers';
+import { APPLIERS, FINISHERS } from './kinds/appliers';
+import type { Finisher } from './kinds/apply';
+import type { Issue } from './engine/columns';
+import { logLine } from './engine/files';
 import type { Upstreams } from './upstreams';
 import { wipeWelcomePasswords, WelcomePasswords } from './welcome-passwords';
 
@@ -95,13 +98,41 @@ export class ImportWorker implements BackgroundWorker {
     return rows[0];
   }
 
+  private async finish(job: NonNullable<Awaited<ReturnType<ImportWorker['claim']>>>, chunks: number, finish: Finisher): Promise<void> {
+    const { db, config } = this.deps;
+    await finishJob(this.deps, job, chunks, finish, async (no, issues) => {
+      if (this.stopped) throw new Error('stopping');
+      await db.transaction(async (tx) => {
+        const { rowCount } = await tx.query(
+          `UPDATE jobs SET lease_until = now() + make_interval(secs => $2) WHERE id = $1 AND lease_owner = $3`,
+          [job.id, config.IMPORT_LEASE_SECONDS, this.owner],
+        );
+        if (rowCount === 0) throw new Error('the job went to another replica');
+        const log = issues
+          .sort((a, b) => a.line - b.line)
+          .map(logLine)
+          .join('');
+        await tx.query(
+          `INSERT INTO job_chunks (job_id, no, read, added, updated, unchanged, rejected, warnings, log, rejects)
+           VALUES ($1, $2, 0, 0, 0, 0, 0, $3, $4, '')`,
+          [job.id, no, issues.length, log],
+        );
+      });
+    });
+  }
+
   private async run(job: NonNullable<Awaited<ReturnType<ImportWorker['claim']>>>): Promise<void> {
     const { db, config, upstreams } = this.deps;
     const kind = KINDS[job.kind];
     const apply = APPLIERS[job.kind];
     // A dry run taken over starts over (it wrote nothing, and its later chunks need what the
     // earlier ones would have done); a real one goes on after its last recorded chunk.
-    if (job.dry_run) await db.query('DELETE FROM job_chunks WHERE job_id = $1', [job.id]);
+    if (job.dry_run) {
+      await db.transaction(async (tx) => {
+        for (const table of ['job_chunks', 'job_deferred', 'job_provided'])
+          await tx.query(`DELETE FROM ${table} WHERE job_id = $1`, [job.id]);
+      });
+    }
     const { rows: done } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM job_chunks WHERE job_id = $1', [job.id]);
     const state: Record<string, unknown> = {};
     let bytesRead = 0;
@@ -109,7 +140,7 @@ export class ImportWorker implements BackgroundWorker {
     // past its lease) stops at its next chunk.
     const stillMine = (p: number) => `lease_owner = $${p}`;
     try {
-      await processFile({
+      const chunks = await processFile({
         kind,
         chunks: uploadBytes(db, job.upload_id, (n) => (bytesRead += n)),
         read: {
@@ -118,6 +149,7 @@ export class ImportWorker implements BackgroundWorker {
           maxRecordChars: config.IMPORT_MAX_RECORD_CHARS,
           header: hasHeaderRow(kind, job.options),
         },
+        key: kind.keyOf?.(job.options),
         chunkSize: kind.chunkRows ?? config.IMPORT_CHUNK_ROWS,
         parallel: kind.parallelChunks,
         doneChunks: done[0].n,
@@ -150,9 +182,24 @@ export class ImportWorker implements BackgroundWorker {
               [job.id, report.no, c.read, c.added, c.updated, c.unchanged, c.rejected, c.warnings, report.log, report.rejects],
             );
             await wipeWelcomePasswords(tx, job.id, report.no);
+            if (report.deferred.length > 0) {
+              await tx.query('INSERT INTO job_deferred (job_id, line, data) SELECT $1, * FROM unnest($2::int[], $3::jsonb[])', [
+                job.id,
+                report.deferred.map((d) => d.line),
+                report.deferred.map((d) => JSON.stringify(d.data)),
+              ]);
+            }
+            if (report.provided.length > 0) {
+              await tx.query('INSERT INTO job_provided (job_id, value) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
+                job.id,
+                report.provided,
+              ]);
+            }
           });
         },
       });
+      const finish = FINISHERS[job.kind];
+      if (finish) await this.finish(job, chunks, finish);
       await db.query(
         `UPDATE jobs SET status = 'completed', finished_at = now(), bytes_read = $2, lease_until = NULL WHERE id = $1 AND ${stillMine(3)}`,
         [job.id, bytesRead, this.owner],
@@ -165,6 +212,58 @@ export class ImportWorker implements BackgroundWorker {
         [job.id, error.line, error.message, this.owner],
       );
     }
+  }
+}
+
+/** The last pass (FINISHERS) over what the chunks deferred, a page of IMPORT_CHUNK_ROWS rows
+ * at a time, each page recorded as one more chunk after the file's (numbers chunks, chunks +
+ * 1…): a job resumed after a kill goes on after its last recorded page. */
+async function finishJob(
+  deps: { db: Database; upstreams: Upstreams; config: ImportConfig },
+  job: { id: string; created_by: string; dry_run: boolean; options: Record<string, boolean | string> },
+  chunks: number,
+  finish: Finisher,
+  record: (no: number, issues: Issue[]) => Promise<void>,
+): Promise<void> {
+  const { db, upstreams, config } = deps;
+  const size = config.IMPORT_CHUNK_ROWS;
+  const { rows: done } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM job_chunks WHERE job_id = $1 AND no >= $2', [
+    job.id,
+    chunks,
+  ]);
+  let page = done[0].n;
+  // Keyset paging: the last line of the pages already done.
+  const { rows: start } =
+    page === 0
+      ? { rows: [] }
+      : await db.query<{ line: number }>('SELECT line FROM job_deferred WHERE job_id = $1 ORDER BY line OFFSET $2 LIMIT 1', [
+          job.id,
+          page * size - 1,
+        ]);
+  let after = page === 0 ? 0 : (start[0]?.line ?? Number.MAX_SAFE_INTEGER);
+  for (; ; page++) {
+    const { rows: deferred } = await db.query<{ line: number; data: Record<string, string> }>(
+      'SELECT line, data FROM job_deferred WHERE job_id = $1 AND line > $2 ORDER BY line LIMIT $3',
+      [job.id, after, size],
+    );
+    if (deferred.length === 0) return;
+    const issues = await finish(upstreams, {
+      jobId: job.id,
+      actorId: job.created_by,
+      dryRun: job.dry_run,
+      options: job.options,
+      page,
+      deferred,
+      provided: async (values) => {
+        const { rows } = await db.query<{ value: string }>('SELECT value FROM job_provided WHERE job_id = $1 AND value = ANY($2)', [
+          job.id,
+          values,
+        ]);
+        return new Set(rows.map((r) => r.value));
+      },
+    });
+    await record(chunks + page, issues);
+    after = deferred[deferred.length - 1].line;
   }
 }
 

@@ -91,9 +91,11 @@ const FILE = [
 test('creates users: password or generated, managers further down the file, audiences, roles, lists; warnings and errors', async () => {
   const { job, log } = await runImport(admin, 'users', FILE, { options: { generatePasswords: 'true' } });
   expect(job.counts).toEqual({ read: 4, added: 3, updated: 0, unchanged: 0, rejected: 1, warnings: 1 });
+  // A manager not found waits for the end of the file (it may be further down): its warning
+  // comes after the chunks' lines.
   expect(log.toString().split('\r\n').slice(1, -1)).toEqual([
-    '3;user_manager_extid;NOBODY;warning;"user_manager_extid: no user with external id ""NOBODY"": the manager is left as it was"',
     '5;org_extid;XX;error;"org_extid: no organisation with external id ""XX"""',
+    '3;user_manager_extid;NOBODY;warning;"user_manager_extid: no user with external id ""NOBODY"": the manager is left as it was"',
   ]);
   const claire = await user('cmartin');
   expect(claire).toMatchObject({
@@ -206,4 +208,46 @@ test('the passwords of a chunk are hashed together; a password too short rejects
   expect(log.toString()).toMatch(/\r\n5;user_password;\(hidden\);error;user_password must have at least \d+ characters\r\n/);
   const session = await fixture.client.auth.createSession({ login: 'batch-4', password: 'Long-enough-pass-4' });
   expect(session.token).toBeTruthy();
+});
+
+test('matched on the external id: a repeated external id is a file error of its row, a login another row took fails in identity', async () => {
+  const file = [
+    'user_lname;user_fname;user_login;user_password;org_extid;user_extid',
+    'Key;One;key-one;Secret-pass-1111;FR;K1',
+    'Key;Two;key-two;Secret-pass-2222;FR;k1',
+    'Key;Three;key-one;Secret-pass-3333;FR;K3',
+  ].join('\n');
+  const { job, log } = await runImport(admin, 'users', file, { options: { matchOn: 'extId' } });
+  expect(job.counts).toMatchObject({ read: 3, added: 1, rejected: 2 });
+  expect(log.toString().split('\r\n').slice(1, -1)).toEqual([
+    '3;user_extid;k1;error;"user_extid ""k1"" is already on line 2 of the file"',
+    '4;user_login;key-one;error;"login ""key-one"" is already used by another user"',
+  ]);
+  expect((await user('key-one')).ext_id).toBe('K1');
+});
+
+test('rows failing their checks are not written and do not fail their neighbours; an externally managed user changes only through the import', async () => {
+  const file = [
+    'user_lname;user_fname;user_login;user_password;org_extid;user_extid;user_manager_extid;user_activation_date;user_expiration_date',
+    'Ok;First;ok-first;Secret-pass-4444;FR;OK1;;;',
+    'Bad;Dates;bad-dates;Secret-pass-5555;FR;BAD1;;2025/01/01;2024/01/01',
+    'Own;Manager;own-manager;Secret-pass-6666;FR;OWN1;OWN1;;',
+    'Ok;Second;ok-second;Secret-pass-7777;FR;OK2;OK1;;',
+  ].join('\n');
+  const { job, log } = await runImport(admin, 'users', file, { options: { externallyManaged: 'true' } });
+  expect(job.counts).toMatchObject({ read: 4, added: 2, rejected: 2 });
+  expect(log.toString().split('\r\n').slice(1, -1)).toEqual([
+    '3;user_expiration_date;2024/01/01;error;expirationDate (2024-01-01) is before activationDate (2025-01-01)',
+    '4;user_manager_extid;OWN1;error;a user cannot be their own manager',
+  ]);
+  expect(await user('bad-dates')).toBeUndefined();
+  expect(await user('own-manager')).toBeUndefined();
+  expect(await user('ok-second')).toMatchObject({ manager: 'ok-first', externally_managed: true });
+  // A scoped administrator without users:write-external may not change it.
+  const { rows } = await fixture.identity.db.query<{ id: string }>("SELECT id FROM users WHERE login = 'fr-admin'");
+  const scoped = actingAs(service.client, rows[0].id);
+  const change = await runImport(scoped, 'users', 'user_lname;user_fname;user_login;org_extid;user_udtf2\nOk;First;ok-first;FR;changed\n');
+  expect(change.job.counts).toMatchObject({ rejected: 1 });
+  expect(change.log.toString()).toContain('is managed by an external system');
+  expect((await user('ok-first')).custom2).toBe('');
 });

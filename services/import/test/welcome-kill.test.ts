@@ -75,11 +75,12 @@ test('SIGKILL between a chunk applied and its welcome mails: resumed, every mail
   const applied = async () =>
     (await fixture.identity.db.query('SELECT 1 FROM kit_batches WHERE idempotency_key = $1', [`import:${job!.id}:0`])).rows.length > 0;
   while (!(await applied())) await new Promise((r) => setTimeout(r, 20));
-  // Identity created the first three users; their mails wait for the notification service.
+  // Identity created the first three users; their mails wait for the notification service
+  // (and the second chunk's, when it is applied beside the first: users go two chunks at a time).
   const sealed = await fixture.identity.db.query<{ sealed: Buffer }>('SELECT sealed FROM import.welcome_passwords WHERE job_id = $1', [
     job!.id,
   ]);
-  expect(sealed.rows).toHaveLength(3);
+  expect(sealed.rows.length).toBeGreaterThanOrEqual(3);
   await proc.kill('SIGKILL');
   expect(smtp.received).toHaveLength(0);
 

@@ -21,6 +21,26 @@ import {
 import { BatchHeader, BatchResult } from "../../batch/v1/batch";
 import { UserFields } from "./users";
 
+/** The managers of one imported user, set after the file's last chunk. */
+export interface UserManagersRow {
+  itemId: string;
+  /** The user's login or external id (as match_on says). */
+  key: string;
+  managerExtId?: string | undefined;
+  secondaryManagerExtId?: string | undefined;
+}
+
+export interface ImportUserManagersRequest {
+  batch?: BatchHeader | undefined;
+  rows: UserManagersRow[];
+  /** "login" (default) or "ext_id". */
+  matchOn: string;
+}
+
+export interface ImportUserManagersResponse {
+  result?: BatchResult | undefined;
+}
+
 /** Texts given in a cell ("||" lists); absent when the cell is empty or not in the file. */
 export interface ImportNames {
   names: string[];
@@ -139,6 +159,311 @@ export interface ImportListMembersRequest {
 export interface ImportListMembersResponse {
   result?: BatchResult | undefined;
 }
+
+function createBaseUserManagersRow(): UserManagersRow {
+  return { itemId: "", key: "", managerExtId: undefined, secondaryManagerExtId: undefined };
+}
+
+export const UserManagersRow: MessageFns<UserManagersRow> = {
+  encode(message: UserManagersRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.managerExtId !== undefined) {
+      writer.uint32(26).string(message.managerExtId);
+    }
+    if (message.secondaryManagerExtId !== undefined) {
+      writer.uint32(34).string(message.secondaryManagerExtId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserManagersRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserManagersRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.managerExtId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.secondaryManagerExtId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserManagersRow {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      managerExtId: isSet(object.managerExtId)
+        ? globalThis.String(object.managerExtId)
+        : isSet(object.manager_ext_id)
+        ? globalThis.String(object.manager_ext_id)
+        : undefined,
+      secondaryManagerExtId: isSet(object.secondaryManagerExtId)
+        ? globalThis.String(object.secondaryManagerExtId)
+        : isSet(object.secondary_manager_ext_id)
+        ? globalThis.String(object.secondary_manager_ext_id)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UserManagersRow): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.managerExtId !== undefined) {
+      obj.managerExtId = message.managerExtId;
+    }
+    if (message.secondaryManagerExtId !== undefined) {
+      obj.secondaryManagerExtId = message.secondaryManagerExtId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UserManagersRow>, I>>(base?: I): UserManagersRow {
+    return UserManagersRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UserManagersRow>, I>>(object: I): UserManagersRow {
+    const message = createBaseUserManagersRow();
+    message.itemId = object.itemId ?? "";
+    message.key = object.key ?? "";
+    message.managerExtId = object.managerExtId ?? undefined;
+    message.secondaryManagerExtId = object.secondaryManagerExtId ?? undefined;
+    return message;
+  },
+};
+
+function createBaseImportUserManagersRequest(): ImportUserManagersRequest {
+  return { batch: undefined, rows: [], matchOn: "" };
+}
+
+export const ImportUserManagersRequest: MessageFns<ImportUserManagersRequest> = {
+  encode(message: ImportUserManagersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.batch !== undefined) {
+      BatchHeader.encode(message.batch, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.rows) {
+      UserManagersRow.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.matchOn !== "") {
+      writer.uint32(26).string(message.matchOn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportUserManagersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportUserManagersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.batch = BatchHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows.push(UserManagersRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.matchOn = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportUserManagersRequest {
+    return {
+      batch: isSet(object.batch) ? BatchHeader.fromJSON(object.batch) : undefined,
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => UserManagersRow.fromJSON(e)) : [],
+      matchOn: isSet(object.matchOn)
+        ? globalThis.String(object.matchOn)
+        : isSet(object.match_on)
+        ? globalThis.String(object.match_on)
+        : "",
+    };
+  },
+
+  toJSON(message: ImportUserManagersRequest): unknown {
+    const obj: any = {};
+    if (message.batch !== undefined) {
+      obj.batch = BatchHeader.toJSON(message.batch);
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => UserManagersRow.toJSON(e));
+    }
+    if (message.matchOn !== "") {
+      obj.matchOn = message.matchOn;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportUserManagersRequest>, I>>(base?: I): ImportUserManagersRequest {
+    return ImportUserManagersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportUserManagersRequest>, I>>(object: I): ImportUserManagersRequest {
+    const message = createBaseImportUserManagersRequest();
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchHeader.fromPartial(object.batch)
+      : undefined;
+    message.rows = object.rows?.map((e) => UserManagersRow.fromPartial(e)) || [];
+    message.matchOn = object.matchOn ?? "";
+    return message;
+  },
+};
+
+function createBaseImportUserManagersResponse(): ImportUserManagersResponse {
+  return { result: undefined };
+}
+
+export const ImportUserManagersResponse: MessageFns<ImportUserManagersResponse> = {
+  encode(message: ImportUserManagersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      BatchResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportUserManagersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportUserManagersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportUserManagersResponse {
+    return { result: isSet(object.result) ? BatchResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: ImportUserManagersResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = BatchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportUserManagersResponse>, I>>(base?: I): ImportUserManagersResponse {
+    return ImportUserManagersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportUserManagersResponse>, I>>(object: I): ImportUserManagersResponse {
+    const message = createBaseImportUserManagersResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? BatchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseImportNames(): ImportNames {
   return { names: [] };
@@ -1712,6 +2037,23 @@ export const IdentityImportServiceService = {
       Buffer.from(ImportListMembersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportListMembersResponse => ImportListMembersResponse.decode(value),
   },
+  /**
+   * I2, after the last chunk of a file: the managers that were not found when their rows
+   * were applied (defined further down the file), set now. Each row names the user (its key
+   * under match_on) and the external ids of its managers; a manager still found nowhere is a
+   * WARNING result. Same checks and events as ImportUsers.
+   */
+  importUserManagers: {
+    path: "/assistants.identity.v1.IdentityImportService/ImportUserManagers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportUserManagersRequest): Buffer =>
+      Buffer.from(ImportUserManagersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportUserManagersRequest => ImportUserManagersRequest.decode(value),
+    responseSerialize: (value: ImportUserManagersResponse): Buffer =>
+      Buffer.from(ImportUserManagersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportUserManagersResponse => ImportUserManagersResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityImportServiceServer extends UntypedServiceImplementation {
@@ -1731,6 +2073,13 @@ export interface IdentityImportServiceServer extends UntypedServiceImplementatio
    * it was a member already.
    */
   importListMembers: handleUnaryCall<ImportListMembersRequest, ImportListMembersResponse>;
+  /**
+   * I2, after the last chunk of a file: the managers that were not found when their rows
+   * were applied (defined further down the file), set now. Each row names the user (its key
+   * under match_on) and the external ids of its managers; a manager still found nowhere is a
+   * WARNING result. Same checks and events as ImportUsers.
+   */
+  importUserManagers: handleUnaryCall<ImportUserManagersRequest, ImportUserManagersResponse>;
 }
 
 export interface IdentityImportServiceClient extends Client {
@@ -1791,6 +2140,27 @@ export interface IdentityImportServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportListMembersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * I2, after the last chunk of a file: the managers that were not found when their rows
+   * were applied (defined further down the file), set now. Each row names the user (its key
+   * under match_on) and the external ids of its managers; a manager still found nowhere is a
+   * WARNING result. Same checks and events as ImportUsers.
+   */
+  importUserManagers(
+    request: ImportUserManagersRequest,
+    callback: (error: ServiceError | null, response: ImportUserManagersResponse) => void,
+  ): ClientUnaryCall;
+  importUserManagers(
+    request: ImportUserManagersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportUserManagersResponse) => void,
+  ): ClientUnaryCall;
+  importUserManagers(
+    request: ImportUserManagersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportUserManagersResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -64,6 +64,8 @@ export interface KindDeclaration {
    * fields whose values together may (a user and a course); none: a value may repeat (I7: a
    * user in several lists; I5, I6: one session after another of a learner's lesson or course) */
   key?: string | readonly string[];
+  /** when an option chooses how rows are matched: the key field for these options */
+  keyOf?(options: Record<string, boolean | string>): string;
   options: readonly KindOption[];
   /** the boolean option that says whether the file's first row is a header; when it is
    * false, every row is data and the columns are the declared ones, in order (none: the
@@ -73,7 +75,8 @@ export interface KindDeclaration {
    * owning service applies by sets, where fewer, larger calls go faster */
   chunkRows?: number;
   /** how many chunks may be applied at once (default 1): more only when no row needs what
-   * another row of the file changes (no parent, no manager further up the file) */
+   * another row of the file changes (no parent further up the file), or when what it needs
+   * is settled by the kind's last pass (I2's managers) */
   parallelChunks?: number;
 }
 

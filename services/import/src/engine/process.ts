@@ -7,6 +7,11 @@ import { readRows, type ParsedHeader, type ParsedRow } from './rows';
 export interface RowOutcome {
   outcome: 'added' | 'updated' | 'unchanged' | 'failed';
   issues: Issue[];
+  /** what the kind's last pass, after the last chunk, is left to do for this row (I2: its
+   * managers not found yet) */
+  deferred?: Record<string, string>;
+  /** a value this row gives that the last pass of a dry run may look for (I2: its external id) */
+  provides?: string;
 }
 
 export interface Counts {
@@ -39,12 +44,18 @@ export interface ChunkReport {
   log: string;
   /** lines of the rejects file (the file's encoding) */
   rejects: Buffer;
+  /** RowOutcome.deferred of its rows, by line */
+  deferred: { line: number; data: Record<string, string> }[];
+  /** RowOutcome.provides of its rows */
+  provided: string[];
 }
 
 export interface ProcessOptions {
   kind: KindDeclaration;
   chunks: AsyncIterable<Buffer>;
   read: ReadOptions;
+  /** the key field, when an option chose it (KindDeclaration.keyOf) */
+  key?: string;
   /** data rows per chunk */
   chunkSize: number;
   /** how many chunks may be applied at once (default 1: one after another) */
@@ -59,8 +70,9 @@ export interface ProcessOptions {
 
 /** Reads a file row by row, in chunks of `chunkSize` data rows: the rows the file checks
  * reject go to the rejects, the others to `apply`, and each chunk's counts, log and rejects to
- * `onChunk`. Throws ImportFileError when the file cannot be read further. */
-export async function processFile(options: ProcessOptions): Promise<void> {
+ * `onChunk`. Returns the number of chunks. Throws ImportFileError when the file cannot be
+ * read further. */
+export async function processFile(options: ProcessOptions): Promise<number> {
   let header: ParsedHeader | undefined;
   let headerWritten: Promise<void> | void = undefined;
   let rows: ParsedRow[] = [];
@@ -94,9 +106,13 @@ export async function processFile(options: ProcessOptions): Promise<void> {
     const counts = zeroCounts();
     let log = '';
     const rejects: Buffer[] = [];
+    const deferred: ChunkReport['deferred'] = [];
+    const provided: string[] = [];
     for (const row of chunk) {
       counts.read++;
       const outcome = byRow.get(row);
+      if (outcome?.deferred) deferred.push({ line: row.line, data: outcome.deferred });
+      if (outcome?.provides) provided.push(outcome.provides);
       const issues = [...row.issues, ...(outcome?.issues ?? [])].sort((a, b) => a.line - b.line);
       for (const issue of issues) log += logLine(issue);
       counts.warnings += issues.filter((i) => i.severity === 'warning').length;
@@ -109,11 +125,12 @@ export async function processFile(options: ProcessOptions): Promise<void> {
         rejects.push(rejectsLine(header!.format, row.raw, reason));
       } else counts[outcome.outcome]++;
     }
-    return { no: chunkNo, counts, log, rejects: Buffer.concat(rejects) };
+    return { no: chunkNo, counts, log, rejects: Buffer.concat(rejects), deferred, provided };
   };
 
   try {
     for await (const row of readRows(options.kind, options.chunks, options.read, {
+      key: options.key,
       onHeader: (h) => {
         header = h;
         headerWritten = options.onHeader?.(h, rejectsHeader(h.format, h.raw));
@@ -128,4 +145,5 @@ export async function processFile(options: ProcessOptions): Promise<void> {
     // A file error stops the reading: the chunk being applied is recorded first.
     await previous;
   }
+  return no;
 }

@@ -90,6 +90,8 @@ export function readRow(header: ParsedHeader, record: RawRecord): ParsedRow {
 
 export interface RowsHooks {
   onHeader?(header: ParsedHeader): void;
+  /** the key field, when not the kind's default (an option chose it) */
+  key?: string;
 }
 
 /** The data rows of a file, read, checked cell by cell, and a row whose key was already on an
@@ -103,7 +105,8 @@ export async function* readRows(
   let format: FileFormat | undefined;
   let header: ParsedHeader | undefined;
   const keys = new Map<string, number>();
-  const keyFields = kind.key === undefined ? [] : typeof kind.key === 'string' ? [kind.key] : kind.key;
+  const chosen = hooks.key ?? kind.key;
+  const keyFields = chosen === undefined ? [] : typeof chosen === 'string' ? [chosen] : chosen;
   const keyColumns = keyFields.map((field) => kind.columns.find((c) => c.field === field)!.name);
   let rows = 0;
   for await (const record of readRecords(chunks, options, (f) => (format = f))) {

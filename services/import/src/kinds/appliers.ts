@@ -1,4 +1,4 @@
-import { organisationsApplier, usersApplier, type Applier } from './apply';
+import { organisationsApplier, usersApplier, usersFinisher, type Applier, type Finisher } from './apply';
 import { courseAssignmentsKind } from './course-assignments';
 import { courseAssignmentsApplier } from './course-assignments.apply';
 import { curriculumAssignmentsKind } from './curriculum-assignments';
@@ -24,4 +24,9 @@ export const APPLIERS: Record<string, Applier> = {
   'course-statistics': courseStatisticsApplier(courseStatisticsKind),
   'static-lists': staticListsApplier(staticListsKind),
   'external-trainings': externalTrainingsApplier(externalTrainingsKind),
+};
+
+/** The last pass of the kinds that have one, after the file's last chunk. */
+export const FINISHERS: Record<string, Finisher> = {
+  users: usersFinisher,
 };

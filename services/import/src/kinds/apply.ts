@@ -26,6 +26,22 @@ export interface ChunkCall {
 /** How each kind's chunk goes to its owning service. */
 export type Applier = (upstreams: Upstreams, call: ChunkCall) => Promise<RowOutcome[]>;
 
+/** A page of what a job's chunks deferred (RowOutcome.deferred), for the kind's last pass. */
+export interface FinishCall {
+  jobId: string;
+  actorId: string;
+  dryRun: boolean;
+  options: KindOptions;
+  page: number;
+  deferred: { line: number; data: Record<string, string> }[];
+  /** dry runs: which of these values rows of the file gave (RowOutcome.provides) */
+  provided(values: string[]): Promise<Set<string>>;
+}
+
+/** A kind's last pass after the file's last chunk, a page at a time: the issues it gives go
+ * to the log like a chunk's. */
+export type Finisher = (upstreams: Upstreams, call: FinishCall) => Promise<Issue[]>;
+
 /** The owning service's results (item = the row's line) as the rows' outcomes and issues: the
  * result with a code other than WARNING is the row's; a WARNING result is a warning on the
  * column it names. */
@@ -177,6 +193,7 @@ export const usersApplier =
       }),
     );
     const outcomes = outcomesOf(kind, call.rows, result!.results);
+    deferManagers(call, outcomes);
     if (welcome && !call.dryRun) {
       for (const [i, row] of call.rows.entries()) {
         const password = generated.get(String(row.line));
@@ -194,3 +211,76 @@ export const usersApplier =
     }
     return outcomes;
   };
+
+/** The manager columns of I2 and their fields. */
+const MANAGERS = [
+  ['user_manager_extid', 'managerExtId'],
+  ['user_alternate_manager_extid', 'secondaryManagerExtId'],
+] as const;
+
+const managerNotFound = (column: string, extId: string) => `${column}: no user with external id "${extId}": the manager is left as it was`;
+
+/** A manager not found when its row is applied may be defined further down the file: its
+ * warning waits for the last pass (usersFinisher), which sets it or gives the warning then. A
+ * dry run notes the external ids its rows give (they are rolled back). */
+function deferManagers(call: ChunkCall, outcomes: RowOutcome[]): void {
+  const keyField = call.options.matchOn === 'extId' ? 'extId' : 'login';
+  call.rows.forEach((row, i) => {
+    const outcome = outcomes[i];
+    if (outcome.outcome === 'failed') return;
+    const later = outcome.issues.filter((issue) => issue.severity === 'warning' && MANAGERS.some(([column]) => column === issue.column));
+    if (later.length > 0) {
+      outcome.issues = outcome.issues.filter((issue) => !later.includes(issue));
+      outcome.deferred = { key: String(row.values[keyField]) };
+      for (const [column, field] of MANAGERS)
+        if (later.some((l) => l.column === column)) outcome.deferred[field] = String(row.values[field]);
+    }
+    if (call.dryRun && typeof row.values.extId === 'string') outcome.provides = row.values.extId.toLowerCase();
+  });
+}
+
+/** I2's last pass: the managers not found when their rows were applied are set now (a real
+ * run: identity, under the key import:<job>:managers:<page>), or, for a dry run, looked for
+ * among the external ids the file's applied rows gave; still nowhere: the warning. */
+export const usersFinisher: Finisher = async (upstreams, call) => {
+  const warning = (line: number, column: string, value: string, message: string): Issue => ({
+    line,
+    column,
+    value,
+    severity: 'warning',
+    message,
+  });
+  if (call.dryRun) {
+    const wanted = call.deferred.flatMap((d) => MANAGERS.flatMap(([, field]) => (d.data[field] ? [d.data[field].toLowerCase()] : [])));
+    const provided = await call.provided([...new Set(wanted)]);
+    return call.deferred.flatMap((d) =>
+      MANAGERS.flatMap(([column, field]) =>
+        d.data[field] && !provided.has(d.data[field].toLowerCase())
+          ? [warning(d.line, column, d.data[field], managerNotFound(column, d.data[field]))]
+          : [],
+      ),
+    );
+  }
+  const { result } = await withContext({ actorId: call.actorId }, () =>
+    upstreams.identity.imports.importUserManagers({
+      batch: { idempotencyKey: `import:${call.jobId}:managers:${call.page}`, dryRun: false },
+      matchOn: call.options.matchOn === 'extId' ? 'ext_id' : 'login',
+      rows: call.deferred.map((d) => ({
+        itemId: String(d.line),
+        key: d.data.key,
+        managerExtId: d.data.managerExtId,
+        secondaryManagerExtId: d.data.secondaryManagerExtId,
+      })),
+    }),
+  );
+  const byLine = new Map(call.deferred.map((d) => [String(d.line), d]));
+  return result!.results.flatMap((r) => {
+    const d = byLine.get(r.itemId)!;
+    const field = MANAGERS.find(([column]) => column === r.targetId)?.[1] ?? 'managerExtId';
+    if (r.code === 'WARNING') return [warning(d.line, r.targetId, d.data[field] ?? '', r.message)];
+    if (r.outcome === Outcome.OUTCOME_FAILED) {
+      return [warning(d.line, r.targetId || 'user_manager_extid', d.data[field] ?? '', `the manager could not be set: ${r.message}`)];
+    }
+    return [];
+  });
+};

@@ -14,6 +14,8 @@ export const usersKind: KindDeclaration = {
   kind: 'users',
   title: 'Users',
   key: 'login',
+  // matched on the external id: that is the key a row may not repeat
+  keyOf: (options) => (options.matchOn === 'extId' ? 'extId' : 'login'),
   columns: [
     { name: 'user_lname', field: 'lastName', type: 'text', mandatory: true, description: 'last name', example: 'Martin' },
     { name: 'user_fname', field: 'firstName', type: 'text', mandatory: true, description: 'first name', example: 'Claire' },

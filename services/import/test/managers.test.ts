@@ -1,0 +1,100 @@
+import {
+  actingAs,
+  EventLog,
+  startIdentityFixture,
+  startImport,
+  type IdentityFixture,
+  type ImportClient,
+  type TestImport,
+} from '@assistants/testing';
+import { runImport } from './helpers';
+
+/** I2: managers defined further down the file than their users' chunks (chunks of 2 rows). */
+
+let fixture: IdentityFixture;
+let service: TestImport;
+let admin: ImportClient;
+
+beforeAll(async () => {
+  fixture = await startIdentityFixture('import_managers');
+  service = await startImport({
+    nats: fixture.nats,
+    pg: fixture.pg,
+    identityAddress: fixture.identity.address,
+    env: { IMPORT_CHUNK_ROWS: '2' },
+  });
+  admin = actingAs(service.client, fixture.adminId);
+  await fixture.api.organisations.createOrganisation({ fields: { extId: 'FR', label: 'France' } });
+});
+afterAll(async () => {
+  await service?.stop();
+  await fixture?.stop();
+});
+
+const managers = async () =>
+  (
+    await fixture.identity.db.query<{ login: string; manager: string | null; secondary: string | null }>(
+      `SELECT u.login, m.login AS manager, s.login AS secondary FROM users u
+         LEFT JOIN users m ON m.id = u.manager_id LEFT JOIN users s ON s.id = u.secondary_manager_id
+        WHERE u.login LIKE 'm-%' ORDER BY u.login`,
+    )
+  ).rows;
+
+const FILE = [
+  'user_lname;user_fname;user_login;user_password;org_extid;user_extid;user_manager_extid;user_alternate_manager_extid',
+  'A;A;m-a;Secret-pass-0001;FR;MA;MD;ME',
+  'B;B;m-b;Secret-pass-0002;FR;MB;NOBODY;',
+  'C;C;m-c;Secret-pass-0003;FR;MC;MA;',
+  'D;D;m-d;Secret-pass-0004;XX;MD;;',
+  'E;E;m-e;Secret-pass-0005;FR;ME;MA;',
+].join('\n');
+const LOG = [
+  '5;org_extid;XX;error;"org_extid: no organisation with external id ""XX"""',
+  '2;user_manager_extid;MD;warning;"user_manager_extid: no user with external id ""MD"": the manager is left as it was"',
+  '3;user_manager_extid;NOBODY;warning;"user_manager_extid: no user with external id ""NOBODY"": the manager is left as it was"',
+];
+
+test('a manager further down the file is set after the last chunk; one found nowhere (or on a rejected row) is a warning; the dry run says the same', async () => {
+  const identityEvents = new EventLog(fixture.identity, 'IDENTITY');
+  await identityEvents.next();
+  const dry = await runImport(admin, 'users', FILE, { dryRun: true });
+  expect(dry.log.toString().split('\r\n').slice(1, -1)).toEqual(LOG);
+  expect(await managers()).toEqual([]);
+
+  const real = await runImport(admin, 'users', FILE);
+  expect(real.job.counts).toEqual({ read: 5, added: 4, updated: 0, unchanged: 0, rejected: 1, warnings: 2 });
+  expect([real.job.counts, real.log]).toEqual([dry.job.counts, dry.log]);
+  expect(await managers()).toEqual([
+    { login: 'm-a', manager: null, secondary: 'm-e' },
+    { login: 'm-b', manager: null, secondary: null },
+    { login: 'm-c', manager: 'm-a', secondary: null },
+    { login: 'm-e', manager: 'm-a', secondary: null },
+  ]);
+  // The creations, and the managers the last pass set as updateUser publishes them (two
+  // chunks are applied at a time: a manager in the chunk before may be set by the last pass too).
+  const published = (await identityEvents.next()).map((e) => {
+    const data = e.data as { user: { login: string }; changedFields: string[] };
+    return { subject: e.subject, login: data.user.login, changedFields: data.changedFields };
+  });
+  expect(
+    published
+      .filter((e) => e.subject === 'identity.user.created.v1')
+      .map((e) => [e.login, e.changedFields.length])
+      .sort(),
+  ).toEqual([
+    ['m-a', 36],
+    ['m-b', 36],
+    ['m-c', 36],
+    ['m-e', 36],
+  ]);
+  expect(published.filter((e) => e.subject === 'identity.user.updated.v1').map((e) => [e.login, e.changedFields])).toContainEqual([
+    'm-a',
+    ['secondary_manager_id'],
+  ]);
+
+  // Again: every row unchanged, the same warnings, no event.
+  const again = await runImport(admin, 'users', FILE);
+  expect(again.job.counts).toEqual({ read: 5, added: 0, updated: 0, unchanged: 4, rejected: 1, warnings: 2 });
+  expect(again.log).toEqual(real.log);
+  expect(await identityEvents.next()).toEqual([]);
+});
