@@ -8,7 +8,7 @@ import { appendUpload, completeUpload, createUpload, getJob, readJobFile, startI
 import type { Upstreams } from './upstreams';
 
 /** The import service's gRPC service (see proto/import/v1/imports.proto). */
-export function importGrpcServices(context: ServiceContext<ImportConfig, Upstreams>, poke: () => void) {
+export function importGrpcServices(context: Omit<ServiceContext<ImportConfig, Upstreams>, 'parts'>, poke: () => void) {
   const { db, config, upstreams, logger } = context;
   const actor = (call: { actorId: string }) => requireImporter(upstreams.identity, call.actorId);
   const read = { maxBytes: config.IMPORT_MAX_FILE_BYTES, maxRecordChars: config.IMPORT_MAX_RECORD_CHARS };

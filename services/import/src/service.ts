@@ -11,22 +11,19 @@ import { ImportPruner } from './prune';
 import type { Upstreams } from './upstreams';
 import { ImportWorker } from './worker';
 
-type Context = ServiceContext<ImportConfig, Upstreams>;
-
-/** One worker per running instance (tests run several in one process). */
-const workers = new WeakMap<object, ImportWorker>();
-function workerOf(context: Context): ImportWorker {
-  let worker = workers.get(context.db);
-  if (!worker) {
-    worker = new ImportWorker({ db: context.db, upstreams: context.upstreams, config: context.config, logger: context.logger });
-    workers.set(context.db, worker);
-  }
-  return worker;
+/** What the hooks of one running instance share: the worker its handlers wake up. */
+interface Parts {
+  worker: ImportWorker;
 }
 
+const parts = ({ db, upstreams, config, logger }: ServiceContext<ImportConfig, Upstreams>): Parts => ({
+  worker: new ImportWorker({ db, upstreams, config, logger }),
+});
+
 /** The import service: uploads, import jobs and their log and rejects files. Identity is its
- * authority and owns what I1 and I2 change; the assignment service what I3 and I4 change. The kit runs it (see main.ts). */
-export const importService: ServiceDefinition<(typeof ImportConfigSchema)['properties'], Upstreams> = {
+ * authority; each kind's rows go to the service that owns what they change (identity: I1, I2,
+ * I7; assignment: I3, I4; statistics: I5, I6, I9). The kit runs it (see main.ts). */
+export const importService: ServiceDefinition<(typeof ImportConfigSchema)['properties'], Upstreams, Parts> = {
   name: 'import',
   defaultPort: 50056,
   config: ImportConfigSchema,
@@ -53,6 +50,7 @@ export const importService: ServiceDefinition<(typeof ImportConfigSchema)['prope
       },
     };
   },
+  parts,
   authority: ({ upstreams }) => identityAuthority(upstreams.identity),
   workers: (context) => [
     new ImportPruner({
@@ -61,7 +59,7 @@ export const importService: ServiceDefinition<(typeof ImportConfigSchema)['prope
       everyMs: context.config.IMPORT_PRUNE_INTERVAL_MINUTES * 60_000,
       logger: context.logger,
     }),
-    ...(context.config.IMPORT_WORKER_ENABLED ? [workerOf(context)] : []),
+    ...(context.config.IMPORT_WORKER_ENABLED ? [context.parts.worker] : []),
   ],
-  grpc: (context) => importGrpcServices(context, () => workerOf(context).poke()),
+  grpc: (context) => importGrpcServices(context, () => context.parts.worker.poke()),
 };
