@@ -204,11 +204,8 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
   const notifyTemplateId = checkChunk(req.rows, req.notifyTemplateId);
   // Identity and the catalogue at the same time: a chunk waits for the slower one only.
   const [users, courses] = await Promise.all([
-    usersForActionByLogin(
-      deps.upstreams.identity,
-      req.rows.map((r) => r.login),
-      PERMISSIONS.write,
-    ),
+    // Each login once (a file lists a user's courses on several rows).
+    usersForActionByLogin(deps.upstreams.identity, [...new Set(req.rows.map((r) => r.login))], PERMISSIONS.write),
     coursesByCode(
       deps,
       req.rows.map((r) => r.courseCode.toLowerCase()),
