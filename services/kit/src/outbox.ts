@@ -349,12 +349,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
           const chunk = pending.slice(i, i + 5000);
           // The envelopes go as one JSON array: a jsonb[] parameter of thousands of envelopes
           // is escaped element by element into an array literal and parsed back, about three
-          // times slower (5,000 events: ~280 ms against ~90 ms).
+          // times slower (5,000 events: ~280 ms against ~90 ms). Split as json, each envelope
+          // then made jsonb: a jsonb array of 5,000 is built whole and copied out element by
+          // element (about 12 % more of PostgreSQL's CPU for the insert).
           await tx.query(
             `INSERT INTO kit_outbox (subject, key, envelope)
-             SELECT e.subject, e.key, j.envelope
+             SELECT e.subject, e.key, j.envelope::jsonb
                FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS e(subject, key, n)
-               JOIN jsonb_array_elements($3::jsonb) WITH ORDINALITY AS j(envelope, n) ON j.n = e.n
+               JOIN json_array_elements($3::json) WITH ORDINALITY AS j(envelope, n) ON j.n = e.n
               ORDER BY e.n`,
             [chunk.map((p) => p.event.subject), chunk.map((p) => p.key), JSON.stringify(chunk.map((p) => p.event))],
           );
