@@ -163,16 +163,13 @@ async function applyAssignmentEvents(tx: Queryable, emit: Emit, events: EventEnv
 
 /** assignment.course.* and assignment.curriculum.*: a new assignment starts "not started"; a
  * removed one is kept as history (removed_at) and not shown. A 50,000-learner run is 50,000
- * events: they are handled in groups, a few statements per group. Groups of up to 128: a
- * group's fixed costs (a fetch, a transaction, three statements, the acks' flush) spread over
- * twice as many events as with 64, and the handler budget (ack wait / 129: 465 ms by default)
- * stays above the kit's 50 ms down to an ack wait of 7 s. */
+ * events: they are handled in groups, a few statements per group. */
 export function assignmentProjectionConsumer(): ConsumerDefinition {
   return {
     stream: CONSUMED_STREAMS[1].name,
     durable: ASSIGNMENT_PROJECTION_DURABLE,
     subject: 'assignment.>',
-    prefetch: 128,
+    prefetch: 64,
     groupHandler: async (delivered: DeliveredEvent[], { tx, emit }) =>
       applyAssignmentEvents(
         tx,
