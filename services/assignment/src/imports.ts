@@ -78,15 +78,17 @@ function courseValuesOf(row: CourseAssignmentImportRow): AssignmentValues {
 }
 
 /** What a row sets: the data of a new assignment, and the changes of an existing one (its
- * filled cells); or why it cannot. */
+ * filled cells; none when existing ones are left unchanged: the same checks as the data's,
+ * not made twice); or why it cannot. */
 function rowData(
   values: AssignmentValues,
   kind: 'course' | 'curriculum',
   columns: Record<string, string>,
+  updateExisting: boolean,
 ): { data: AssignmentData; changes: DataChanges } | RowRefusal {
   try {
     const data = dataToAssign(values, kind);
-    return { data, changes: dataChanges(values, kind) };
+    return { data, changes: updateExisting ? dataChanges(values, kind) : {} };
   } catch (error) {
     return valueRefusal(error, columns);
   }
@@ -204,11 +206,8 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
   const notifyTemplateId = checkChunk(req.rows, req.notifyTemplateId);
   // Identity and the catalogue at the same time: a chunk waits for the slower one only.
   const [users, courses] = await Promise.all([
-    usersForActionByLogin(
-      deps.upstreams.identity,
-      req.rows.map((r) => r.login),
-      PERMISSIONS.write,
-    ),
+    // Each login once (a file lists a user's courses on several rows).
+    usersForActionByLogin(deps.upstreams.identity, [...new Set(req.rows.map((r) => r.login))], PERMISSIONS.write),
     coursesByCode(
       deps,
       req.rows.map((r) => r.courseCode.toLowerCase()),
@@ -222,7 +221,7 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
     for (const row of req.rows) {
       const user = users.get(row.login.toLowerCase());
       const course = courses.get(row.courseCode.toLowerCase());
-      const checked = rowData(courseValuesOf(row), 'course', COURSE_COLUMNS);
+      const checked = rowData(courseValuesOf(row), 'course', COURSE_COLUMNS, req.updateExisting);
       const refusal =
         userRowRefusal(row.login, user) ??
         (!course ? refused(COURSE_COLUMNS.course, 'NOT_FOUND', `no course with code ${JSON.stringify(row.courseCode)}`) : null) ??
@@ -346,7 +345,7 @@ export async function importCurriculumAssignments(deps: Deps, req: ImportCurricu
     for (const row of req.rows) {
       const user = users.get(row.login.toLowerCase());
       const curriculum = curricula.get(row.curriculumCode.toLowerCase());
-      const checked = rowData(valuesOf(row), 'curriculum', CURRICULUM_COLUMNS);
+      const checked = rowData(valuesOf(row), 'curriculum', CURRICULUM_COLUMNS, req.updateExisting);
       const refusal =
         userRowRefusal(row.login, user) ??
         (!curriculum ? refused(column, 'NOT_FOUND', `no curriculum with code ${JSON.stringify(row.curriculumCode)}`) : null) ??

@@ -292,13 +292,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       for (const m of messages) await handle(m);
       return;
     }
-    await Promise.all(
-      messages.map((m, i) =>
-        m
-          .ackAck()
-          .catch((err) => logger.warn({ err, durable, eventId: events[i].event.id }, 'ack not confirmed: the event may come again')),
-      ),
-    );
+    // One flush confirms the group's acks, where an ackAck each was a request (a timer, a
+    // reply, an Error built per message): about a third of a projection's CPU at 64 events a
+    // group. A lost ack means one more delivery, which the inbox drops.
+    for (const m of messages) m.ack();
+    await bus.nc
+      .flush()
+      .catch((err) => logger.warn({ err, durable, events: events.length }, 'acks not confirmed: the events may come again'));
   }
 
   async function failed(m: JsMsg, event: EventEnvelope, deliveryCount: number, err: unknown): Promise<void> {

@@ -1,5 +1,4 @@
 import { readStream, type TestDatabase, type TestNats } from '@assistants/testing';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import {
   connectBus,
   createLogger,
@@ -107,14 +106,20 @@ it('publishes an event whose lower seq commits while the relay publishes a later
   let openGate!: () => void;
   const gate = new Promise<void>((resolve) => (openGate = resolve));
   const publishing: string[] = [];
-  const gatedJs = {
-    publish: async (subject: string, payload: string, options: object) => {
-      publishing.push(subject);
-      await gate;
-      return bus.js.publish(subject, payload, options);
+  // (The relay sends each event with a reply subject and waits for JetStream's answers.)
+  const gatedNc = new Proxy(bus.nc, {
+    get(target, prop) {
+      if (prop === 'publish') {
+        return (subject: string, payload: string, options: object) => {
+          publishing.push(subject);
+          void gate.then(() => target.publish(subject, payload, options));
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === 'function' ? value.bind(target) : value;
     },
-  } as unknown as JetStreamClient;
-  const outbox = createOutbox({ db, bus: { ...bus, js: gatedJs }, logger });
+  });
+  const outbox = createOutbox({ db, bus: { ...bus, nc: gatedNc }, logger });
 
   // A transaction takes a seq and stays open (as if its commit was slow).
   const early = envelope('kitout.race.early.v1', {});
