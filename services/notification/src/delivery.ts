@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Logger } from '@assistants/kit';
+import type { Database, Logger, SecretBox } from '@assistants/kit';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { NotificationConfig } from './config';
 import { claimMails, markFailed, markRetry, markSent, pruneSent, type ClaimedMail } from './mails.repo';
-import type { SecretBox } from './secret';
 import { render } from './templates';
 
 /** How a send ended, from nodemailer's error (SMTP reply code, or a connection error). */

@@ -1,10 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
-import { implement, type Logger } from '@assistants/kit';
+import { implement, type Logger, type SecretBox } from '@assistants/kit';
 import { MailServiceService, type MailServiceServer } from '@assistants/proto/gen/notification/v1/mails';
 import { TemplateServiceService, type TemplateServiceServer } from '@assistants/proto/gen/notification/v1/templates';
 import type { Deps } from './deps';
 import { listFailedMails, retryMails } from './mail-commands';
-import type { SecretBox } from './secret';
 import { sendMails } from './send-mails';
 import {
   createTemplate,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
-import { ensureStream, type ServiceContext, type ServiceDefinition } from '@assistants/kit';
+import { ensureStream, SecretBox, type ServiceContext, type ServiceDefinition } from '@assistants/kit';
 import { ASSIGNMENT_STREAM, assignmentMailsConsumer, STATISTICS_STREAM, statisticsMailsConsumer } from './event-mails';
 import { NotificationConfigSchema, type NotificationConfig } from './config';
 import { MailSender } from './delivery';
@@ -9,7 +9,6 @@ import { STREAM, STREAM_SUBJECTS } from './events';
 import { bellCalendarGrpcServices } from './bell-calendar-grpc';
 import { notificationGrpcServices } from './grpc';
 import { NOTIFICATION_PERMISSIONS } from './permissions';
-import { SecretBox } from './secret';
 import type { Upstreams } from './upstreams';
 
 /** What the hooks of one running instance share: the sender the handlers wake up. */

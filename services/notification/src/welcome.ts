@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { invalidArgument, notFound } from '@assistants/kit';
+import { invalidArgument, notFound, type SecretBox } from '@assistants/kit';
 import type { SendWelcomeMailRequest, SendWelcomeMailResponse } from '@assistants/proto/gen/notification/v1/mails';
 import type { Deps } from './deps';
 import { partsFor, userData } from './mail-data';
 import { queueMails } from './mails.repo';
 import { PERMISSIONS } from './permissions';
-import type { SecretBox } from './secret';
 import { templateForUse } from './template-commands';
 
 /** The welcome mail of a new account (the user import asks for it with the password it

@@ -1,5 +1,5 @@
 import type { KindDeclaration } from '../engine/columns';
-import { statisticsOptions } from './lesson-statistics';
+import { learnerAndCourse, statisticsOptions } from './lesson-statistics';
 
 /** I6: course statistics, one course record of a learner per row (set as given, whatever the
  * course's lessons). */
@@ -8,16 +8,7 @@ export const courseStatisticsKind: KindDeclaration = {
   kind: 'course-statistics',
   title: 'Course statistics',
   columns: [
-    { name: 'user_loginid', field: 'login', type: 'text', mandatory: true, description: "the learner's login", example: 'jdupont' },
-    {
-      name: 'crsvname',
-      field: 'courseCode',
-      type: 'text',
-      mandatory: true,
-      maxLength: 100,
-      description: 'unique id of the course',
-      example: 'SAFETY-101',
-    },
+    ...learnerAndCourse,
     {
       name: 'course_status',
       field: 'status',

@@ -1,4 +1,4 @@
-import type { KindDeclaration } from '../engine/columns';
+import type { Column, KindDeclaration } from '../engine/columns';
 
 /** The options I5 and I6 share: what a row does when the learner already has a status, and
  * whether a course not assigned to the learner is assigned first. */
@@ -19,22 +19,27 @@ export const statisticsOptions: KindDeclaration['options'] = [
   },
 ];
 
+/** The first two columns of I5 and I6: whose record, of which course. */
+export const learnerAndCourse: Column[] = [
+  { name: 'user_loginid', field: 'login', type: 'text', mandatory: true, description: "the learner's login", example: 'jdupont' },
+  {
+    name: 'crsvname',
+    field: 'courseCode',
+    type: 'text',
+    mandatory: true,
+    maxLength: 100,
+    description: 'unique id of the course',
+    example: 'SAFETY-101',
+  },
+];
+
 /** I5: lesson statistics, one lesson record of a learner per row. */
 export const lessonStatisticsKind: KindDeclaration = {
   id: 'I5',
   kind: 'lesson-statistics',
   title: 'Lesson statistics',
   columns: [
-    { name: 'user_loginid', field: 'login', type: 'text', mandatory: true, description: "the learner's login", example: 'jdupont' },
-    {
-      name: 'crsvname',
-      field: 'courseCode',
-      type: 'text',
-      mandatory: true,
-      maxLength: 100,
-      description: 'unique id of the course',
-      example: 'SAFETY-101',
-    },
+    ...learnerAndCourse,
     {
       name: 'lsnvname',
       field: 'lessonCode',

@@ -1,2 +1,0 @@
-// Shared with the import service (its welcome passwords): see the kit.
-export { SecretBox } from '@assistants/kit';
