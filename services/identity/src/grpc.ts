@@ -28,6 +28,7 @@ import {
 import { createOrganisation, deleteOrganisation, getOrganisation, listOrganisations, updateOrganisation } from './organisations';
 import { importOrganisations, importUserManagers, importUsers } from './imports';
 import { importListMembers } from './list-imports';
+import { findUnchangedUsers } from './user-fingerprints';
 import { hashPassword } from './passwords';
 import { listPermissions, registerPermissions } from './permissions';
 import { createRole, deleteRole, grantRoles, listRoleGrants, listRoles, revokeRole, updateRole } from './roles';
@@ -241,6 +242,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     importUsers: async (req, call) => ({ result: await batch(call, req, importUsers) }),
     importUserManagers: async (req, call) => ({ result: await batch(call, req, importUserManagers) }),
     importListMembers: async (req, call) => ({ result: await batch(call, req, importListMembers) }),
+    findUnchangedUsers: async (req, call) => ({ itemIds: await read(call, (caller) => findUnchangedUsers(db, caller, req)) }),
   });
 
   const auth = implement<AuthServiceServer>(logger, {

@@ -19,6 +19,7 @@ import { events } from './events';
 import { hashPassword, inBulk, verifyPassword } from './passwords';
 import { requireMayGive } from './roles';
 import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
+import { generationsOf, importGenerations, keepFingerprints, keptFingerprints } from './user-fingerprints';
 import { ALL_COLUMNS, checkActivationDates, checkNotExternallyManaged, columnsOf, requireExternalWrite, same } from './users';
 import { loadUsers, USER_SELECT, type UserRow } from './users.repo';
 import { checkPassword } from './validation';
@@ -107,6 +108,10 @@ export async function importUsersBySets(
   const keyOf = (r: UserImportRow) => lower(byExtId ? r.fields?.extId : r.fields?.login);
   const rows = req.rows;
   const has = (pick: (r: UserImportRow) => unknown) => rows.some((r) => pick(r) !== undefined);
+  // The users' generations before anything is decided (a fingerprint is kept only for a user
+  // still at the generation its row was decided on; a user that changed since is found when
+  // it is locked).
+  const seen = await importGenerations(tx, keyColumn, rows.map(keyOf).filter(Boolean));
   // What the chunk's rows name, each loaded once.
   const { rows: found } = await tx.query<UserRow>(`${USER_SELECT} WHERE lower(u.${keyColumn}) = ANY($1)`, [
     rows.map(keyOf).filter(Boolean),
@@ -202,6 +207,7 @@ export async function importUsersBySets(
   // Each row decided, in file order: a failure leaves it out of everything after.
   const outcomes = new Map<UserImportRow, Outcome>();
   const plans: Plan[] = [];
+  let planByRow: Map<UserImportRow, Plan> | undefined; // (planOf, once the valid plans are known)
   const fail = (row: UserImportRow, error: unknown) => {
     if (!(error instanceof DomainError)) throw error;
     outcomes.set(row, { failed: itemResult.failed(row.itemId, columnOf(error.field), error.code, error.message) });
@@ -449,15 +455,18 @@ export async function importUsersBySets(
         p.addAudiences.length + p.removeAudiences.length + p.grant.length + p.revoke.length + p.lists.length > 0),
   );
   if (touched.length > 0) {
-    const { rows: locked } = await tx.query<{ id: string; updated_at: Date }>(
-      'SELECT id, updated_at FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE',
-      [touched.map((p) => p.id)],
-    );
-    const now = new Map(locked.map((r) => [r.id, r.updated_at.getTime()]));
-    if (touched.some((p) => now.get(p.id) !== p.existing!.updated_at.getTime())) return rowByRow();
+    const ids = touched.map((p) => p.id);
+    await tx.query('SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE', [ids]);
+    // Their audiences, grants and memberships held too (a new one waits already: it needs the
+    // user's row), then their generation read again: the one seen first, or the chunk goes
+    // row by row.
+    for (const table of ['user_audiences', 'role_grants', 'list_members'])
+      await tx.query(`SELECT 1 FROM ${table} WHERE user_id = ANY($1) FOR SHARE`, [ids]);
+    const now = await generationsOf(tx, ids);
+    if (touched.some((p) => now.get(p.id) !== seen.byKey.get(keyOf(p.row))?.generation)) return rowByRow();
   }
   let entered: { list_id: string; user_id: string; entered_at: Date }[] = [];
-  if (created.length + touched.length === 0) return results();
+  if (created.length + touched.length === 0) return keep(new Map());
   await tx.query('SAVEPOINT import_users');
   try {
     if (created.length > 0) {
@@ -595,7 +604,30 @@ export async function importUsersBySets(
     }
     outcomes.set(plan.row, { code: plan.existing ? 'UPDATED' : 'ADDED', warnings: plan.warnings });
   }
-  return results();
+  return keep(
+    await generationsOf(
+      tx,
+      [...created, ...touched].map((p) => p.id),
+    ),
+  );
+
+  /** The fingerprints of the rows applied without error or warning, kept at the generation
+   * of their user: after the chunk's own writes for those it wrote (`written`: locked, nobody
+   * else changed them since), the one seen first for the others. Then the results. */
+  async function keep(written: Map<string, string>): Promise<ItemResult[]> {
+    const final = results();
+    const keptFingerprint = keptFingerprints(caller);
+    const kept = rows.flatMap((row) => {
+      const outcome = outcomes.get(row)!;
+      if (row.fingerprint.length === 0 || 'failed' in outcome || outcome.warnings.length > 0) return [];
+      const id = planOf(row)?.id ?? existingByKey.get(keyOf(row))?.id;
+      const before = seen.byKey.get(keyOf(row));
+      const generation = id && (written.get(id) ?? (before?.id === id ? before.generation : undefined));
+      return id && generation ? [{ userId: id, fingerprint: keptFingerprint(row.fingerprint), generation }] : [];
+    });
+    await keepFingerprints(tx, req.jobId, seen.epoch, kept);
+    return final;
+  }
 
   function results(): ItemResult[] {
     for (const plan of valid) if (!outcomes.has(plan.row)) outcomes.set(plan.row, { code: 'UNCHANGED', warnings: plan.warnings });
@@ -611,7 +643,8 @@ export async function importUsersBySets(
   }
 
   function planOf(row: UserImportRow) {
-    return valid.find((p) => p.row === row);
+    planByRow ??= new Map(valid.map((p) => [p.row, p]));
+    return planByRow.get(row);
   }
 }
 

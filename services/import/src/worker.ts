@@ -7,7 +7,7 @@ import { processFile, type RowOutcome } from './engine/process';
 import type { ParsedRow } from './engine/rows';
 import { uploadBytes } from './jobs';
 import { KINDS } from './kinds';
-import { APPLIERS, FINISHERS } from './kinds/appliers';
+import { APPLIERS, FINISHERS, UNCHANGED } from './kinds/appliers';
 import type { Finisher } from './kinds/apply';
 import type { Issue } from './engine/columns';
 import { logLine } from './engine/files';
@@ -153,6 +153,7 @@ export class ImportWorker implements BackgroundWorker {
         chunkSize: kind.chunkRows ?? config.IMPORT_CHUNK_ROWS,
         parallel: kind.parallelChunks,
         doneChunks: done[0].n,
+        unchanged: UNCHANGED[job.kind]?.(upstreams, { id: job.id, actorId: job.created_by, options: job.options }),
         apply: (no, rows) =>
           apply(upstreams, {
             jobId: job.id,

@@ -6,7 +6,7 @@ export async function runImport(
   client: ImportClient,
   kind: string,
   file: string | Buffer,
-  options: { dryRun?: boolean; options?: Record<string, string>; partBytes?: number } = {},
+  options: { dryRun?: boolean; options?: Record<string, string>; partBytes?: number; timeoutMs?: number } = {},
 ) {
   const bytes = typeof file === 'string' ? Buffer.from(file) : file;
   const { uploadId } = await client.imports.createUpload({ kind, fileName: `${kind}.csv` });
@@ -16,7 +16,7 @@ export async function runImport(
   }
   const upload = await client.imports.completeUpload({ uploadId, encoding: '' });
   const { job } = await client.imports.startImport({ uploadId, dryRun: options.dryRun ?? false, options: options.options ?? {} });
-  const done = await waitForJob(client, job!.id);
+  const done = await waitForJob(client, job!.id, options.timeoutMs);
   return { upload, job: done, log: await readFile(client, done.id, 'log'), rejects: await readFile(client, done.id, 'rejects') };
 }
 

@@ -21,6 +21,29 @@ import {
 import { BatchHeader, BatchResult } from "../../batch/v1/batch";
 import { UserFields } from "./users";
 
+export interface FingerprintedRow {
+  itemId: string;
+  /** The user's login or external id (as match_on says). */
+  key: string;
+  fingerprint: Buffer;
+}
+
+export interface FindUnchangedUsersRequest {
+  rows: FingerprintedRow[];
+  /** "login" (default) or "ext_id". */
+  matchOn: string;
+  /**
+   * The import job asking: what it kept itself does not count (a chunk it applied before a
+   * kill, not recorded yet, is sent again and answered from what was recorded).
+   */
+  jobId: string;
+}
+
+export interface FindUnchangedUsersResponse {
+  /** The item ids of the rows that are unchanged. */
+  itemIds: string[];
+}
+
 /** The managers of one imported user, set after the file's last chunk. */
 export interface UserManagersRow {
   itemId: string;
@@ -76,6 +99,12 @@ export interface UserImportRow {
    * an existing one keeps its own whatever update_passwords says.
    */
   passwordGenerated: boolean;
+  /**
+   * What identifies the row as the importer read it, without its password (the header and
+   * options of the file with it): when the row is applied without error or warning, it is
+   * kept for FindUnchangedUsers. Empty: not kept.
+   */
+  fingerprint: Buffer;
 }
 
 export interface ImportUsersRequest {
@@ -95,6 +124,8 @@ export interface ImportUsersRequest {
   replaceRoles: boolean;
   /** Mark the users as externally managed (needs users:write-external). */
   externallyManaged: boolean;
+  /** The import job the chunk belongs to (kept with the fingerprints). */
+  jobId: string;
 }
 
 export interface ImportUsersResponse {
@@ -159,6 +190,293 @@ export interface ImportListMembersRequest {
 export interface ImportListMembersResponse {
   result?: BatchResult | undefined;
 }
+
+function createBaseFingerprintedRow(): FingerprintedRow {
+  return { itemId: "", key: "", fingerprint: Buffer.alloc(0) };
+}
+
+export const FingerprintedRow: MessageFns<FingerprintedRow> = {
+  encode(message: FingerprintedRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.fingerprint.length !== 0) {
+      writer.uint32(26).bytes(message.fingerprint);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FingerprintedRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFingerprintedRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fingerprint = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FingerprintedRow {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      fingerprint: isSet(object.fingerprint) ? Buffer.from(bytesFromBase64(object.fingerprint)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: FingerprintedRow): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.fingerprint.length !== 0) {
+      obj.fingerprint = base64FromBytes(message.fingerprint);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FingerprintedRow>, I>>(base?: I): FingerprintedRow {
+    return FingerprintedRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FingerprintedRow>, I>>(object: I): FingerprintedRow {
+    const message = createBaseFingerprintedRow();
+    message.itemId = object.itemId ?? "";
+    message.key = object.key ?? "";
+    message.fingerprint = object.fingerprint ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseFindUnchangedUsersRequest(): FindUnchangedUsersRequest {
+  return { rows: [], matchOn: "", jobId: "" };
+}
+
+export const FindUnchangedUsersRequest: MessageFns<FindUnchangedUsersRequest> = {
+  encode(message: FindUnchangedUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rows) {
+      FingerprintedRow.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.matchOn !== "") {
+      writer.uint32(18).string(message.matchOn);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(26).string(message.jobId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindUnchangedUsersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindUnchangedUsersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rows.push(FingerprintedRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.matchOn = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindUnchangedUsersRequest {
+    return {
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => FingerprintedRow.fromJSON(e)) : [],
+      matchOn: isSet(object.matchOn)
+        ? globalThis.String(object.matchOn)
+        : isSet(object.match_on)
+        ? globalThis.String(object.match_on)
+        : "",
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+    };
+  },
+
+  toJSON(message: FindUnchangedUsersRequest): unknown {
+    const obj: any = {};
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => FingerprintedRow.toJSON(e));
+    }
+    if (message.matchOn !== "") {
+      obj.matchOn = message.matchOn;
+    }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FindUnchangedUsersRequest>, I>>(base?: I): FindUnchangedUsersRequest {
+    return FindUnchangedUsersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FindUnchangedUsersRequest>, I>>(object: I): FindUnchangedUsersRequest {
+    const message = createBaseFindUnchangedUsersRequest();
+    message.rows = object.rows?.map((e) => FingerprintedRow.fromPartial(e)) || [];
+    message.matchOn = object.matchOn ?? "";
+    message.jobId = object.jobId ?? "";
+    return message;
+  },
+};
+
+function createBaseFindUnchangedUsersResponse(): FindUnchangedUsersResponse {
+  return { itemIds: [] };
+}
+
+export const FindUnchangedUsersResponse: MessageFns<FindUnchangedUsersResponse> = {
+  encode(message: FindUnchangedUsersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.itemIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindUnchangedUsersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindUnchangedUsersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindUnchangedUsersResponse {
+    return {
+      itemIds: globalThis.Array.isArray(object?.itemIds)
+        ? object.itemIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.item_ids)
+        ? object.item_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FindUnchangedUsersResponse): unknown {
+    const obj: any = {};
+    if (message.itemIds?.length) {
+      obj.itemIds = message.itemIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FindUnchangedUsersResponse>, I>>(base?: I): FindUnchangedUsersResponse {
+    return FindUnchangedUsersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FindUnchangedUsersResponse>, I>>(object: I): FindUnchangedUsersResponse {
+    const message = createBaseFindUnchangedUsersResponse();
+    message.itemIds = object.itemIds?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseUserManagersRow(): UserManagersRow {
   return { itemId: "", key: "", managerExtId: undefined, secondaryManagerExtId: undefined };
@@ -544,6 +862,7 @@ function createBaseUserImportRow(): UserImportRow {
     roles: undefined,
     lists: undefined,
     passwordGenerated: false,
+    fingerprint: Buffer.alloc(0),
   };
 }
 
@@ -578,6 +897,9 @@ export const UserImportRow: MessageFns<UserImportRow> = {
     }
     if (message.passwordGenerated !== false) {
       writer.uint32(80).bool(message.passwordGenerated);
+    }
+    if (message.fingerprint.length !== 0) {
+      writer.uint32(90).bytes(message.fingerprint);
     }
     return writer;
   },
@@ -675,6 +997,14 @@ export const UserImportRow: MessageFns<UserImportRow> = {
             message.passwordGenerated = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.fingerprint = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -719,6 +1049,7 @@ export const UserImportRow: MessageFns<UserImportRow> = {
         : isSet(object.password_generated)
         ? globalThis.Boolean(object.password_generated)
         : false,
+      fingerprint: isSet(object.fingerprint) ? Buffer.from(bytesFromBase64(object.fingerprint)) : Buffer.alloc(0),
     };
   },
 
@@ -754,6 +1085,9 @@ export const UserImportRow: MessageFns<UserImportRow> = {
     if (message.passwordGenerated !== false) {
       obj.passwordGenerated = message.passwordGenerated;
     }
+    if (message.fingerprint.length !== 0) {
+      obj.fingerprint = base64FromBytes(message.fingerprint);
+    }
     return obj;
   },
 
@@ -780,6 +1114,7 @@ export const UserImportRow: MessageFns<UserImportRow> = {
       ? ImportNames.fromPartial(object.lists)
       : undefined;
     message.passwordGenerated = object.passwordGenerated ?? false;
+    message.fingerprint = object.fingerprint ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -796,6 +1131,7 @@ function createBaseImportUsersRequest(): ImportUsersRequest {
     replaceAudiences: false,
     replaceRoles: false,
     externallyManaged: false,
+    jobId: "",
   };
 }
 
@@ -830,6 +1166,9 @@ export const ImportUsersRequest: MessageFns<ImportUsersRequest> = {
     }
     if (message.externallyManaged !== false) {
       writer.uint32(80).bool(message.externallyManaged);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(90).string(message.jobId);
     }
     return writer;
   },
@@ -927,6 +1266,14 @@ export const ImportUsersRequest: MessageFns<ImportUsersRequest> = {
             message.externallyManaged = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -983,6 +1330,11 @@ export const ImportUsersRequest: MessageFns<ImportUsersRequest> = {
         : isSet(object.externally_managed)
         ? globalThis.Boolean(object.externally_managed)
         : false,
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
     };
   },
 
@@ -1018,6 +1370,9 @@ export const ImportUsersRequest: MessageFns<ImportUsersRequest> = {
     if (message.externallyManaged !== false) {
       obj.externallyManaged = message.externallyManaged;
     }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
     return obj;
   },
 
@@ -1038,6 +1393,7 @@ export const ImportUsersRequest: MessageFns<ImportUsersRequest> = {
     message.replaceAudiences = object.replaceAudiences ?? false;
     message.replaceRoles = object.replaceRoles ?? false;
     message.externallyManaged = object.externallyManaged ?? false;
+    message.jobId = object.jobId ?? "";
     return message;
   },
 };
@@ -2054,6 +2410,23 @@ export const IdentityImportServiceService = {
       Buffer.from(ImportUserManagersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportUserManagersResponse => ImportUserManagersResponse.decode(value),
   },
+  /**
+   * I2, before a chunk is sent: which of its rows were applied before exactly as they are
+   * now (UserImportRow.fingerprint), by the same caller with the same grants, to a user
+   * still in the state the row left it in, with nothing they are resolved against changed
+   * since. Those rows are UNCHANGED without being sent. A read: nothing is written.
+   */
+  findUnchangedUsers: {
+    path: "/assistants.identity.v1.IdentityImportService/FindUnchangedUsers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FindUnchangedUsersRequest): Buffer =>
+      Buffer.from(FindUnchangedUsersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FindUnchangedUsersRequest => FindUnchangedUsersRequest.decode(value),
+    responseSerialize: (value: FindUnchangedUsersResponse): Buffer =>
+      Buffer.from(FindUnchangedUsersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FindUnchangedUsersResponse => FindUnchangedUsersResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityImportServiceServer extends UntypedServiceImplementation {
@@ -2080,6 +2453,13 @@ export interface IdentityImportServiceServer extends UntypedServiceImplementatio
    * WARNING result. Same checks and events as ImportUsers.
    */
   importUserManagers: handleUnaryCall<ImportUserManagersRequest, ImportUserManagersResponse>;
+  /**
+   * I2, before a chunk is sent: which of its rows were applied before exactly as they are
+   * now (UserImportRow.fingerprint), by the same caller with the same grants, to a user
+   * still in the state the row left it in, with nothing they are resolved against changed
+   * since. Those rows are UNCHANGED without being sent. A read: nothing is written.
+   */
+  findUnchangedUsers: handleUnaryCall<FindUnchangedUsersRequest, FindUnchangedUsersResponse>;
 }
 
 export interface IdentityImportServiceClient extends Client {
@@ -2162,6 +2542,27 @@ export interface IdentityImportServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportUserManagersResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * I2, before a chunk is sent: which of its rows were applied before exactly as they are
+   * now (UserImportRow.fingerprint), by the same caller with the same grants, to a user
+   * still in the state the row left it in, with nothing they are resolved against changed
+   * since. Those rows are UNCHANGED without being sent. A read: nothing is written.
+   */
+  findUnchangedUsers(
+    request: FindUnchangedUsersRequest,
+    callback: (error: ServiceError | null, response: FindUnchangedUsersResponse) => void,
+  ): ClientUnaryCall;
+  findUnchangedUsers(
+    request: FindUnchangedUsersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FindUnchangedUsersResponse) => void,
+  ): ClientUnaryCall;
+  findUnchangedUsers(
+    request: FindUnchangedUsersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FindUnchangedUsersResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const IdentityImportServiceClient = makeGenericClientConstructor(
@@ -2172,6 +2573,14 @@ export const IdentityImportServiceClient = makeGenericClientConstructor(
   service: typeof IdentityImportServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

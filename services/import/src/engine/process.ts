@@ -1,7 +1,7 @@
 import type { Issue, KindDeclaration } from './columns';
 import { logLine, rejectsHeader, rejectsLine } from './files';
 import type { ReadOptions } from './read';
-import { readRows, type ParsedHeader, type ParsedRow } from './rows';
+import { parseFileRow, readFileRows, type FileRow, type ParsedHeader, type ParsedRow } from './rows';
 
 /** What the owning service did with one valid row. `failed` rejects it (its issues say why). */
 export interface RowOutcome {
@@ -64,8 +64,19 @@ export interface ProcessOptions {
   doneChunks: number;
   /** applies the rows the file checks let through; one outcome per row, in order */
   apply(no: number, rows: ParsedRow[]): Promise<RowOutcome[]>;
+  /** the rows the owning service knows to be unchanged, before their cells are read (I2) */
+  unchanged?: UnchangedRows;
   onHeader?(header: ParsedHeader, rejectsHeader: Buffer): Promise<void> | void;
   onChunk(report: ChunkReport): Promise<void>;
+}
+
+/** How a kind finds the rows of a chunk applied before exactly as they are: each row's
+ * fingerprint (undefined: the row is not looked for), then the owning service says which are
+ * unchanged. Those are counted unchanged without being read further nor applied; the others
+ * go on with their fingerprint (ParsedRow.fingerprint), for the owning service to keep. */
+export interface UnchangedRows {
+  fingerprint(header: ParsedHeader, row: FileRow): Buffer | undefined;
+  find(no: number, rows: { line: number; key: string; fingerprint: Buffer }[]): Promise<Set<number>>;
 }
 
 /** Reads a file row by row, in chunks of `chunkSize` data rows: the rows the file checks
@@ -75,7 +86,7 @@ export interface ProcessOptions {
 export async function processFile(options: ProcessOptions): Promise<number> {
   let header: ParsedHeader | undefined;
   let headerWritten: Promise<void> | void = undefined;
-  let rows: ParsedRow[] = [];
+  let rows: FileRow[] = [];
   let no = 0;
   // The next chunk is read while the previous one is applied and recorded: the owning
   // service and this process work at the same time. One chunk is applied at a time, in file
@@ -99,11 +110,32 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     previous.catch(() => {});
     applying.push(previous);
   };
-  const report = async (chunkNo: number, chunk: ParsedRow[]): Promise<ChunkReport> => {
+  const report = async (chunkNo: number, fileRows: FileRow[]): Promise<ChunkReport> => {
+    const fingerprints = new Map<FileRow, Buffer>();
+    let unchanged = new Set<number>();
+    if (options.unchanged) {
+      const looked: { line: number; key: string; fingerprint: Buffer }[] = [];
+      for (const row of fileRows) {
+        const fingerprint = row.key && !row.duplicate ? options.unchanged.fingerprint(header!, row) : undefined;
+        if (!fingerprint) continue;
+        fingerprints.set(row, fingerprint);
+        looked.push({ line: row.record.line, key: row.key!.join('\u0000'), fingerprint });
+      }
+      if (looked.length > 0) unchanged = await options.unchanged.find(chunkNo, looked);
+    }
+    const counts = zeroCounts();
+    counts.read = unchanged.size;
+    counts.unchanged = unchanged.size;
+    const chunk: ParsedRow[] = [];
+    for (const row of fileRows) {
+      if (unchanged.has(row.record.line)) continue;
+      const parsed = parseFileRow(header!, row);
+      parsed.fingerprint = fingerprints.get(row);
+      chunk.push(parsed);
+    }
     const valid = chunk.filter((r) => !r.issues.some((i) => i.severity === 'error'));
     const outcomes = valid.length > 0 ? await options.apply(chunkNo, valid) : [];
     const byRow = new Map(valid.map((r, i) => [r, outcomes[i]]));
-    const counts = zeroCounts();
     let log = '';
     const rejects: Buffer[] = [];
     const deferred: ChunkReport['deferred'] = [];
@@ -129,7 +161,7 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   };
 
   try {
-    for await (const row of readRows(options.kind, options.chunks, options.read, {
+    for await (const row of readFileRows(options.kind, options.chunks, options.read, {
       key: options.key,
       onHeader: (h) => {
         header = h;

@@ -13,6 +13,8 @@ export interface ParsedRow {
   cells: Record<string, string>;
   /** errors reject the row; warnings do not */
   issues: Issue[];
+  /** what the owning service keeps to know the row again (UnchangedRows) */
+  fingerprint?: Buffer;
 }
 
 export interface ParsedHeader {
@@ -94,20 +96,30 @@ export interface RowsHooks {
   key?: string;
 }
 
-/** The data rows of a file, read, checked cell by cell, and a row whose key was already on an
- * earlier row rejected (the earlier one wins). File errors are thrown as ImportFileError. */
-export async function* readRows(
+/** A data row as the file has it, before its cells are read (readRow). */
+export interface FileRow {
+  record: RawRecord;
+  /** the row's key (its key cells, read), when it has one */
+  key?: string[];
+  /** the row's key was already on an earlier row */
+  duplicate?: Issue;
+}
+
+/** The data rows of a file with their keys, a row whose key was already on an earlier row
+ * marked (the earlier one wins); the cells are read later, only for the rows that need it.
+ * File errors are thrown as ImportFileError. */
+export async function* readFileRows(
   kind: KindDeclaration,
   chunks: AsyncIterable<Buffer>,
   options: ReadOptions,
   hooks: RowsHooks = {},
-): AsyncGenerator<ParsedRow> {
+): AsyncGenerator<FileRow> {
   let format: FileFormat | undefined;
   let header: ParsedHeader | undefined;
   const keys = new Map<string, number>();
   const chosen = hooks.key ?? kind.key;
   const keyFields = chosen === undefined ? [] : typeof chosen === 'string' ? [chosen] : chosen;
-  const keyColumns = keyFields.map((field) => kind.columns.find((c) => c.field === field)!.name);
+  let keyColumns: { index: number; column: Column }[] = [];
   let rows = 0;
   for await (const record of readRecords(chunks, options, (f) => (format = f))) {
     if (!header) {
@@ -119,28 +131,76 @@ export async function* readRows(
       header = { columns: [...kind.columns], raw: null, end: '', format: format! };
       hooks.onHeader?.(header);
     }
-    const row = readRow(header, record);
+    if (keyColumns.length === 0 && keyFields.length > 0) {
+      const columns = header.columns;
+      keyColumns = keyFields.map((field) => ({
+        index: columns.findIndex((c) => c.field === field),
+        column: kind.columns.find((c) => c.field === field)!,
+      }));
+    }
     rows++;
-    const key = keyFields.map((field) => row.values[field]);
-    if (key.length > 0 && key.every((value) => typeof value === 'string')) {
+    const row: FileRow = { record };
+    const key = keyOf(record, keyColumns, header.columns.length);
+    if (key) {
+      row.key = key;
       const folded = key.join('\u0000').toLowerCase();
       const first = keys.get(folded);
       if (first !== undefined) {
+        const names = keyColumns.map((k) => k.column.name);
         const last = key.length - 1;
-        row.issues.push({
-          line: row.line,
-          column: keyColumns[last],
-          value: key[last] as string,
+        row.duplicate = {
+          line: record.line,
+          column: names[last],
+          value: key[last],
           severity: 'error',
           message:
             key.length === 1
-              ? `${keyColumns[0]} "${key[0]}" is already on line ${first} of the file`
-              : `${keyColumns.join(', ')} ${key.map((v) => `"${v}"`).join(', ')} are already on line ${first} of the file`,
-        });
-      } else keys.set(folded, row.line);
+              ? `${names[0]} "${key[0]}" is already on line ${first} of the file`
+              : `${names.join(', ')} ${key.map((v) => `"${v}"`).join(', ')} are already on line ${first} of the file`,
+        };
+      } else keys.set(folded, record.line);
     }
     yield row;
   }
   if (!header) throw new ImportFileError(0, 'the file is empty');
   if (rows === 0) throw new ImportFileError(header ? 1 : 0, 'the file has a header row but no data row');
+}
+
+/** The key of a record as its cells read (undefined: it has none, or a key cell is empty or
+ * wrong, which readRow says). */
+function keyOf(record: RawRecord, keyColumns: { index: number; column: Column }[], width: number): string[] | undefined {
+  if (keyColumns.length === 0 || record.error || record.fields.length !== width) return undefined;
+  const key: string[] = [];
+  for (const { index, column } of keyColumns) {
+    if (index < 0) return undefined;
+    const read = readCell(column, record.fields[index]);
+    if (!('value' in read) || typeof read.value !== 'string') return undefined;
+    key.push(read.value);
+  }
+  return key;
+}
+
+/** A row of the file, read: its cells against their columns, and a repeated key. */
+export function parseFileRow(header: ParsedHeader, row: FileRow): ParsedRow {
+  const parsed = readRow(header, row.record);
+  if (row.duplicate) parsed.issues.push(row.duplicate);
+  return parsed;
+}
+
+/** The data rows of a file, read (readFileRows, then each row's cells). */
+export async function* readRows(
+  kind: KindDeclaration,
+  chunks: AsyncIterable<Buffer>,
+  options: ReadOptions,
+  hooks: RowsHooks = {},
+): AsyncGenerator<ParsedRow> {
+  let header: ParsedHeader | undefined;
+  for await (const row of readFileRows(kind, chunks, options, {
+    ...hooks,
+    onHeader: (h) => {
+      header = h;
+      hooks.onHeader?.(h);
+    },
+  }))
+    yield parseFileRow(header!, row);
 }

@@ -13,6 +13,10 @@ import { organisationsKind } from './organisations';
 import { staticListsApplier } from './static-lists.apply';
 import { staticListsKind } from './static-lists';
 import { usersKind } from './users';
+import { usersUnchanged } from './users.unchanged';
+import type { UnchangedRows } from '../engine/process';
+import type { KindOptions } from '../options';
+import type { Upstreams } from '../upstreams';
 
 /** How the chunks of each kind are applied (a kind without one cannot be imported yet). */
 export const APPLIERS: Record<string, Applier> = {
@@ -29,4 +33,12 @@ export const APPLIERS: Record<string, Applier> = {
 /** The last pass of the kinds that have one, after the file's last chunk. */
 export const FINISHERS: Record<string, Finisher> = {
   users: usersFinisher,
+};
+
+/** How the kinds that can find their unchanged rows before reading them do it. */
+export const UNCHANGED: Record<
+  string,
+  (upstreams: Upstreams, job: { id: string; actorId: string; options: KindOptions }) => UnchangedRows
+> = {
+  users: usersUnchanged,
 };

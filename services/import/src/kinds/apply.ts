@@ -176,6 +176,8 @@ export const usersApplier =
         audiences: names(r.values.audiences),
         roles: names(r.values.roles),
         lists: names(r.values.lists),
+        // kept by identity for a re-import of the same row (not for a dry run: nothing is kept)
+        fingerprint: (!call.dryRun && r.fingerprint) || Buffer.alloc(0),
       };
     });
     const { result } = await withContext({ actorId: call.actorId }, () =>
@@ -190,6 +192,7 @@ export const usersApplier =
         replaceAudiences: call.options.replaceAudiences as boolean,
         replaceRoles: call.options.replaceRoles as boolean,
         externallyManaged: call.options.externallyManaged as boolean,
+        jobId: call.jobId,
       }),
     );
     const outcomes = outcomesOf(kind, call.rows, result!.results);

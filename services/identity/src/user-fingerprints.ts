@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import type { Queryable } from '@assistants/kit';
+import type { FindUnchangedUsersRequest } from '@assistants/proto/gen/identity/v1/imports';
+import type { Caller } from './caller';
+
+/**
+ * I2 re-imports without deciding every row again (migration 005). A row of a users file
+ * applied without error or warning is kept as its fingerprint (what the importer sends: the
+ * row without its password, with the file's header and options) bound to the caller and its
+ * grants, in the epoch of what rows are resolved against. Any change to the user forgets it
+ * (triggers). The decision of a row depends on nothing else, so the same row by the same
+ * caller, for a user its fingerprint is still kept for, in the same epoch, is UNCHANGED.
+ */
+
+/** The fingerprints as kept: the importer's, bound to the caller and its grants (another
+ * administrator, or the same one after a grant changed, decides its rows again). */
+export function keptFingerprints(caller: Caller): (fingerprint: Uint8Array) => Buffer {
+  const grants = caller.grants.map((g) => `${g.path}\u0000${[...g.permissions].sort().join(',')}`).sort();
+  const prefix = createHash('sha256')
+    .update(`${caller.userId}\u0001${grants.join('\u0001')}`)
+    .digest();
+  return (fingerprint) => createHash('sha256').update(prefix).update(fingerprint).digest();
+}
+
+/** The epoch, and the users the keys name (lower-cased) with their generation, read before
+ * anything a chunk decides on: a change committed after this read moves the generation. */
+export async function importGenerations(
+  q: Queryable,
+  keyColumn: 'login' | 'ext_id',
+  keys: string[],
+): Promise<{ epoch: string; byKey: Map<string, { id: string; generation: string }> }> {
+  const { rows } = await q.query<{ k: string | null; id: string | null; generation: string; epoch: string }>(
+    `SELECT u.k, u.id, coalesce(u.generation, 0) AS generation, e.n AS epoch FROM import_epoch e
+       LEFT JOIN (SELECT lower(${keyColumn}) AS k, id, f.generation FROM users LEFT JOIN user_import_fingerprints f ON f.user_id = id
+                   WHERE lower(${keyColumn}) = ANY($1)) u ON true`,
+    [keys],
+  );
+  const byKey = new Map<string, { id: string; generation: string }>();
+  for (const r of rows) if (r.k && r.id) byKey.set(r.k, { id: r.id, generation: r.generation });
+  return { epoch: rows[0].epoch, byKey };
+}
+
+/** The generation of these users now. */
+export async function generationsOf(q: Queryable, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await q.query<{ id: string; generation: string }>(
+    'SELECT u.id, coalesce(f.generation, 0) AS generation FROM users u LEFT JOIN user_import_fingerprints f ON f.user_id = u.id WHERE u.id = ANY($1)',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.generation]));
+}
+
+/** Keeps the fingerprints of rows just applied cleanly (one statement), each only while its
+ * user's generation is the one given (what the chunk decided on, or wrote itself). */
+export async function keepFingerprints(
+  q: Queryable,
+  jobId: string,
+  epoch: string,
+  kept: { userId: string; fingerprint: Buffer; generation: string }[],
+): Promise<void> {
+  if (kept.length === 0) return;
+  await q.query(
+    `INSERT INTO user_import_fingerprints AS f (user_id, generation, fingerprint, epoch, job_id)
+     SELECT u, g, fp, $4::bigint, $5 FROM unnest($1::uuid[], $2::bigint[], $3::bytea[]) AS v(u, g, fp)
+     ON CONFLICT (user_id) DO UPDATE SET fingerprint = excluded.fingerprint, epoch = excluded.epoch, job_id = excluded.job_id
+      WHERE f.generation = excluded.generation`,
+    [kept.map((k) => k.userId), kept.map((k) => k.generation), kept.map((k) => k.fingerprint), epoch, jobId],
+  );
+}
+
+/** FindUnchangedUsers: the rows whose fingerprint is kept for their user (nothing changed it
+ * since), in the current epoch. */
+export async function findUnchangedUsers(q: Queryable, caller: Caller, req: FindUnchangedUsersRequest): Promise<string[]> {
+  caller.scope('users:write');
+  const keyColumn = req.matchOn === 'ext_id' ? 'ext_id' : 'login';
+  const rows = req.rows.filter((r) => r.key !== '' && r.fingerprint.length > 0);
+  if (rows.length === 0) return [];
+  const { rows: kept } = await q.query<{ k: string; fingerprint: Buffer }>(
+    `SELECT lower(u.${keyColumn}) AS k, f.fingerprint FROM users u JOIN user_import_fingerprints f ON f.user_id = u.id
+      WHERE lower(u.${keyColumn}) = ANY($1) AND f.fingerprint IS NOT NULL AND f.epoch = (SELECT n FROM import_epoch)
+        AND f.job_id IS DISTINCT FROM $2`,
+    [rows.map((r) => r.key.toLowerCase()), req.jobId],
+  );
+  const byKey = new Map(kept.map((k) => [k.k, k.fingerprint]));
+  const keptFingerprint = keptFingerprints(caller);
+  return rows.filter((r) => byKey.get(r.key.toLowerCase())?.equals(keptFingerprint(r.fingerprint))).map((r) => r.itemId);
+}
