@@ -1,4 +1,4 @@
-import { applyBatch, invalidArgument, itemResult, notFound, type Emit, type Outbox, type Queryable } from '@assistants/kit';
+import { applyBatch, invalidArgument, isId, itemResult, notFound, type Emit, type Outbox, type Queryable } from '@assistants/kit';
 import type { BatchResult, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { ImportSessionsRequest, Session, SessionImportRow, SessionRef } from '@assistants/proto/gen/catalog/v1/sessions';
 import type { Caller } from './caller';
@@ -51,7 +51,7 @@ export async function getSession(q: Queryable, caller: Caller, id: string): Prom
 /** Service-level: which of these (course, external id) sessions exist. */
 export async function findSessions(q: Queryable, refs: SessionRef[]): Promise<SessionRef[]> {
   if (refs.length > MAX_ROWS) throw invalidArgument('refs', `at most ${MAX_ROWS} refs per call, got ${refs.length}`);
-  const wanted = refs.filter((r) => /^[0-9a-f-]{36}$/i.test(r.courseId));
+  const wanted = refs.filter((r) => isId(r.courseId));
   if (wanted.length === 0) return [];
   const { rows } = await q.query<{ course_id: string; external_id: string }>(
     `SELECT DISTINCT s.course_id, s.external_id FROM sessions s JOIN unnest($1::uuid[], $2::text[]) AS r(course_id, external_id)
