@@ -1,6 +1,7 @@
 // `npm run demo:load`: fills a running suite (npm start) with demo data through the HTTP
 // API: an organisation tree, 3,000 users, audiences, roles, a scoped administrator, static
-// and dynamic lists, then a catalogue (demo-catalog.ts), then progress (demo-progress.ts).
+// and dynamic lists, then a catalogue (demo-catalog.ts), then progress (demo-progress.ts),
+// then instructor-led sessions (demo-sessions.ts).
 // Run once; a second run sees the data and stops. Each part checks on its own, so a suite
 // loaded before the catalogue (or the statistics) existed gets it.
 import { randomBytes } from 'node:crypto';
@@ -8,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { catalogLoaded, HttpError, loadCatalog } from './demo-catalog';
 import { loadProgress, progressLoaded } from './demo-progress';
+import { loadSessions, sessionsLoaded } from './demo-sessions';
 
 const root = resolve(__dirname, '..', '..');
 const dataDir = resolve(root, process.env.ASSISTANTS_DATA_DIR ?? '.data');
@@ -40,6 +42,23 @@ async function call<T = any>(method: string, path: string, body?: unknown): Prom
   const text = await response.text();
   if (!response.ok) throw new HttpError(response.status, `${method} ${path}: ${response.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Uploads a CSV file for an import of this kind, runs it and waits for its end (the demo's
+ * instructor-led sessions come as an I8 file). */
+async function importFile(kind: string, csv: string): Promise<Record<string, number>> {
+  const form = new FormData();
+  form.append('file', new Blob([Buffer.from(csv)]), `${kind}.csv`);
+  const response = await fetch(`${api}/v1/imports/kinds/${kind}/uploads`, { method: 'POST', headers: { authorization: auth }, body: form });
+  const uploaded = (await response.json()) as { uploadId: string };
+  if (!response.ok) throw new HttpError(response.status, `upload of a ${kind} file: ${response.status} ${JSON.stringify(uploaded)}`);
+  const job = await call<{ id: string }>('POST', '/v1/imports', { uploadId: uploaded.uploadId });
+  for (;;) {
+    const seen = await call<{ status: string; counts: Record<string, number> }>('GET', `/v1/imports/${job.id}`);
+    if (seen.status === 'completed') return seen.counts;
+    if (seen.status === 'failed') throw new Error(`the ${kind} import failed: ${JSON.stringify(seen)}`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
 }
 
 /** Deterministic choices, so that every demo database looks the same. */
@@ -225,7 +244,8 @@ async function main() {
     process.exit(1);
   }
   const progressThere = identityLoaded && catalogueLoaded && (await progressLoaded(call));
-  if (progressThere) {
+  const sessionsThere = catalogueLoaded && (await sessionsLoaded(call));
+  if (progressThere && sessionsThere) {
     console.log('demo data is already loaded');
     return;
   }
@@ -233,7 +253,10 @@ async function main() {
   else await loadIdentity();
   if (catalogueLoaded) console.log('the catalogue is already loaded');
   else await loadCatalog(call, await demoAudiences());
-  await loadProgress(call);
+  if (progressThere) console.log('the progress is already loaded');
+  else await loadProgress(call);
+  if (sessionsThere) console.log('the instructor-led sessions are already loaded');
+  else await loadSessions(importFile, login);
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

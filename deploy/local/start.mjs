@@ -274,6 +274,7 @@ async function main() {
     ASSIGNMENT_ADDRESS: assignmentAddress,
     NOTIFICATION_ADDRESS: notificationAddress,
     STATISTICS_ADDRESS: statisticsAddress,
+    CATALOG_ADDRESS: catalogAddress,
   });
   run('gateway', process.execPath, [...tsx, 'gateway/src/main.ts'], {
     ...security,

@@ -19,6 +19,7 @@ import { BELL_CALENDAR_SCHEMAS, bellCalendarRoutes } from './routes/bell-calenda
 import { assignmentRoutes } from './routes/assignments';
 import { catalogStructureRoutes } from './routes/catalog-structure';
 import { courseRoutes } from './routes/courses';
+import { courseSessionRoutes } from './routes/course-sessions';
 import { curriculumRoutes } from './routes/curricula';
 import { IMPORT_SCHEMAS, importRoutes } from './routes/imports';
 import { listRoutes } from './routes/lists';
@@ -34,6 +35,7 @@ import { STATISTICS_SCHEMAS, statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
+import { COURSE_SESSION_SCHEMAS } from './schemas/course-sessions';
 import { ErrorBody } from './schemas/common';
 import { SHARED_SCHEMAS } from './schemas/identity';
 import { RUN_SCHEMAS } from './schemas/runs';
@@ -155,6 +157,7 @@ export async function buildApp({
   for (const schema of [
     ...SHARED_SCHEMAS,
     ...CATALOG_SCHEMAS,
+    ...COURSE_SESSION_SCHEMAS,
     ...ASSIGNMENT_SCHEMAS,
     ...OPS_SCHEMAS,
     ...RUN_SCHEMAS,
@@ -174,6 +177,7 @@ export async function buildApp({
   await app.register(roleRoutes, { identity });
   await app.register(listRoutes, { identity });
   await app.register(courseRoutes, { catalog });
+  await app.register(courseSessionRoutes, { catalog });
   await app.register(curriculumRoutes, { catalog });
   await app.register(catalogStructureRoutes, { catalog });
   await app.register(assignmentRoutes, { assignment });

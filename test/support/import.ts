@@ -18,6 +18,8 @@ export interface ImportOptions extends TestServiceOptions {
   statisticsAddress?: string;
   /** The assignment service (I3, I4; the courses a statistics import assigns); none by default. */
   assignmentAddress?: string;
+  /** The catalog service (I8); none by default. */
+  catalogAddress?: string;
 }
 
 /** The key tests seal the welcome passwords of a chunk with. */
@@ -30,6 +32,7 @@ function environment(options: ImportOptions, port: number): Record<string, strin
     NOTIFICATION_ADDRESS: options.notificationAddress,
     STATISTICS_ADDRESS: options.statisticsAddress,
     ASSIGNMENT_ADDRESS: options.assignmentAddress,
+    CATALOG_ADDRESS: options.catalogAddress,
     // Tests wait for jobs: poll often, take a killed replica's job over soon.
     IMPORT_WORKER_POLL_MS: '50',
     IMPORT_LEASE_SECONDS: '2',

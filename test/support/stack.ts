@@ -115,6 +115,7 @@ export async function startStack(
       notificationAddress: notification.address,
       statisticsAddress: statistics.address,
       assignmentAddress: assignment.address,
+      catalogAddress: catalog.address,
       env: options.importEnv,
     });
     gatewayDb = await createTestDatabase('gateway');

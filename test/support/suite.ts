@@ -69,6 +69,7 @@ export async function startSuiteProcesses(options: {
       IDENTITY_ADDRESS: identity,
       STATISTICS_ADDRESS: statistics,
       ASSIGNMENT_ADDRESS: assignment,
+      CATALOG_ADDRESS: catalog,
     };
     const welcomeMails: Record<string, string> = options.smtpPort === undefined ? {} : { NOTIFICATION_ADDRESS: notification };
     await start('import', { ...importEnv, ...welcomeMails }, { grpc: imports });

@@ -6,7 +6,7 @@ import type {
   ImportCurriculumAssignmentsRequest,
 } from '@assistants/proto/gen/assignment/v1/assignments';
 import type { AssignmentValues } from '@assistants/proto/gen/assignment/v1/common';
-import type { BatchResult, ItemResult } from '@assistants/proto/gen/batch/v1/batch';
+import { Outcome, type BatchResult, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import type { UserForAction } from '@assistants/proto/gen/identity/v1/users';
 import { usersForActionByLogin } from '@assistants/identity/client';
 import { changeCourseAssignments, enrolCourses } from './course-assignments';
@@ -102,9 +102,10 @@ function userRowRefusal(login: string, user: UserForAction | undefined): RowRefu
   return refused(COURSE_COLUMNS.login, refusal.code, why);
 }
 
-/** The results of a chunk, one per row in the order given. */
+/** The results of a chunk, one per row in the order given (each followed by its warnings). */
 class RowResults {
   private readonly byItem = new Map<string, ItemResult>();
+  private readonly warnings = new Map<string, ItemResult[]>();
 
   added(itemId: string): void {
     this.byItem.set(itemId, { ...itemResult.succeeded(itemId), code: 'ADDED' });
@@ -118,8 +119,15 @@ class RowResults {
   failed(itemId: string, refusal: RowRefusal): void {
     this.byItem.set(itemId, itemResult.failed(itemId, refusal.column, refusal.code, refusal.message));
   }
+  /** A warning on a column of a row that is not refused (the import logs it, the row stays). */
+  warning(itemId: string, column: string, message: string): void {
+    this.warnings.set(itemId, [...(this.warnings.get(itemId) ?? []), itemResult.unchanged(itemId, column, 'WARNING', message)]);
+  }
   list(itemIds: string[]): ItemResult[] {
-    return itemIds.map((id) => this.byItem.get(id) ?? itemResult.failed(id, '', 'INTERNAL', 'no result for this row'));
+    return itemIds.flatMap((id) => {
+      const result = this.byItem.get(id) ?? itemResult.failed(id, '', 'INTERNAL', 'no result for this row');
+      return result.outcome === Outcome.OUTCOME_FAILED ? [result] : [result, ...(this.warnings.get(id) ?? [])];
+    });
   }
 }
 
@@ -158,6 +166,15 @@ async function curriculaByCode(deps: Deps, codes: string[]): Promise<Map<string,
       { id: c.id, code: c.code, name: c.name, disabled: c.disabled, audienceIds: c.audienceIds, courseIds: c.courseIds },
     ]),
   );
+}
+
+/** The instructor-led sessions (I8, the catalogue's) that the rows' external session ids
+ * name in their courses, by pairKey(course id, lower-case external id): one catalogue call,
+ * none when no row gives a session id. */
+async function knownSessions(deps: Deps, refs: { courseId: string; externalId: string }[]): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  const { found } = await deps.upstreams.catalog.sessions.findSessions({ refs });
+  return new Set(found.map((f) => pairKey(f.courseId.toLowerCase(), f.externalId.toLowerCase())));
 }
 
 /** Session fields given by rows, written onto their assignments (one statement); the pairs
@@ -213,8 +230,25 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
       req.rows.map((r) => r.courseCode.toLowerCase()),
     ),
   ]);
+  // A session id that names no session of the course is kept as given, with a warning (the
+  // sessions may be imported later, I8).
+  const sessionRefs = req.rows.flatMap((r) => {
+    const course = courses.get(r.courseCode.toLowerCase());
+    return course && r.externalSessionId ? [{ courseId: course.id, externalId: r.externalSessionId }] : [];
+  });
+  const knownSessionKeys = await knownSessions(deps, sessionRefs);
   return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
     const results = new RowResults();
+    for (const r of req.rows) {
+      const course = courses.get(r.courseCode.toLowerCase());
+      if (course && r.externalSessionId && !knownSessionKeys.has(pairKey(course.id.toLowerCase(), r.externalSessionId.toLowerCase()))) {
+        results.warning(
+          r.itemId,
+          COURSE_COLUMNS.externalSessionId,
+          `${COURSE_COLUMNS.externalSessionId}: course ${course.code} has no session ${JSON.stringify(r.externalSessionId)} (kept as given)`,
+        );
+      }
+    }
     type Accepted = { row: CourseAssignmentImportRow; user: UserForAction; course: CourseInfo; data: AssignmentData; changes: DataChanges };
     const accepted: Accepted[] = [];
     const lineOfPair = new Map<string, string>();

@@ -1,6 +1,7 @@
 import type { Emit } from '@assistants/kit';
 import { Course, Lesson } from '@assistants/proto/gen/catalog/v1/courses';
 import { Curriculum } from '@assistants/proto/gen/catalog/v1/curricula';
+import { Session } from '@assistants/proto/gen/catalog/v1/sessions';
 import { Category, Competency, Folder } from '@assistants/proto/gen/catalog/v1/structure';
 
 /** The catalog service's stream and the subjects it publishes (see events.proto). */
@@ -23,4 +24,7 @@ export const events = {
     emit(`catalog.category.${change}.v1`, Category.toJSON(category), `category:${category.id}`),
   competency: (emit: Emit, change: Change, competency: Competency) =>
     emit(`catalog.competency.${change}.v1`, Competency.toJSON(competency), `competency:${competency.id}`),
+  /** I8's sessions: keyed by their course, as lessons. */
+  session: (emit: Emit, change: 'created' | 'updated', session: Session) =>
+    emit(`catalog.session.${change}.v1`, Session.toJSON(session), `course:${session.courseId}`),
 };

@@ -4,6 +4,7 @@ import { applyBatch, implement, type Emit, type Queryable, type RpcContext, type
 import type { BatchHeader, BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import { CourseServiceService, type CourseServiceServer } from '@assistants/proto/gen/catalog/v1/courses';
 import { CurriculumServiceService, type CurriculumServiceServer } from '@assistants/proto/gen/catalog/v1/curricula';
+import { SessionServiceService, type SessionServiceServer } from '@assistants/proto/gen/catalog/v1/sessions';
 import { StructureServiceService, type StructureServiceServer } from '@assistants/proto/gen/catalog/v1/structure';
 import { identityAudiences } from './audiences';
 import { Caller } from './caller';
@@ -19,6 +20,8 @@ import { COURSES, courseAudiencesChange, courseCustomFieldsChange, courseInforma
 import { CURRICULA, curriculumAudiencesChange, curriculumCustomFieldsChange, curriculumInformationChange } from './curriculum-actions';
 import { createFolder, deleteFolder, listFolders, updateFolder } from './folders';
 import { addLesson, deleteLesson, updateLesson } from './lessons';
+import { identityDirectory } from './session-directory';
+import { findSessions, getSession, importSessions, listCourseSessions } from './sessions';
 import { resolveCourseSelection, resolveCurriculumSelection, searchCourses, searchCurricula } from './search';
 
 /** The catalog's gRPC services. Each handler asks identity for the acting user's grants
@@ -155,9 +158,22 @@ export function catalogGrpcServices(
     }),
   });
 
+  // Instructor-led sessions (I8).
+  const directory = identityDirectory(identity);
+  const sessions = implement<SessionServiceServer>(logger, {
+    listCourseSessions: async (req, call) => ({ sessions: await read(call, (caller) => listCourseSessions(db, caller, req.courseId)) }),
+    getSession: async (req, call) => ({ session: await read(call, (caller) => getSession(db, caller, req.id)) }),
+    importSessions: async (req, call) => ({
+      result: await importSessions(outbox, db, await Caller.load(authority, call.actorId), directory, req),
+    }),
+    // Service-level: the service token is enough.
+    findSessions: async (req) => ({ found: await findSessions(db, req.refs) }),
+  });
+
   return [
     [CourseServiceService, courses],
     [CurriculumServiceService, curricula],
     [StructureServiceService, structure],
+    [SessionServiceService, sessions],
   ] as [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
 }

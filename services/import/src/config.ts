@@ -13,6 +13,10 @@ export const ImportConfigSchema = Type.Object({
     default: '127.0.0.1:50053',
     description: 'assignment: course and curriculum assignment imports, the courses a statistics import assigns',
   }),
+  CATALOG_ADDRESS: Type.String({
+    default: '127.0.0.1:50052',
+    description: 'catalog: instructor-led session imports (I8)',
+  }),
   IMPORT_UPSTREAM_TIMEOUT_MS: Type.Integer({
     default: 120_000,
     minimum: 100,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { assignmentClient } from '@assistants/assignment/client';
+import { catalogClient } from '@assistants/catalog/client';
 import { identityAuthority, identityClient } from '@assistants/identity/client';
 import type { ServiceContext, ServiceDefinition } from '@assistants/kit';
 import { notificationClient } from '@assistants/notification/client';
@@ -22,7 +23,7 @@ const parts = ({ db, upstreams, config, logger }: ServiceContext<ImportConfig, U
 
 /** The import service: uploads, import jobs and their log and rejects files. Identity is its
  * authority; each kind's rows go to the service that owns what they change (identity: I1, I2,
- * I7; assignment: I3, I4; statistics: I5, I6, I9). The kit runs it (see main.ts). */
+ * I7; assignment: I3, I4; statistics: I5, I6, I9; catalog: I8). The kit runs it (see main.ts). */
 export const importService: ServiceDefinition<(typeof ImportConfigSchema)['properties'], Upstreams, Parts> = {
   name: 'import',
   defaultPort: 50056,
@@ -37,16 +38,19 @@ export const importService: ServiceDefinition<(typeof ImportConfigSchema)['prope
     const notification = notificationClient(config.NOTIFICATION_ADDRESS, options);
     const statistics = statisticsClient(config.STATISTICS_ADDRESS, options);
     const assignment = assignmentClient(config.ASSIGNMENT_ADDRESS, options);
+    const catalog = catalogClient(config.CATALOG_ADDRESS, options);
     return {
       identity,
       notification,
       statistics,
       assignment,
+      catalog,
       close: () => {
         identity.close();
         notification.close();
         statistics.close();
         assignment.close();
+        catalog.close();
       },
     };
   },

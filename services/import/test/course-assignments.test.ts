@@ -118,8 +118,10 @@ const FILE = [
 test('assigns courses as U7 does: the values of the row; unknown login or course, disabled course, bad dates rejected', async () => {
   await events.next();
   const { job, log, rejects } = await runImport(admin, 'course-assignments', FILE);
-  expect(job.counts).toEqual({ read: 7, added: 2, updated: 0, unchanged: 0, rejected: 5, warnings: 0 });
+  expect(job.counts).toEqual({ read: 7, added: 2, updated: 0, unchanged: 0, rejected: 5, warnings: 1 });
   expect(lines(log)).toEqual([
+    // No session SESS-1 was imported (I8) for SAFETY: kept as given, with a warning.
+    '2;external_session_id;SESS-1;warning;"external_session_id: course SAFETY has no session ""SESS-1"" (kept as given)"',
     '4;user_loginid;nobody;error;"user_loginid: no user with login ""nobody"""',
     '5;crsvname;NO-SUCH;error;"crsvname: no course with code ""NO-SUCH"""',
     '6;crsvname;OLD;error;crsvname: course OLD is disabled',
@@ -157,7 +159,7 @@ test('the same file again: every row unchanged, nothing written, no event', asyn
   await events.next();
   const before = await courseAssignments('claire');
   const { job } = await runImport(admin, 'course-assignments', FILE);
-  expect(job.counts).toEqual({ read: 7, added: 0, updated: 0, unchanged: 2, rejected: 5, warnings: 0 });
+  expect(job.counts).toEqual({ read: 7, added: 0, updated: 0, unchanged: 2, rejected: 5, warnings: 1 });
   expect(await events.next()).toEqual([]);
   expect(await courseAssignments('claire')).toEqual(before);
 });
@@ -191,6 +193,37 @@ test('existing assignments change with updateExisting only, from the filled cell
   expect(bad.job.counts).toMatchObject({ rejected: 1 });
   expect(lines(bad.log)).toEqual(['2;end_date;2024/12/31;error;end_date is before start_date once changed']);
   expect((await courseAssignments('claire')).SAFETY).toMatchObject({ end_date: '2025-09-30', external_session_id: 'SESS-2' });
+});
+
+test('an external session id that names a session of the course (I8) gives no warning', async () => {
+  const { result } = await actingAs(catalog.client, fixture.adminId).sessions.importSessions({
+    batch: { idempotencyKey: 'import:test-sessions:1', dryRun: false },
+    rows: [
+      {
+        itemId: '2',
+        courseCode: 'TOOLS',
+        lessonSessions: [],
+        start: '2025-03-03T09:00',
+        externalId: 'TOOLS-MARCH',
+        status: 'O',
+        maxParticipants: 10,
+        immediateConfirmation: false,
+        waitingList: false,
+        trainerLogin: 'claire',
+        additionalTrainerLogins: [],
+        roomExtId: '',
+        managerLogin: '',
+        organisationExtIds: [],
+      },
+    ],
+  });
+  expect(result!.results.map((r) => r.code)).toEqual(['ADDED']);
+  const file = [HEADER, 'sam;TOOLS;;;;tools-march;;;;;', 'sam;SAFETY;;;;TOOLS-MARCH;;;;;'].join('\n');
+  const { job, log } = await runImport(admin, 'course-assignments', file, { dryRun: true });
+  expect(job.counts).toMatchObject({ added: 2, warnings: 1 });
+  expect(lines(log)).toEqual([
+    '3;external_session_id;TOOLS-MARCH;warning;"external_session_id: course SAFETY has no session ""TOOLS-MARCH"" (kept as given)"',
+  ]);
 });
 
 test('audiences: respected by default, ignored with respectAudiences false', async () => {

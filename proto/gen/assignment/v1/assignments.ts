@@ -213,7 +213,10 @@ export interface CourseAssignmentImportRow {
   objectiveDate?:
     | string
     | undefined;
-  /** Kept on the assignment for the instructor-led sessions (not interpreted yet). */
+  /**
+   * Kept on the assignment as given; when the course has no instructor-led session (I8) with
+   * this external id, the row gets a WARNING result (target_id external_session_id).
+   */
   externalSessionId?:
     | string
     | undefined;
@@ -3860,8 +3863,9 @@ export const AssignmentServiceService = {
    * (else UNCHANGED). One result per row, target_id "": SUCCEEDED code ADDED or UPDATED,
    * UNCHANGED, or FAILED with a code (NOT_FOUND, OUT_OF_SCOPE, COURSE_DISABLED,
    * AUDIENCE_MISMATCH, INVALID_DATES, INVALID) and a message naming the file's column
-   * (user_loginid, crsvname, ...) in target_id. PERMISSION_DENIED when the acting user holds
-   * assignments:write nowhere.
+   * (user_loginid, crsvname, ...) in target_id; a row not refused may be followed by results
+   * with code WARNING (an external session id the course has no session with, kept as
+   * given). PERMISSION_DENIED when the acting user holds assignments:write nowhere.
    */
   importCourseAssignments: {
     path: "/assistants.assignment.v1.AssignmentService/ImportCourseAssignments" as const,
@@ -3972,8 +3976,9 @@ export interface AssignmentServiceServer extends UntypedServiceImplementation {
    * (else UNCHANGED). One result per row, target_id "": SUCCEEDED code ADDED or UPDATED,
    * UNCHANGED, or FAILED with a code (NOT_FOUND, OUT_OF_SCOPE, COURSE_DISABLED,
    * AUDIENCE_MISMATCH, INVALID_DATES, INVALID) and a message naming the file's column
-   * (user_loginid, crsvname, ...) in target_id. PERMISSION_DENIED when the acting user holds
-   * assignments:write nowhere.
+   * (user_loginid, crsvname, ...) in target_id; a row not refused may be followed by results
+   * with code WARNING (an external session id the course has no session with, kept as
+   * given). PERMISSION_DENIED when the acting user holds assignments:write nowhere.
    */
   importCourseAssignments: handleUnaryCall<ImportCourseAssignmentsRequest, ImportCourseAssignmentsResponse>;
   /**
@@ -4167,8 +4172,9 @@ export interface AssignmentServiceClient extends Client {
    * (else UNCHANGED). One result per row, target_id "": SUCCEEDED code ADDED or UPDATED,
    * UNCHANGED, or FAILED with a code (NOT_FOUND, OUT_OF_SCOPE, COURSE_DISABLED,
    * AUDIENCE_MISMATCH, INVALID_DATES, INVALID) and a message naming the file's column
-   * (user_loginid, crsvname, ...) in target_id. PERMISSION_DENIED when the acting user holds
-   * assignments:write nowhere.
+   * (user_loginid, crsvname, ...) in target_id; a row not refused may be followed by results
+   * with code WARNING (an external session id the course has no session with, kept as
+   * given). PERMISSION_DENIED when the acting user holds assignments:write nowhere.
    */
   importCourseAssignments(
     request: ImportCourseAssignmentsRequest,

@@ -10,6 +10,8 @@ import { externalTrainingsApplier } from './external-trainings.apply';
 import { lessonStatisticsKind } from './lesson-statistics';
 import { lessonStatisticsApplier } from './lesson-statistics.apply';
 import { organisationsKind } from './organisations';
+import { sessionsKind } from './sessions';
+import { sessionsApplier } from './sessions.apply';
 import { staticListsApplier } from './static-lists.apply';
 import { staticListsKind } from './static-lists';
 import { usersKind } from './users';
@@ -27,6 +29,7 @@ export const APPLIERS: Record<string, Applier> = {
   'lesson-statistics': lessonStatisticsApplier(lessonStatisticsKind),
   'course-statistics': courseStatisticsApplier(courseStatisticsKind),
   'static-lists': staticListsApplier(staticListsKind),
+  sessions: sessionsApplier(sessionsKind),
   'external-trainings': externalTrainingsApplier(externalTrainingsKind),
 };
 

@@ -83,7 +83,8 @@ export const courseAssignmentsKind: KindDeclaration = {
       field: 'externalSessionId',
       type: 'text',
       maxLength: 100,
-      description: 'external id of the instructor-led session (kept on the assignment)',
+      description:
+        'external id of the instructor-led session (kept on the assignment; a warning when the course has no session with this id, see I8)',
       example: '',
     },
     optionColumn('assignment'),
