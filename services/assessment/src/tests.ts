@@ -15,6 +15,7 @@ import {
   type Queryable,
 } from '@assistants/kit';
 import type { Media as ProtoMedia, Page } from '@assistants/proto/gen/assessment/v1/common';
+import { LessonType } from '@assistants/proto/gen/catalog/v1/courses';
 import type {
   BlockInput,
   CreateTestRequest,
@@ -170,8 +171,11 @@ async function checkLesson(deps: Deps, courseId: string, lessonId: string): Prom
     throw err;
   }
   if (courses.length === 0) throw invalidArgument('fields.courseId', `no course with id ${courseId}`);
-  if (!courses[0].lessons.some((l) => l.id.toLowerCase() === lessonId)) {
-    throw invalidArgument('fields.lessonId', `course ${courses[0].code} has no lesson with id ${lessonId}`);
+  const lesson = courses[0].lessons.find((l) => l.id.toLowerCase() === lessonId);
+  if (!lesson) throw invalidArgument('fields.lessonId', `course ${courses[0].code} has no lesson with id ${lessonId}`);
+  // The lesson takes the attempts' score in statistics: only a lesson with a test may.
+  if (![LessonType.LESSON_TYPE_A, LessonType.LESSON_TYPE_L, LessonType.LESSON_TYPE_T].includes(lesson.type)) {
+    throw invalidArgument('fields.lessonId', `lesson ${lesson.code} has no test (only lessons of types A, L and T take a score)`);
   }
 }
 
