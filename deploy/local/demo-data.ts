@@ -1,6 +1,7 @@
 // `npm run demo:load`: fills a running suite (npm start) with demo data through the HTTP
 // API: an organisation tree, 3,000 users, audiences, roles, a scoped administrator, static
-// and dynamic lists, then a catalogue (demo-catalog.ts), then progress (demo-progress.ts).
+// and dynamic lists, then a catalogue (demo-catalog.ts), then progress (demo-progress.ts), then
+// tests with attempts (demo-tests.ts).
 // Run once; a second run sees the data and stops. Each part checks on its own, so a suite
 // loaded before the catalogue (or the statistics) existed gets it.
 import { randomBytes } from 'node:crypto';
@@ -8,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { catalogLoaded, HttpError, loadCatalog } from './demo-catalog';
 import { loadProgress, progressLoaded } from './demo-progress';
+import { loadTests, testsLoaded } from './demo-tests';
 
 const root = resolve(__dirname, '..', '..');
 const dataDir = resolve(root, process.env.ASSISTANTS_DATA_DIR ?? '.data');
@@ -225,7 +227,8 @@ async function main() {
     process.exit(1);
   }
   const progressThere = identityLoaded && catalogueLoaded && (await progressLoaded(call));
-  if (progressThere) {
+  const testsThere = await testsLoaded(call);
+  if (progressThere && testsThere) {
     console.log('demo data is already loaded');
     return;
   }
@@ -233,7 +236,10 @@ async function main() {
   else await loadIdentity();
   if (catalogueLoaded) console.log('the catalogue is already loaded');
   else await loadCatalog(call, await demoAudiences());
-  await loadProgress(call);
+  if (progressThere) console.log('the progress is already loaded');
+  else await loadProgress(call);
+  if (testsThere) console.log('the tests are already loaded');
+  else await loadTests(call);
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
