@@ -103,6 +103,9 @@ const summaryOf = (a: AttemptRow): AttemptSummary => ({
 });
 
 async function publish(tx: Queryable, emit: Emit, verb: AttemptVerb, attempt: AttemptRow, test: TestRow, actorId: string) {
+  // Changes to one user's attempts on one test publish one after the other: the later event
+  // has seen the earlier change (each event states the lesson's result whole).
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`assessment:${test.id}:${attempt.user_id}`]);
   attemptChanged(emit, verb, { attempt: summaryOf(attempt), lesson: await lessonResult(tx, test, attempt.user_id), actorId });
 }
 

@@ -318,3 +318,16 @@ it('refuses an attempt that misses a question, scores one above its maximum or g
   expect([shape.code, shape.field]).toEqual(['INVALID_ARGUMENT', 'answers[0].givenJson']);
   expect((await stack.assessment.db.query('SELECT count(*)::int AS n FROM attempts WHERE user_id = $1', [user])).rows[0].n).toBe(0);
 });
+
+it('attempts recorded concurrently all count for the lesson (a sanity check: the race it guards against is narrow)', async () => {
+  const course = await newCourse();
+  const test = await newTest({ courseId: course.id, lessonId: course.lessons[0] });
+  const user = await newUser();
+  await Promise.all([
+    attempt(test.id, user, [2, 1, 3, 4], '2026-03-05T10:00:00Z'),
+    attempt(test.id, user, [0, 0, 0, 0], '2026-03-05T11:00:00Z'),
+    attempt(test.id, user, [2, 0, 0, 0], '2026-03-05T12:00:00Z'),
+  ]);
+  await until(async () => (await lessonRow(user, course.lessons[0]))?.attempts === 3, 'three attempts counted');
+  expect(await lessonRow(user, course.lessons[0])).toEqual({ status: 'passed', score: 100, attempts: 3, time_spent_seconds: 900 });
+});
