@@ -1,7 +1,7 @@
 // `npm run demo:load`: fills a running suite (npm start) with demo data through the HTTP
 // API: an organisation tree, 3,000 users, audiences, roles, a scoped administrator, static
 // and dynamic lists, then a catalogue (demo-catalog.ts), then progress (demo-progress.ts),
-// then instructor-led sessions (demo-sessions.ts).
+// then instructor-led sessions (demo-sessions.ts), then tests with attempts (demo-tests.ts).
 // Run once; a second run sees the data and stops. Each part checks on its own, so a suite
 // loaded before the catalogue (or the statistics) existed gets it.
 import { randomBytes } from 'node:crypto';
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { catalogLoaded, HttpError, loadCatalog } from './demo-catalog';
 import { loadProgress, progressLoaded } from './demo-progress';
 import { loadSessions, sessionsLoaded } from './demo-sessions';
+import { loadTests, testsLoaded } from './demo-tests';
 
 const root = resolve(__dirname, '..', '..');
 const dataDir = resolve(root, process.env.ASSISTANTS_DATA_DIR ?? '.data');
@@ -245,7 +246,8 @@ async function main() {
   }
   const progressThere = identityLoaded && catalogueLoaded && (await progressLoaded(call));
   const sessionsThere = catalogueLoaded && (await sessionsLoaded(call));
-  if (progressThere && sessionsThere) {
+  const testsThere = await testsLoaded(call);
+  if (progressThere && sessionsThere && testsThere) {
     console.log('demo data is already loaded');
     return;
   }
@@ -257,6 +259,8 @@ async function main() {
   else await loadProgress(call);
   if (sessionsThere) console.log('the instructor-led sessions are already loaded');
   else await loadSessions(importFile, login);
+  if (testsThere) console.log('the tests are already loaded');
+  else await loadTests(call);
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -20,6 +20,7 @@ const assignmentPort = Number(env.ASSIGNMENT_GRPC_PORT ?? 50053);
 const notificationPort = Number(env.NOTIFICATION_GRPC_PORT ?? 50054);
 const statisticsPort = Number(env.STATISTICS_GRPC_PORT ?? 50055);
 const importPort = Number(env.IMPORT_GRPC_PORT ?? 50056);
+const assessmentPort = Number(env.ASSESSMENT_GRPC_PORT ?? 50057);
 // The local mail catcher (npm maildev): every mail the suite sends shows on its web page.
 const mailSmtpPort = Number(env.ASSISTANTS_MAIL_SMTP_PORT ?? 1025);
 const mailWebPort = Number(env.ASSISTANTS_MAIL_WEB_PORT ?? 1080);
@@ -186,6 +187,7 @@ async function main() {
     ['NOTIFICATION_GRPC_PORT', notificationPort],
     ['STATISTICS_GRPC_PORT', statisticsPort],
     ['IMPORT_GRPC_PORT', importPort],
+    ['ASSESSMENT_GRPC_PORT', assessmentPort],
     ...(env.NOTIFICATION_SMTP_HOST
       ? []
       : [
@@ -206,6 +208,7 @@ async function main() {
   const notificationAddress = `localhost:${notificationPort}`;
   const statisticsAddress = `localhost:${statisticsPort}`;
   const importAddress = `localhost:${importPort}`;
+  const assessmentAddress = `localhost:${assessmentPort}`;
   const security = { ASSISTANTS_SERVICE_TOKEN: serviceToken(), ...(await tlsFiles()) };
   run('identity', process.execPath, [...tsx, 'services/identity/src/main.ts'], {
     ...security,
@@ -235,6 +238,14 @@ async function main() {
     NATS_URL: natsUrl,
     STATISTICS_GRPC_PORT: String(statisticsPort),
     STATISTICS_DATA_DIR: env.STATISTICS_DATA_DIR ?? join(dataDir, 'statistics'),
+    IDENTITY_ADDRESS: identityAddress,
+    CATALOG_ADDRESS: catalogAddress,
+  });
+  run('assessment', process.execPath, [...tsx, 'services/assessment/src/main.ts'], {
+    ...security,
+    NATS_URL: natsUrl,
+    ASSESSMENT_GRPC_PORT: String(assessmentPort),
+    ASSESSMENT_DATA_DIR: env.ASSESSMENT_DATA_DIR ?? join(dataDir, 'assessment'),
     IDENTITY_ADDRESS: identityAddress,
     CATALOG_ADDRESS: catalogAddress,
   });
@@ -284,6 +295,7 @@ async function main() {
     ASSIGNMENT_ADDRESS: assignmentAddress,
     NOTIFICATION_ADDRESS: notificationAddress,
     STATISTICS_ADDRESS: statisticsAddress,
+    ASSESSMENT_ADDRESS: assessmentAddress,
     GATEWAY_DATA_DIR: env.GATEWAY_DATA_DIR ?? join(dataDir, 'gateway'),
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HEALTH_PORT: String(healthPort),

@@ -5,6 +5,7 @@ import type { IdentityClient } from '@assistants/identity/client';
 import type { ImportClient } from '@assistants/import/client';
 import type { NotificationClient } from '@assistants/notification/client';
 import type { StatisticsClient } from '@assistants/statistics/client';
+import type { AssessmentClient } from '@assistants/assessment/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -33,6 +34,7 @@ import { sessionRoutes } from './routes/sessions';
 import { EXPORT_SCHEMAS, exportRoutes } from './routes/exports';
 import { STATISTICS_SCHEMAS, statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
+import { ASSESSMENT_SCHEMAS, assessmentRoutes } from './routes/assessment';
 import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { COURSE_SESSION_SCHEMAS } from './schemas/course-sessions';
@@ -53,6 +55,7 @@ export interface GatewayDeps {
   notification: NotificationClient;
   statistics: StatisticsClient;
   imports: ImportClient;
+  assessment: AssessmentClient;
   ops: OpsClients;
   runs: RunEngine;
   merges: MergeEngine;
@@ -70,6 +73,7 @@ export async function buildApp({
   notification,
   statistics,
   imports,
+  assessment,
   ops,
   runs,
   merges,
@@ -167,6 +171,7 @@ export async function buildApp({
     ...STATISTICS_SCHEMAS,
     ...EXPORT_SCHEMAS,
     ...IMPORT_SCHEMAS,
+    ...ASSESSMENT_SCHEMAS,
   ])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
@@ -188,6 +193,7 @@ export async function buildApp({
   await app.register(opsRoutes, { ops });
   await app.register(runRoutes, { runs });
   await app.register(mergeRoutes, { merges });
+  await app.register(assessmentRoutes, { assessment });
   await app.register(importRoutes, { imports, maxFileBytes: config.GATEWAY_IMPORT_MAX_FILE_BYTES });
   return app;
 }

@@ -14,6 +14,7 @@ export const GatewayConfigSchema = Type.Object({
   NOTIFICATION_ADDRESS: Type.String({ default: '127.0.0.1:50054' }),
   STATISTICS_ADDRESS: Type.String({ default: '127.0.0.1:50055' }),
   IMPORT_ADDRESS: Type.String({ default: '127.0.0.1:50056' }),
+  ASSESSMENT_ADDRESS: Type.String({ default: '127.0.0.1:50057' }),
   /** Largest file an import upload takes (streamed to the import service, never held whole). */
   GATEWAY_IMPORT_MAX_FILE_BYTES: Type.Integer({ default: 200 * 1024 * 1024, minimum: 1 }),
   /** Behind a load balancer: take the client address from X-Forwarded-For (rate limits). */

@@ -4,6 +4,7 @@ import { identityClient, type IdentityClient } from '@assistants/identity/client
 import { importClient } from '@assistants/import/client';
 import { notificationClient } from '@assistants/notification/client';
 import { statisticsClient } from '@assistants/statistics/client';
+import { assessmentClient } from '@assistants/assessment/client';
 import { createLogger, grpcClient, grpcSecurity, loadConfig, withContext, type Logger } from '@assistants/kit';
 import { OpsServiceClient } from '@assistants/proto/gen/ops/v1/ops';
 import type { ActionDefinition } from './actions/action';
@@ -50,6 +51,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const notification = notificationClient(config.NOTIFICATION_ADDRESS, { security, timeoutMs });
   const imports = importClient(config.IMPORT_ADDRESS, { security, timeoutMs });
   const statistics = statisticsClient(config.STATISTICS_ADDRESS, { security, timeoutMs });
+  const assessment = assessmentClient(config.ASSESSMENT_ADDRESS, { security, timeoutMs });
   const upstreams: Upstreams = { identity, catalog, assignment, notification, statistics };
   const services = {
     identity: config.IDENTITY_ADDRESS,
@@ -58,6 +60,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     notification: config.NOTIFICATION_ADDRESS,
     statistics: config.STATISTICS_ADDRESS,
     import: config.IMPORT_ADDRESS,
+    assessment: config.ASSESSMENT_ADDRESS,
   };
   const ops = Object.fromEntries(
     Object.entries(services).map(([name, address]) => [
@@ -72,6 +75,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     notification.close();
     statistics.close();
     imports.close();
+    assessment.close();
     Object.values(ops).forEach((c) => c.close());
   };
   const db = await openGatewayDatabase(config, logger).catch((err) => {
@@ -108,7 +112,20 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   });
   const merges = new MergeEngine({ db, upstreams, worker: mergeWorker });
   const permissions = declarePermissions(identity, logger);
-  const app = await buildApp({ config, logger, identity, catalog, assignment, notification, statistics, imports, ops, runs, merges });
+  const app = await buildApp({
+    config,
+    logger,
+    identity,
+    catalog,
+    assignment,
+    notification,
+    statistics,
+    imports,
+    assessment,
+    ops,
+    runs,
+    merges,
+  });
   await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   const health = await startHealthServer({
     host: config.GATEWAY_HOST,

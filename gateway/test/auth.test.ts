@@ -115,7 +115,16 @@ describe('health', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: { identity: true, catalog: true, assignment: true, notification: true, statistics: true, import: true, database: true },
+      checks: {
+        identity: true,
+        catalog: true,
+        assignment: true,
+        notification: true,
+        statistics: true,
+        import: true,
+        assessment: true,
+        database: true,
+      },
     });
   });
 });

@@ -76,6 +76,15 @@ it('says when a service is unavailable, without its address, and stops being rea
   expect(ready.status).toBe(503);
   expect(await ready.json()).toEqual({
     status: 'not ready',
-    checks: { identity: false, catalog: true, assignment: true, notification: true, statistics: true, import: true, database: true },
+    checks: {
+      identity: false,
+      catalog: true,
+      assignment: true,
+      notification: true,
+      statistics: true,
+      import: true,
+      assessment: true,
+      database: true,
+    },
   });
 });

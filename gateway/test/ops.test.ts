@@ -80,12 +80,14 @@ it('shows an event that could not be published, and publishes it again once its 
       oldestPendingSeconds: 0,
       unpublishable: 0,
       consumers: [
+        { durable: 'statistics-assessment', deadLetters: 0 },
         { durable: 'statistics-assignments', deadLetters: 0 },
         { durable: 'statistics-catalog', deadLetters: 0 },
         { durable: 'statistics-identity', deadLetters: 0 },
       ],
     },
     { service: 'import', pending: 0, oldestPendingSeconds: 0, unpublishable: 0, consumers: [] },
+    { service: 'assessment', pending: 0, oldestPendingSeconds: 0, unpublishable: 0, consumers: [] },
   ]);
   const listed = await stack.http('GET', '/v1/ops/services/identity/unpublishable');
   expect(listed.body.total).toBe(1);

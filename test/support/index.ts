@@ -1,3 +1,4 @@
+export * from './assessment';
 export * from './assignment';
 export * from './catalog';
 export * from './events';

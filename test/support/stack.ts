@@ -1,5 +1,6 @@
 import { startGateway, type ActionDefinition, type RunningGateway } from '@assistants/gateway';
 import { createLogger } from '@assistants/kit';
+import { startAssessment, type TestAssessment } from './assessment';
 import { startAssignment, type TestAssignment } from './assignment';
 import { startCatalog, type TestCatalog } from './catalog';
 import { ADMIN, startIdentityFixture, TEST_SECURITY, type IdentityFixture, type TestIdentity } from './identity';
@@ -28,6 +29,8 @@ export interface TestStack {
   statistics: TestStatistics;
   /** The import service, on the same NATS server and database (schema "import"). */
   imports: TestImport;
+  /** The assessment service (tests and attempts), on the same NATS server and database (schema "assessment"). */
+  assessment: TestAssessment;
   /** Identity, its database and bus, and gRPC clients acting as the administrator. */
   fixture: IdentityFixture;
   nats: TestNats;
@@ -90,6 +93,7 @@ export async function startStack(
   let notification: TestNotification | undefined;
   let statistics: TestStatistics | undefined;
   let imports: TestImport | undefined;
+  let assessment: TestAssessment | undefined;
   let gatewayDb: TestDatabase | undefined;
   try {
     catalog = await startCatalog({ nats, pg: fixture.pg, identityAddress: identity.address });
@@ -118,6 +122,12 @@ export async function startStack(
       catalogAddress: catalog.address,
       env: options.importEnv,
     });
+    assessment = await startAssessment({
+      nats,
+      pg: fixture.pg,
+      identityAddress: identity.address,
+      catalogAddress: catalog.address,
+    });
     gatewayDb = await createTestDatabase('gateway');
     const env = {
       ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken,
@@ -129,6 +139,7 @@ export async function startStack(
       NOTIFICATION_ADDRESS: notification.address,
       STATISTICS_ADDRESS: statistics.address,
       IMPORT_ADDRESS: imports.address,
+      ASSESSMENT_ADDRESS: assessment.address,
       GATEWAY_DATABASE_URL: gatewayDb.url,
       ...gatewayEnv,
     };
@@ -145,6 +156,7 @@ export async function startStack(
     const runningNotification = notification;
     const runningStatistics = statistics;
     const runningImports = imports;
+    const runningAssessment = assessment;
     return {
       url,
       healthUrl,
@@ -154,6 +166,7 @@ export async function startStack(
       notification,
       statistics,
       imports,
+      assessment,
       fixture,
       nats,
       adminAuth,
@@ -184,6 +197,7 @@ export async function startStack(
       },
       async stop() {
         await running.stop();
+        await runningAssessment.stop();
         await runningStatistics.stop();
         await runningImports.stop();
         await runningNotification.stop();
@@ -195,6 +209,7 @@ export async function startStack(
     };
   } catch (err) {
     await gateway?.stop();
+    await assessment?.stop();
     await statistics?.stop();
     await imports?.stop();
     await notification?.stop();

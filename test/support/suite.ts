@@ -43,6 +43,7 @@ export async function startSuiteProcesses(options: {
     const notification = await address();
     const statistics = await address();
     const imports = await address();
+    const assessment = await address();
     const db = options.databaseUrl;
     const admin = { IDENTITY_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login, IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password };
     await start('identity', { IDENTITY_GRPC_PORT: port(identity), IDENTITY_DATABASE_URL: db, ...admin }, { grpc: identity });
@@ -50,6 +51,7 @@ export async function startSuiteProcesses(options: {
     const upstreams = { IDENTITY_ADDRESS: identity, CATALOG_ADDRESS: catalog };
     await start('assignment', { ASSIGNMENT_GRPC_PORT: port(assignment), ASSIGNMENT_DATABASE_URL: db, ...upstreams }, { grpc: assignment });
     await start('statistics', { STATISTICS_GRPC_PORT: port(statistics), STATISTICS_DATABASE_URL: db, ...upstreams }, { grpc: statistics });
+    await start('assessment', { ASSESSMENT_GRPC_PORT: port(assessment), ASSESSMENT_DATABASE_URL: db, ...upstreams }, { grpc: assessment });
     if (options.smtpPort !== undefined) {
       const env = {
         NOTIFICATION_GRPC_PORT: port(notification),
@@ -84,6 +86,7 @@ export async function startSuiteProcesses(options: {
         NOTIFICATION_ADDRESS: notification,
         STATISTICS_ADDRESS: statistics,
         IMPORT_ADDRESS: imports,
+        ASSESSMENT_ADDRESS: assessment,
         GATEWAY_RATE_LIMIT_PER_MINUTE: '100000',
         ...options.gatewayEnv,
       },

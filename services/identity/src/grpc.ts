@@ -37,6 +37,7 @@ import { addUsersAudiences, addUsersRoles, modifyUsers, setUsersManager } from '
 import { listSelectedUsers, resolveUserSelection, searchUsers } from './user-selection';
 import { changeAudiences, createUser, deleteUser, getUser, setPassword, updateUser } from './users';
 import { getUsersForAction } from './users-for-action';
+import { getOrganisationsForAction } from './organisations-for-action';
 import { deleteMergedUser, mergeUserMemberships } from './merge-users';
 import { checkPassword } from './validation';
 
@@ -81,6 +82,9 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       const { items, total } = await read(call, (caller) => listOrganisations(db, caller, req));
       return { organisations: items, total };
     },
+    getOrganisationsForAction: async (req, call) => ({
+      organisations: await read(call, (caller) => getOrganisationsForAction(db, caller, req.organisationIds, req.permission)),
+    }),
   });
 
   const users = implement<UserServiceServer>(logger, {

@@ -293,3 +293,32 @@ describe('ListListMembers and the instant of entry', () => {
     expect(await bad({ limit: 2, offset: 0, after: 'garbage!' })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'page.after' });
   });
 });
+
+describe('GetOrganisationsForAction', () => {
+  it('answers each organisation: found, in the scope of the permission, its ancestors from the root', async () => {
+    const { organisation: city } = await api.organisations.createOrganisation({
+      fields: { extId: 'NORTH-CITY', label: 'North city', parentId: org.north },
+    });
+    const scoped = await actorWithin(fixture, [org.north], ['assignments:write']);
+    const { organisations } = await scoped.organisations.getOrganisationsForAction({
+      organisationIds: [city!.id, org.south, UNKNOWN_ID, 'not-an-id'],
+      permission: 'assignments:write',
+    });
+    expect(organisations).toEqual([
+      { id: city!.id, found: true, inScope: true, label: 'North city', ancestorIds: [ROOT_ORGANISATION_ID, org.north, city!.id] },
+      { id: org.south, found: true, inScope: false, label: 'south', ancestorIds: [ROOT_ORGANISATION_ID, org.south] },
+      { id: UNKNOWN_ID, found: false, inScope: false, label: '', ancestorIds: [] },
+      { id: 'not-an-id', found: false, inScope: false, label: '', ancestorIds: [] },
+    ]);
+    // Held nowhere: refused as a whole.
+    await expect(
+      scoped.organisations.getOrganisationsForAction({ organisationIds: [org.north], permission: 'users:write' }),
+    ).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+    });
+    await expect(api.organisations.getOrganisationsForAction({ organisationIds: [org.north], permission: '' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'permission',
+    });
+  });
+});

@@ -17,7 +17,7 @@ import { courseStatus, curriculumStatus, type Status } from './rules';
 import { statusToProto } from './values';
 
 /** Why a status changed, in its event. */
-export type Reason = 'lesson' | 'reset' | 'merge' | 'assignment' | 'catalog' | 'import';
+export type Reason = 'lesson' | 'reset' | 'merge' | 'assignment' | 'catalog' | 'import' | 'assessment';
 
 export interface Followed {
   previous: Status;

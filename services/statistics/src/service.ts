@@ -10,6 +10,7 @@ import { ExportWorker } from './export/jobs';
 import { identityProjectionConsumer } from './export/projections';
 import { assignmentProjectionConsumer, CONSUMED_STREAMS, catalogProjectionConsumer } from './projections';
 import type { Upstreams } from './upstreams';
+import { ASSESSMENT_STREAM, assessmentConsumer } from './assessment';
 
 /** What the hooks of one running instance share: the export worker its handlers wake up. */
 interface Parts {
@@ -50,9 +51,9 @@ export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema
   // assignment services have not made them yet (with the same settings: all read the common
   // variables).
   beforeStart: async ({ bus, settings }) => {
-    for (const stream of CONSUMED_STREAMS) {
+    for (const stream of [...CONSUMED_STREAMS, ASSESSMENT_STREAM]) {
       await ensureStream(bus, { ...stream, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs });
     }
   },
-  consumers: () => [catalogProjectionConsumer(), assignmentProjectionConsumer(), identityProjectionConsumer()],
+  consumers: () => [catalogProjectionConsumer(), assignmentProjectionConsumer(), identityProjectionConsumer(), assessmentConsumer()],
 };

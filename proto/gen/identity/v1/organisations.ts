@@ -115,6 +115,26 @@ export interface ListOrganisationsResponse {
   total: number;
 }
 
+export interface GetOrganisationsForActionRequest {
+  /** At most 1,000. */
+  organisationIds: string[];
+  permission: string;
+}
+
+export interface OrganisationForAction {
+  id: string;
+  found: boolean;
+  /** Whether the acting user holds the permission on it (its sub-tree lies in a grant's). */
+  inScope: boolean;
+  label: string;
+  /** From the root to the organisation itself (both included); empty when not found. */
+  ancestorIds: string[];
+}
+
+export interface GetOrganisationsForActionResponse {
+  organisations: OrganisationForAction[];
+}
+
 function createBaseOrganisation(): Organisation {
   return {
     id: "",
@@ -1619,6 +1639,315 @@ export const ListOrganisationsResponse: MessageFns<ListOrganisationsResponse> = 
   },
 };
 
+function createBaseGetOrganisationsForActionRequest(): GetOrganisationsForActionRequest {
+  return { organisationIds: [], permission: "" };
+}
+
+export const GetOrganisationsForActionRequest: MessageFns<GetOrganisationsForActionRequest> = {
+  encode(message: GetOrganisationsForActionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.organisationIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.permission !== "") {
+      writer.uint32(18).string(message.permission);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrganisationsForActionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrganisationsForActionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organisationIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.permission = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrganisationsForActionRequest {
+    return {
+      organisationIds: globalThis.Array.isArray(object?.organisationIds)
+        ? object.organisationIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.organisation_ids)
+        ? object.organisation_ids.map((e: any) => globalThis.String(e))
+        : [],
+      permission: isSet(object.permission) ? globalThis.String(object.permission) : "",
+    };
+  },
+
+  toJSON(message: GetOrganisationsForActionRequest): unknown {
+    const obj: any = {};
+    if (message.organisationIds?.length) {
+      obj.organisationIds = message.organisationIds;
+    }
+    if (message.permission !== "") {
+      obj.permission = message.permission;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetOrganisationsForActionRequest>, I>>(
+    base?: I,
+  ): GetOrganisationsForActionRequest {
+    return GetOrganisationsForActionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrganisationsForActionRequest>, I>>(
+    object: I,
+  ): GetOrganisationsForActionRequest {
+    const message = createBaseGetOrganisationsForActionRequest();
+    message.organisationIds = object.organisationIds?.map((e) => e) || [];
+    message.permission = object.permission ?? "";
+    return message;
+  },
+};
+
+function createBaseOrganisationForAction(): OrganisationForAction {
+  return { id: "", found: false, inScope: false, label: "", ancestorIds: [] };
+}
+
+export const OrganisationForAction: MessageFns<OrganisationForAction> = {
+  encode(message: OrganisationForAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.found !== false) {
+      writer.uint32(16).bool(message.found);
+    }
+    if (message.inScope !== false) {
+      writer.uint32(24).bool(message.inScope);
+    }
+    if (message.label !== "") {
+      writer.uint32(34).string(message.label);
+    }
+    for (const v of message.ancestorIds) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrganisationForAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrganisationForAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inScope = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ancestorIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrganisationForAction {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      found: isSet(object.found) ? globalThis.Boolean(object.found) : false,
+      inScope: isSet(object.inScope)
+        ? globalThis.Boolean(object.inScope)
+        : isSet(object.in_scope)
+        ? globalThis.Boolean(object.in_scope)
+        : false,
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      ancestorIds: globalThis.Array.isArray(object?.ancestorIds)
+        ? object.ancestorIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.ancestor_ids)
+        ? object.ancestor_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: OrganisationForAction): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.found !== false) {
+      obj.found = message.found;
+    }
+    if (message.inScope !== false) {
+      obj.inScope = message.inScope;
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.ancestorIds?.length) {
+      obj.ancestorIds = message.ancestorIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OrganisationForAction>, I>>(base?: I): OrganisationForAction {
+    return OrganisationForAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OrganisationForAction>, I>>(object: I): OrganisationForAction {
+    const message = createBaseOrganisationForAction();
+    message.id = object.id ?? "";
+    message.found = object.found ?? false;
+    message.inScope = object.inScope ?? false;
+    message.label = object.label ?? "";
+    message.ancestorIds = object.ancestorIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetOrganisationsForActionResponse(): GetOrganisationsForActionResponse {
+  return { organisations: [] };
+}
+
+export const GetOrganisationsForActionResponse: MessageFns<GetOrganisationsForActionResponse> = {
+  encode(message: GetOrganisationsForActionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.organisations) {
+      OrganisationForAction.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrganisationsForActionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrganisationsForActionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organisations.push(OrganisationForAction.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrganisationsForActionResponse {
+    return {
+      organisations: globalThis.Array.isArray(object?.organisations)
+        ? object.organisations.map((e: any) => OrganisationForAction.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetOrganisationsForActionResponse): unknown {
+    const obj: any = {};
+    if (message.organisations?.length) {
+      obj.organisations = message.organisations.map((e) => OrganisationForAction.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetOrganisationsForActionResponse>, I>>(
+    base?: I,
+  ): GetOrganisationsForActionResponse {
+    return GetOrganisationsForActionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrganisationsForActionResponse>, I>>(
+    object: I,
+  ): GetOrganisationsForActionResponse {
+    const message = createBaseGetOrganisationsForActionResponse();
+    message.organisations = object.organisations?.map((e) => OrganisationForAction.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Organisations form one tree under the root organisation (external id "ROOT"); a user
  * belongs to exactly one organisation. Fields are those of import I1.
@@ -1682,6 +2011,23 @@ export const OrganisationServiceService = {
       Buffer.from(ListOrganisationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListOrganisationsResponse => ListOrganisationsResponse.decode(value),
   },
+  /**
+   * For another service placing its objects in the tree (the assessment service's tests):
+   * each organisation, whether the acting user holds `permission` there, and its ancestors.
+   */
+  getOrganisationsForAction: {
+    path: "/assistants.identity.v1.OrganisationService/GetOrganisationsForAction" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrganisationsForActionRequest): Buffer =>
+      Buffer.from(GetOrganisationsForActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrganisationsForActionRequest =>
+      GetOrganisationsForActionRequest.decode(value),
+    responseSerialize: (value: GetOrganisationsForActionResponse): Buffer =>
+      Buffer.from(GetOrganisationsForActionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrganisationsForActionResponse =>
+      GetOrganisationsForActionResponse.decode(value),
+  },
 } as const;
 
 export interface OrganisationServiceServer extends UntypedServiceImplementation {
@@ -1692,6 +2038,11 @@ export interface OrganisationServiceServer extends UntypedServiceImplementation 
   deleteOrganisation: handleUnaryCall<DeleteOrganisationRequest, DeleteOrganisationResponse>;
   /** Children of one organisation (tree browsing) or a text search in the scope. */
   listOrganisations: handleUnaryCall<ListOrganisationsRequest, ListOrganisationsResponse>;
+  /**
+   * For another service placing its objects in the tree (the assessment service's tests):
+   * each organisation, whether the acting user holds `permission` there, and its ancestors.
+   */
+  getOrganisationsForAction: handleUnaryCall<GetOrganisationsForActionRequest, GetOrganisationsForActionResponse>;
 }
 
 export interface OrganisationServiceClient extends Client {
@@ -1771,6 +2122,25 @@ export interface OrganisationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListOrganisationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * For another service placing its objects in the tree (the assessment service's tests):
+   * each organisation, whether the acting user holds `permission` there, and its ancestors.
+   */
+  getOrganisationsForAction(
+    request: GetOrganisationsForActionRequest,
+    callback: (error: ServiceError | null, response: GetOrganisationsForActionResponse) => void,
+  ): ClientUnaryCall;
+  getOrganisationsForAction(
+    request: GetOrganisationsForActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrganisationsForActionResponse) => void,
+  ): ClientUnaryCall;
+  getOrganisationsForAction(
+    request: GetOrganisationsForActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrganisationsForActionResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -17,7 +17,8 @@ export interface CourseStatusChanged {
   statusDate: string;
   /**
    * "lesson" (S1, I5), "reset" (U9, U14), "merge" (M1), "import" (I6: the course status set
-   * as imported).
+   * as imported), "assessment" (a test's attempts on the lesson: recorded, scores edited
+   * (T1), deleted (T2)).
    */
   reason: string;
 }

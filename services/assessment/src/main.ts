@@ -1,0 +1,4 @@
+import { runService } from '@assistants/kit';
+import { assessmentService } from './service';
+
+runService(assessmentService);
