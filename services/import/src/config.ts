@@ -34,6 +34,11 @@ export const ImportConfigSchema = Type.Object({
     maximum: 5000,
     description: 'rows per chunk: one call to the owning service, one transaction here',
   }),
+  IMPORT_KEYS_IN_MEMORY: Type.Integer({
+    default: 100_000,
+    minimum: 0,
+    description: "keys of a file kept in memory to find repeated keys; the following ones go to the job's keys table (memory stays flat)",
+  }),
   IMPORT_WORKER_POLL_MS: Type.Integer({ default: 1000, minimum: 10, description: 'how often an idle replica looks for a job' }),
   IMPORT_LEASE_SECONDS: Type.Integer({
     default: 60,

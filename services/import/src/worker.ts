@@ -3,6 +3,7 @@ import { asDomainError, withCorrelationId, type BackgroundWorker, type Database,
 import type { ImportConfig } from './config';
 import { hasHeaderRow } from './engine/columns';
 import { ImportFileError, type Encoding } from './engine/read';
+import { KeysSpilled } from './engine/keys';
 import { processFile, type RowOutcome } from './engine/process';
 import type { ParsedRow } from './engine/rows';
 import { uploadBytes } from './jobs';
@@ -129,7 +130,7 @@ export class ImportWorker implements BackgroundWorker {
     // earlier ones would have done); a real one goes on after its last recorded chunk.
     if (job.dry_run) {
       await db.transaction(async (tx) => {
-        for (const table of ['job_chunks', 'job_deferred', 'job_provided'])
+        for (const table of ['job_chunks', 'job_deferred', 'job_provided', 'job_keys'])
           await tx.query(`DELETE FROM ${table} WHERE job_id = $1`, [job.id]);
       });
     }
@@ -153,6 +154,7 @@ export class ImportWorker implements BackgroundWorker {
         chunkSize: kind.chunkRows ?? config.IMPORT_CHUNK_ROWS,
         parallel: kind.parallelChunks,
         doneChunks: done[0].n,
+        keys: new KeysSpilled(db, job.id, config.IMPORT_KEYS_IN_MEMORY),
         unchanged: UNCHANGED[job.kind]?.(upstreams, { id: job.id, actorId: job.created_by, options: job.options }),
         apply: (no, rows) =>
           apply(upstreams, {
@@ -213,6 +215,8 @@ export class ImportWorker implements BackgroundWorker {
         [job.id, error.line, error.message, this.owner],
       );
     }
+    // The job's keys served their purpose (a file of millions leaves as many rows).
+    await db.query('DELETE FROM job_keys WHERE job_id = $1', [job.id]);
   }
 }
 

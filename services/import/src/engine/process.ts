@@ -1,7 +1,8 @@
 import type { Issue, KindDeclaration } from './columns';
 import { logLine, rejectsHeader, rejectsLine } from './files';
 import type { ReadOptions } from './read';
-import { parseFileRow, readFileRows, type FileRow, type ParsedHeader, type ParsedRow } from './rows';
+import { KeysInMemory, type KeyRegistry } from './keys';
+import { markRepeatedKeys, parseFileRow, readFileRows, type FileRow, type ParsedHeader, type ParsedRow } from './rows';
 
 /** What the owning service did with one valid row. `failed` rejects it (its issues say why). */
 export interface RowOutcome {
@@ -66,6 +67,8 @@ export interface ProcessOptions {
   apply(no: number, rows: ParsedRow[]): Promise<RowOutcome[]>;
   /** the rows the owning service knows to be unchanged, before their cells are read (I2) */
   unchanged?: UnchangedRows;
+  /** where the keys of the rows read so far are (default: in memory) */
+  keys?: KeyRegistry;
   onHeader?(header: ParsedHeader, rejectsHeader: Buffer): Promise<void> | void;
   onChunk(report: ChunkReport): Promise<void>;
 }
@@ -95,9 +98,12 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   const parallel = options.parallel ?? 1;
   const applying: Promise<void>[] = [];
   let previous: Promise<void> = Promise.resolve();
+  const keys = options.keys ?? new KeysInMemory();
   const flush = async () => {
     const [chunkNo, chunk, before] = [no++, rows, previous];
     rows = [];
+    // In file order, before the chunk goes on (the earlier row wins, whatever is applied first).
+    await markRepeatedKeys(options.kind, options.key, chunk, keys);
     while (applying.length >= parallel) await applying.shift();
     if (chunkNo < options.doneChunks) return;
     const reported = report(chunkNo, chunk);

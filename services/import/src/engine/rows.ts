@@ -1,4 +1,5 @@
 import { readCell, shownValue, type CellValue, type Column, type Issue, type KindDeclaration } from './columns';
+import { KeysInMemory, type KeyRegistry } from './keys';
 import { ImportFileError, readRecords, type FileFormat, type RawRecord, type ReadOptions } from './read';
 
 /** A data row read against its kind's columns. */
@@ -105,8 +106,8 @@ export interface FileRow {
   duplicate?: Issue;
 }
 
-/** The data rows of a file with their keys, a row whose key was already on an earlier row
- * marked (the earlier one wins); the cells are read later, only for the rows that need it.
+/** The data rows of a file with their keys (the rows that repeat a key are found by a
+ * KeyRegistry, a chunk at a time); the cells are read later, only for the rows that need it.
  * File errors are thrown as ImportFileError. */
 export async function* readFileRows(
   kind: KindDeclaration,
@@ -116,9 +117,7 @@ export async function* readFileRows(
 ): AsyncGenerator<FileRow> {
   let format: FileFormat | undefined;
   let header: ParsedHeader | undefined;
-  const keys = new Map<string, number>();
-  const chosen = hooks.key ?? kind.key;
-  const keyFields = chosen === undefined ? [] : typeof chosen === 'string' ? [chosen] : chosen;
+  const keyFields = keyFieldsOf(kind, hooks.key);
   let keyColumns: { index: number; column: Column }[] = [];
   let rows = 0;
   for await (const record of readRecords(chunks, options, (f) => (format = f))) {
@@ -139,31 +138,45 @@ export async function* readFileRows(
       }));
     }
     rows++;
-    const row: FileRow = { record };
-    const key = keyOf(record, keyColumns, header.columns.length);
-    if (key) {
-      row.key = key;
-      const folded = key.join('\u0000').toLowerCase();
-      const first = keys.get(folded);
-      if (first !== undefined) {
-        const names = keyColumns.map((k) => k.column.name);
-        const last = key.length - 1;
-        row.duplicate = {
-          line: record.line,
-          column: names[last],
-          value: key[last],
-          severity: 'error',
-          message:
-            key.length === 1
-              ? `${names[0]} "${key[0]}" is already on line ${first} of the file`
-              : `${names.join(', ')} ${key.map((v) => `"${v}"`).join(', ')} are already on line ${first} of the file`,
-        };
-      } else keys.set(folded, record.line);
-    }
-    yield row;
+    yield { record, key: keyOf(record, keyColumns, header.columns.length) };
   }
   if (!header) throw new ImportFileError(0, 'the file is empty');
   if (rows === 0) throw new ImportFileError(header ? 1 : 0, 'the file has a header row but no data row');
+}
+
+function keyFieldsOf(kind: KindDeclaration, chosen: RowsHooks['key']): readonly string[] {
+  const key = chosen ?? kind.key;
+  return key === undefined ? [] : typeof key === 'string' ? [key] : key;
+}
+
+/** Marks the rows of a chunk whose key an earlier row gave (the earlier one wins). */
+export async function markRepeatedKeys(
+  kind: KindDeclaration,
+  chosenKey: RowsHooks['key'],
+  rows: FileRow[],
+  keys: KeyRegistry,
+): Promise<void> {
+  const keyed = rows.filter((r): r is FileRow & { key: string[] } => r.key !== undefined);
+  if (keyed.length === 0) return;
+  const earlier = await keys.earlier(keyed.map((r) => ({ line: r.record.line, key: r.key })));
+  if (earlier.size === 0) return;
+  const names = keyFieldsOf(kind, chosenKey).map((field) => kind.columns.find((c) => c.field === field)!.name);
+  for (const row of keyed) {
+    const first = earlier.get(row.record.line);
+    if (first === undefined) continue;
+    const key = row.key;
+    const last = key.length - 1;
+    row.duplicate = {
+      line: row.record.line,
+      column: names[last],
+      value: key[last],
+      severity: 'error',
+      message:
+        key.length === 1
+          ? `${names[0]} "${key[0]}" is already on line ${first} of the file`
+          : `${names.join(', ')} ${key.map((v) => `"${v}"`).join(', ')} are already on line ${first} of the file`,
+    };
+  }
 }
 
 /** The key of a record as its cells read (undefined: it has none, or a key cell is empty or
@@ -187,7 +200,8 @@ export function parseFileRow(header: ParsedHeader, row: FileRow): ParsedRow {
   return parsed;
 }
 
-/** The data rows of a file, read (readFileRows, then each row's cells). */
+/** The data rows of a file, read (readFileRows, the repeated keys in memory, then each
+ * row's cells). */
 export async function* readRows(
   kind: KindDeclaration,
   chunks: AsyncIterable<Buffer>,
@@ -195,12 +209,15 @@ export async function* readRows(
   hooks: RowsHooks = {},
 ): AsyncGenerator<ParsedRow> {
   let header: ParsedHeader | undefined;
+  const keys = new KeysInMemory();
   for await (const row of readFileRows(kind, chunks, options, {
     ...hooks,
     onHeader: (h) => {
       header = h;
       hooks.onHeader?.(h);
     },
-  }))
+  })) {
+    await markRepeatedKeys(kind, hooks.key, [row], keys);
     yield parseFileRow(header!, row);
+  }
 }
