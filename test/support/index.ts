@@ -17,3 +17,4 @@ export * from './suite';
 export * from './service';
 export * from './refusal';
 export * from './wait';
+export * from './pdf';

@@ -1,9 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { implement, type Logger } from '@assistants/kit';
 import { AttemptServiceService, type AttemptServiceServer } from '@assistants/proto/gen/assessment/v1/attempts';
+import { PrintServiceService, type PrintServiceServer } from '@assistants/proto/gen/assessment/v1/print';
 import { TestServiceService, type TestServiceServer } from '@assistants/proto/gen/assessment/v1/tests';
 import { deleteAttempt, editAttemptScores, getAttempt, listAttempts, recordAttempt } from './attempts';
 import type { Deps } from './deps';
+import { printTests } from './print-tests';
 import { createTest, getTest, resolveTestSelection, searchTests, updateTest } from './tests';
 
 /** The assessment service's gRPC services: each handler hands the request to its command,
@@ -26,8 +28,11 @@ export function assessmentGrpcServices(deps: Deps, logger: Logger): [grpc.Servic
       return {};
     },
   });
+  // T3: tests into one PDF.
+  const print = implement<PrintServiceServer>(logger, { printTests: (req, { actorId }) => printTests(deps, actorId, req) });
   return [
     [TestServiceService, tests],
     [AttemptServiceService, attempts],
+    [PrintServiceService, print],
   ];
 }
