@@ -1,9 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { implement, type Logger } from '@assistants/kit';
 import { AttemptServiceService, type AttemptServiceServer } from '@assistants/proto/gen/assessment/v1/attempts';
+import { QtiServiceService, type QtiServiceServer } from '@assistants/proto/gen/assessment/v1/qti';
 import { TestServiceService, type TestServiceServer } from '@assistants/proto/gen/assessment/v1/tests';
 import { deleteAttempt, editAttemptScores, getAttempt, listAttempts, recordAttempt } from './attempts';
 import type { Deps } from './deps';
+import { exportTestQti } from './qti/command';
 import { createTest, getTest, resolveTestSelection, searchTests, updateTest } from './tests';
 
 /** The assessment service's gRPC services: each handler hands the request to its command,
@@ -26,8 +28,12 @@ export function assessmentGrpcServices(deps: Deps, logger: Logger): [grpc.Servic
       return {};
     },
   });
+  const qti = implement<QtiServiceServer>(logger, {
+    exportTestQti: (req, { actorId }) => exportTestQti(deps, actorId, req.id),
+  });
   return [
     [TestServiceService, tests],
     [AttemptServiceService, attempts],
+    [QtiServiceService, qti],
   ];
 }
