@@ -103,6 +103,19 @@ const TEST: QtiTest = {
           expected: { order: ['s2', 's1', 's3'] },
           maxScore: 2,
         },
+        {
+          id: 'item-11',
+          type: 'multiple_choice',
+          title: 'None is right',
+          text: '',
+          media: [],
+          choices: [
+            { id: 'x', label: 'X' },
+            { id: 'y', label: 'Y' },
+          ],
+          expected: { choiceIds: [] },
+          maxScore: 1,
+        },
       ],
     },
     {
@@ -170,7 +183,7 @@ it('writes well-formed QTI 2.1 documents whose manifest, identifiers and respons
   const tests = resources.filter((r) => r.attrs.type === 'imsqti_test_xmlv2p1');
   expect(tests).toHaveLength(1);
   const items = resources.filter((r) => r.attrs.type === 'imsqti_item_xmlv2p1');
-  expect(items).toHaveLength(10);
+  expect(items).toHaveLength(11);
 
   // The test: blocks as sections, in order, each item once.
   const test = docs.get(tests[0].attrs.href)!;
@@ -181,7 +194,7 @@ it('writes well-formed QTI 2.1 documents whose manifest, identifiers and respons
   expect(sections.map((s) => s.attrs.title)).toEqual(['Choices & co', 'Structure', 'Open']);
   const refs = descendants(test, 'assessmentItemRef');
   expect(refs.map((r) => r.attrs.href)).toEqual(items.map((r) => r.attrs.href));
-  expect(firstElement(test, 'outcomeDeclaration')!.attrs).toMatchObject({ identifier: 'SCORE', normalMaximum: '20.5' });
+  expect(firstElement(test, 'outcomeDeclaration')!.attrs).toMatchObject({ identifier: 'SCORE', normalMaximum: '21.5' });
 
   // Each item: its identifier as the test and manifest name it; every interaction's response
   // declared, every declaration used; choice identifiers XML names, unique; SCORE's maximum.

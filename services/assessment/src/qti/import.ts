@@ -45,8 +45,8 @@ function qtiDocument(files: Map<string, Buffer>, file: string, rootName: string)
   return root;
 }
 
-const choicesOf = (node: XmlElement, name: string, strip = ''): Choice[] =>
-  elements(node, name).map((c) => ({ id: fromIdentifier(c.attrs.identifier.slice(strip.length)), label: textOf(c).trim() }));
+const choicesOf = (file: string, node: XmlElement, name: string, strip = ''): Choice[] =>
+  elements(node, name).map((c) => ({ id: fromIdentifier(attr(file, c, 'identifier').slice(strip.length)), label: textOf(c).trim() }));
 
 const correctValues = (declaration: XmlElement | undefined): string[] => {
   const correct = declaration && firstElement(declaration, 'correctResponse');
@@ -121,11 +121,24 @@ export function readItem(file: string, root: XmlElement): TypedQuestion {
   };
   const correct = correctValues(declaration);
   const type = typeOf(file, interaction, declaration);
+  // An empty set of choices or pairs may be right; one choice always is.
+  if (correct.length === 0 && (type === 'single_choice' || type === 'true_false'))
+    throw fail(file, `no correctResponse for ${interaction.attrs.responseIdentifier}`);
   switch (type) {
     case 'single_choice':
-      return { ...common, type, choices: choicesOf(interaction, 'simpleChoice'), expected: { choiceId: fromIdentifier(correct[0] ?? '') } };
+      return {
+        ...common,
+        type,
+        choices: choicesOf(file, interaction, 'simpleChoice'),
+        expected: { choiceId: fromIdentifier(correct[0] ?? '') },
+      };
     case 'multiple_choice':
-      return { ...common, type, choices: choicesOf(interaction, 'simpleChoice'), expected: { choiceIds: correct.map(fromIdentifier) } };
+      return {
+        ...common,
+        type,
+        choices: choicesOf(file, interaction, 'simpleChoice'),
+        expected: { choiceIds: correct.map(fromIdentifier) },
+      };
     case 'true_false':
       return { ...common, type, choices: null, expected: { value: correct[0] === 'true' } };
     case 'matching': {
@@ -139,7 +152,7 @@ export function readItem(file: string, root: XmlElement): TypedQuestion {
       return {
         ...common,
         type,
-        choices: { left: choicesOf(left, 'simpleAssociableChoice', lp), right: choicesOf(right, 'simpleAssociableChoice', rp) },
+        choices: { left: choicesOf(file, left, 'simpleAssociableChoice', lp), right: choicesOf(file, right, 'simpleAssociableChoice', rp) },
         expected: {
           pairs: correct.map((pair) => {
             const [l, r] = pair.split(/\s+/);
@@ -149,7 +162,7 @@ export function readItem(file: string, root: XmlElement): TypedQuestion {
       };
     }
     case 'ordering':
-      return { ...common, type, choices: choicesOf(interaction, 'simpleChoice'), expected: { order: correct.map(fromIdentifier) } };
+      return { ...common, type, choices: choicesOf(file, interaction, 'simpleChoice'), expected: { order: correct.map(fromIdentifier) } };
     case 'fill_in': {
       // Each blank's accepted answers: its correct response, then its mapping's other keys.
       const blanks = interactions.map((i) => {
