@@ -36,6 +36,7 @@ import { STATISTICS_SCHEMAS, statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { ASSESSMENT_SCHEMAS, assessmentRoutes } from './routes/assessment';
 import { assessmentPrintRoutes } from './routes/assessment-print';
+import { assessmentQtiRoutes } from './routes/assessment-qti';
 import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { COURSE_SESSION_SCHEMAS } from './schemas/course-sessions';
@@ -196,6 +197,7 @@ export async function buildApp({
   await app.register(mergeRoutes, { merges });
   await app.register(assessmentRoutes, { assessment });
   await app.register(assessmentPrintRoutes, { assessment });
+  await app.register(assessmentQtiRoutes, { assessment });
   await app.register(importRoutes, { imports, maxFileBytes: config.GATEWAY_IMPORT_MAX_FILE_BYTES });
   return app;
 }

@@ -1,6 +1,7 @@
 import { grpcClient, type GrpcSecurity } from '@assistants/kit';
 import { AttemptServiceClient } from '@assistants/proto/gen/assessment/v1/attempts';
 import { PrintServiceClient } from '@assistants/proto/gen/assessment/v1/print';
+import { QtiServiceClient } from '@assistants/proto/gen/assessment/v1/qti';
 import { TestServiceClient } from '@assistants/proto/gen/assessment/v1/tests';
 
 /** Promise clients of the assessment gRPC services at `address`. Calls carry the service
@@ -12,6 +13,7 @@ export function assessmentClient(address: string, options: { security: GrpcSecur
     tests: grpcClient(TestServiceClient, address, settings),
     attempts: grpcClient(AttemptServiceClient, address, settings),
     print: grpcClient(PrintServiceClient, address, settings),
+    qti: grpcClient(QtiServiceClient, address, settings),
   };
   return { ...clients, address, close: () => Object.values(clients).forEach((c) => c.close()) };
 }

@@ -6,6 +6,8 @@ import { TestServiceService, type TestServiceServer } from '@assistants/proto/ge
 import { deleteAttempt, editAttemptScores, getAttempt, listAttempts, recordAttempt } from './attempts';
 import type { Deps } from './deps';
 import { printTests } from './print-tests';
+import { QtiServiceService, type QtiServiceServer } from '@assistants/proto/gen/assessment/v1/qti';
+import { exportTestQti } from './qti/command';
 import { createTest, getTest, resolveTestSelection, searchTests, updateTest } from './tests';
 
 /** The assessment service's gRPC services: each handler hands the request to its command,
@@ -30,9 +32,14 @@ export function assessmentGrpcServices(deps: Deps, logger: Logger): [grpc.Servic
   });
   // T3: tests into one PDF.
   const print = implement<PrintServiceServer>(logger, { printTests: (req, { actorId }) => printTests(deps, actorId, req) });
+  // T5: a test as an IMS QTI 2.1 package.
+  const qti = implement<QtiServiceServer>(logger, {
+    exportTestQti: (req, { actorId }) => exportTestQti(deps, actorId, req.id),
+  });
   return [
     [TestServiceService, tests],
     [AttemptServiceService, attempts],
     [PrintServiceService, print],
+    [QtiServiceService, qti],
   ];
 }
