@@ -1,5 +1,6 @@
 import { grpcClient, type GrpcSecurity } from '@assistants/kit';
 import { AttemptServiceClient } from '@assistants/proto/gen/assessment/v1/attempts';
+import { PackageServiceClient } from '@assistants/proto/gen/assessment/v1/packages';
 import { TestServiceClient } from '@assistants/proto/gen/assessment/v1/tests';
 
 /** Promise clients of the assessment gRPC services at `address`. Calls carry the service
@@ -10,6 +11,8 @@ export function assessmentClient(address: string, options: { security: GrpcSecur
   const clients = {
     tests: grpcClient(TestServiceClient, address, settings),
     attempts: grpcClient(AttemptServiceClient, address, settings),
+    // T4, LMS publication.
+    packages: grpcClient(PackageServiceClient, address, settings),
   };
   return { ...clients, address, close: () => Object.values(clients).forEach((c) => c.close()) };
 }

@@ -1,9 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { implement, type Logger } from '@assistants/kit';
 import { AttemptServiceService, type AttemptServiceServer } from '@assistants/proto/gen/assessment/v1/attempts';
+import { PackageServiceService, type PackageServiceServer } from '@assistants/proto/gen/assessment/v1/packages';
 import { TestServiceService, type TestServiceServer } from '@assistants/proto/gen/assessment/v1/tests';
 import { deleteAttempt, editAttemptScores, getAttempt, listAttempts, recordAttempt } from './attempts';
 import type { Deps } from './deps';
+import { getPackage, publishTests } from './publish/publish';
 import { createTest, getTest, resolveTestSelection, searchTests, updateTest } from './tests';
 
 /** The assessment service's gRPC services: each handler hands the request to its command,
@@ -26,8 +28,14 @@ export function assessmentGrpcServices(deps: Deps, logger: Logger): [grpc.Servic
       return {};
     },
   });
+  // T4, LMS publication.
+  const packages = implement<PackageServiceServer>(logger, {
+    publishTests: async (req, { actorId }) => ({ package: await publishTests(deps, actorId, req) }),
+    getPackage: (req, { actorId }) => getPackage(deps, actorId, req.id),
+  });
   return [
     [TestServiceService, tests],
     [AttemptServiceService, attempts],
+    [PackageServiceService, packages],
   ];
 }
