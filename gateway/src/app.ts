@@ -35,6 +35,7 @@ import { EXPORT_SCHEMAS, exportRoutes } from './routes/exports';
 import { STATISTICS_SCHEMAS, statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { ASSESSMENT_SCHEMAS, assessmentRoutes } from './routes/assessment';
+import { ASSESSMENT_PUBLISH_SCHEMAS, assessmentPublishRoutes } from './routes/assessment-publish';
 import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { COURSE_SESSION_SCHEMAS } from './schemas/course-sessions';
@@ -172,6 +173,7 @@ export async function buildApp({
     ...EXPORT_SCHEMAS,
     ...IMPORT_SCHEMAS,
     ...ASSESSMENT_SCHEMAS,
+    ...ASSESSMENT_PUBLISH_SCHEMAS,
   ])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
@@ -194,6 +196,7 @@ export async function buildApp({
   await app.register(runRoutes, { runs });
   await app.register(mergeRoutes, { merges });
   await app.register(assessmentRoutes, { assessment });
+  await app.register(assessmentPublishRoutes, { assessment });
   await app.register(importRoutes, { imports, maxFileBytes: config.GATEWAY_IMPORT_MAX_FILE_BYTES });
   return app;
 }

@@ -23,6 +23,8 @@ import { buildPackage } from './package';
  */
 
 export const MAX_TESTS = 50;
+/** A zip travels whole in one gRPC answer (4 MiB by default for the clients). */
+export const MAX_ZIP_BYTES = 3.5 * 1024 * 1024;
 /** The catalogue's unique id is at most 100 characters; the lessons add "-T<n>". */
 const MAX_EXTERNAL_ID = 95;
 
@@ -131,6 +133,9 @@ export async function publishTests(deps: Deps, actorId: string, req: PublishTest
   const course = checkCourse(req, format);
   const tests = await loadTests(deps.db, caller, testIds);
   const zip = await buildPackage(format, course, tests);
+  if (zip.length > MAX_ZIP_BYTES) {
+    throw invalidArgument('testIds', `the package would weigh ${zip.length} bytes, over ${MAX_ZIP_BYTES}: publish fewer tests at once`);
+  }
 
   // The catalogue refuses an external id already taken (or a caller without catalog:write)
   // before anything is stored here.
