@@ -216,7 +216,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  server?.close();
+  // The browser's keep-alive connections would hold the server (and the worker) open.
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
 });
 
 /** Answers the quiz by clicking and typing: all right, or wrong on the single choice, the
