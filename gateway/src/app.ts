@@ -37,6 +37,7 @@ import { userRoutes } from './routes/users';
 import { ASSESSMENT_SCHEMAS, assessmentRoutes } from './routes/assessment';
 import { assessmentPrintRoutes } from './routes/assessment-print';
 import { assessmentQtiRoutes } from './routes/assessment-qti';
+import { ASSESSMENT_PUBLISH_SCHEMAS, assessmentPublishRoutes } from './routes/assessment-publish';
 import { ASSIGNMENT_SCHEMAS } from './schemas/assignment';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { COURSE_SESSION_SCHEMAS } from './schemas/course-sessions';
@@ -174,6 +175,7 @@ export async function buildApp({
     ...EXPORT_SCHEMAS,
     ...IMPORT_SCHEMAS,
     ...ASSESSMENT_SCHEMAS,
+    ...ASSESSMENT_PUBLISH_SCHEMAS,
   ])
     app.addSchema(schema);
   await app.register(sessionRoutes, { identity, forget: auth.forget });
@@ -198,6 +200,7 @@ export async function buildApp({
   await app.register(assessmentRoutes, { assessment });
   await app.register(assessmentPrintRoutes, { assessment });
   await app.register(assessmentQtiRoutes, { assessment });
+  await app.register(assessmentPublishRoutes, { assessment });
   await app.register(importRoutes, { imports, maxFileBytes: config.GATEWAY_IMPORT_MAX_FILE_BYTES });
   return app;
 }

@@ -2,6 +2,7 @@ import { grpcClient, type GrpcSecurity } from '@assistants/kit';
 import { AttemptServiceClient } from '@assistants/proto/gen/assessment/v1/attempts';
 import { PrintServiceClient } from '@assistants/proto/gen/assessment/v1/print';
 import { QtiServiceClient } from '@assistants/proto/gen/assessment/v1/qti';
+import { PackageServiceClient } from '@assistants/proto/gen/assessment/v1/packages';
 import { TestServiceClient } from '@assistants/proto/gen/assessment/v1/tests';
 
 /** Promise clients of the assessment gRPC services at `address`. Calls carry the service
@@ -14,6 +15,8 @@ export function assessmentClient(address: string, options: { security: GrpcSecur
     attempts: grpcClient(AttemptServiceClient, address, settings),
     print: grpcClient(PrintServiceClient, address, settings),
     qti: grpcClient(QtiServiceClient, address, settings),
+    // T4, LMS publication.
+    packages: grpcClient(PackageServiceClient, address, settings),
   };
   return { ...clients, address, close: () => Object.values(clients).forEach((c) => c.close()) };
 }

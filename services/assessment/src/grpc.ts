@@ -8,6 +8,8 @@ import type { Deps } from './deps';
 import { printTests } from './print-tests';
 import { QtiServiceService, type QtiServiceServer } from '@assistants/proto/gen/assessment/v1/qti';
 import { exportTestQti } from './qti/command';
+import { PackageServiceService, type PackageServiceServer } from '@assistants/proto/gen/assessment/v1/packages';
+import { getPackage, publishTests } from './publish/publish';
 import { createTest, getTest, resolveTestSelection, searchTests, updateTest } from './tests';
 
 /** The assessment service's gRPC services: each handler hands the request to its command,
@@ -36,10 +38,16 @@ export function assessmentGrpcServices(deps: Deps, logger: Logger): [grpc.Servic
   const qti = implement<QtiServiceServer>(logger, {
     exportTestQti: (req, { actorId }) => exportTestQti(deps, actorId, req.id),
   });
+  // T4, LMS publication.
+  const packages = implement<PackageServiceServer>(logger, {
+    publishTests: async (req, { actorId }) => ({ package: await publishTests(deps, actorId, req) }),
+    getPackage: (req, { actorId }) => getPackage(deps, actorId, req.id),
+  });
   return [
     [TestServiceService, tests],
     [AttemptServiceService, attempts],
     [PrintServiceService, print],
     [QtiServiceService, qti],
+    [PackageServiceService, packages],
   ];
 }
