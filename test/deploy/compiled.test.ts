@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { assessmentService } from '@assistants/assessment';
+import { assignmentService } from '@assistants/assignment';
+import { catalogService } from '@assistants/catalog';
+import { identityService } from '@assistants/identity';
+import { importService } from '@assistants/import';
 import { checkGrpcHealth } from '@assistants/kit';
+import { DEFAULT_GRPC_PORTS } from '@assistants/kit/healthcheck';
+import { notificationService } from '@assistants/notification';
+import { statisticsService } from '@assistants/statistics';
 import pg from 'pg';
 import {
   ADMIN,
@@ -137,5 +145,18 @@ describe('the compiled build', () => {
     const result = node(['-e', script], { ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken });
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual([]);
+  });
+
+  it("knows each service's default port for the container health check", () => {
+    const definitions = [
+      identityService,
+      catalogService,
+      assignmentService,
+      notificationService,
+      statisticsService,
+      importService,
+      assessmentService,
+    ];
+    expect(DEFAULT_GRPC_PORTS).toEqual(Object.fromEntries(definitions.map((d) => [d.name, d.defaultPort])));
   });
 });
