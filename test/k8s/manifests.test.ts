@@ -111,7 +111,7 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
           expect(Object.keys(container.resources[kind] ?? {}).sort()).toEqual(['cpu', 'memory']);
         }
         if (deployment.metadata.name === 'gateway') {
-          expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'health' });
+          expect(container.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 'health' });
           expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'health' });
           expect(container.ports.find((p) => p.name === 'health')?.containerPort).toBe(3001);
         } else {
