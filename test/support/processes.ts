@@ -29,6 +29,9 @@ export interface ProcessOptions {
    * URL answers at all (`answers`: an API that wants credentials answers 401). */
   ready: { grpc: string } | { http: string } | { answers: string };
   readyTimeoutMs?: number;
+  /** Run `entry` (compiled JavaScript, e.g. "gateway/dist/main.js") with plain node, as a
+   * container does: no TypeScript loader, the workspaces resolved to their dist/. */
+  compiled?: boolean;
 }
 
 export async function startProcess(options: ProcessOptions): Promise<TestProcess> {
@@ -38,9 +41,10 @@ export async function startProcess(options: ProcessOptions): Promise<TestProcess
   const launch = async () => {
     // TEST_NODE_ARGS: more node options for the processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark.
     const nodeArgs = (process.env.TEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, options.entry)], {
+    const loader = options.compiled ? ['--conditions=assistants-dist'] : ['--import', 'tsx'];
+    child = spawn(process.execPath, [...nodeArgs, ...loader, join(ROOT, options.entry)], {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: logLevel, LOG_FORMAT: 'json', ...options.env },
+      env: { ...process.env, ...(options.compiled && { NODE_OPTIONS: '' }), LOG_LEVEL: logLevel, LOG_FORMAT: 'json', ...options.env },
       stdio: ['ignore', logLevel === 'silent' ? 'ignore' : 'inherit', 'inherit'],
     });
     const exited = new Promise<never>((_, reject) =>

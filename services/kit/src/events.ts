@@ -63,18 +63,27 @@ export interface StreamOptions {
    * the copy, after it the consumers' inbox (kit_inbox) does. Keep it longer than a relay
    * restart plus the publish retry back-off (30 s at most). */
   duplicateWindowMs?: number;
+  /** Copies of the stream kept by a JetStream cluster (default 1). With 3, the stream and
+   * its consumers (which inherit it) survive the loss of one NATS server. Changing it on an
+   * existing stream asks the cluster to add or drop copies. */
+  replicas?: number;
 }
 
 export const STREAM_DEFAULTS = { maxAgeMs: 7 * DAY_MS, duplicateWindowMs: 10 * 60 * 1000 };
 
-/** Creates the producing domain's stream, or brings its subjects, max age and duplicate
+/** Creates the producing domain's stream, or brings its subjects, max age, replicas and duplicate
  * window up to date. */
 export async function ensureStream(bus: Bus, options: StreamOptions): Promise<void> {
   const maxAgeMs = options.maxAgeMs ?? STREAM_DEFAULTS.maxAgeMs;
   const duplicateWindowMs = options.duplicateWindowMs ?? Math.min(STREAM_DEFAULTS.duplicateWindowMs, maxAgeMs);
   if (!(maxAgeMs > 0) || !(duplicateWindowMs > 0)) throw new Error(`stream ${options.name}: max age and duplicate window must be positive`);
   if (duplicateWindowMs > maxAgeMs) throw new Error(`stream ${options.name}: the duplicate window must not be longer than the max age`);
-  const config = { subjects: options.subjects, max_age: Math.round(maxAgeMs * 1e6), duplicate_window: Math.round(duplicateWindowMs * 1e6) };
+  const config = {
+    subjects: options.subjects,
+    max_age: Math.round(maxAgeMs * 1e6),
+    duplicate_window: Math.round(duplicateWindowMs * 1e6),
+    num_replicas: options.replicas ?? 1,
+  };
   try {
     await bus.jsm.streams.info(options.name);
   } catch (err) {

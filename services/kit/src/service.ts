@@ -101,6 +101,7 @@ export interface CommonSettings {
   natsUrl: string;
   eventsMaxAgeMs: number;
   eventsDuplicateWindowMs: number;
+  eventsStreamReplicas: number;
   consumerMaxDeliveries: number;
   consumerAckWaitMs: number;
   consumerPrefetch: number;
@@ -123,6 +124,12 @@ export function commonConfigSchema(name: string, defaultPort: number) {
     NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
     EVENTS_MAX_AGE_HOURS: Type.Number({ default: 168, exclusiveMinimum: 0, description: 'how long streams keep events' }),
     EVENTS_DUPLICATE_WINDOW_SECONDS: Type.Integer({ default: 600, minimum: 1, description: 'JetStream de-duplication by event id' }),
+    EVENTS_STREAM_REPLICAS: Type.Integer({
+      default: 1,
+      minimum: 1,
+      maximum: 5,
+      description: 'copies of its stream in a JetStream cluster (3 in production; 1 on a single server)',
+    }),
     EVENTS_MAX_DELIVERIES: Type.Integer({ default: 5, minimum: 1, description: 'failed deliveries before a dead letter' }),
     EVENTS_ACK_WAIT_SECONDS: Type.Integer({ default: 60, minimum: 1, description: 'redelivery after this long without an ack' }),
     EVENTS_PREFETCH: Type.Integer({ default: 8, minimum: 1, maximum: 256, description: 'events a consumer holds at once' }),
@@ -142,6 +149,7 @@ function commonSettings(name: string, values: Record<string, unknown>): CommonSe
     natsUrl: values.NATS_URL as string,
     eventsMaxAgeMs: (values.EVENTS_MAX_AGE_HOURS as number) * 3_600_000,
     eventsDuplicateWindowMs: (values.EVENTS_DUPLICATE_WINDOW_SECONDS as number) * 1000,
+    eventsStreamReplicas: values.EVENTS_STREAM_REPLICAS as number,
     consumerMaxDeliveries: values.EVENTS_MAX_DELIVERIES as number,
     consumerAckWaitMs: (values.EVENTS_ACK_WAIT_SECONDS as number) * 1000,
     consumerPrefetch: values.EVENTS_PREFETCH as number,
@@ -209,6 +217,7 @@ export async function startService<C extends TProperties, U = undefined, P = und
       ...definition.stream,
       maxAgeMs: settings.eventsMaxAgeMs,
       duplicateWindowMs: settings.eventsDuplicateWindowMs,
+      replicas: settings.eventsStreamReplicas,
     });
     outbox.start();
     // A run or import resumes within hours; the recorded results of older batches can go.

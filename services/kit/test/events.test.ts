@@ -137,4 +137,11 @@ describe('streams', () => {
     await ensureStream(bus, { name: 'KITSHORT', subjects: ['kitshort.>'], maxAgeMs: 60_000 });
     expect((await bus.jsm.streams.info('KITSHORT')).config.duplicate_window).toBe(60_000 * 1e6);
   });
+
+  it('ask JetStream for the configured number of copies (EVENTS_STREAM_REPLICAS), 1 by default', async () => {
+    expect((await bus.jsm.streams.info('KITTEST')).config.num_replicas).toBe(1);
+    // A single server cannot keep 3 copies: the setting reaches JetStream, which refuses it
+    // (a three-server cluster, as k8s/overlays/production has, accepts it).
+    await expect(ensureStream(bus, { name: 'KITTHREE', subjects: ['kitthree.>'], replicas: 3 })).rejects.toThrow(/replicas/i);
+  });
 });

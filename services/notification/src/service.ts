@@ -56,7 +56,12 @@ export const notificationService: ServiceDefinition<(typeof NotificationConfigSc
   // variables).
   beforeStart: async ({ bus, settings }) => {
     for (const stream of [ASSIGNMENT_STREAM, STATISTICS_STREAM]) {
-      await ensureStream(bus, { ...stream, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs });
+      await ensureStream(bus, {
+        ...stream,
+        maxAgeMs: settings.eventsMaxAgeMs,
+        duplicateWindowMs: settings.eventsDuplicateWindowMs,
+        replicas: settings.eventsStreamReplicas,
+      });
     }
   },
   consumers: ({ parts, logger }) => [assignmentMailsConsumer(parts.deps, logger), statisticsMailsConsumer(parts.deps, logger)],

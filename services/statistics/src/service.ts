@@ -52,7 +52,12 @@ export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema
   // variables).
   beforeStart: async ({ bus, settings }) => {
     for (const stream of [...CONSUMED_STREAMS, ASSESSMENT_STREAM]) {
-      await ensureStream(bus, { ...stream, maxAgeMs: settings.eventsMaxAgeMs, duplicateWindowMs: settings.eventsDuplicateWindowMs });
+      await ensureStream(bus, {
+        ...stream,
+        maxAgeMs: settings.eventsMaxAgeMs,
+        duplicateWindowMs: settings.eventsDuplicateWindowMs,
+        replicas: settings.eventsStreamReplicas,
+      });
     }
   },
   consumers: () => [catalogProjectionConsumer(), assignmentProjectionConsumer(), identityProjectionConsumer(), assessmentConsumer()],
