@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { dirname, extname, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Test } from '@assistants/proto/gen/assessment/v1/tests';
-import JSZip from 'jszip';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import type { CourseInfo, PackageFormatName } from '../src/publish/manifest';
 import { buildPackage } from '../src/publish/package';
+import { unzipFiles } from '../src/zip';
 
 /**
  * The course packages' player in a real browser (Debian's chromium through playwright-core):
@@ -193,13 +193,10 @@ async function serve(): Promise<void> {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function unzip(format: PackageFormatName, targetServer: string): Promise<JSZip> {
+async function unzip(format: PackageFormatName, targetServer: string): Promise<void> {
   const course: CourseInfo = { name: 'Safety', externalId: `SAFE-${format}`, author: 'Ann Author', description: 'Two tests', targetServer };
-  const zip = await JSZip.loadAsync(await buildPackage(format, course, [QUIZ, SURVEY]));
-  for (const [name, entry] of Object.entries(zip.files)) {
-    if (!entry.dir) files.set(`/pkg/${format}/${name}`, await entry.async('nodebuffer'));
-  }
-  return zip;
+  for (const [name, content] of await unzipFiles(await buildPackage(format, course, [QUIZ, SURVEY])))
+    files.set(`/pkg/${format}/${name}`, content);
 }
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { qtiFiles, qtiPackage } from '../src/qti/export';
 import { readQtiPackage } from '../src/qti/import';
 import { CP_NS, QTI_NS, type QtiTest } from '../src/qti/model';
 import { descendants, elements, firstElement, parseXml, type XmlElement } from '../src/qti/xml';
-import { unzipFiles, zipFiles } from '../src/qti/zip';
+import { unzipFiles, zipFiles } from '../src/zip';
 
 /**
  * T5's QTI 2.1 package without the stack: its structure (well-formed XML in the QTI and

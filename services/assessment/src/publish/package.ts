@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from '@assistants/proto/gen/assessment/v1/tests';
-import JSZip from 'jszip';
+import { zipFiles } from '../zip';
 import { parseJson } from '../questions';
 import {
   courseActivityId,
@@ -58,15 +58,14 @@ export async function buildPackage(format: PackageFormatName, course: CourseInfo
     activityId: t.activityId,
     passingScorePercent: t.passingScorePercent,
   }));
-  const zip = new JSZip();
-  const date = new Date('2000-01-01T00:00:00Z');
-  if (format === 'xapi') zip.file('tincan.xml', tincanXml(course, manifestTests), { date });
-  else zip.file('imsmanifest.xml', (format === 'scorm12' ? scorm12Manifest : scorm2004Manifest)(course, manifestTests), { date });
+  const files = new Map<string, string | Buffer>();
+  if (format === 'xapi') files.set('tincan.xml', tincanXml(course, manifestTests));
+  else files.set('imsmanifest.xml', (format === 'scorm12' ? scorm12Manifest : scorm2004Manifest)(course, manifestTests));
   for (const name of PLAYER_FILES) {
     // "</" cannot end a script early: data.js is its own file, but keep it inert anyway.
     const content =
       name === 'data.js' ? `window.PACKAGE = ${JSON.stringify(data).replace(/</g, '\\u003c')};\n` : await readFile(join(PLAYER_DIR, name));
-    zip.file(name, content, { date });
+    files.set(name, content);
   }
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 6 } });
+  return zipFiles(files);
 }

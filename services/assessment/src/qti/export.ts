@@ -16,7 +16,7 @@ import {
   type TypedQuestion,
 } from './model';
 import { el, toXml, type XmlChild, type XmlElement } from './xml';
-import { zipFiles } from './zip';
+import { zipFiles } from '../zip';
 
 /*
  * T5 (Mobiteach export): one test as an IMS QTI 2.1 content package — imsmanifest.xml, one

@@ -2,7 +2,7 @@ import { invalidArgument } from '@assistants/kit';
 import { QUESTION_TYPES, type Choice, type Media, type QuestionType } from '../questions';
 import { fromIdentifier, MANIFEST_FILE, MATCH_PREFIX, QTI_NS, typeClass, type QtiTest, type TypedQuestion } from './model';
 import { descendants, elements, firstElement, parseXml, textOf, type XmlElement } from './xml';
-import { unzipFiles } from './zip';
+import { unzipFiles } from '../zip';
 
 /*
  * The reader of the packages export.ts writes: a QTI 2.1 content package back into the

@@ -8,7 +8,8 @@ export interface KeyRegistry {
   earlier(rows: { line: number; key: string[] }[]): Promise<Map<number, number>>;
 }
 
-const folded = (key: string[]) => key.join('\u0000').toLowerCase();
+// (\u0001 is in no key: a cell with a control character is refused; PostgreSQL text takes no \u0000)
+const folded = (key: string[]) => key.join('\u0001').toLowerCase();
 
 /** The keys of a file in memory: enough for the files that fit in memory anyway (previews,
  * tests), and the first `limit` keys of a job's file (KeysSpilled). */
