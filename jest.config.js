@@ -5,7 +5,7 @@ module.exports = {
   roots: ['<rootDir>/services', '<rootDir>/gateway', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  testTimeout: 60000,
+  testTimeout: 120000,
   // Integration tests each start their own nats-server and database; two at a time fits
   // the two-core machines CI runs on.
   maxWorkers: 2,
