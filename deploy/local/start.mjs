@@ -26,6 +26,15 @@ const mailSmtpPort = Number(env.ASSISTANTS_MAIL_SMTP_PORT ?? 1025);
 const mailWebPort = Number(env.ASSISTANTS_MAIL_WEB_PORT ?? 1080);
 const gatewayPort = Number(env.GATEWAY_PORT ?? 3000);
 const healthPort = Number(env.GATEWAY_HEALTH_PORT ?? 3001);
+const metricsPorts = {
+  IDENTITY: 9401,
+  CATALOG: 9402,
+  ASSIGNMENT: 9403,
+  NOTIFICATION: 9404,
+  STATISTICS: 9405,
+  IMPORT: 9406,
+  ASSESSMENT: 9407,
+};
 
 function say(message) {
   process.stdout.write(`[start] ${message}\n`);
@@ -196,7 +205,9 @@ async function main() {
         ]),
     ['GATEWAY_PORT', gatewayPort],
     ['GATEWAY_HEALTH_PORT', healthPort],
-  ]) {
+    // Each service's Prometheus metrics (its definition's defaultMetricsPort; 0: off).
+    ...Object.entries(metricsPorts).map(([name, port]) => [`${name}_METRICS_PORT`, Number(env[`${name}_METRICS_PORT`] ?? port)]),
+  ].filter(([, port]) => port !== 0)) {
     if (await portOpen(port)) fail(`port ${port} is taken: set ${name} to a free port`);
   }
 

@@ -15,6 +15,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
+import { instrumentHttp } from './metrics';
 import { audienceRoutes } from './routes/audiences';
 import { BELL_CALENDAR_SCHEMAS, bellCalendarRoutes } from './routes/bell-calendar';
 import { assignmentRoutes } from './routes/assignments';
@@ -98,6 +99,7 @@ export async function buildApp({
     reply.header('x-correlation-id', request.id);
     runWithCorrelationId(request.id, done);
   });
+  instrumentHttp(app);
   registerErrorHandler(app);
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -6,7 +6,7 @@ export const GatewayConfigSchema = Type.Object({
   ...SecurityConfigSchema.properties,
   GATEWAY_HOST: Type.String({ default: '127.0.0.1' }),
   GATEWAY_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
-  /** /healthz and /readyz, apart from the API so that no API route is anonymous. */
+  /** /healthz, /readyz and /metrics (Prometheus), apart from the API so that no API route is anonymous. */
   GATEWAY_HEALTH_PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
   IDENTITY_ADDRESS: Type.String({ default: '127.0.0.1:50051' }),
   CATALOG_ADDRESS: Type.String({ default: '127.0.0.1:50052' }),

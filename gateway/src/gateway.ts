@@ -5,7 +5,7 @@ import { importClient } from '@assistants/import/client';
 import { notificationClient } from '@assistants/notification/client';
 import { statisticsClient } from '@assistants/statistics/client';
 import { assessmentClient } from '@assistants/assessment/client';
-import { createLogger, grpcClient, grpcSecurity, loadConfig, withContext, type Logger } from '@assistants/kit';
+import { createLogger, grpcClient, grpcSecurity, loadConfig, onScrape, withContext, type Logger } from '@assistants/kit';
 import { OpsServiceClient } from '@assistants/proto/gen/ops/v1/ops';
 import type { ActionDefinition } from './actions/action';
 import { ACTIONS } from './actions';
@@ -15,6 +15,7 @@ import { openGatewayDatabase } from './database';
 import { startHealthServer } from './health';
 import { READ_ALL_RUNS } from './routes/runs';
 import { MergeEngine } from './merges/engine';
+import { collectRunMetrics } from './metrics';
 import { MergeWorker } from './merges/worker';
 import { RunEngine } from './runs/engine';
 import { ActionRegistry } from './runs/registry';
@@ -138,6 +139,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   // once their lease runs out.
   worker.start();
   mergeWorker.start();
+  const stopCollecting = onScrape('gateway', logger, () => collectRunMetrics(db));
   await permissions.first;
   const address = (server: { address(): unknown }) => `http://${config.GATEWAY_HOST}:${(server.address() as { port: number }).port}`;
   return {
@@ -146,6 +148,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     workerId: worker.owner,
     async stop() {
       permissions.stop();
+      stopCollecting();
       await app.close();
       await worker.stop();
       await mergeWorker.stop();

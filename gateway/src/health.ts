@@ -1,9 +1,10 @@
-import { checkGrpcHealth, type GrpcSecurity } from '@assistants/kit';
+import { checkGrpcHealth, METRICS_CONTENT_TYPE, metricsText, type GrpcSecurity } from '@assistants/kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 /** /healthz (the process answers) and /readyz (and the services it calls are SERVING, and
  * its own checks pass: its database), on their own port for Kubernetes probes, so that the
- * API itself has no anonymous route. */
+ * API itself has no anonymous route; /metrics for Prometheus there too (counts and timings
+ * only; the NetworkPolicy lets only the monitoring namespace reach this port). */
 export async function startHealthServer(options: {
   host: string;
   port: number;
@@ -13,6 +14,7 @@ export async function startHealthServer(options: {
 }): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metricsText()));
   app.get('/readyz', async (_request, reply) => {
     const checks = Object.fromEntries(
       await Promise.all([

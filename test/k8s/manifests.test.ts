@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { K8S_DIR, kustomize, type K8sObject } from './kustomize';
@@ -9,7 +9,8 @@ import { K8S_DIR, kustomize, type K8sObject } from './kustomize';
 // object is valid against the Kubernetes schemas (kubernetes-models, offline), and the rules
 // of k8s/README.md hold: probes, limits, a locked-down security context, config from
 // ConfigMaps and secrets from Secrets, a PodDisruptionBudget per part, NetworkPolicies that
-// let in only each service's callers.
+// let in only each service's callers (and Prometheus to the metrics port), alerts on metrics
+// the code defines, each explained in the runbook.
 
 const ROOT = join(__dirname, '..', '..');
 const SERVICES = ['identity', 'catalog', 'assignment', 'notification', 'statistics', 'import', 'assessment'];
@@ -52,14 +53,28 @@ type NetworkPolicy = K8sObject & {
   spec: {
     podSelector: { matchLabels: Record<string, string> };
     policyTypes: string[];
-    ingress: { from?: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[];
+    ingress: {
+      from?: { podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: { matchLabels: Record<string, string> } }[];
+      ports: { port: number }[];
+    }[];
   };
 };
+type PrometheusRule = K8sObject & { spec: { groups: { rules: { alert: string; expr: string; for: string }[] }[] } };
+
+/** The port Prometheus scrapes on a part: the services' `metrics`, the gateway's `health`. */
+const metricsPortName = (part: string) => (part === 'gateway' ? 'health' : 'metrics');
 
 const rendered = Object.fromEntries(KUSTOMIZATIONS.map((k) => [k, kustomize(join(K8S_DIR, k))]));
 const ofKind = <T extends K8sObject>(objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind) as T[];
 const named = <T extends K8sObject>(objects: K8sObject[], kind: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata.name === name) as T | undefined;
+
+/** The .ts files under dir, recursively. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
 
 /** The *_ADDRESS variables a part's configuration schema reads: the services it calls. */
 function upstreamsInSource(part: string): string[] {
@@ -189,8 +204,14 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
       const port = deployment.spec.template.spec.containers[0]!.ports.find(
         (p) => p.name === service.spec.ports[0]!.targetPort,
       )!.containerPort;
-      expect(policy!.spec.ingress).toHaveLength(1);
-      const [rule] = policy!.spec.ingress;
+      expect(policy!.spec.ingress).toHaveLength(2);
+      const [rule, monitoring] = policy!.spec.ingress;
+      // Prometheus, from the namespace monitoring only, on the metrics port only.
+      const metricsPort = deployment.spec.template.spec.containers[0]!.ports.find((p) => p.name === metricsPortName(part))!.containerPort;
+      expect(monitoring).toEqual({
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ protocol: 'TCP', port: metricsPort }],
+      });
       expect(rule!.ports.map((p) => p.port)).toEqual([port]);
       if (part === 'gateway') {
         expect(rule!.from).toBeUndefined();
@@ -199,6 +220,57 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
         expect({ part, allowed }).toEqual({ part, allowed: callers.get(part)!.sort() });
         expect(allowed.length).toBeGreaterThan(0);
       }
+    }
+  });
+
+  it('serves metrics on a port of every Deployment, which the PodMonitor scrapes', () => {
+    for (const deployment of deployments) {
+      const part = deployment.metadata.name;
+      const container = deployment.spec.template.spec.containers[0]!;
+      const port = container.ports.find((p) => p.name === metricsPortName(part));
+      expect({ part, port: port?.containerPort }).toEqual({ part, port: expect.any(Number) });
+      if (part !== 'gateway') {
+        const config = Object.assign(
+          {},
+          ...container.envFrom.map(
+            (e) => named<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', e.configMapRef.name)!.data,
+          ),
+        ) as Record<string, string>;
+        expect(Number(config[`${part.toUpperCase()}_METRICS_PORT`])).toBe(port!.containerPort);
+      }
+    }
+    const monitor = named<
+      K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] } }
+    >(objects, 'PodMonitor', 'assistants')!;
+    expect(monitor.spec.podMetricsEndpoints.map((e) => [e.port, e.path]).sort()).toEqual([
+      ['health', '/metrics'],
+      ['metrics', '/metrics'],
+    ]);
+    for (const deployment of deployments) expect(deployment.spec.template.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+  });
+
+  it('alerts only on metrics the code defines, each alert with its runbook entry', () => {
+    const rules = ofKind<PrometheusRule>(objects, 'PrometheusRule').flatMap((r) => r.spec.groups.flatMap((g) => g.rules));
+    expect(rules.map((r) => r.alert)).toEqual(
+      expect.arrayContaining([
+        'AssistantsOutboxStuck',
+        'AssistantsConsumerLagGrowing',
+        'AssistantsDeadLetters',
+        'AssistantsGrpcErrors',
+        'AssistantsImportJobStuck',
+      ]),
+    );
+    const sources = ['services/kit/src', 'gateway/src', ...SERVICES.map((s) => `services/${s}/src`)]
+      .flatMap((dir) => sourceFiles(join(ROOT, dir)))
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
+    const runbook = readFileSync(join(ROOT, 'deploy', 'README.md'), 'utf8');
+    for (const rule of rules) {
+      const metrics = [...rule.expr.matchAll(/\b((?:assistants|grpc_server)_[a-z_]+)\b/g)].map((m) => m[1]!);
+      expect({ alert: rule.alert, metrics: metrics.length > 0 }).toEqual({ alert: rule.alert, metrics: true });
+      for (const metric of metrics)
+        expect({ alert: rule.alert, metric, defined: sources.includes(`'${metric}'`) }).toMatchObject({ defined: true });
+      expect(runbook).toContain(`### ${rule.alert}\n`);
     }
   });
 

@@ -1,5 +1,6 @@
 // Validates Kubernetes objects (JSON array on stdin) against the Kubernetes API schemas of the
-// npm package kubernetes-models (offline). A separate process because kubernetes-models is
+// npm package kubernetes-models, and @kubernetes-models/prometheus-operator for the monitoring
+// objects (offline). A separate process because kubernetes-models is
 // an ES module, which the tests' CommonJS cannot load. Prints
 // { "invalid": [{ "object", "error" }], "unknown": ["<apiVersion> <kind> <name>"] }:
 // unknown = a kind the package has no schema for (a custom resource).
@@ -11,8 +12,10 @@ const unknown = [];
 for (const object of objects) {
   const id = `${object.apiVersion} ${object.kind} ${object.metadata?.name}`;
   let Model;
+  // The Prometheus Operator's resources (PodMonitor, PrometheusRule) have a package of their own.
+  const models = object.apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
   try {
-    Model = (await import(`kubernetes-models/${object.apiVersion}`))[object.kind];
+    Model = (await import(`${models}/${object.apiVersion}`))[object.kind];
   } catch {
     Model = undefined;
   }

@@ -34,6 +34,11 @@ export interface ProcessOptions {
   compiled?: boolean;
 }
 
+/** The part an entry runs: "identity" for services/identity/src/main.ts. */
+function partOf(entry: string): string {
+  return /^services\/([a-z]+)\//.exec(entry)?.[1] ?? 'gateway';
+}
+
 export async function startProcess(options: ProcessOptions): Promise<TestProcess> {
   let child: ChildProcess;
   let peakKiB = 0;
@@ -44,7 +49,15 @@ export async function startProcess(options: ProcessOptions): Promise<TestProcess
     const loader = options.compiled ? ['--conditions=assistants-dist'] : ['--import', 'tsx'];
     child = spawn(process.execPath, [...nodeArgs, ...loader, join(ROOT, options.entry)], {
       cwd: ROOT,
-      env: { ...process.env, ...(options.compiled && { NODE_OPTIONS: '' }), LOG_LEVEL: logLevel, LOG_FORMAT: 'json', ...options.env },
+      env: {
+        ...process.env,
+        ...(options.compiled && { NODE_OPTIONS: '' }),
+        LOG_LEVEL: logLevel,
+        LOG_FORMAT: 'json',
+        // No metrics server unless the test asks: replicas of a service share the machine.
+        [`${partOf(options.entry).toUpperCase()}_METRICS_PORT`]: '0',
+        ...options.env,
+      },
       stdio: ['ignore', logLevel === 'silent' ? 'ignore' : 'inherit', 'inherit'],
     });
     const exited = new Promise<never>((_, reject) =>

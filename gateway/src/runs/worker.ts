@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, withContext, type Database, type Logger } from '@assistants/kit';
 import { Outcome, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
+import { countRunItems } from '../metrics';
 import type { Upstreams } from '../upstreams';
 import { backoff, ClaimLoop, keepLease, retriable } from './claim-loop';
 import type { ActionRegistry } from './registry';
@@ -83,6 +84,7 @@ export class RunWorker extends ClaimLoop<ClaimedBatch> {
     }
     const stored = await db.transaction((tx) => storeBatch(tx, batch, this.owner, items.length, results));
     if (!stored) log.info('batch stored already by another replica');
+    else countRunItems(run.action, results);
   }
 }
 

@@ -13,6 +13,7 @@ import type { Upstreams } from './upstreams';
 export const assessmentService: ServiceDefinition<(typeof AssessmentConfigSchema)['properties'], Upstreams> = {
   name: 'assessment',
   defaultPort: 50057,
+  defaultMetricsPort: 9407,
   config: AssessmentConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   stream: { name: STREAM, subjects: STREAM_SUBJECTS },

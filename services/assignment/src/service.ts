@@ -15,6 +15,7 @@ import type { Upstreams } from './upstreams';
 export const assignmentService: ServiceDefinition<(typeof AssignmentConfigSchema)['properties'], Upstreams> = {
   name: 'assignment',
   defaultPort: 50053,
+  defaultMetricsPort: 9403,
   config: AssignmentConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   stream: { name: STREAM, subjects: STREAM_SUBJECTS },

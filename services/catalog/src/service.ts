@@ -14,6 +14,7 @@ import { CATALOG_PERMISSIONS } from './permissions';
 export const catalogService: ServiceDefinition<(typeof CatalogConfigSchema)['properties'], IdentityClient> = {
   name: 'catalog',
   defaultPort: 50052,
+  defaultMetricsPort: 9402,
   config: CatalogConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   stream: { name: STREAM, subjects: STREAM_SUBJECTS },

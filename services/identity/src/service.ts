@@ -12,6 +12,7 @@ import { IDENTITY_PERMISSIONS, registerPermissions } from './permissions';
 export const identityService: ServiceDefinition<(typeof IdentityConfigSchema)['properties']> = {
   name: 'identity',
   defaultPort: 50051,
+  defaultMetricsPort: 9401,
   config: IdentityConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   extensions: ['pg_trgm'],

@@ -7,6 +7,7 @@ import { notificationClient } from '@assistants/notification/client';
 import { statisticsClient } from '@assistants/statistics/client';
 import { ImportConfigSchema, type ImportConfig } from './config';
 import { importGrpcServices } from './grpc';
+import { collectImportMetrics } from './metrics';
 import { IMPORT_PERMISSIONS } from './permissions';
 import { ImportPruner } from './prune';
 import type { Upstreams } from './upstreams';
@@ -27,6 +28,7 @@ const parts = ({ db, upstreams, config, logger }: ServiceContext<ImportConfig, U
 export const importService: ServiceDefinition<(typeof ImportConfigSchema)['properties'], Upstreams, Parts> = {
   name: 'import',
   defaultPort: 50056,
+  defaultMetricsPort: 9406,
   config: ImportConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   // No events yet: what an import changes is published by the services that own it.
@@ -66,4 +68,5 @@ export const importService: ServiceDefinition<(typeof ImportConfigSchema)['prope
     ...(context.config.IMPORT_WORKER_ENABLED ? [context.parts.worker] : []),
   ],
   grpc: (context) => importGrpcServices(context, () => context.parts.worker.poke()),
+  collectMetrics: ({ db, config }) => collectImportMetrics(db, config.IMPORT_LEASE_SECONDS),
 };

@@ -8,6 +8,7 @@ import { processFile, type RowOutcome } from './engine/process';
 import type { ParsedRow } from './engine/rows';
 import { uploadBytes } from './jobs';
 import { KINDS } from './kinds';
+import { countImportJob, countImportRows } from './metrics';
 import { APPLIERS, FINISHERS, UNCHANGED } from './kinds/appliers';
 import type { Finisher } from './kinds/apply';
 import type { Issue } from './engine/columns';
@@ -199,21 +200,24 @@ export class ImportWorker implements BackgroundWorker {
               ]);
             }
           });
+          countImportRows(job, report.counts);
         },
       });
       const finish = FINISHERS[job.kind];
       if (finish) await this.finish(job, chunks, finish);
-      await db.query(
+      const { rowCount } = await db.query(
         `UPDATE jobs SET status = 'completed', finished_at = now(), bytes_read = $2, lease_until = NULL WHERE id = $1 AND ${stillMine(3)}`,
         [job.id, bytesRead, this.owner],
       );
+      if (rowCount) countImportJob(job.kind, 'completed');
     } catch (error) {
       if (!(error instanceof ImportFileError)) throw error;
-      await db.query(
+      const { rowCount } = await db.query(
         `UPDATE jobs SET status = 'failed', finished_at = now(), file_error_line = $2, file_error = $3, lease_until = NULL
           WHERE id = $1 AND ${stillMine(4)}`,
         [job.id, error.line, error.message, this.owner],
       );
+      if (rowCount) countImportJob(job.kind, 'failed');
     }
     // The job's keys served their purpose (a file of millions leaves as many rows).
     await db.query('DELETE FROM job_keys WHERE job_id = $1', [job.id]);

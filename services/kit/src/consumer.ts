@@ -4,6 +4,7 @@ import type { Database, Queryable, Row } from './db';
 import { isBigintId, storeDeadLetter } from './dead-letters';
 import { STREAM_DEFAULTS, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
+import { counter } from './metrics';
 import type { Emit, Outbox } from './outbox';
 
 export interface HandlerContext {
@@ -79,8 +80,20 @@ export interface ReplayResult {
   notFound: string[];
 }
 
+/** Where a consumer stands on the server (JetStream consumer info). */
+export interface ConsumerLag {
+  /** Events in the stream matching its filter not delivered yet. */
+  pending: number;
+  /** Events delivered and not acknowledged yet (being handled, or waiting for a retry). */
+  ackPending: number;
+  /** Of those, events delivered more than once. */
+  redelivered: number;
+}
+
 export interface Consumer {
   readonly durable: string;
+  /** Asks the server where this consumer stands. */
+  lag(): Promise<ConsumerLag>;
   /** The time each handler gets: ackWaitMs / (prefetch + 1). */
   readonly handlerBudgetMs: number;
   /** Applies dead letters of this consumer again, through the same pipeline (claim and
@@ -95,6 +108,11 @@ export interface Consumer {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Outcomes: handled (applied, or found applied already), retried (failed, delivered again
+ * later), dead_lettered (failed for the last time, or not an event). */
+const consumed = counter('assistants_consumer_events_total', 'events a consumer took, by outcome', ['consumer', 'outcome']);
+const redeliveries = counter('assistants_consumer_redeliveries_total', 'deliveries of an event that was delivered before', ['consumer']);
 const FETCH_EXPIRES_MS = 30_000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 const PRUNE_BATCH = 1000;
@@ -242,6 +260,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           deliveries: deliveryCount,
         });
         logger.error({ durable, subject: m.subject, streamSeq: m.seq }, 'message is not an event envelope: moved to the dead letters');
+        consumed.inc({ consumer: durable, outcome: 'dead_lettered' });
         m.term();
       } catch (err) {
         logger.error({ err, durable, streamSeq: m.seq }, 'cannot store a dead letter, will retry');
@@ -259,6 +278,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         await failed(m, event, deliveryCount, err);
         return;
       }
+      consumed.inc({ consumer: durable, outcome: 'handled' });
       // After the commit. A lost ack means one more delivery, which the inbox drops.
       await m.ackAck().catch((err) => logger.warn({ err, durable, eventId: event.id }, 'ack not confirmed: the event may come again'));
     });
@@ -296,6 +316,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     // reply, an Error built per message): about a third of a projection's CPU at 64 events a
     // group. A lost ack means one more delivery, which the inbox drops.
     for (const m of messages) m.ack();
+    consumed.inc({ consumer: durable, outcome: 'handled' }, events.length);
     await bus.nc
       .flush()
       .catch((err) => logger.warn({ err, durable, events: events.length }, 'acks not confirmed: the events may come again'));
@@ -306,6 +327,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     if (deliveryCount < maxDeliveries) {
       const delayMs = retryDelayMs(deliveryCount);
       logger.warn({ ...context, retryInMs: delayMs }, 'event handler failed, will retry');
+      consumed.inc({ consumer: durable, outcome: 'retried' });
       m.nak(delayMs);
       return;
     }
@@ -321,6 +343,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         deliveries: deliveryCount,
       });
       m.term(); // no reason: nats-server 2.9 ignores a "+TERM <reason>"
+      consumed.inc({ consumer: durable, outcome: 'dead_lettered' });
       logger.error({ ...context, deadLetterId: id }, 'event handler failed for the last time: moved to the dead letters');
     } catch (storeErr) {
       logger.error({ ...context, storeErr }, 'event handler failed for the last time and the dead letter cannot be stored: will retry');
@@ -377,6 +400,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         };
         try {
           for await (const m of fetched) {
+            if (m.info.deliveryCount > 1) redeliveries.inc({ consumer: durable });
             if (stopping) m.nak();
             else if (!groupHandler) await handle(m);
             else {
@@ -410,6 +434,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   return {
     durable,
     handlerBudgetMs,
+    async lag() {
+      const info = await bus.jsm.consumers.info(stream, durable);
+      return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+    },
     async replay(ids) {
       const result: ReplayResult = { replayed: [], failed: [], notFound: [] };
       const { rows } = await db.query<{ id: string; envelope: unknown; deliveries: number }>(

@@ -1,19 +1,13 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation, service as healthService } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import { ACTOR_HEADER, CORRELATION_HEADER, currentContext, withContext } from './context';
 import { asDomainError, fromGrpcError, toGrpcError } from './errors';
+import { channelCredentials, type GrpcSecurity } from './grpc-health';
 import type { Logger } from './logger';
+import { counter, histogram } from './metrics';
 
-/** How the parts of the suite know each other on the internal network: every call carries
- * the service token (checked by every server before any handler runs), and, when
- * configured, travels over TLS. Reaching a service's port is not enough to call it. */
-export interface GrpcSecurity {
-  /** Shared by the parts of the suite; sent as `authorization: Bearer <token>` on each call. */
-  serviceToken: string;
-  /** PEM contents. The server presents cert/key; clients trust `ca`. */
-  tls?: { cert: Buffer; key: Buffer; ca: Buffer };
-}
+export { checkGrpcHealth, type GrpcSecurity } from './grpc-health';
 
 const AUTHORIZATION = 'authorization';
 
@@ -89,6 +83,42 @@ function guarded(implementation: grpc.UntypedServiceImplementation, token: strin
   return wrapped;
 }
 
+const GRPC_LABELS = ['grpc_service', 'grpc_method'] as const;
+const grpcHandled = counter('grpc_server_handled_total', 'gRPC calls answered, by service, method and status code', [
+  ...GRPC_LABELS,
+  'grpc_code',
+]);
+const grpcSeconds = histogram(
+  'grpc_server_handling_seconds',
+  'time from a gRPC call’s arrival to its answer, by service and method',
+  GRPC_LABELS,
+  [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+);
+
+/** Counts and times every call of a service's methods (refusals without the token
+ * included): its code is the status it is answered with (OK, INVALID_ARGUMENT, INTERNAL…). */
+function instrumented(
+  definition: grpc.ServiceDefinition,
+  implementation: grpc.UntypedServiceImplementation,
+): grpc.UntypedServiceImplementation {
+  const wrapped: grpc.UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(implementation)) {
+    // '/identity.v1.UserService/GetUser'
+    const [, service = '', rpc = name] = (definition[name]?.path ?? '').split('/');
+    const labels = { grpc_service: service, grpc_method: rpc };
+    wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const end = grpcSeconds.startTimer(labels);
+      (method as grpc.handleUnaryCall<unknown, unknown>)(call, (err, value, trailer, flags) => {
+        end();
+        const code = err ? (err.code ?? grpc.status.UNKNOWN) : grpc.status.OK;
+        grpcHandled.inc({ ...labels, grpc_code: grpc.status[code] ?? 'UNKNOWN' });
+        callback(err, value, trailer, flags);
+      });
+    }) as grpc.UntypedHandleCall;
+  }
+  return wrapped;
+}
+
 export interface GrpcServer {
   port: number;
   stop(): Promise<void>;
@@ -112,7 +142,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));
   health.addToServer(server);
   for (const [definition, implementation] of options.services) {
-    server.addService(definition, guarded(implementation, security.serviceToken, logger));
+    server.addService(definition, instrumented(definition, guarded(implementation, security.serviceToken, logger)));
   }
   const credentials = security.tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: security.tls.cert, private_key: security.tls.key }], false)
@@ -176,10 +206,6 @@ export interface GrpcClientOptions {
   timeoutMs?: number;
 }
 
-function channelCredentials(security: GrpcSecurity): grpc.ChannelCredentials {
-  return security.tls ? grpc.credentials.createSsl(security.tls.ca) : grpc.credentials.createInsecure();
-}
-
 /** A client of one gRPC service whose calls return promises, carry the service token, the
  * current correlation id and acting user, have a deadline (the current context's, when it
  * is nearer), and fail with DomainErrors for the statuses services answer. */
@@ -206,24 +232,4 @@ export function grpcClient<C extends grpc.Client>(
       });
   }
   return methods as PromiseClient<C> & { close(): void };
-}
-
-const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
-
-/** Asks a server's grpc.health.v1 whether `service` ("" for the whole server) is SERVING. */
-export function checkGrpcHealth(
-  address: string,
-  options: { security: GrpcSecurity; service?: string; timeoutMs?: number },
-): Promise<boolean> {
-  const client = new HealthClient(address, channelCredentials(options.security));
-  return new Promise<boolean>((resolve) => {
-    client.check(
-      { service: options.service ?? '' },
-      { deadline: Date.now() + (options.timeoutMs ?? 2000) },
-      (err: Error | null, res: { status: unknown }) => {
-        client.close();
-        resolve(!err && (res.status === 'SERVING' || res.status === 1));
-      },
-    );
-  });
 }

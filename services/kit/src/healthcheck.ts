@@ -7,7 +7,7 @@
 // gateway: GET http://127.0.0.1:<GATEWAY_HEALTH_PORT>/healthz.
 // ASSISTANTS_HEALTHCHECK_ADDRESS overrides host:port (e.g. the name a TLS certificate holds).
 import { loadConfig } from './config';
-import { checkGrpcHealth } from './grpc';
+import { checkGrpcHealth } from './grpc-health';
 import { grpcSecurity, SecurityConfigSchema } from './security';
 
 /** The default gRPC port of each service (its definition's defaultPort). */

@@ -11,6 +11,7 @@ export * from './grpc';
 export * from './items';
 export * from './lifecycle';
 export * from './logger';
+export * from './metrics';
 export * from './ops';
 export * from './outbox';
 export * from './permissions';

@@ -7,6 +7,7 @@ import { JetStreamApiError } from '@nats-io/jetstream';
 import { createInbox, headers, NoRespondersError, TimeoutError } from '@nats-io/transport-node';
 import { envelope, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
+import { counter } from './metrics';
 
 /** Emits an event in the current transaction. `key` is the ordering key, the aggregate the
  * event is about (`user:<id>`): events of one key reach the stream in the order of their
@@ -35,6 +36,8 @@ export interface Outbox {
 
 export interface OutboxOptions {
   db: Database;
+  /** The service whose outbox it is: the `service` label of its metrics. */
+  service?: string;
   bus: Bus;
   logger: Logger;
   /** How often the relay looks for events committed by other replicas (default 1 s). */
@@ -76,6 +79,16 @@ export interface OutboxOptions {
 
 const DEFAULT_KEY_PARTS = 2;
 
+const published = counter('assistants_outbox_published_total', 'events the outbox relay published to JetStream', ['service']);
+const movedAside = counter(
+  'assistants_outbox_unpublishable_total',
+  'events the relay moved to kit_outbox_unpublishable (they can never be published)',
+  ['service'],
+);
+const relayFailures = counter('assistants_outbox_relay_failures_total', 'relay rounds that failed (NATS or the database away)', [
+  'service',
+]);
+
 /** The ordering key used when emit is not given one: `identity.user` for `identity.user.created.v1`. */
 export function defaultEventKey(subject: string): string {
   return subject.split('.').slice(0, DEFAULT_KEY_PARTS).join('.');
@@ -100,6 +113,7 @@ type RoundOutcome = { kind: 'done'; full: boolean } | { kind: 'not-holder' } | {
 
 export function createOutbox(options: OutboxOptions): Outbox {
   const { db, bus, logger } = options;
+  const labels = { service: options.service ?? '' };
   const pollMs = options.pollMs ?? 1000;
   const batchSize = options.batchSize ?? 500;
   const leaseMs = options.leaseMs ?? 15_000;
@@ -269,6 +283,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
          DELETE FROM kit_outbox WHERE seq = ANY($1::bigint[])`,
         [acked, poison.map((p) => p.row.seq), poison.map((p) => p.reason)],
       );
+      published.inc(labels, acked.length);
+      movedAside.inc(labels, poison.length);
       for (const { row, reason } of poison) {
         logger.error(
           { subject: row.subject, eventId: row.id, seq: row.seq, reason },
@@ -316,6 +332,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         running = undefined;
       }
       if (outcome.kind === 'failed') {
+        relayFailures.inc(labels);
         failures++;
         const delayMs = backoffDelayMs(failures, initialBackoffMs, maxBackoffMs);
         retryAt = Date.now() + delayMs;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError } from './config';
-import type { GrpcSecurity } from './grpc';
+import type { GrpcSecurity } from './grpc-health';
 
 /** The variables every part of the suite reads to call, and be called by, the others. */
 export const SecurityConfigSchema = Type.Object({

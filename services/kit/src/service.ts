@@ -8,11 +8,13 @@ import { connectBus, ensureStream, type Bus } from './events';
 import { startGrpcServer, type GrpcSecurity, type GrpcServer } from './grpc';
 import { runProcess } from './lifecycle';
 import { createLogger, type Logger } from './logger';
+import { onScrape, startMetricsServer, type MetricsServer } from './metrics';
 import { pruneBatches } from './batch';
 import { opsGrpcService, type PrincipalGrants } from './ops';
 import { createOutbox, type Outbox } from './outbox';
 import { KIT_PERMISSIONS, type PermissionDeclaration } from './permissions';
 import { grpcSecurity, SecurityConfigSchema } from './security';
+import { collectEventMetrics } from './service-metrics';
 
 /** How a service reaches the authority on users and grants (the identity service): to learn
  * the grants of a call's acting user, and to declare its own permissions when it starts. */
@@ -44,6 +46,9 @@ export interface ServiceDefinition<C extends TProperties = TProperties, U = unde
   name: string;
   /** Its gRPC port unless <NAME>_GRPC_PORT says otherwise. */
   defaultPort: number;
+  /** Its Prometheus port (GET /metrics) unless <NAME>_METRICS_PORT says otherwise; 0 (the
+   * default): none. */
+  defaultMetricsPort?: number;
   /** Its own environment variables (the common ones are added, see commonSettings). */
   config?: TObject<C>;
   /** Folder of NNN_<what>.sql files, applied in order after the kit's own. */
@@ -68,6 +73,9 @@ export interface ServiceDefinition<C extends TProperties = TProperties, U = unde
   consumers?(context: ServiceContext<Static<TObject<C>>, U, P>): ConsumerDefinition[];
   /** Runs once the database is migrated and the relay runs, before the gRPC server opens. */
   beforeStart?(context: ServiceContext<Static<TObject<C>>, U, P>): Promise<void>;
+  /** Sets its own gauges (made with scrapedGauge) before each scrape, e.g. jobs waiting;
+   * the kit's (outbox, consumers, dead letters) are set by the kit. */
+  collectMetrics?(context: ServiceContext<Static<TObject<C>>, U, P>): Promise<void>;
   /** Background loops of every replica (e.g. a mail sender), started after the consumers and
    * stopped right after the gRPC server, before the consumers, the outbox and the database. */
   workers?(context: ServiceContext<Static<TObject<C>>, U, P>): BackgroundWorker[];
@@ -94,6 +102,8 @@ export interface ServiceContext<Config = Record<string, unknown>, U = undefined,
 export interface CommonSettings {
   grpcHost: string;
   grpcPort: number;
+  /** 0: no metrics server. It listens on grpcHost. */
+  metricsPort: number;
   databaseUrl?: string;
   dataDir: string;
   databasePoolSize: number;
@@ -110,12 +120,18 @@ export interface CommonSettings {
 }
 
 /** The variables behind CommonSettings, for a service called `name`. */
-export function commonConfigSchema(name: string, defaultPort: number) {
+export function commonConfigSchema(name: string, defaultPort: number, defaultMetricsPort = 0) {
   const p = name.toUpperCase();
   return Type.Object({
     ...SecurityConfigSchema.properties,
     [`${p}_GRPC_HOST`]: Type.String({ default: '127.0.0.1', description: 'address its gRPC server binds to (0.0.0.0 in a container)' }),
     [`${p}_GRPC_PORT`]: Type.Integer({ default: defaultPort, minimum: 0, maximum: 65535 }),
+    [`${p}_METRICS_PORT`]: Type.Integer({
+      default: defaultMetricsPort,
+      minimum: 0,
+      maximum: 65535,
+      description: `Prometheus metrics (GET /metrics) on this port, on ${p}_GRPC_HOST; 0: off`,
+    }),
     [`${p}_DATABASE_URL`]: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'its own database' })),
     DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: `a shared database (schema "${name}")` })),
     [`${p}_DATA_DIR`]: Type.String({ default: `.data/${name}`, description: 'embedded PGlite data, when no database URL is set' }),
@@ -142,6 +158,7 @@ function commonSettings(name: string, values: Record<string, unknown>): CommonSe
   return {
     grpcHost: values[`${p}_GRPC_HOST`] as string,
     grpcPort: values[`${p}_GRPC_PORT`] as number,
+    metricsPort: values[`${p}_METRICS_PORT`] as number,
     databaseUrl: (values[`${p}_DATABASE_URL`] ?? values.DATABASE_URL) as string | undefined,
     dataDir: values[`${p}_DATA_DIR`] as string,
     databasePoolSize: values[`${p}_DATABASE_POOL_SIZE`] as number,
@@ -163,6 +180,8 @@ export interface RunningService<Config = Record<string, unknown>, U = undefined,
   port: number;
   /** host:port of its gRPC server. */
   address: string;
+  /** The port of its metrics server, when it has one. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -176,7 +195,10 @@ export async function startService<C extends TProperties, U = undefined, P = und
 ): Promise<RunningService<Static<TObject<C>>, U, P>> {
   const { name } = definition;
   const logger = options.logger ?? createLogger(name);
-  const schema: TObject = Type.Object({ ...commonConfigSchema(name, definition.defaultPort).properties, ...definition.config?.properties });
+  const schema: TObject = Type.Object({
+    ...commonConfigSchema(name, definition.defaultPort, definition.defaultMetricsPort).properties,
+    ...definition.config?.properties,
+  });
   const values = loadConfig(schema, options.env ?? process.env) as Record<string, unknown>;
   const settings = commonSettings(name, values);
   const config = values as Static<TObject<C>>;
@@ -194,11 +216,15 @@ export async function startService<C extends TProperties, U = undefined, P = und
   let bus: Bus | undefined;
   let outbox: Outbox | undefined;
   let server: GrpcServer | undefined;
+  let metrics: MetricsServer | undefined;
+  let stopCollecting: (() => void) | undefined;
   const consumers: Consumer[] = [];
   const workers: BackgroundWorker[] = [];
   let pruning: NodeJS.Timeout | undefined;
   const stop = async () => {
     clearInterval(pruning);
+    stopCollecting?.();
+    await metrics?.stop();
     await server?.stop();
     for (const worker of workers.splice(0)) await worker.stop();
     for (const consumer of consumers.splice(0)) await consumer.stop();
@@ -209,7 +235,7 @@ export async function startService<C extends TProperties, U = undefined, P = und
   };
   try {
     bus = await connectBus(settings.natsUrl, name, logger);
-    outbox = createOutbox({ db, bus, logger });
+    outbox = createOutbox({ db, bus, logger, service: name });
     const bare: ServiceContext<Static<TObject<C>>, U> = { name, config, upstreams, parts: undefined, settings, logger, db, bus, outbox };
     const context: ServiceContext<Static<TObject<C>>, U, P> = { ...bare, parts: definition.parts?.(bare) as P };
     await migrate(db, [KIT_MIGRATIONS, { name, dir: definition.migrations }], logger);
@@ -255,11 +281,16 @@ export async function startService<C extends TProperties, U = undefined, P = und
       logger,
     });
     const port = server.port;
+    stopCollecting = onScrape(name, logger, async () => {
+      await Promise.all([collectEventMetrics(name, db, consumers), definition.collectMetrics?.(context)]);
+    });
+    if (settings.metricsPort !== 0) metrics = await startMetricsServer({ host: settings.grpcHost, port: settings.metricsPort, logger });
     return {
       ...context,
       consumers,
       port,
       address: `${settings.grpcHost === '0.0.0.0' ? '127.0.0.1' : settings.grpcHost}:${port}`,
+      metricsPort: metrics?.port,
       stop,
     };
   } catch (err) {

@@ -3,6 +3,7 @@ import type { Database, Logger, SecretBox } from '@assistants/kit';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { NotificationConfig } from './config';
 import { claimMails, markFailed, markRetry, markSent, pruneSent, type ClaimedMail } from './mails.repo';
+import { countMail } from './metrics';
 import { render } from './templates';
 
 /** How a send ended, from nodemailer's error (SMTP reply code, or a connection error). */
@@ -141,6 +142,7 @@ export class MailSender {
       rendered = render(mail.parts, data);
     } catch (err) {
       await markFailed(db, mail.id, this.owner, `cannot render the mail: ${(err as Error).message}`);
+      countMail('failed');
       return;
     }
     try {
@@ -159,6 +161,7 @@ export class MailSender {
       if (permanent || mail.attempts >= config.NOTIFICATION_MAX_ATTEMPTS) {
         logger.warn({ mailId: mail.id, attempts: mail.attempts, reason }, 'a mail failed for good');
         await markFailed(db, mail.id, this.owner, reason);
+        countMail('failed');
       } else {
         logger.info({ mailId: mail.id, attempts: mail.attempts, reason }, 'a mail was not accepted: it will be retried');
         await markRetry(
@@ -168,9 +171,11 @@ export class MailSender {
           reason,
           retryDelayMs(mail.attempts, config.NOTIFICATION_RETRY_INITIAL_MS, config.NOTIFICATION_RETRY_MAX_MS),
         );
+        countMail('retried');
       }
       return;
     }
+    countMail('sent');
     // Accepted: recorded at once. A database hiccup now must not send it again: insist.
     for (let attempt = 1; ; attempt++) {
       try {

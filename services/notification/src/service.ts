@@ -8,6 +8,7 @@ import type { Deps } from './deps';
 import { STREAM, STREAM_SUBJECTS } from './events';
 import { bellCalendarGrpcServices } from './bell-calendar-grpc';
 import { notificationGrpcServices } from './grpc';
+import { collectMailMetrics } from './metrics';
 import { NOTIFICATION_PERMISSIONS } from './permissions';
 import type { Upstreams } from './upstreams';
 
@@ -38,6 +39,7 @@ function parts(context: ServiceContext<NotificationConfig, Upstreams>): Parts {
 export const notificationService: ServiceDefinition<(typeof NotificationConfigSchema)['properties'], Upstreams, Parts> = {
   name: 'notification',
   defaultPort: 50054,
+  defaultMetricsPort: 9404,
   config: NotificationConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   stream: { name: STREAM, subjects: STREAM_SUBJECTS },
@@ -66,6 +68,7 @@ export const notificationService: ServiceDefinition<(typeof NotificationConfigSc
   },
   consumers: ({ parts, logger }) => [assignmentMailsConsumer(parts.deps, logger), statisticsMailsConsumer(parts.deps, logger)],
   workers: ({ parts, config }) => (config.NOTIFICATION_SENDER_ENABLED ? [parts.sender] : []),
+  collectMetrics: ({ db }) => collectMailMetrics(db),
   grpc: ({ parts, logger }) => [
     ...notificationGrpcServices(parts.deps, parts.box, logger),
     ...bellCalendarGrpcServices(parts.deps, logger),

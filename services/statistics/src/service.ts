@@ -7,6 +7,7 @@ import { STREAM, STREAM_SUBJECTS } from './events';
 import { statisticsGrpcServices } from './grpc';
 import { STATISTICS_PERMISSIONS } from './permissions';
 import { ExportWorker } from './export/jobs';
+import { collectExportMetrics } from './export/metrics';
 import { identityProjectionConsumer } from './export/projections';
 import { assignmentProjectionConsumer, CONSUMED_STREAMS, catalogProjectionConsumer } from './projections';
 import type { Upstreams } from './upstreams';
@@ -32,6 +33,7 @@ const parts = ({ db, config, logger }: ServiceContext<StatisticsConfig, Upstream
 export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema)['properties'], Upstreams, Parts> = {
   name: 'statistics',
   defaultPort: 50055,
+  defaultMetricsPort: 9405,
   config: StatisticsConfigSchema,
   migrations: join(__dirname, '..', 'migrations'),
   stream: { name: STREAM, subjects: STREAM_SUBJECTS },
@@ -47,6 +49,7 @@ export const statisticsService: ServiceDefinition<(typeof StatisticsConfigSchema
   grpc: ({ db, outbox, upstreams, logger, parts }) =>
     statisticsGrpcServices({ db, outbox, upstreams, poke: () => parts.exportWorker.poke() }, logger),
   workers: ({ parts }) => [parts.exportWorker],
+  collectMetrics: ({ db }) => collectExportMetrics(db),
   // Parts start in any order: the streams it consumes are made here too if the catalog and
   // assignment services have not made them yet (with the same settings: all read the common
   // variables).

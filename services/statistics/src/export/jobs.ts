@@ -14,6 +14,7 @@ import {
 import { StartExportRequest, type ExportJob } from '@assistants/proto/gen/statistics/v1/exports';
 import type { Deps } from '../deps';
 import { PERMISSIONS } from '../permissions';
+import { countExport, countExportRows } from './metrics';
 import { planOf } from './query';
 import { writeExport } from './writer';
 
@@ -172,6 +173,7 @@ export class ExportWorker {
     );
     try {
       await db.query('DELETE FROM export_chunks WHERE export_id = $1', [job.id]);
+      let written = 0;
       const plan = planOf(StartExportRequest.fromJSON(job.request));
       const result = await db.transaction(async (tx) => {
         // One snapshot for the whole file; no statement timeout for a long export.
@@ -188,6 +190,8 @@ export class ExportWorker {
             [...mine, rows, data.length, index, data],
           );
           if (rowCount === 0) throw new Superseded();
+          countExportRows(rows - written);
+          written = rows;
         });
       });
       await db.query(
@@ -195,10 +199,12 @@ export class ExportWorker {
           WHERE id = $1 AND attempts = $2`,
         [...mine, result.rows, result.bytes, result.chunks],
       );
+      countExport('done');
       logger.info({ exportId: job.id, rows: result.rows, bytes: result.bytes }, 'export done');
     } catch (err) {
       if (err instanceof Superseded) return;
       logger.error({ err, exportId: job.id }, 'export failed');
+      countExport('failed');
       await db.query(`UPDATE exports SET status = 'failed', error = $3, finished_at = now() WHERE id = $1 AND attempts = $2`, [
         ...mine,
         'the export failed; see the statistics service log',
