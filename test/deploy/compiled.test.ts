@@ -67,6 +67,7 @@ describe('the compiled build', () => {
         name: 'identity (compiled)',
         entry: 'services/identity/dist/main.js',
         compiled: true,
+        readyTimeoutMs: 90_000, // (a loaded two-core machine)
         env: {
           ...common,
           NATS_URL: nats.url,
@@ -85,6 +86,7 @@ describe('the compiled build', () => {
         name: 'gateway (compiled)',
         entry: 'gateway/dist/main.js',
         compiled: true,
+        readyTimeoutMs: 90_000, // (a loaded two-core machine)
         env: {
           ...common,
           IDENTITY_ADDRESS: `127.0.0.1:${identityPort}`,
