@@ -36,8 +36,8 @@ type AttemptRow = {
   status: AttemptStatus;
 };
 
-type AnswerRow = {
-  question_id: string;
+/** A question as it was played: what an attempt's answer keeps of it. */
+type PlayedQuestion = {
   block_id: string;
   block_title: string;
   position: number;
@@ -47,6 +47,10 @@ type AnswerRow = {
   choices: unknown;
   expected: unknown;
   max_score: string;
+};
+
+type AnswerRow = PlayedQuestion & {
+  question_id: string;
   given: unknown;
   score: string;
   duration_seconds: number;
@@ -184,18 +188,7 @@ export async function recordAttempt(deps: Deps, actorId: string, req: RecordAtte
     throw invalidArgument('durationSeconds', 'durationSeconds must be a whole number of seconds');
   }
   const questions = (
-    await deps.db.query<{
-      id: string;
-      block_id: string;
-      block_title: string;
-      position: number;
-      type: QuestionType;
-      title: string;
-      text: string;
-      choices: unknown;
-      expected: unknown;
-      max_score: string;
-    }>(
+    await deps.db.query<PlayedQuestion & { id: string }>(
       `SELECT q.id, q.block_id, b.title AS block_title, b.position * 10000 + q.position AS position, q.type, q.title, q.text, q.choices, q.expected, q.max_score
          FROM questions q JOIN test_blocks b ON b.id = q.block_id WHERE q.test_id = $1 ORDER BY b.position, q.position`,
       [testId],
