@@ -1,5 +1,6 @@
 import { PrintLevel } from '@assistants/proto/gen/assessment/v1/print';
-import { actingAs, basic, pdfTexts, refusal, startStack, type TestStack } from '@assistants/testing';
+import { actingAs, pdfTexts, refusal, type TestStack } from '@assistants/testing';
+import { createTest, scopedAdministrator, startAssessmentStack, type AssessmentStack } from './assessment-support';
 
 /**
  * T3 over real HTTP: POST /v1/tests/print answers one PDF of several tests, read back with
@@ -7,16 +8,10 @@ import { actingAs, basic, pdfTexts, refusal, startStack, type TestStack } from '
  * test with a FR one refuses the whole request (404 naming it); nobody holds tests:read (403).
  */
 let stack: TestStack;
-const org: Record<string, string> = {};
+let org: AssessmentStack['org'];
 const test: Record<string, string> = {};
 let frTests: string;
 let nobody: string;
-
-async function post(path: string, body: unknown) {
-  const result = await stack.http('POST', path, { body });
-  if (result.status >= 300) throw new Error(`${path}: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body;
-}
 
 const newTest = (externalId: string, title: string, organisationId: string) => ({
   externalId,
@@ -50,24 +45,10 @@ const newTest = (externalId: string, title: string, organisationId: string) => (
 const print = (body: object, auth?: string | null) => stack.http('POST', '/v1/tests/print', { body, auth });
 
 beforeAll(async () => {
-  stack = await startStack();
-  org.EU = (await post('/v1/organisations', { extId: 'EU', label: 'Europe' })).id;
-  org.FR = (await post('/v1/organisations', { extId: 'FR', label: 'France', parentId: org.EU })).id;
-  org.US = (await post('/v1/organisations', { extId: 'US', label: 'United States' })).id;
-  const role = (await post('/v1/roles', { name: 'Test reader', permissions: ['tests:read'] })).id;
-  const admin = await post('/v1/users', {
-    login: 'fr-tests',
-    lastName: 'Admin',
-    firstName: 'F',
-    organisationId: org.FR,
-    password: 'fr tests password',
-  });
-  await post(`/v1/users/${admin.id}/roles`, { roleIds: [role], organisationId: org.FR });
-  frTests = basic('fr-tests', 'fr tests password');
-  await post('/v1/users', { login: 'nobody', lastName: 'N', firstName: 'N', organisationId: org.FR, password: 'nobody password' });
-  nobody = basic('nobody', 'nobody password');
-  test.FR = (await post('/v1/tests', newTest('Q-FR', 'Épreuve française', org.FR))).id;
-  test.US = (await post('/v1/tests', newTest('Q-US', 'Épreuve américaine', org.US))).id;
+  ({ stack, org, nobody } = await startAssessmentStack());
+  frTests = (await scopedAdministrator(stack, 'fr-tests', org.FR, ['tests:read'])).auth;
+  test.FR = await createTest(stack, newTest('Q-FR', 'Épreuve française', org.FR));
+  test.US = await createTest(stack, newTest('Q-US', 'Épreuve américaine', org.US));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
-import { basic, startStack, type TestStack } from '@assistants/testing';
+import type { TestStack } from '@assistants/testing';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { unzipFiles } from '../../services/assessment/src/zip';
+import { createTest, post, scopedAdministrator, startAssessmentStack, type AssessmentStack } from './assessment-support';
 
 /**
  * T4, LMS publication, over real HTTP on the whole stack: tests packaged as one course in
@@ -12,7 +13,7 @@ import { unzipFiles } from '../../services/assessment/src/zip';
  * holding one; fr-reader lacks catalog:write — 403 and nothing kept.
  */
 let stack: TestStack;
-const org: Record<string, string> = {};
+let org: AssessmentStack['org'];
 const test: Record<string, string> = {};
 let frPublisher: string;
 let frReader: string;
@@ -23,12 +24,6 @@ const xml = new XMLParser({
   parseTagValue: false,
   isArray: (name) => ['item', 'file', 'activity'].includes(name),
 });
-
-async function post(path: string, body: unknown, auth?: string) {
-  const result = await stack.http('POST', path, { body, auth });
-  if (result.status >= 300) throw new Error(`${path}: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body;
-}
 
 const newTest = (externalId: string, organisationId: string, passingScorePercent?: number) => ({
   externalId,
@@ -69,27 +64,16 @@ async function download(id: string, auth?: string) {
 const packageRows = async () => (await stack.assessment.db.query<{ n: number }>('SELECT count(*)::int AS n FROM packages')).rows[0].n;
 
 beforeAll(async () => {
-  stack = await startStack();
-  org.EU = (await post('/v1/organisations', { extId: 'EU', label: 'Europe' })).id;
-  org.FR = (await post('/v1/organisations', { extId: 'FR', label: 'France', parentId: org.EU })).id;
-  org.US = (await post('/v1/organisations', { extId: 'US', label: 'United States' })).id;
-  const root = (await stack.http('GET', '/v1/organisations')).body.items[0].id;
-  test.FR = (await post('/v1/tests', newTest('P-FR', org.FR, 50))).id;
-  test.FR2 = (await post('/v1/tests', newTest('P-FR2', org.FR))).id;
-  test.US = (await post('/v1/tests', newTest('P-US', org.US, 80))).id;
+  ({ stack, org } = await startAssessmentStack());
+  test.FR = await createTest(stack, newTest('P-FR', org.FR, 50));
+  test.FR2 = await createTest(stack, newTest('P-FR2', org.FR));
+  test.US = await createTest(stack, newTest('P-US', org.US, 80));
 
-  const reader = (await post('/v1/roles', { name: 'Test reader', permissions: ['tests:read'] })).id;
-  const editor = (await post('/v1/roles', { name: 'Catalog editor', permissions: ['catalog:write', 'catalog:read'] })).id;
-  for (const [login, catalog] of [
-    ['fr-publisher', true],
-    ['fr-reader', false],
-  ] as const) {
-    const user = await post('/v1/users', { login, lastName: login, firstName: 'X', organisationId: org.FR, password: `${login} password` });
-    await post(`/v1/users/${user.id}/roles`, { roleIds: [reader], organisationId: org.FR });
-    if (catalog) await post(`/v1/users/${user.id}/roles`, { roleIds: [editor], organisationId: root });
-  }
-  frPublisher = basic('fr-publisher', 'fr-publisher password');
-  frReader = basic('fr-reader', 'fr-reader password');
+  const publisher = await scopedAdministrator(stack, 'fr-publisher', org.FR, ['tests:read']);
+  const editor = (await post(stack, '/v1/roles', { name: 'Catalog editor', permissions: ['catalog:write', 'catalog:read'] })).id;
+  await post(stack, `/v1/users/${publisher.id}/roles`, { roleIds: [editor], organisationId: org.ROOT });
+  frPublisher = publisher.auth;
+  frReader = (await scopedAdministrator(stack, 'fr-reader', org.FR, ['tests:read'])).auth;
 }, 120_000);
 
 afterAll(async () => {
@@ -161,7 +145,7 @@ it('SCORM 1.2: one course of two SCOs, a valid manifest listing files that exist
 });
 
 it('SCORM 2004 4th edition: its namespaces, schema version, scormType and the pass mark as a normalized measure', async () => {
-  const published = await post('/v1/tests/publish', {
+  const published = await post(stack, '/v1/tests/publish', {
     testIds: [test.FR],
     format: 'scorm2004',
     courseName: 'Safety 2004',
@@ -198,7 +182,7 @@ it('xAPI: a generated external id, tincan.xml with the course and its tests laun
   });
   expect([notUrl.status, notUrl.body.field]).toEqual([400, 'targetServer']);
 
-  const published = await post('/v1/tests/publish', {
+  const published = await post(stack, '/v1/tests/publish', {
     testIds: [test.FR, test.FR2],
     format: 'xapi',
     courseName: 'Safety xAPI',
@@ -258,7 +242,7 @@ it('a scoped administrator publishes only tests of its scope: a test outside it 
   expect(mine.status).toBe(201);
   await download(mine.body.id, frPublisher);
 
-  const theirs = await post('/v1/tests/publish', {
+  const theirs = await post(stack, '/v1/tests/publish', {
     testIds: [test.FR, test.US],
     format: 'scorm12',
     courseName: 'Both',
@@ -284,7 +268,7 @@ it('without catalog:write the course cannot be created: 403, and neither package
     (
       await stack.http(
         'GET',
-        `/v1/packages/${(await post('/v1/tests/publish', { testIds: [test.FR], format: 'xapi', courseName: 'R', targetServer: 'https://lrs.example.test/' })).id}`,
+        `/v1/packages/${(await post(stack, '/v1/tests/publish', { testIds: [test.FR], format: 'xapi', courseName: 'R', targetServer: 'https://lrs.example.test/' })).id}`,
         { auth: frReader },
       )
     ).status,

@@ -1,5 +1,6 @@
-import { basic, startStack, type TestStack } from '@assistants/testing';
+import type { TestStack } from '@assistants/testing';
 import { readQtiPackage } from '../../services/assessment/src/qti/import';
+import { createTest, scopedAdministrator, startAssessmentStack, type AssessmentStack } from './assessment-support';
 
 /**
  * T5 (Mobiteach export) over real HTTP: GET /v1/tests/{id}/qti gives the test as a QTI 2.1
@@ -8,16 +9,10 @@ import { readQtiPackage } from '../../services/assessment/src/qti/import';
  * only and gets 404 for the US test, as if it did not exist; a user without tests:read 403.
  */
 let stack: TestStack;
-const org: Record<string, string> = {};
+let org: AssessmentStack['org'];
 const test: Record<string, string> = {};
 let frQti: string;
 let nobody: string;
-
-async function post(path: string, body: unknown) {
-  const result = await stack.http('POST', path, { body });
-  if (result.status >= 300) throw new Error(`${path}: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body;
-}
 
 const choices = (...ids: string[]) => ids.map((id) => ({ id, label: `Label ${id}` }));
 
@@ -68,25 +63,10 @@ const BLOCKS = [
 ];
 
 beforeAll(async () => {
-  stack = await startStack();
-  org.EU = (await post('/v1/organisations', { extId: 'EU', label: 'Europe' })).id;
-  org.FR = (await post('/v1/organisations', { extId: 'FR', label: 'France', parentId: org.EU })).id;
-  org.US = (await post('/v1/organisations', { extId: 'US', label: 'United States' })).id;
-  const role = (await post('/v1/roles', { name: 'Test reader', permissions: ['tests:read'] })).id;
-  const admin = await post('/v1/users', {
-    login: 'fr-qti',
-    lastName: 'A',
-    firstName: 'F',
-    organisationId: org.FR,
-    password: 'fr qti password',
-  });
-  await post(`/v1/users/${admin.id}/roles`, { roleIds: [role], organisationId: org.FR });
-  frQti = basic('fr-qti', 'fr qti password');
-  await post('/v1/users', { login: 'nobody', lastName: 'N', firstName: 'N', organisationId: org.FR, password: 'nobody password' });
-  nobody = basic('nobody', 'nobody password');
-  for (const key of ['FR', 'US']) {
-    const body = { externalId: `Quiz ${key}/2026`, title: `Quiz ${key}`, organisationId: org[key], blocks: BLOCKS };
-    test[key] = (await post('/v1/tests', body)).id;
+  ({ stack, org, nobody } = await startAssessmentStack());
+  frQti = (await scopedAdministrator(stack, 'fr-qti', org.FR, ['tests:read'])).auth;
+  for (const key of ['FR', 'US'] as const) {
+    test[key] = await createTest(stack, { externalId: `Quiz ${key}/2026`, title: `Quiz ${key}`, organisationId: org[key], blocks: BLOCKS });
   }
 }, 120_000);
 

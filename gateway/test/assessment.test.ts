@@ -1,23 +1,18 @@
-import { basic, startStack, type TestStack } from '@assistants/testing';
+import type { TestStack } from '@assistants/testing';
+import { createTest, post, scopedAdministrator, startAssessmentStack, type AssessmentStack } from './assessment-support';
 
 /**
  * The test assistant's routes over real HTTP: tests (create, get, change, search, select),
  * a user's attempts, T1 (GET an attempt, PATCH its scores) and T2 (DELETE with confirm).
- * ROOT > EU > FR, ROOT > US: fr-tests holds a "Test manager" role on FR only and sees and
+ * ROOT > EU > FR, ROOT > US: fr-tests manages tests and results on FR only and sees and
  * changes only FR's tests and the attempts of FR's users (404 elsewhere, as if absent).
  */
 let stack: TestStack;
-const org: Record<string, string> = {};
+let org: AssessmentStack['org'];
 const user: Record<string, string> = {};
 const test: Record<string, string> = {};
 let frTests: string;
 let nobody: string;
-
-async function post(path: string, body: unknown, auth?: string) {
-  const result = await stack.http('POST', path, { body, auth });
-  if (result.status >= 300) throw new Error(`${path}: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body;
-}
 
 const newTest = (externalId: string, organisationId: string, extra: object = {}) => ({
   externalId,
@@ -78,7 +73,7 @@ async function recordAttempt(testId: string, userId: string, scores: number[]) {
     matching: { pairs: [{ left: 'fr', right: 'paris' }] },
     fill_in: { blanks: ['banana'] },
   };
-  return post(`/v1/tests/${testId}/attempts`, {
+  return post(stack, `/v1/tests/${testId}/attempts`, {
     userId,
     startedAt: '2026-05-04T09:00:00Z',
     durationSeconds: 240,
@@ -92,32 +87,17 @@ async function recordAttempt(testId: string, userId: string, scores: number[]) {
 }
 
 beforeAll(async () => {
-  stack = await startStack();
-  org.EU = (await post('/v1/organisations', { extId: 'EU', label: 'Europe' })).id;
-  org.FR = (await post('/v1/organisations', { extId: 'FR', label: 'France', parentId: org.EU })).id;
-  org.US = (await post('/v1/organisations', { extId: 'US', label: 'United States' })).id;
+  ({ stack, org, nobody } = await startAssessmentStack());
   for (const [login, orgKey] of [
     ['fanny', 'FR'],
     ['sam', 'US'],
-  ]) {
-    user[login] = (await post('/v1/users', { login, lastName: login, firstName: 'X', organisationId: org[orgKey] })).id;
+  ] as const) {
+    user[login] = (await post(stack, '/v1/users', { login, lastName: login, firstName: 'X', organisationId: org[orgKey] })).id;
   }
-  const role = (
-    await post('/v1/roles', { name: 'Test manager', permissions: ['tests:read', 'tests:write', 'results:read', 'results:write'] })
-  ).id;
-  const admin = await post('/v1/users', {
-    login: 'fr-tests',
-    lastName: 'Admin',
-    firstName: 'F',
-    organisationId: org.FR,
-    password: 'fr tests password',
-  });
-  await post(`/v1/users/${admin.id}/roles`, { roleIds: [role], organisationId: org.FR });
-  frTests = basic('fr-tests', 'fr tests password');
-  await post('/v1/users', { login: 'nobody', lastName: 'N', firstName: 'N', organisationId: org.FR, password: 'nobody password' });
-  nobody = basic('nobody', 'nobody password');
-  test.FR = (await post('/v1/tests', newTest('Q-FR', org.FR))).id;
-  test.US = (await post('/v1/tests', newTest('Q-US', org.US))).id;
+  const testManager = ['tests:read', 'tests:write', 'results:read', 'results:write'];
+  frTests = (await scopedAdministrator(stack, 'fr-tests', org.FR, testManager)).auth;
+  test.FR = await createTest(stack, newTest('Q-FR', org.FR));
+  test.US = await createTest(stack, newTest('Q-US', org.US));
 }, 120_000);
 
 afterAll(async () => {

@@ -36,8 +36,8 @@ type AttemptRow = {
   status: AttemptStatus;
 };
 
-type AnswerRow = {
-  question_id: string;
+/** A question as it was played: what an attempt's answer keeps of it. */
+type PlayedQuestion = {
   block_id: string;
   block_title: string;
   position: number;
@@ -47,6 +47,10 @@ type AnswerRow = {
   choices: unknown;
   expected: unknown;
   max_score: string;
+};
+
+type AnswerRow = PlayedQuestion & {
+  question_id: string;
   given: unknown;
   score: string;
   duration_seconds: number;
@@ -167,15 +171,22 @@ async function attemptInScope(deps: Deps, caller: Caller, id: string, permission
   return { attempt, test };
 }
 
-/** An attempt as the player (or demo data) records it: every question of the test once, with
- * the answer given and its score. */
-export async function recordAttempt(deps: Deps, actorId: string, req: RecordAttemptRequest): Promise<Attempt> {
+/** The test and the user a request names, if the caller holds tests:read on the test and
+ * `permission` on the user (PERMISSION_DENIED when it holds `permission` nowhere). */
+async function testAndUserInScope(deps: Deps, actorId: string, req: { testId: string; userId: string }, permission: string) {
   const caller = await Caller.load(deps.authority, actorId);
-  caller.scope(PERMISSIONS.resultsWrite);
+  caller.scope(permission);
   const testId = checkId('testId', req.testId);
   const userId = checkId('userId', req.userId);
   const test = requireTestInScope(caller, PERMISSIONS.testsRead, await loadTest(deps.db, testId), testId) as TestRow;
-  await requireUser(deps, userId, PERMISSIONS.resultsWrite);
+  await requireUser(deps, userId, permission);
+  return { testId, userId, test };
+}
+
+/** An attempt as the player (or demo data) records it: every question of the test once, with
+ * the answer given and its score. */
+export async function recordAttempt(deps: Deps, actorId: string, req: RecordAttemptRequest): Promise<Attempt> {
+  const { testId, userId, test } = await testAndUserInScope(deps, actorId, req, PERMISSIONS.resultsWrite);
   const startedAt = req.startedAt === '' ? new Date() : new Date(req.startedAt);
   if (req.startedAt !== '' && (Number.isNaN(startedAt.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(req.startedAt))) {
     throw invalidArgument('startedAt', 'startedAt must be an RFC 3339 instant');
@@ -184,18 +195,7 @@ export async function recordAttempt(deps: Deps, actorId: string, req: RecordAtte
     throw invalidArgument('durationSeconds', 'durationSeconds must be a whole number of seconds');
   }
   const questions = (
-    await deps.db.query<{
-      id: string;
-      block_id: string;
-      block_title: string;
-      position: number;
-      type: QuestionType;
-      title: string;
-      text: string;
-      choices: unknown;
-      expected: unknown;
-      max_score: string;
-    }>(
+    await deps.db.query<PlayedQuestion & { id: string }>(
       `SELECT q.id, q.block_id, b.title AS block_title, b.position * 10000 + q.position AS position, q.type, q.title, q.text, q.choices, q.expected, q.max_score
          FROM questions q JOIN test_blocks b ON b.id = q.block_id WHERE q.test_id = $1 ORDER BY b.position, q.position`,
       [testId],
@@ -268,12 +268,7 @@ export async function getAttempt(deps: Deps, actorId: string, id: string): Promi
 
 /** A user's attempts on a test, newest first (without their answers). */
 export async function listAttempts(deps: Deps, actorId: string, req: ListAttemptsRequest): Promise<Attempt[]> {
-  const caller = await Caller.load(deps.authority, actorId);
-  caller.scope(PERMISSIONS.resultsRead);
-  const testId = checkId('testId', req.testId);
-  const userId = checkId('userId', req.userId);
-  const test = requireTestInScope(caller, PERMISSIONS.testsRead, await loadTest(deps.db, testId), testId) as TestRow;
-  await requireUser(deps, userId, PERMISSIONS.resultsRead);
+  const { testId, userId, test } = await testAndUserInScope(deps, actorId, req, PERMISSIONS.resultsRead);
   const { rows } = await deps.db.query<AttemptRow>(
     'SELECT * FROM attempts WHERE test_id = $1 AND user_id = $2 ORDER BY started_at DESC, id',
     [testId, userId],

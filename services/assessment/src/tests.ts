@@ -230,11 +230,27 @@ async function insertBlocks(tx: Queryable, testId: string, blocks: ReturnType<ty
   }
 }
 
-const duplicate = (err: unknown, externalId: string) => {
-  if (uniqueViolation(err) === 'tests_external_id_key')
-    throw alreadyExists(`external id "${externalId}" is already used by another test`, 'fields.externalId');
-  throw err;
-};
+/** Writes a test's row: `sql` (its INSERT or UPDATE) takes the id as $1 and the fields as $2 to
+ * $9. An external id another test has is ALREADY_EXISTS. */
+async function writeTest(tx: Queryable, sql: string, id: string, fields: CheckedFields & { organisationPath: string[] }) {
+  try {
+    await tx.query(sql, [
+      id,
+      fields.externalId,
+      fields.title,
+      fields.description,
+      fields.organisationId,
+      fields.organisationPath,
+      fields.courseId,
+      fields.lessonId,
+      fields.passingScorePercent,
+    ]);
+  } catch (err) {
+    if (uniqueViolation(err) === 'tests_external_id_key')
+      throw alreadyExists(`external id "${fields.externalId}" is already used by another test`, 'fields.externalId');
+    throw err;
+  }
+}
 
 export async function createTest(deps: Deps, actorId: string, req: CreateTestRequest): Promise<Test> {
   const caller = await Caller.load(deps.authority, actorId);
@@ -243,25 +259,13 @@ export async function createTest(deps: Deps, actorId: string, req: CreateTestReq
   const blocks = checkBlocks(req.blocks);
   return deps.outbox.transaction(async (tx) => {
     const id = randomUUID();
-    try {
-      await tx.query(
-        `INSERT INTO tests (id, external_id, title, description, organisation_id, organisation_path, course_id, lesson_id, passing_score_percent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          id,
-          fields.externalId,
-          fields.title,
-          fields.description,
-          fields.organisationId,
-          fields.organisationPath,
-          fields.courseId,
-          fields.lessonId,
-          fields.passingScorePercent,
-        ],
-      );
-    } catch (err) {
-      duplicate(err, fields.externalId);
-    }
+    await writeTest(
+      tx,
+      `INSERT INTO tests (id, external_id, title, description, organisation_id, organisation_path, course_id, lesson_id, passing_score_percent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      id,
+      fields,
+    );
     await insertBlocks(tx, id, blocks);
     return toTest(tx, (await loadTest(tx, id))!);
   });
@@ -278,25 +282,13 @@ export async function updateTest(deps: Deps, actorId: string, req: UpdateTestReq
   const blocks = req.replaceBlocks ? checkBlocks(req.blocks) : undefined;
   return deps.outbox.transaction(async (tx) => {
     requireTestInScope(caller, PERMISSIONS.testsWrite, await loadTest(tx, id, true), id);
-    try {
-      await tx.query(
-        `UPDATE tests SET external_id = $2, title = $3, description = $4, organisation_id = $5, organisation_path = $6,
-           course_id = $7, lesson_id = $8, passing_score_percent = $9, updated_at = now() WHERE id = $1`,
-        [
-          id,
-          fields.externalId,
-          fields.title,
-          fields.description,
-          fields.organisationId,
-          fields.organisationPath,
-          fields.courseId,
-          fields.lessonId,
-          fields.passingScorePercent,
-        ],
-      );
-    } catch (err) {
-      duplicate(err, fields.externalId);
-    }
+    await writeTest(
+      tx,
+      `UPDATE tests SET external_id = $2, title = $3, description = $4, organisation_id = $5, organisation_path = $6,
+         course_id = $7, lesson_id = $8, passing_score_percent = $9, updated_at = now() WHERE id = $1`,
+      id,
+      fields,
+    );
     if (blocks) {
       const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM attempts WHERE test_id = $1', [id]);
       if (rows[0].n > 0)

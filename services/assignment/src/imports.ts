@@ -217,6 +217,76 @@ function sessionRefusal(row: CourseAssignmentImportRow): RowRefusal | null {
   return null;
 }
 
+/** A row that passed its checks: its user, the catalogue item it names (a course for I3, a
+ * curriculum for I4), the data of a new assignment and the changes of an existing one. */
+interface Accepted<Row, Item> {
+  row: Row;
+  user: UserForAction;
+  item: Item;
+  data: AssignmentData;
+  changes: DataChanges;
+}
+
+/** What the checks of a row differ in between I3 and I4. */
+interface RowChecks<Row, Item> {
+  kind: 'course' | 'curriculum';
+  columns: Record<string, string>;
+  /** The code the row gives, and the chunk's items by lower-case code. */
+  code(row: Row): string;
+  items: Map<string, Item>;
+  values(row: Row): AssignmentValues;
+  /** The kind's own cells (I3's session cells), checked after the values. */
+  cellsRefusal?(row: Row): RowRefusal | null;
+}
+
+/** The rows of a chunk that go on, by catalogue item (as the assistants' batches: the outbox
+ * relay publishes the events of one user one at a time). Every other row fails in `results`
+ * with its first refusal: the user, the item, the values, the kind's own cells, the item
+ * disabled, no audience shared, or the same user and item on an earlier line. */
+function acceptRows<
+  Row extends { itemId: string; login: string },
+  Item extends { id: string; code: string; disabled: boolean; audienceIds: string[] },
+>(
+  req: { rows: Row[]; updateExisting: boolean; ignoreAudiences: boolean },
+  users: Map<string, UserForAction>,
+  // The row type is the request's (the checks' functions may take a wider one).
+  checks: RowChecks<NoInfer<Row>, Item>,
+  results: RowResults,
+): Accepted<Row, Item>[] {
+  const { kind } = checks;
+  const column = checks.columns[kind];
+  const accepted: Accepted<Row, Item>[] = [];
+  const lineOfPair = new Map<string, string>();
+  for (const row of req.rows) {
+    const user = users.get(row.login.toLowerCase());
+    const item = checks.items.get(checks.code(row).toLowerCase());
+    const checked = rowData(checks.values(row), kind, checks.columns, req.updateExisting);
+    const refusal =
+      userRowRefusal(row.login, user) ??
+      (!item ? refused(column, 'NOT_FOUND', `no ${kind} with code ${JSON.stringify(checks.code(row))}`) : null) ??
+      ('code' in checked ? checked : null) ??
+      checks.cellsRefusal?.(row) ??
+      (item!.disabled ? refused(column, `${kind.toUpperCase()}_DISABLED`, `${kind} ${item!.code} is disabled`) : null) ??
+      (!req.ignoreAudiences && !sharesAudience(user!.audienceIds, item!.audienceIds)
+        ? refused(column, 'AUDIENCE_MISMATCH', `the user shares none of the audiences of ${kind} ${item!.code}`)
+        : null);
+    if (refusal) {
+      results.failed(row.itemId, refusal);
+      continue;
+    }
+    const key = pairKey(user!.id.toLowerCase(), item!.id);
+    const earlier = lineOfPair.get(key);
+    if (earlier !== undefined) {
+      results.failed(row.itemId, refused(column, 'DUPLICATE', `this user and ${kind} are already on line ${earlier}`));
+      continue;
+    }
+    lineOfPair.set(key, row.itemId);
+    const { data, changes } = checked as { data: AssignmentData; changes: DataChanges };
+    accepted.push({ row, user: user!, item: item!, data, changes });
+  }
+  return accepted.sort((a, b) => (a.item.id < b.item.id ? -1 : a.item.id > b.item.id ? 1 : 0));
+}
+
 /** I3: one chunk of a course-assignment import. */
 export async function importCourseAssignments(deps: Deps, req: ImportCourseAssignmentsRequest): Promise<BatchResult> {
   const { batch, ...request } = req;
@@ -249,44 +319,24 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
         );
       }
     }
-    type Accepted = { row: CourseAssignmentImportRow; user: UserForAction; course: CourseInfo; data: AssignmentData; changes: DataChanges };
-    const accepted: Accepted[] = [];
-    const lineOfPair = new Map<string, string>();
-    for (const row of req.rows) {
-      const user = users.get(row.login.toLowerCase());
-      const course = courses.get(row.courseCode.toLowerCase());
-      const checked = rowData(courseValuesOf(row), 'course', COURSE_COLUMNS, req.updateExisting);
-      const refusal =
-        userRowRefusal(row.login, user) ??
-        (!course ? refused(COURSE_COLUMNS.course, 'NOT_FOUND', `no course with code ${JSON.stringify(row.courseCode)}`) : null) ??
-        ('code' in checked ? checked : null) ??
-        sessionRefusal(row) ??
-        (course!.disabled ? refused(COURSE_COLUMNS.course, 'COURSE_DISABLED', `course ${course!.code} is disabled`) : null) ??
-        (!req.ignoreAudiences && !sharesAudience(user!.audienceIds, course!.audienceIds)
-          ? refused(COURSE_COLUMNS.course, 'AUDIENCE_MISMATCH', `the user shares none of the audiences of course ${course!.code}`)
-          : null);
-      if (refusal) {
-        results.failed(row.itemId, refusal);
-        continue;
-      }
-      const key = pairKey(user!.id.toLowerCase(), course!.id);
-      const earlier = lineOfPair.get(key);
-      if (earlier !== undefined) {
-        results.failed(row.itemId, refused(COURSE_COLUMNS.course, 'DUPLICATE', `this user and course are already on line ${earlier}`));
-        continue;
-      }
-      lineOfPair.set(key, row.itemId);
-      const { data, changes } = checked as { data: AssignmentData; changes: DataChanges };
-      accepted.push({ row, user: user!, course: course!, data, changes });
-    }
-    // Course by course, as the assistants' batches: the outbox relay publishes the events of
-    // one user one at a time.
-    accepted.sort((a, b) => (a.course.id < b.course.id ? -1 : a.course.id > b.course.id ? 1 : 0));
+    const accepted = acceptRows(
+      req,
+      users,
+      {
+        kind: 'course',
+        columns: COURSE_COLUMNS,
+        code: (row) => row.courseCode,
+        items: courses,
+        values: courseValuesOf,
+        cellsRefusal: sessionRefusal,
+      },
+      results,
+    );
 
     // An existing assignment changed by a row must keep its dates in order: checked before
     // anything is written, so that a refused row changes nothing (only when rows change
     // existing assignments: a chunk of new ones costs no read).
-    const pairOf = (a: Accepted) => ({ userId: a.user.id.toLowerCase(), courseId: a.course.id });
+    const pairOf = (a: Accepted<CourseAssignmentImportRow, CourseInfo>) => ({ userId: a.user.id.toLowerCase(), courseId: a.item.id });
     const existing = new Map(
       (req.updateExisting ? await lockCourseAssignments(tx, accepted.map(pairOf)) : []).map((r) => [
         pairKey(r.user_id, r.course_id),
@@ -294,7 +344,7 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
       ]),
     );
     const kept = accepted.filter((a) => {
-      const before = existing.get(pairKey(pairOf(a).userId, a.course.id));
+      const before = existing.get(pairKey(pairOf(a).userId, a.item.id));
       if (!before || !req.updateExisting) return true;
       const problem = datesProblem(applyChanges(before, a.changes).next);
       if (!problem) return true;
@@ -311,7 +361,7 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
       emit,
       kept.map((a) => ({
         learner: toLearner(a.user),
-        course: catalogItem(a.course),
+        course: catalogItem(a.item),
         data: a.data,
         origin: { kind: 'direct' },
         notifyTemplateId,
@@ -321,7 +371,7 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
     const changed = await changeCourseAssignments(
       tx,
       emit,
-      toChange.map((a) => ({ learner: toLearner(a.user), course: catalogItem(a.course), changes: a.changes, notifyTemplateId })),
+      toChange.map((a) => ({ learner: toLearner(a.user), course: catalogItem(a.item), changes: a.changes, notifyTemplateId })),
     );
     const changeOf = new Map(toChange.map((a, i) => [a, changed[i]]));
     const sessions = kept.filter(
@@ -340,7 +390,7 @@ export async function importCourseAssignments(deps: Deps, req: ImportCourseAssig
       else if (change?.kind === 'updated') results.updated(a.row.itemId, `changed: ${change.changed.join(', ')}`);
       else if (change?.kind === 'invalid-dates')
         results.failed(a.row.itemId, { column: '', code: 'INVALID_DATES', message: change.message });
-      else if (sessionChanged.has(pairKey(pairOf(a).userId, a.course.id))) results.updated(a.row.itemId, 'changed: session');
+      else if (sessionChanged.has(pairKey(pairOf(a).userId, a.item.id))) results.updated(a.row.itemId, 'changed: session');
       else results.unchanged(a.row.itemId, 'the course is already assigned to the user with these values');
     });
     return results.list(req.rows.map((r) => r.itemId));
@@ -364,47 +414,25 @@ export async function importCurriculumAssignments(deps: Deps, req: ImportCurricu
   ]);
   const courses = await coursesById(deps.upstreams.catalog, [...new Set([...curricula.values()].flatMap((c) => c.courseIds))]);
   const carry = { dates: req.carryDatesToCourses, option: req.carryDatesToCourses };
-  const column = CURRICULUM_COLUMNS.curriculum;
   return applyBatch(deps.outbox, batch, request, async (tx, emit) => {
     const results = new RowResults();
-    type Accepted = {
-      row: CurriculumAssignmentImportRow;
-      user: UserForAction;
-      curriculum: CurriculumInfo;
-      data: AssignmentData;
-      changes: DataChanges;
-    };
-    const accepted: Accepted[] = [];
-    const lineOfPair = new Map<string, string>();
-    for (const row of req.rows) {
-      const user = users.get(row.login.toLowerCase());
-      const curriculum = curricula.get(row.curriculumCode.toLowerCase());
-      const checked = rowData(valuesOf(row), 'curriculum', CURRICULUM_COLUMNS, req.updateExisting);
-      const refusal =
-        userRowRefusal(row.login, user) ??
-        (!curriculum ? refused(column, 'NOT_FOUND', `no curriculum with code ${JSON.stringify(row.curriculumCode)}`) : null) ??
-        ('code' in checked ? checked : null) ??
-        (curriculum!.disabled ? refused(column, 'CURRICULUM_DISABLED', `curriculum ${curriculum!.code} is disabled`) : null) ??
-        (!req.ignoreAudiences && !sharesAudience(user!.audienceIds, curriculum!.audienceIds)
-          ? refused(column, 'AUDIENCE_MISMATCH', `the user shares none of the audiences of curriculum ${curriculum!.code}`)
-          : null);
-      if (refusal) {
-        results.failed(row.itemId, refusal);
-        continue;
-      }
-      const key = pairKey(user!.id.toLowerCase(), curriculum!.id);
-      const earlier = lineOfPair.get(key);
-      if (earlier !== undefined) {
-        results.failed(row.itemId, refused(column, 'DUPLICATE', `this user and curriculum are already on line ${earlier}`));
-        continue;
-      }
-      lineOfPair.set(key, row.itemId);
-      const { data, changes } = checked as { data: AssignmentData; changes: DataChanges };
-      accepted.push({ row, user: user!, curriculum: curriculum!, data, changes });
-    }
-    accepted.sort((a, b) => (a.curriculum.id < b.curriculum.id ? -1 : a.curriculum.id > b.curriculum.id ? 1 : 0));
+    const accepted = acceptRows(
+      req,
+      users,
+      {
+        kind: 'curriculum',
+        columns: CURRICULUM_COLUMNS,
+        code: (row) => row.curriculumCode,
+        items: curricula,
+        values: valuesOf,
+      },
+      results,
+    );
 
-    const pairOf = (a: Accepted) => ({ userId: a.user.id.toLowerCase(), curriculumId: a.curriculum.id });
+    const pairOf = (a: Accepted<CurriculumAssignmentImportRow, CurriculumInfo>) => ({
+      userId: a.user.id.toLowerCase(),
+      curriculumId: a.item.id,
+    });
     const existing = new Map(
       (req.updateExisting ? await lockCurriculumAssignments(tx, accepted.map(pairOf)) : []).map((r) => [
         pairKey(r.user_id, r.curriculum_id),
@@ -412,7 +440,7 @@ export async function importCurriculumAssignments(deps: Deps, req: ImportCurricu
       ]),
     );
     const kept = accepted.filter((a) => {
-      const before = existing.get(pairKey(pairOf(a).userId, a.curriculum.id));
+      const before = existing.get(pairKey(pairOf(a).userId, a.item.id));
       if (!before || !req.updateExisting) return true;
       const problem = datesProblem(applyChanges(before, a.changes).next);
       if (!problem) return true;
@@ -429,7 +457,7 @@ export async function importCurriculumAssignments(deps: Deps, req: ImportCurricu
       emit,
       kept.map((a) => ({
         learner: toLearner(a.user),
-        curriculum: a.curriculum,
+        curriculum: a.item,
         data: { startDate: a.data.startDate, objectiveDate: a.data.objectiveDate, endDate: a.data.endDate, option: a.data.option },
         origin: { kind: 'direct' },
         carry,
@@ -441,7 +469,7 @@ export async function importCurriculumAssignments(deps: Deps, req: ImportCurricu
     const changed = await changeCurriculumAssignments(
       tx,
       emit,
-      toChange.map((a) => ({ learner: toLearner(a.user), curriculum: a.curriculum, changes: a.changes, carry, notifyTemplateId })),
+      toChange.map((a) => ({ learner: toLearner(a.user), curriculum: a.item, changes: a.changes, carry, notifyTemplateId })),
       courses,
     );
     const changeOf = new Map(toChange.map((a, i) => [a, changed[i]]));

@@ -45,21 +45,44 @@ function lines(parts: (string | false)[], indent: string): string {
     .join('\n');
 }
 
+/** A SCORM <item>: test `i`, launched by the player with `?test=<i>`, holding `inside` after
+ * its title. */
+function scormItem(t: ManifestTest, i: number, inside: (string | false)[]): string {
+  return lines(
+    [
+      `<item identifier="ITEM-${i + 1}" identifierref="RES-PLAYER" isvisible="true" parameters="?test=${i}">`,
+      `  <title>${escapeXml(t.title)}</title>`,
+      ...inside,
+      `</item>`,
+    ],
+    '      ',
+  );
+}
+
+/** The end of both SCORM manifests: the course's organization, holding `content` after its
+ * title (the items; for SCORM 2004 its sequencing too), and the player as the one SCO
+ * resource. SCORM 1.2 spells the SCO attribute adlcp:scormtype, SCORM 2004 adlcp:scormType. */
+function scormOrganizationAndResources(course: CourseInfo, content: string[], scormType: 'scormtype' | 'scormType'): string {
+  return `  <organizations default="ORG-1">
+    <organization identifier="ORG-1">
+      <title>${escapeXml(course.name)}</title>
+${content.join('\n')}
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="RES-PLAYER" type="webcontent" adlcp:${scormType}="sco" href="index.html">
+${PLAYER_FILES.map((f) => `      <file href="${f}"/>`).join('\n')}
+    </resource>
+  </resources>`;
+}
+
 /** SCORM 1.2: IMS CP 1.1.2 root, adlcp_rootv1p2, inline IMS metadata 1.2.1 (LOM) with the
  * author, description and target server (technical/location). The mastery score is the pass
  * mark, for LMSs that decide passed/failed themselves. */
 export function scorm12Manifest(course: CourseInfo, tests: ManifestTest[]): string {
   const lang = (text: string) => `<imsmd:langstring xml:lang="x-none">${escapeXml(text)}</imsmd:langstring>`;
   const items = tests.map((t, i) =>
-    lines(
-      [
-        `<item identifier="ITEM-${i + 1}" identifierref="RES-PLAYER" isvisible="true" parameters="?test=${i}">`,
-        `  <title>${escapeXml(t.title)}</title>`,
-        t.passingScorePercent !== null && `  <adlcp:masteryscore>${Math.round(t.passingScorePercent)}</adlcp:masteryscore>`,
-        `</item>`,
-      ],
-      '      ',
-    ),
+    scormItem(t, i, [t.passingScorePercent !== null && `  <adlcp:masteryscore>${Math.round(t.passingScorePercent)}</adlcp:masteryscore>`]),
   );
   return `<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="${xmlId('MANIFEST', course.externalId)}" version="1.0"
@@ -89,20 +112,15 @@ export function scorm12Manifest(course: CourseInfo, tests: ManifestTest[]): stri
       </imsmd:technical>
     </imsmd:lom>
   </metadata>
-  <organizations default="ORG-1">
-    <organization identifier="ORG-1">
-      <title>${escapeXml(course.name)}</title>
-${items.join('\n')}
-    </organization>
-  </organizations>
-  <resources>
-    <resource identifier="RES-PLAYER" type="webcontent" adlcp:scormtype="sco" href="index.html">
-${PLAYER_FILES.map((f) => `      <file href="${f}"/>`).join('\n')}
-    </resource>
-  </resources>
+${scormOrganizationAndResources(course, items, 'scormtype')}
 </manifest>
 `;
 }
+
+/** SCORM 2004: the learner may choose any test of the course, or take them in turn. */
+const ORGANIZATION_SEQUENCING = `      <imsss:sequencing>
+        <imsss:controlMode choice="true" flow="true"/>
+      </imsss:sequencing>`;
 
 /** SCORM 2004 4th edition: IMS CP 1.1.4 (imscp_v1p1), ADL CP/sequencing/navigation v1p3,
  * IMS Simple Sequencing, inline IEEE LOM metadata. Each test's primary objective is satisfied
@@ -110,22 +128,16 @@ ${PLAYER_FILES.map((f) => `      <file href="${f}"/>`).join('\n')}
 export function scorm2004Manifest(course: CourseInfo, tests: ManifestTest[]): string {
   const lang = (text: string) => `<string language="x-none">${escapeXml(text)}</string>`;
   const items = tests.map((t, i) =>
-    lines(
-      [
-        `<item identifier="ITEM-${i + 1}" identifierref="RES-PLAYER" isvisible="true" parameters="?test=${i}">`,
-        `  <title>${escapeXml(t.title)}</title>`,
-        t.passingScorePercent !== null && `  <imsss:sequencing>`,
-        t.passingScorePercent !== null && `    <imsss:objectives>`,
-        t.passingScorePercent !== null && `      <imsss:primaryObjective objectiveID="PASS-${i + 1}" satisfiedByMeasure="true">`,
-        t.passingScorePercent !== null &&
-          `        <imsss:minNormalizedMeasure>${(t.passingScorePercent / 100).toFixed(4)}</imsss:minNormalizedMeasure>`,
-        t.passingScorePercent !== null && `      </imsss:primaryObjective>`,
-        t.passingScorePercent !== null && `    </imsss:objectives>`,
-        t.passingScorePercent !== null && `  </imsss:sequencing>`,
-        `</item>`,
-      ],
-      '      ',
-    ),
+    scormItem(t, i, [
+      t.passingScorePercent !== null && `  <imsss:sequencing>`,
+      t.passingScorePercent !== null && `    <imsss:objectives>`,
+      t.passingScorePercent !== null && `      <imsss:primaryObjective objectiveID="PASS-${i + 1}" satisfiedByMeasure="true">`,
+      t.passingScorePercent !== null &&
+        `        <imsss:minNormalizedMeasure>${(t.passingScorePercent / 100).toFixed(4)}</imsss:minNormalizedMeasure>`,
+      t.passingScorePercent !== null && `      </imsss:primaryObjective>`,
+      t.passingScorePercent !== null && `    </imsss:objectives>`,
+      t.passingScorePercent !== null && `  </imsss:sequencing>`,
+    ]),
   );
   return `<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="${xmlId('MANIFEST', course.externalId)}" version="1"
@@ -157,20 +169,7 @@ export function scorm2004Manifest(course: CourseInfo, tests: ManifestTest[]): st
       </technical>
     </lom>
   </metadata>
-  <organizations default="ORG-1">
-    <organization identifier="ORG-1">
-      <title>${escapeXml(course.name)}</title>
-${items.join('\n')}
-      <imsss:sequencing>
-        <imsss:controlMode choice="true" flow="true"/>
-      </imsss:sequencing>
-    </organization>
-  </organizations>
-  <resources>
-    <resource identifier="RES-PLAYER" type="webcontent" adlcp:scormType="sco" href="index.html">
-${PLAYER_FILES.map((f) => `      <file href="${f}"/>`).join('\n')}
-    </resource>
-  </resources>
+${scormOrganizationAndResources(course, [...items, ORGANIZATION_SEQUENCING], 'scormType')}
 </manifest>
 `;
 }
