@@ -289,7 +289,7 @@ function userFilters(admin: Admin, i: number): object[] {
     { custom1: '2023' },
     { match: 'any', lastName: 'dup', custom1: '2024' },
     { organisationId: sub, includeSubOrganisations: true, audience: 'safety' },
-    { firstName: 'emi', includeDisabled: true },
+    { firstName: 'émi', includeDisabled: true },
     { login: 'ber', custom2: 'sales' },
   ];
 }
@@ -397,28 +397,29 @@ async function load(api: string, admins: Admin[], seconds: number): Promise<Reco
   const errors = new Map<Kind, string[]>();
   const states = new Map<autocannon.Client, ClientState>();
   let next = 0;
-  const instance = autocannon({
-    url: api,
-    connections: admins.length,
-    duration: seconds,
-    timeout: 30,
-    ...(ADMIN_RATE === undefined ? {} : { connectionRate: ADMIN_RATE }),
-    setupClient: (client) => {
-      const admin = admins[next++ % admins.length]!;
-      const state: ClientState = { admin, round: 0, userFilter: {}, courseFilter: {}, userIds: [], courseIds: [], kind: 'user-search' };
-      states.set(client, state);
-      client.setRequests(requestsOf(state, errors));
-    },
-  });
-  instance.on('response', (client, statusCode, _bytes, ms) => {
-    const { kind } = states.get(client)!;
-    const counts = statuses.get(kind)!;
-    counts.set(statusCode, (counts.get(statusCode) ?? 0) + 1);
-    if (statusCode >= 200 && statusCode < 300) latencies.get(kind)!.push(ms);
-  });
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    instance.on('done', resolve);
-    instance.on('error', reject);
+    const instance = autocannon(
+      {
+        url: api,
+        connections: admins.length,
+        duration: seconds,
+        timeout: 30,
+        ...(ADMIN_RATE === undefined ? {} : { connectionRate: ADMIN_RATE }),
+        setupClient: (client) => {
+          const admin = admins[next++ % admins.length]!;
+          const state: ClientState = { admin, round: 0, userFilter: {}, courseFilter: {}, userIds: [], courseIds: [], kind: 'user-search' };
+          states.set(client, state);
+          client.setRequests(requestsOf(state, errors));
+        },
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    instance.on('response', (client, statusCode, _bytes, ms) => {
+      const { kind } = states.get(client)!;
+      const counts = statuses.get(kind)!;
+      counts.set(statusCode, (counts.get(statusCode) ?? 0) + 1);
+      if (statusCode >= 200 && statusCode < 300) latencies.get(kind)!.push(ms);
+    });
   });
   return { latencies, statuses, errors, result };
 }
