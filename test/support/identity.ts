@@ -34,6 +34,8 @@ export async function startIdentity(options: {
     env: {
       ASSISTANTS_SERVICE_TOKEN: (options.security ?? TEST_SECURITY).serviceToken,
       IDENTITY_GRPC_PORT: '0',
+      // No metrics server unless the test asks (several services share a test process).
+      IDENTITY_METRICS_PORT: '0',
       IDENTITY_DATABASE_URL: options.databaseUrl,
       NATS_URL: options.natsUrl,
       IDENTITY_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login,
