@@ -79,7 +79,9 @@ export async function startTestService<C extends TProperties, U, P, Client exten
   const start = (port: number) =>
     startService(options.definition, {
       logger: createLogger(options.definition.name, process.env.TEST_LOG_LEVEL ?? 'silent'),
-      env: options.env(port),
+      // No metrics server unless the test asks: several services, and test workers, share the
+      // machine's ports.
+      env: { [`${options.definition.name.toUpperCase()}_METRICS_PORT`]: '0', ...options.env(port) },
     });
   let running = await start(options.port ?? 0);
   let stopped: Promise<void> | undefined;
