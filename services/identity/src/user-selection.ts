@@ -53,8 +53,9 @@ const isSortKey = (key: string[]) => key.length === 3 && isId(key[2]);
  * the table (seconds, on a million users). So the walk is bounded: it looks at the first
  * WALK_PER_ROW × (offset + limit) users in name order (at most MAX_WALK) from the start or
  * the cursor, which fills the page when matches are spread; otherwise every match (after the
- * cursor) is found through the filter's indexes and sorted. One row more than the page tells
- * whether there is a next page. */
+ * cursor) is found through the filter's indexes and sorted, and counted on the way (the
+ * count would read the same matches again). One row more than the page tells whether there
+ * is a next page. */
 async function pageOfUsers(
   q: Queryable,
   where: string,
@@ -62,46 +63,55 @@ async function pageOfUsers(
   page: PageRequest,
 ): Promise<{ items: UserSummary[]; total: number; nextCursor: string }> {
   const { limit, offset, after } = checkKeysetPage(page, isSortKey);
-  /** The page among the rows of `users` (alias u) that meet `condition`, sorted by name;
-   * `startAt(alias)` writes where rows start: after the cursor, if any. */
+  /** The page among the rows of `users` (alias u, with a `total` column) that meet
+   * `condition`, sorted by name; `startAt(alias)` writes where rows start: after the cursor,
+   * if any. */
   const pageQuery = (users: (startAt: (alias: string) => string) => string, condition: string) => {
     const pp = p.copy();
     const startAt = (alias: string) =>
       after
         ? `(${alias}.last_name, ${alias}.first_name, ${alias}.id) > (${pp.add(after[0])}, ${pp.add(after[1])}, ${pp.add(after[2])}::uuid)`
         : 'TRUE';
-    return q.query<SummaryRow>(
-      `SELECT us.id, us.login, us.ext_id, us.last_name, us.first_name, us.email, us.disabled, us.organisation_id, o.label AS organisation_label
-       FROM (SELECT u.id, u.last_name, u.first_name FROM ${users(startAt)} u WHERE ${condition}
+    return q.query<SummaryRow & { total: string | null }>(
+      `SELECT us.id, us.login, us.ext_id, us.last_name, us.first_name, us.email, us.disabled, us.organisation_id, o.label AS organisation_label, page.total
+       FROM (SELECT u.id, u.last_name, u.first_name, u.total FROM ${users(startAt)} u WHERE ${condition}
              ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit + 1} OFFSET ${offset}) page
        JOIN users us ON us.id = page.id JOIN organisations o ON o.id = us.organisation_id
        ORDER BY page.last_name, page.first_name, page.id`,
       pp.values,
     );
   };
-  const items = async () => {
-    const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
-    const walked = await pageQuery(
-      (startAt) => `(SELECT * FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk})`,
+  const count = async () =>
+    Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values)).rows[0].n);
+  const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
+  let rows: SummaryRow[] = (
+    await pageQuery(
+      (startAt) =>
+        `(SELECT w.*, NULL::bigint AS total FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk})`,
       where,
-    );
-    if (walked.rows.length > limit) return walked.rows;
+    )
+  ).rows;
+  let total: number;
+  if (rows.length > limit) {
+    total = await count();
+  } else {
     // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery,
-    // that is, from walking the name index again.
+    // that is, from walking the name index again. After a cursor the window counts only the
+    // rows past it: the total is then counted apart.
     const all = await pageQuery(
-      (startAt) => `(SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0)`,
+      (startAt) =>
+        `(SELECT u.id, u.last_name, u.first_name, ${after ? 'NULL::bigint' : 'count(*) OVER ()'} AS total
+          FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0)`,
       'TRUE',
     );
-    return all.rows;
-  };
-  const [rows, count] = await Promise.all([
-    items(),
-    q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values),
-  ]);
+    rows = all.rows;
+    const counted = all.rows[0]?.total;
+    total = counted != null ? Number(counted) : !after && offset === 0 ? 0 : await count();
+  }
   const last = rows.length > limit ? rows[limit - 1] : undefined;
   return {
     items: rows.slice(0, limit).map(toSummary),
-    total: Number(count.rows[0].n),
+    total,
     nextCursor: last ? encodeCursor([last.last_name, last.first_name, last.id]) : '',
   };
 }

@@ -81,6 +81,11 @@ describe('SEL-1 user filter', () => {
     expect(page.total).toBe(5);
     expect(page.users.map((u) => u.login)).toEqual(['jdupont', 'mdupuis']);
     expect(page.users[1].organisationLabel).toBe('north-lille');
+    // Past the last match: no user, still the exact total (counted apart from the page).
+    const beyond = await api.users.searchUsers({ filter: filter({}), page: { limit: 2, offset: 10, after: '' } });
+    expect(beyond).toMatchObject({ users: [], total: 5, nextCursor: '' });
+    const none = await api.users.searchUsers({ filter: filter({ lastName: 'no such name' }), page: { limit: 2, offset: 0, after: '' } });
+    expect(none).toMatchObject({ users: [], total: 0 });
   });
 
   it('refuses a malformed filter, naming the field', async () => {
