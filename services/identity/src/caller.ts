@@ -18,6 +18,20 @@ export type GrantInTree = {
   path: string;
 };
 
+type CallerRow = Pick<UserRow, 'id' | 'login' | 'disabled' | 'activation_date' | 'expiration_date' | 'must_change_password'> & {
+  grants: GrantInTree[];
+};
+
+/** Every call runs it: prepared once per connection. */
+const LOAD_CALLER = {
+  name: 'identity.load-caller',
+  text: `SELECT u.id, u.login, u.disabled, u.activation_date, u.expiration_date, u.must_change_password, coalesce((
+           SELECT json_agg(json_build_object('roleName', r.name, 'permissions', r.permissions, 'organisationId', o.id, 'path', o.path))
+           FROM role_grants g JOIN roles r ON r.id = g.role_id JOIN organisations o ON o.id = g.organisation_id
+           WHERE g.user_id = u.id), '[]'::json) AS grants
+         FROM users u WHERE u.id = $1`,
+};
+
 /** The acting user of a call and its role grants, loaded fresh on every call (a revoked
  * grant stops working at once). Every command asks it for the scope of the permission it
  * needs: authorisation is decided here, next to the data, for every caller alike. */
@@ -39,14 +53,7 @@ export class Caller {
   static async load(q: Queryable, actorId: string, options: { passwordChange?: boolean } = {}): Promise<Caller> {
     if (!actorId) throw unauthenticated('this call needs an acting user');
     if (!isId(actorId)) throw unauthenticated('the acting user is unknown, disabled or outside its activation dates');
-    const { rows } = await q.query<UserRow & { grants: GrantInTree[] }>(
-      `SELECT u.*, coalesce((
-         SELECT json_agg(json_build_object('roleName', r.name, 'permissions', r.permissions, 'organisationId', o.id, 'path', o.path))
-         FROM role_grants g JOIN roles r ON r.id = g.role_id JOIN organisations o ON o.id = g.organisation_id
-         WHERE g.user_id = u.id), '[]'::json) AS grants
-       FROM users u WHERE u.id = $1`,
-      [actorId.toLowerCase()],
-    );
+    const { rows } = await q.query<CallerRow>(LOAD_CALLER, [actorId.toLowerCase()]);
     const user = rows[0];
     if (!user || !mayLogIn(user)) throw unauthenticated('the acting user is unknown, disabled or outside its activation dates');
     if (user.must_change_password && !options.passwordChange) {

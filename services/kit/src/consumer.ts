@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { remainingMs, withContext, withCorrelationId } from './context';
-import type { Database, Queryable, Row } from './db';
+import type { Database, Queryable, Row, Statement } from './db';
 import { isBigintId, storeDeadLetter } from './dead-letters';
 import { STREAM_DEFAULTS, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
@@ -191,7 +191,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     await outbox.transaction(async (rawTx, emit) => {
       let open = true;
       const tx: Queryable = {
-        query: <R extends Row = Row>(text: string, params?: unknown[]) =>
+        query: <R extends Row = Row>(text: Statement, params?: unknown[]) =>
           open
             ? rawTx.query<R>(text, params)
             : Promise.reject(new Error(`consumer ${durable}: query after the handler's transaction ended`)),

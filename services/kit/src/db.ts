@@ -12,8 +12,13 @@ export type Row = Record<string, unknown>;
 // a JS Date at local midnight, which would compare and serialise as something else.
 pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
+/** A statement's text, or a prepared one: `{ name, text }` is parsed and planned once per
+ * connection and reused (for the statements every call runs, e.g. loading the acting user).
+ * A prepared statement lists its columns: a `*` would fail once a migration adds one. */
+export type Statement = string | { name: string; text: string };
+
 export interface Queryable {
-  query<R extends Row = Row>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends Row = Row>(text: Statement, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
 export interface Database extends Queryable {
