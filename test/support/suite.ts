@@ -26,13 +26,17 @@ export async function startSuiteProcesses(options: {
   smtpPort?: number;
   notificationEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
+  /** Run the compiled parts (`npm run build` first) with plain node, as containers do. */
+  compiled?: boolean;
 }): Promise<SuiteProcesses> {
   const processes: TestProcess[] = [];
   const common = { ASSISTANTS_SERVICE_TOKEN: TEST_SECURITY.serviceToken, NATS_URL: options.natsUrl, LOG_LEVEL: 'warn' };
   const address = async () => `127.0.0.1:${await freePort()}`;
   const start = async (name: string, env: Record<string, string>, ready: { grpc: string } | { http: string }) => {
-    const entry = name === 'gateway' ? 'gateway/src/main.ts' : `services/${name}/src/main.ts`;
-    processes.push(await startProcess({ name, entry, env: { ...common, ...env }, ready, readyTimeoutMs: 60_000 }));
+    const entry = `${name === 'gateway' ? 'gateway' : `services/${name}`}/${options.compiled ? 'dist/main.js' : 'src/main.ts'}`;
+    processes.push(
+      await startProcess({ name, entry, env: { ...common, ...env }, ready, readyTimeoutMs: 60_000, compiled: options.compiled }),
+    );
   };
   const port = (hostPort: string) => hostPort.split(':')[1]!;
   const [gatewayPort, healthPort] = [await freePort(), await freePort()];

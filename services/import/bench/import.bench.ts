@@ -6,6 +6,7 @@
  *   npm run bench:import                       # every case (c, a and b, d, e)
  *   BENCH_CASES=a,b npm run bench:import       # some of them
  *   BENCH_USERS=20000 BENCH_CREATE_ROWS=2000 BENCH_BIG_ROWS=100000 npm run bench:import   # smaller
+ *   npm run build && BENCH_COMPILED=1 npm run bench:import   # the compiled parts, as containers run them
  *
  * Each case writes its file (all 37 I2 columns, streamed to a temporary file), uploads it with
  * POST /v1/imports/kinds/users/uploads (multipart, streamed from the disk), starts the job
@@ -313,7 +314,11 @@ async function main(): Promise<void> {
     // BENCH_NODE_ARGS="" runs them as npm start does.
     process.env.TEST_NODE_ARGS = process.env.BENCH_NODE_ARGS ?? '--max-old-space-size=128';
     log(`  suite processes' node options: ${process.env.TEST_NODE_ARGS || '(none)'}`);
-    suite = await startSuiteProcesses({ natsUrl: nats.url, databaseUrl: database.url });
+    // BENCH_COMPILED=1 (after npm run build): the compiled parts with plain node, as containers
+    // run them (no TypeScript loader in their memory).
+    const compiled = process.env.BENCH_COMPILED === '1';
+    log(`  parts: ${compiled ? 'compiled (plain node)' : 'run with tsx'}`);
+    suite = await startSuiteProcesses({ natsUrl: nats.url, databaseUrl: database.url, compiled });
     const s = suite;
     const pool = new pg.Pool({ connectionString: database.url, max: 2 });
     const bench: Bench = {
