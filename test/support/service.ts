@@ -42,8 +42,6 @@ export function serviceEnvironment(
   return {
     ASSISTANTS_SERVICE_TOKEN: (options.security ?? TEST_SECURITY).serviceToken,
     [`${prefix}_GRPC_PORT`]: String(port),
-    // No metrics server unless the test asks (several services share a test process).
-    [`${prefix}_METRICS_PORT`]: '0',
     [`${prefix}_DATABASE_URL`]: databaseUrl,
     NATS_URL: natsUrl,
     ...Object.fromEntries(given),

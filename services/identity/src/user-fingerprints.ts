@@ -22,22 +22,10 @@ export function keptFingerprints(caller: Caller): (fingerprint: Uint8Array) => B
   return (fingerprint) => createHash('sha256').update(prefix).update(fingerprint).digest();
 }
 
-/** The epoch, and the users the keys name (lower-cased) with their generation, read before
- * anything a chunk decides on: a change committed after this read moves the generation. */
-export async function importGenerations(
-  q: Queryable,
-  keyColumn: 'login' | 'ext_id',
-  keys: string[],
-): Promise<{ epoch: string; byKey: Map<string, { id: string; generation: string }> }> {
-  const { rows } = await q.query<{ k: string | null; id: string | null; generation: string; epoch: string }>(
-    `SELECT u.k, u.id, coalesce(u.generation, 0) AS generation, e.n AS epoch FROM import_epoch e
-       LEFT JOIN (SELECT lower(${keyColumn}) AS k, id, f.generation FROM users LEFT JOIN user_import_fingerprints f ON f.user_id = id
-                   WHERE lower(${keyColumn}) = ANY($1)) u ON true`,
-    [keys],
-  );
-  const byKey = new Map<string, { id: string; generation: string }>();
-  for (const r of rows) if (r.k && r.id) byKey.set(r.k, { id: r.id, generation: r.generation });
-  return { epoch: rows[0].epoch, byKey };
+/** The users whose login or external id (`keyColumn`), lower-cased, is one of $1: `columns`
+ * of the user `u` and of its fingerprint `f` (all null when it has none). */
+export function usersByKey(columns: string, keyColumn: 'login' | 'ext_id'): string {
+  return `SELECT ${columns} FROM users u LEFT JOIN user_import_fingerprints f ON f.user_id = u.id WHERE lower(u.${keyColumn}) = ANY($1)`;
 }
 
 /** The generation of these users now. */
@@ -76,9 +64,8 @@ export async function findUnchangedUsers(q: Queryable, caller: Caller, req: Find
   const rows = req.rows.filter((r) => r.key !== '' && r.fingerprint.length > 0);
   if (rows.length === 0) return [];
   const { rows: kept } = await q.query<{ k: string; fingerprint: Buffer }>(
-    `SELECT lower(u.${keyColumn}) AS k, f.fingerprint FROM users u JOIN user_import_fingerprints f ON f.user_id = u.id
-      WHERE lower(u.${keyColumn}) = ANY($1) AND f.fingerprint IS NOT NULL AND f.epoch = (SELECT n FROM import_epoch)
-        AND f.job_id IS DISTINCT FROM $2`,
+    `${usersByKey(`lower(u.${keyColumn}) AS k, f.fingerprint`, keyColumn)}
+        AND f.fingerprint IS NOT NULL AND f.epoch = (SELECT n FROM import_epoch) AND f.job_id IS DISTINCT FROM $2`,
     [rows.map((r) => r.key.toLowerCase()), req.jobId],
   );
   const byKey = new Map(kept.map((k) => [k.k, k.fingerprint]));

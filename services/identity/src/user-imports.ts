@@ -19,9 +19,9 @@ import { events } from './events';
 import { hashPassword, inBulk, verifyPassword } from './passwords';
 import { requireMayGive } from './roles';
 import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
-import { generationsOf, importGenerations, keepFingerprints, keptFingerprints } from './user-fingerprints';
+import { generationsOf, keepFingerprints, keptFingerprints, usersByKey } from './user-fingerprints';
 import { ALL_COLUMNS, checkActivationDates, checkNotExternallyManaged, columnsOf, requireExternalWrite, same } from './users';
-import { loadUsers, USER_SELECT, type UserRow } from './users.repo';
+import { loadUsers, USER_COLUMNS, USER_SELECT, type UserRow } from './users.repo';
 import { checkPassword } from './validation';
 
 /**
@@ -108,14 +108,17 @@ export async function importUsersBySets(
   const keyOf = (r: UserImportRow) => lower(byExtId ? r.fields?.extId : r.fields?.login);
   const rows = req.rows;
   const has = (pick: (r: UserImportRow) => unknown) => rows.some((r) => pick(r) !== undefined);
-  // The users' generations before anything is decided (a fingerprint is kept only for a user
-  // still at the generation its row was decided on; a user that changed since is found when
-  // it is locked).
-  const seen = await importGenerations(tx, keyColumn, rows.map(keyOf).filter(Boolean));
-  // What the chunk's rows name, each loaded once.
-  const { rows: found } = await tx.query<UserRow>(`${USER_SELECT} WHERE lower(u.${keyColumn}) = ANY($1)`, [
-    rows.map(keyOf).filter(Boolean),
-  ]);
+  // The epoch, then the users the rows name with their generation read in the same statement
+  // as their columns, before anything is decided (a fingerprint is kept only for a user still
+  // at the generation its row was decided on; a user that changed since is found when it is
+  // locked).
+  const {
+    rows: [{ n: epoch }],
+  } = await tx.query<{ n: string }>('SELECT n FROM import_epoch');
+  const { rows: found } = await tx.query<UserRow & { import_generation: string }>(
+    usersByKey(`${USER_COLUMNS}, coalesce(f.generation, 0) AS import_generation`, keyColumn),
+    [rows.map(keyOf).filter(Boolean)],
+  );
   const existingByKey = new Map(found.map((u) => [lower(byExtId ? u.ext_id : u.login), u]));
   const roleItems = rows.flatMap((r) => r.roles?.names ?? []).map(splitRole);
   const organisations = await byLowerKey<{ id: string; ext_id: string; path: string }>(
@@ -463,7 +466,7 @@ export async function importUsersBySets(
     for (const table of ['user_audiences', 'role_grants', 'list_members'])
       await tx.query(`SELECT 1 FROM ${table} WHERE user_id = ANY($1) FOR SHARE`, [ids]);
     const now = await generationsOf(tx, ids);
-    if (touched.some((p) => now.get(p.id) !== seen.byKey.get(keyOf(p.row))?.generation)) return rowByRow();
+    if (touched.some((p) => now.get(p.id) !== existingByKey.get(keyOf(p.row))!.import_generation)) return rowByRow();
   }
   let entered: { list_id: string; user_id: string; entered_at: Date }[] = [];
   if (created.length + touched.length === 0) return keep(new Map());
@@ -620,12 +623,12 @@ export async function importUsersBySets(
     const kept = rows.flatMap((row) => {
       const outcome = outcomes.get(row)!;
       if (row.fingerprint.length === 0 || 'failed' in outcome || outcome.warnings.length > 0) return [];
-      const id = planOf(row)?.id ?? existingByKey.get(keyOf(row))?.id;
-      const before = seen.byKey.get(keyOf(row));
-      const generation = id && (written.get(id) ?? (before?.id === id ? before.generation : undefined));
+      const before = existingByKey.get(keyOf(row));
+      const id = planOf(row)?.id ?? before?.id;
+      const generation = id && (written.get(id) ?? (before?.id === id ? before.import_generation : undefined));
       return id && generation ? [{ userId: id, fingerprint: keptFingerprint(row.fingerprint), generation }] : [];
     });
-    await keepFingerprints(tx, req.jobId, seen.epoch, kept);
+    await keepFingerprints(tx, req.jobId, epoch, kept);
     return final;
   }
 

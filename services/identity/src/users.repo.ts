@@ -49,12 +49,14 @@ export type UserRow = {
   organisation_path?: string;
 };
 
-export const USER_SELECT = `
-  SELECT u.*, coalesce((
+/** A UserRow's columns, of the user `u`. */
+export const USER_COLUMNS = `
+  u.*, coalesce((
     SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY lower(a.name))
     FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = u.id), '[]'::json) AS audiences,
-    (SELECT uo.path FROM organisations uo WHERE uo.id = u.organisation_id) AS organisation_path
-  FROM users u`;
+    (SELECT uo.path FROM organisations uo WHERE uo.id = u.organisation_id) AS organisation_path`;
+
+export const USER_SELECT = `SELECT ${USER_COLUMNS} FROM users u`;
 
 export function toUser(row: UserRow): User {
   return {
