@@ -5,6 +5,7 @@ export * from './events';
 export * from './gateway-process';
 export * from './identity';
 export * from './import';
+export * from './mail-counter';
 export * from './metrics';
 export * from './nats';
 export * from './notification';

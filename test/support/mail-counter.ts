@@ -18,9 +18,10 @@ export interface MailCounter {
  * A real SMTP server (npm smtp-server, in this process) that keeps only who received which
  * Message-ID: tens of thousands of mails cost it next to nothing (startSmtpSink parses and
  * keeps every message). For the replica and chaos checks: a mail lost or sent twice shows
- * as a recipient with too few or too many copies.
+ * as a recipient with too few or too many copies. `acceptDelayMs`: a slow server, that answers
+ * each message (and counts it) only after that long.
  */
-export async function startMailCounter(): Promise<MailCounter> {
+export async function startMailCounter(options: { acceptDelayMs?: number } = {}): Promise<MailCounter> {
   const byRecipient = new Map<string, string[]>();
   let messages = 0;
   const server = new SMTPServer({
@@ -35,15 +36,19 @@ export async function startMailCounter(): Promise<MailCounter> {
         if (head.length < 8192) head += chunk.toString('latin1');
       });
       stream.on('end', () => {
-        messages++;
-        const messageId = /^message-id:\s*(\S+)/im.exec(head)?.[1] ?? `(none ${messages})`;
-        for (const r of session.envelope.rcptTo) {
-          const address = r.address.toLowerCase();
-          const ids = byRecipient.get(address);
-          if (ids) ids.push(messageId);
-          else byRecipient.set(address, [messageId]);
-        }
-        callback();
+        const accept = () => {
+          messages++;
+          const messageId = /^message-id:\s*(\S+)/im.exec(head)?.[1] ?? `(none ${messages})`;
+          for (const r of session.envelope.rcptTo) {
+            const address = r.address.toLowerCase();
+            const ids = byRecipient.get(address);
+            if (ids) ids.push(messageId);
+            else byRecipient.set(address, [messageId]);
+          }
+          callback();
+        };
+        if (options.acceptDelayMs) setTimeout(accept, options.acceptDelayMs);
+        else accept();
       });
     },
   });

@@ -13,6 +13,8 @@ export interface TestProcess {
   readonly pid: number;
   /** Sends the signal and waits for the exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends the signal and returns at once: SIGSTOP freezes the process, SIGCONT resumes it. */
+  signal(signal: NodeJS.Signals): void;
   /** Starts the same entry with the same environment again, and waits until it is ready. */
   restart(): Promise<void>;
   /** The highest resident memory of the current process so far, in MiB (Linux VmHWM). */
@@ -86,6 +88,8 @@ export async function startProcess(options: ProcessOptions): Promise<TestProcess
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
+    // A frozen process (SIGSTOP) acts on SIGTERM only once it runs again.
+    child.kill('SIGCONT');
     await exited;
   };
   await launch();
@@ -95,6 +99,7 @@ export async function startProcess(options: ProcessOptions): Promise<TestProcess
       return child.pid!;
     },
     kill,
+    signal: (signal) => child.kill(signal),
     restart: launch,
     peakMemoryMiB: () => {
       sample();

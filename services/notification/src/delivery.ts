@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Logger, SecretBox } from '@assistants/kit';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { NotificationConfig } from './config';
-import { claimMails, markFailed, markRetry, markSent, pruneSent, type ClaimedMail } from './mails.repo';
+import { performance } from 'node:perf_hooks';
+import { claimMails, markFailed, markRetry, markSent, pruneSent, renewLease, type ClaimedMail } from './mails.repo';
 import { countMail } from './metrics';
 import { render } from './templates';
 
@@ -26,6 +27,86 @@ export function retryDelayMs(attempts: number, initialMs: number, maxMs: number)
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * A sender's claim on one batch: the mails still its own, and a local deadline never later than
+ * their lease in the database (the monotonic clock read before the claim or renewal was sent,
+ * plus the lease). A mail goes to the SMTP server only with at least half a lease left; with
+ * less, the claim is first renewed for all its unfinished mails in one statement, and those
+ * another replica took over meanwhile (this process was starved or frozen longer than the
+ * lease) are dropped: their new owner sends them.
+ */
+class Claim {
+  private queue: ClaimedMail[];
+  /** The mails not finished: queued here, or being sent. */
+  private readonly held: Set<string>;
+  private endsAt: number;
+  private renewing?: Promise<void>;
+  /** Mails this sender will not send: another replica took them over. */
+  takenOver = 0;
+  /** A renewal failed, or came too late: nothing more is sent on this claim. */
+  givenUp = false;
+
+  constructor(
+    mails: ClaimedMail[],
+    claimedAt: number,
+    private readonly leaseMs: number,
+    private readonly renew: (ids: string[]) => Promise<Set<string>>,
+    private readonly logger: Logger,
+  ) {
+    this.queue = [...mails];
+    this.held = new Set(mails.map((m) => m.id));
+    this.endsAt = claimedAt + leaseMs;
+  }
+
+  next(): ClaimedMail | undefined {
+    return this.givenUp ? undefined : this.queue.shift();
+  }
+
+  /** Whether the mail may go to the SMTP server now (still this sender's, with time to spare). */
+  async mayDeliver(id: string): Promise<boolean> {
+    if (performance.now() > this.endsAt - this.leaseMs / 2) {
+      // One renewal for all the connections waiting here.
+      this.renewing ??= this.renewNow().finally(() => (this.renewing = undefined));
+      await this.renewing;
+    }
+    if (this.givenUp) return false;
+    if (this.held.has(id)) return true;
+    this.takenOver++;
+    return false;
+  }
+
+  /** Its outcome is recorded (or recording it failed for good): never handed back. */
+  done(id: string): void {
+    this.held.delete(id);
+  }
+
+  /** The mails not sent, once the connections stopped: to hand back. */
+  unsent(): string[] {
+    return [...this.held];
+  }
+
+  private async renewNow(): Promise<void> {
+    const sentAt = performance.now();
+    let kept: Set<string>;
+    try {
+      kept = await this.renew([...this.held]);
+    } catch (err) {
+      this.logger.warn({ err }, 'cannot renew the claim on a batch of mails: its unsent mails are handed back');
+      this.givenUp = true;
+      return;
+    }
+    this.endsAt = sentAt + this.leaseMs;
+    for (const id of this.held) if (!kept.has(id)) this.held.delete(id);
+    const left = this.queue.filter((m) => kept.has(m.id));
+    this.takenOver += this.queue.length - left.length;
+    this.queue = left;
+    if (performance.now() > this.endsAt - this.leaseMs / 2) {
+      this.logger.warn('renewing the claim on a batch of mails took more than half the lease: its unsent mails are handed back');
+      this.givenUp = true;
+    }
+  }
+}
 
 /**
  * The sender of one replica: claims due mails (FOR UPDATE SKIP LOCKED, with a lease), renders
@@ -89,6 +170,8 @@ export class MailSender {
         await pruneSent(db, config.NOTIFICATION_SENT_KEEP_DAYS).catch((err) => logger.warn({ err }, 'pruning sent mails failed'));
       }
       let mails: ClaimedMail[] = [];
+      // Read before the claim is sent: the lease runs out no sooner than this plus the lease.
+      const claimedAt = performance.now();
       try {
         mails = await claimMails(db, this.owner, this.batchSize, config.NOTIFICATION_SENDER_LEASE_SECONDS);
       } catch (err) {
@@ -105,21 +188,35 @@ export class MailSender {
         this.wake = undefined;
         continue;
       }
-      const queue = [...mails];
+      const claim = new Claim(
+        mails,
+        claimedAt,
+        config.NOTIFICATION_SENDER_LEASE_SECONDS * 1000,
+        (ids) => renewLease(db, this.owner, ids, config.NOTIFICATION_SENDER_LEASE_SECONDS),
+        logger,
+      );
       const worker = async () => {
-        for (let mail = queue.shift(); mail; mail = queue.shift()) {
+        for (let mail = claim.next(); mail; mail = claim.next()) {
           if (this.stopped) return;
           await this.pace();
+          // Checked last, right before the SMTP server gets it: a mail whose lease may run out
+          // during its conversation could be sent by another replica too.
+          if (!(await claim.mayDeliver(mail.id))) continue;
           await this.deliver(mail).catch((err) => logger.error({ err, mailId: mail!.id }, 'recording a mail’s outcome failed'));
+          claim.done(mail.id);
         }
       };
       await Promise.all(Array.from({ length: Math.min(config.NOTIFICATION_SMTP_MAX_CONNECTIONS, mails.length) }, worker));
-      // Stopping: the mails not sent yet go back to the queue at once, for another replica.
-      if (queue.length > 0) {
+      if (claim.takenOver > 0) {
+        logger.warn({ mails: claim.takenOver }, 'this sender was slower than its lease: another replica took mails of its claim over');
+      }
+      // Stopping, or the claim given up: the mails not sent go back to the queue at once, for another replica.
+      const unsent = claim.unsent();
+      if (unsent.length > 0) {
         await db
           .query(
             `UPDATE mails SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::uuid[]) AND lease_owner = $2`,
-            [queue.map((m) => m.id), this.owner],
+            [unsent, this.owner],
           )
           .catch(() => {});
       }

@@ -88,6 +88,18 @@ export async function claimMails(db: Queryable, owner: string, limit: number, le
   }));
 }
 
+/** Extends the lease on those of `ids` that are still `owner`'s and queued, and returns them:
+ * a mail another replica took over (this one's lease had run out) is no longer its own. */
+export async function renewLease(db: Queryable, owner: string, ids: string[], leaseSeconds: number): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE mails SET lease_until = now() + make_interval(secs => $3)
+     WHERE lease_owner = $1 AND status = 'queued' AND id = ANY($2::uuid[])
+     RETURNING id`,
+    [owner, ids, leaseSeconds],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
 /** The SMTP server accepted it: sent, and its password (if any) wiped. Only while the lease
  * is still this replica's. */
 export async function markSent(db: Queryable, id: string, owner: string): Promise<void> {
