@@ -55,7 +55,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolSize ?? 10,
       options: `-c search_path=${searchPath} -c statement_timeout=${options.statementTimeoutMs ?? 60_000}`,
     });
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    // Replicas (and services sharing the database) start at once: CREATE ... IF NOT EXISTS
+    // is not safe against itself, so schema creation waits on the migrations' lock.
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext(${MIGRATIONS_LOCK}))`);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   } else {
     const embedded = await startEmbedded(options);
     closeEmbedded = embedded.close;
@@ -136,13 +149,17 @@ export interface MigrationSource {
   dir: string;
 }
 
-/** Applies the migrations not applied yet. An advisory lock keeps two replicas starting at
- * once from applying the same file twice. */
+/** One lock for the migrations of every service in a database: replicas starting at once
+ * must not apply a file twice, and two services must not create the same extension (in the
+ * shared public schema) at the same instant. */
+const MIGRATIONS_LOCK = `'assistants:migrations'`;
+
+/** Applies the migrations not applied yet, under the database's migrations lock. */
 export async function migrate(db: Database, sources: MigrationSource[], logger: Logger): Promise<void> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
   await db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':migrations'))`);
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext(${MIGRATIONS_LOCK}))`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const applied = new Set((await tx.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
     for (const source of sources) {
       for (const file of readdirSync(source.dir)
