@@ -33,13 +33,15 @@ function toSummary(row: SummaryRow): UserSummary {
   };
 }
 
-/** How many users, in name order, the first try at a page looks at per row up to its end:
- * enough to fill it when 2 % of the users match, spread over the alphabet. Below that,
- * finding every match is cheap. */
+/** How many users, in name order, the walk looks at per row up to the page's end: enough to
+ * fill it when 2 % of the users match, spread over the alphabet. */
 const WALK_PER_ROW = 50;
 /** The walk never looks at more users than this (a first page of MAX_PAGE_SIZE), however deep
  * the offset: a deeper page that the walk does not fill sorts the matches. */
 const MAX_WALK = WALK_PER_ROW * MAX_PAGE_SIZE;
+/** Up to this many matches, sorting them all costs less than a walk: a scoped administrator's
+ * searches, id selections and narrow filters never walk. */
+const SORT_AT_MOST = 5_000;
 
 /** A cursor holds the sort key of the last row of its page: last name, first name, id. */
 const isSortKey = (key: string[]) => key.length === 3 && isId(key[2]);
@@ -47,15 +49,15 @@ const isSortKey = (key: string[]) => key.length === 3 && isId(key[2]);
 /** One page of the users matching `where` (a condition on the user_search row `u`), sorted by
  * name, their exact count, and the cursor of the next page ("" on the last one).
  *
- * Left to itself, the planner fetches a page by walking the name index and filtering, on the
- * assumption that matches are spread over the alphabet. They are not for a last-name (or
- * login, email...) fragment: "mar" has no match before "Marchand", and the walk reads half
- * the table (seconds, on a million users). So the walk is bounded: it looks at the first
+ * The count comes first (through the filter's indexes) and chooses how to find the page.
+ * Up to SORT_AT_MOST matches, every match (after the cursor) is found and sorted. Beyond,
+ * left to itself, the planner would walk the name index and filter, on the assumption that
+ * matches are spread over the alphabet. They are not for a last-name (or login, email...)
+ * fragment: "mar" has no match before "Marchand", and the walk reads half the table
+ * (seconds, on a million users). So the walk is bounded: it looks at the first
  * WALK_PER_ROW × (offset + limit) users in name order (at most MAX_WALK) from the start or
- * the cursor, which fills the page when matches are spread; otherwise every match (after the
- * cursor) is found through the filter's indexes and sorted, and counted on the way (the
- * count would read the same matches again). One row more than the page tells whether there
- * is a next page. */
+ * the cursor, which fills the page when matches are spread; otherwise every match is sorted.
+ * One row more than the page tells whether there is a next page. */
 async function pageOfUsers(
   q: Queryable,
   where: string,
@@ -63,50 +65,44 @@ async function pageOfUsers(
   page: PageRequest,
 ): Promise<{ items: UserSummary[]; total: number; nextCursor: string }> {
   const { limit, offset, after } = checkKeysetPage(page, isSortKey);
-  /** The page among the rows of `users` (alias u, with a `total` column) that meet
-   * `condition`, sorted by name; `startAt(alias)` writes where rows start: after the cursor,
-   * if any. */
-  const pageQuery = (users: (startAt: (alias: string) => string) => string, condition: string) => {
+  /** The page among the rows of `users` (alias u) that meet `condition`, sorted by name;
+   * `startAt(alias)` writes where rows start: after the cursor, if any. */
+  const pageQuery = async (users: (startAt: (alias: string) => string) => string, condition: string) => {
     const pp = p.copy();
     const startAt = (alias: string) =>
       after
         ? `(${alias}.last_name, ${alias}.first_name, ${alias}.id) > (${pp.add(after[0])}, ${pp.add(after[1])}, ${pp.add(after[2])}::uuid)`
         : 'TRUE';
-    return q.query<SummaryRow & { total: string | null }>(
-      `SELECT us.id, us.login, us.ext_id, us.last_name, us.first_name, us.email, us.disabled, us.organisation_id, o.label AS organisation_label, page.total
-       FROM (SELECT u.id, u.last_name, u.first_name, u.total FROM ${users(startAt)} u WHERE ${condition}
+    const { rows } = await q.query<SummaryRow>(
+      `SELECT us.id, us.login, us.ext_id, us.last_name, us.first_name, us.email, us.disabled, us.organisation_id, o.label AS organisation_label
+       FROM (SELECT u.id, u.last_name, u.first_name FROM ${users(startAt)} u WHERE ${condition}
              ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit + 1} OFFSET ${offset}) page
        JOIN users us ON us.id = page.id JOIN organisations o ON o.id = us.organisation_id
        ORDER BY page.last_name, page.first_name, page.id`,
       pp.values,
     );
+    return rows;
   };
-  const count = async () =>
-    Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values)).rows[0].n);
-  const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
-  let rows: SummaryRow[] = (
-    await pageQuery(
-      (startAt) =>
-        `(SELECT w.*, NULL::bigint AS total FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk})`,
-      where,
-    )
-  ).rows;
-  let total: number;
-  if (rows.length > limit) {
-    total = await count();
-  } else {
-    // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery,
-    // that is, from walking the name index again. After a cursor the window counts only the
-    // rows past it: the total is then counted apart.
-    const all = await pageQuery(
-      (startAt) =>
-        `(SELECT u.id, u.last_name, u.first_name, ${after ? 'NULL::bigint' : 'count(*) OVER ()'} AS total
-          FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0)`,
+  // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery, that
+  // is, from walking the name index.
+  const sorted = () =>
+    pageQuery(
+      (startAt) => `(SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0)`,
       'TRUE',
     );
-    rows = all.rows;
-    const counted = all.rows[0]?.total;
-    total = counted != null ? Number(counted) : !after && offset === 0 ? 0 : await count();
+  const walked = () => {
+    const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
+    return pageQuery(
+      (startAt) => `(SELECT * FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk})`,
+      where,
+    );
+  };
+
+  const total = Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values)).rows[0].n);
+  let rows: SummaryRow[] = [];
+  if (total > 0 && (after || offset < total)) {
+    if (total > SORT_AT_MOST) rows = await walked();
+    if (rows.length <= limit) rows = await sorted();
   }
   const last = rows.length > limit ? rows[limit - 1] : undefined;
   return {
