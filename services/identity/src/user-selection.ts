@@ -39,8 +39,8 @@ const WALK_PER_ROW = 50;
 /** The walk never looks at more users than this (a first page of MAX_PAGE_SIZE), however deep
  * the offset: a deeper page that the walk does not fill sorts the matches. */
 const MAX_WALK = WALK_PER_ROW * MAX_PAGE_SIZE;
-/** Up to this many matches, sorting them all costs less than a walk: a scoped administrator's
- * searches, id selections and narrow filters never walk. */
+/** Up to this many matches, one statement finds, counts and sorts them all (a scoped
+ * administrator's searches, id selections, narrow filters): cheaper than a walk and a count. */
 const SORT_AT_MOST = 5_000;
 
 /** A cursor holds the sort key of the last row of its page: last name, first name, id. */
@@ -49,15 +49,16 @@ const isSortKey = (key: string[]) => key.length === 3 && isId(key[2]);
 /** One page of the users matching `where` (a condition on the user_search row `u`), sorted by
  * name, their exact count, and the cursor of the next page ("" on the last one).
  *
- * The count comes first (through the filter's indexes) and chooses how to find the page.
- * Up to SORT_AT_MOST matches, every match (after the cursor) is found and sorted. Beyond,
- * left to itself, the planner would walk the name index and filter, on the assumption that
- * matches are spread over the alphabet. They are not for a last-name (or login, email...)
- * fragment: "mar" has no match before "Marchand", and the walk reads half the table
- * (seconds, on a million users). So the walk is bounded: it looks at the first
- * WALK_PER_ROW × (offset + limit) users in name order (at most MAX_WALK) from the start or
- * the cursor, which fills the page when matches are spread; otherwise every match is sorted.
- * One row more than the page tells whether there is a next page. */
+ * First, one statement takes up to SORT_AT_MOST + 1 matches through the filter's indexes,
+ * counts them and sorts them: when there are no more, that is the page and its total. With
+ * more matches, the count is a statement of its own and, left to itself, the planner would
+ * walk the name index and filter, on the assumption that matches are spread over the
+ * alphabet. They are not for a last-name (or login, email...) fragment: "mar" has no match
+ * before "Marchand", and the walk reads half the table (seconds, on a million users). So the
+ * walk is bounded: it looks at the first WALK_PER_ROW × (offset + limit) users in name order
+ * (at most MAX_WALK) from the start or the cursor, which fills the page when matches are
+ * spread; otherwise every match (after the cursor) is sorted. One row more than the page
+ * tells whether there is a next page. */
 async function pageOfUsers(
   q: Queryable,
   where: string,
@@ -65,44 +66,54 @@ async function pageOfUsers(
   page: PageRequest,
 ): Promise<{ items: UserSummary[]; total: number; nextCursor: string }> {
   const { limit, offset, after } = checkKeysetPage(page, isSortKey);
-  /** The page among the rows of `users` (alias u) that meet `condition`, sorted by name;
-   * `startAt(alias)` writes where rows start: after the cursor, if any. */
-  const pageQuery = async (users: (startAt: (alias: string) => string) => string, condition: string) => {
+  /** The page of the rows `source` selects (id, last_name, first_name, total), sorted by
+   * name; `startAt(alias)` writes where rows start: after the cursor, if any. */
+  const pageQuery = async (source: (startAt: (alias: string) => string) => string) => {
     const pp = p.copy();
     const startAt = (alias: string) =>
       after
         ? `(${alias}.last_name, ${alias}.first_name, ${alias}.id) > (${pp.add(after[0])}, ${pp.add(after[1])}, ${pp.add(after[2])}::uuid)`
         : 'TRUE';
-    const { rows } = await q.query<SummaryRow>(
-      `SELECT us.id, us.login, us.ext_id, us.last_name, us.first_name, us.email, us.disabled, us.organisation_id, o.label AS organisation_label
-       FROM (SELECT u.id, u.last_name, u.first_name FROM ${users(startAt)} u WHERE ${condition}
-             ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit + 1} OFFSET ${offset}) page
+    const { rows } = await q.query<SummaryRow & { total: string | null }>(
+      `SELECT us.id, us.login, us.ext_id, us.last_name, us.first_name, us.email, us.disabled, us.organisation_id, o.label AS organisation_label, page.total
+       FROM (${source(startAt)} ORDER BY u.last_name, u.first_name, u.id LIMIT ${limit + 1} OFFSET ${offset}) page
        JOIN users us ON us.id = page.id JOIN organisations o ON o.id = us.organisation_id
        ORDER BY page.last_name, page.first_name, page.id`,
       pp.values,
     );
     return rows;
   };
-  // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery, that
-  // is, from walking the name index.
-  const sorted = () =>
-    pageQuery(
-      (startAt) => `(SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0)`,
-      'TRUE',
-    );
-  const walked = () => {
-    const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
-    return pageQuery(
-      (startAt) => `(SELECT * FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk})`,
-      where,
-    );
-  };
 
-  const total = Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values)).rows[0].n);
-  let rows: SummaryRow[] = [];
-  if (total > 0 && (after || offset < total)) {
-    if (total > SORT_AT_MOST) rows = await walked();
-    if (rows.length <= limit) rows = await sorted();
+  // The window counts every match, the cursor applies after it (a condition is not pushed
+  // below a window).
+  let rows = await pageQuery(
+    (startAt) =>
+      `SELECT u.id, u.last_name, u.first_name, u.total
+       FROM (SELECT m.*, count(*) OVER () AS total
+             FROM (SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} LIMIT ${SORT_AT_MOST + 1}) m) u
+       WHERE ${startAt('u')}`,
+  );
+  let total = rows.length > 0 ? Number(rows[0].total) : undefined;
+  if (total === undefined || total > SORT_AT_MOST) {
+    total = Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values)).rows[0].n);
+    if (total > SORT_AT_MOST) {
+      const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
+      rows = await pageQuery(
+        (startAt) =>
+          `SELECT u.id, u.last_name, u.first_name, NULL::bigint AS total
+           FROM (SELECT * FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk}) u
+           WHERE ${where}`,
+      );
+      // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery,
+      // that is, from walking the name index again.
+      if (rows.length <= limit) {
+        rows = await pageQuery(
+          (startAt) =>
+            `SELECT u.id, u.last_name, u.first_name, NULL::bigint AS total
+             FROM (SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0) u`,
+        );
+      }
+    }
   }
   const last = rows.length > limit ? rows[limit - 1] : undefined;
   return {
