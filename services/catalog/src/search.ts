@@ -57,8 +57,14 @@ const CURRICULA: Searched<CurriculumSummaryRow, CurriculumSummary> = {
 /** A cursor holds the sort key of the last row of its page: name, id. */
 const isSortKey = (key: string[]) => key.length === 2 && isId(key[1]);
 
+/** Up to this many matches, one statement finds, counts and sorts them all. */
+const COUNT_WITH_PAGE_AT_MOST = 5_000;
+
 /** One page of the rows `c` of `what` meeting `where`, by name then id, their exact count,
- * and the cursor of the next page ("" on the last one). */
+ * and the cursor of the next page ("" on the last one). One statement takes up to
+ * COUNT_WITH_PAGE_AT_MOST + 1 matches, counts them (the cursor applies after the count: a
+ * condition is not pushed below a window) and sorts them; only with more matches, or an
+ * empty page, the count is a statement of its own. */
 async function pageOf<R extends { id: string; name: string }, S>(
   q: Queryable,
   what: Searched<R, S>,
@@ -69,19 +75,31 @@ async function pageOf<R extends { id: string; name: string }, S>(
   const { limit, offset, after } = checkKeysetPage(page, isSortKey);
   const pp = p.copy();
   const startAt = after ? `(c.name, c.id) > (${pp.add(after[0])}, ${pp.add(after[1])}::uuid)` : 'TRUE';
-  const [rows, count] = await Promise.all([
-    q.query<R>(
-      `SELECT ${what.columns} FROM ${what.table} c WHERE ${where} AND ${startAt} ORDER BY c.name, c.id LIMIT ${limit + 1} OFFSET ${offset}`,
-      pp.values,
-    ),
-    q.query<{ n: string }>(`SELECT count(*) AS n FROM ${what.table} c WHERE ${where}`, p.values),
-  ]);
-  const page_ = rows.rows.slice(0, limit);
-  const last = rows.rows.length > limit ? page_[limit - 1] : undefined;
+  const counted = await q.query<R & { total: string }>(
+    `SELECT ${what.columns}, c.total
+     FROM (SELECT m.*, count(*) OVER () AS total FROM (SELECT * FROM ${what.table} c WHERE ${where} LIMIT ${COUNT_WITH_PAGE_AT_MOST + 1}) m) c
+     WHERE ${startAt} ORDER BY c.name, c.id LIMIT ${limit + 1} OFFSET ${offset}`,
+    pp.values,
+  );
+  let rows: R[] = counted.rows;
+  let total = rows.length > 0 ? Number(counted.rows[0].total) : undefined;
+  if (total === undefined || total > COUNT_WITH_PAGE_AT_MOST) {
+    total = Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM ${what.table} c WHERE ${where}`, p.values)).rows[0].n);
+    if (total > COUNT_WITH_PAGE_AT_MOST) {
+      rows = (
+        await q.query<R>(
+          `SELECT ${what.columns} FROM ${what.table} c WHERE ${where} AND ${startAt} ORDER BY c.name, c.id LIMIT ${limit + 1} OFFSET ${offset}`,
+          pp.values,
+        )
+      ).rows;
+    }
+  }
+  const page_ = rows.slice(0, limit);
+  const last = rows.length > limit ? page_[limit - 1] : undefined;
   return {
     items: page_.map(what.toSummary),
     ids: page_.map((r) => r.id),
-    total: Number(count.rows[0].n),
+    total,
     nextCursor: last ? encodeCursor([last.name, last.id]) : '',
   };
 }

@@ -81,6 +81,9 @@ it('pages with the exact total, by offset or by cursor', async () => {
   const byCursor = await bed.api.courses.searchCourses({ filter: all, page: { limit: 3, offset: 0, after: first.nextCursor } });
   expect(byCursor.courses).toEqual(byOffset.courses);
   expect(byCursor).toMatchObject({ total: 4, nextCursor: '' });
+  // Past the last match: no course, still the exact total.
+  const beyond = await bed.api.courses.searchCourses({ filter: all, page: { limit: 3, offset: 9, after: '' } });
+  expect(beyond).toMatchObject({ courses: [], total: 4, nextCursor: '' });
   expect([...first.courses, ...byCursor.courses].map((c) => c.name)).toEqual([
     'DUPONT basics',
     'Dupuis advanced',
