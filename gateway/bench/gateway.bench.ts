@@ -10,6 +10,7 @@
  *   BENCH_SECONDS=20 npm run bench:gateway     # shorter
  *   BENCH_ADMIN_RATE=2 npm run bench:gateway   # each administrator paced at 2 requests/s
  *   BENCH_KEEP_DATABASE=1 npm run bench:gateway  # the database is not dropped (EXPLAIN its queries)
+ *   npm run build && BENCH_COMPILED=1 npm run bench:gateway   # the compiled parts, as containers run them
  *
  * Data (demo-like): an organisation tree of 4 countries, 12 cities and 60 departments,
  * 8 audiences and BENCH_USERS (20,000) users in the departments (seeded by SQL: names,
@@ -50,6 +51,8 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 /** Requests per second of each administrator; none: the next request as soon as the last is answered. */
 const ADMIN_RATE = process.env.BENCH_ADMIN_RATE ? Number(process.env.BENCH_ADMIN_RATE) : undefined;
 const TARGET_P99_MS = 500;
+/** BENCH_COMPILED=1 (after npm run build): the compiled parts with plain node, as containers run them. */
+const COMPILED = process.env.BENCH_COMPILED === '1';
 /** The product's default, which the bench keeps (the test suite starter raises it). */
 const RATE_LIMIT_PER_MINUTE = String(GatewayConfigSchema.properties.GATEWAY_RATE_LIMIT_PER_MINUTE.default);
 const ADMIN_PASSWORD = 'bench administrator password';
@@ -542,6 +545,7 @@ async function main(): Promise<void> {
   log(
     `bench:gateway — ${ADMINS} administrators, ${USERS} users, ${COURSES} courses, ${SECONDS} s` +
       `${ADMIN_RATE === undefined ? ' (no think time)' : `, ${ADMIN_RATE} requests/s per administrator`}; ` +
+      `${COMPILED ? 'compiled parts' : 'parts run with tsx'}; ` +
       `${os.availableParallelism()} × ${cpus[0]?.model}, Node ${process.version}, ${new Date().toISOString()}`,
   );
   const [nats, database] = await Promise.all([startNats(), createTestDatabase('bench_gateway')]);
@@ -551,6 +555,7 @@ async function main(): Promise<void> {
       natsUrl: nats.url,
       databaseUrl: database.url,
       gatewayEnv: { GATEWAY_RATE_LIMIT_PER_MINUTE: RATE_LIMIT_PER_MINUTE },
+      compiled: COMPILED,
     });
     const { call, api } = suite;
     const seeding = performance.now();
