@@ -53,10 +53,8 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
   /** A change by the call's acting user, committed with its events. */
   const write = <T>(call: RpcContext, fn: (tx: Queryable, emit: Emit, caller: Caller) => Promise<T>) =>
     outbox.transaction(async (tx, emit) => fn(tx, emit, await Caller.load(tx, call.actorId)));
-  /** A read by the call's acting user, in one transaction: the call's deadline is set once
-   * for all its statements (a statement outside one is wrapped in a transaction of its own). */
-  const read = <T>(call: RpcContext, fn: (caller: Caller, q: Queryable) => Promise<T>) =>
-    db.transaction(async (q) => fn(await Caller.load(q, call.actorId), q));
+  /** A read by the call's acting user. */
+  const read = async <T>(call: RpcContext, fn: (caller: Caller) => Promise<T>) => fn(await Caller.load(db, call.actorId));
 
   /** A batch of a run (user assistant), applied once per idempotency key (kit applyBatch):
    * the request without its header is what the key stands for. */
@@ -71,7 +69,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       organisation: await write(call, (tx, emit, caller) => createOrganisation(tx, emit, caller, req.fields ?? {})),
     }),
     getOrganisation: async (req, call) => ({
-      organisation: await read(call, (caller, q) => getOrganisation(q, caller, req.id ? { id: req.id } : { extId: req.extId })),
+      organisation: await read(call, (caller) => getOrganisation(db, caller, req.id ? { id: req.id } : { extId: req.extId })),
     }),
     updateOrganisation: async (req, call) => ({
       organisation: await write(call, (tx, emit, caller) => updateOrganisation(tx, emit, caller, req.id, req.fields ?? {})),
@@ -81,11 +79,11 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       return {};
     },
     listOrganisations: async (req, call) => {
-      const { items, total } = await read(call, (caller, q) => listOrganisations(q, caller, req));
+      const { items, total } = await read(call, (caller) => listOrganisations(db, caller, req));
       return { organisations: items, total };
     },
     getOrganisationsForAction: async (req, call) => ({
-      organisations: await read(call, (caller, q) => getOrganisationsForAction(q, caller, req.organisationIds, req.permission)),
+      organisations: await read(call, (caller) => getOrganisationsForAction(db, caller, req.organisationIds, req.permission)),
     }),
   });
 
@@ -99,7 +97,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
         ),
       };
     },
-    getUser: async (req, call) => ({ user: await read(call, (caller, q) => getUser(q, caller, req)) }),
+    getUser: async (req, call) => ({ user: await read(call, (caller) => getUser(db, caller, req)) }),
     updateUser: async (req, call) => ({
       user: await write(call, (tx, emit, caller) => updateUser(tx, emit, caller, req.id, req.fields ?? {})),
     }),
@@ -121,19 +119,19 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       changed: await write(call, (tx, emit, caller) => changeAudiences(tx, emit, caller, 'remove', req.userIds, req.audienceIds)),
     }),
     searchUsers: async (req, call) => {
-      const { items, total, nextCursor } = await read(call, (caller, q) => searchUsers(q, caller, req.filter, req.page));
+      const { items, total, nextCursor } = await read(call, (caller) => searchUsers(db, caller, req.filter, req.page));
       return { users: items, total, nextCursor };
     },
     resolveUserSelection: async (req, call) => {
-      const { items, total, nextCursor } = await read(call, (caller, q) => resolveUserSelection(q, caller, req.selection, req.page));
+      const { items, total, nextCursor } = await read(call, (caller) => resolveUserSelection(db, caller, req.selection, req.page));
       return { users: items, total, nextCursor };
     },
-    listSelectedUsers: async (req, call) => read(call, (caller, q) => listSelectedUsers(q, caller, req)),
+    listSelectedUsers: async (req, call) => read(call, (caller) => listSelectedUsers(db, caller, req)),
     getUsersForAction: async (req, call) => ({
-      users: await read(call, (caller, q) => getUsersForAction(q, caller, req.userIds, req.permission, req.checkCovered ?? false)),
+      users: await read(call, (caller) => getUsersForAction(db, caller, req.userIds, req.permission, req.checkCovered ?? false)),
     }),
     getUsersForActionByLogin: async (req, call) => ({
-      users: await read(call, (caller, q) => getUsersForAction(q, caller, [], req.permission, false, req.logins)),
+      users: await read(call, (caller) => getUsersForAction(db, caller, [], req.permission, false, req.logins)),
     }),
   });
 
@@ -149,7 +147,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       return {};
     },
     listAudiences: async (req, call) => {
-      const { items, total } = await read(call, (_caller, q) => listAudiences(q, req.query, req.ids, req.page));
+      const { items, total } = await read(call, () => listAudiences(db, req.query, req.ids, req.page));
       return { audiences: items, total };
     },
   });
@@ -170,7 +168,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       return {};
     },
     listRoles: async (req, call) => {
-      const { items, total } = await read(call, (caller, q) => listRoles(q, caller, req.query, req.page));
+      const { items, total } = await read(call, (caller) => listRoles(db, caller, req.query, req.page));
       return { roles: items, total };
     },
     grantRoles: async (req, call) => ({ granted: await write(call, (tx, emit, caller) => grantRoles(tx, emit, caller, req)) }),
@@ -178,7 +176,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
       await write(call, (tx, emit, caller) => revokeRole(tx, emit, caller, req));
       return {};
     },
-    listRoleGrants: async (req, call) => ({ grants: await read(call, (caller, q) => listRoleGrants(q, caller, req.userId)) }),
+    listRoleGrants: async (req, call) => ({ grants: await read(call, (caller) => listRoleGrants(db, caller, req.userId)) }),
     // Service-level: no acting user needed, the service token is.
     listPermissions: async () => ({ permissions: await listPermissions(db) }),
     registerPermissions: async (req) => {
@@ -197,16 +195,16 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     createListFolder: async (req, call) => ({
       folder: await write(call, (tx, emit, caller) => createListFolder(tx, emit, caller, req.name, req.parentId)),
     }),
-    listListFolders: async (_req, call) => ({ folders: await read(call, (caller, q) => listListFolders(q, caller)) }),
+    listListFolders: async (_req, call) => ({ folders: await read(call, (caller) => listListFolders(db, caller)) }),
     createList: async (req, call) => ({ list: await write(call, (tx, emit, caller) => createList(tx, emit, caller, req)) }),
-    getList: async (req, call) => ({ list: await read(call, (caller, q) => getList(q, caller, req.id)) }),
+    getList: async (req, call) => ({ list: await read(call, (caller) => getList(db, caller, req.id)) }),
     updateList: async (req, call) => ({ list: await write(call, (tx, emit, caller) => updateList(tx, emit, caller, req.id, req)) }),
     deleteList: async (req, call) => {
       await write(call, (tx, emit, caller) => deleteList(tx, emit, caller, req.id));
       return {};
     },
     searchLists: async (req, call) => {
-      const { items, total } = await read(call, (caller, q) => searchLists(q, caller, req.filter, req.page));
+      const { items, total } = await read(call, (caller) => searchLists(db, caller, req.filter, req.page));
       return { lists: items, total };
     },
     addListMembers: async (req, call) => ({
@@ -215,7 +213,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     removeListMembers: async (req, call) => ({
       removed: await write(call, (tx, emit, caller) => removeListMembers(tx, emit, caller, req.listId, req.userIds)),
     }),
-    listListMembers: async (req, call) => read(call, (caller, q) => listListMembers(q, caller, req.listId, req.page)),
+    listListMembers: async (req, call) => read(call, (caller) => listListMembers(db, caller, req.listId, req.page)),
   });
 
   const userActions = implement<UserActionServiceServer>(logger, {
@@ -248,7 +246,7 @@ export function identityGrpcServices({ db, outbox, logger, config }: ServiceCont
     importUsers: async (req, call) => ({ result: await batch(call, req, importUsers) }),
     importUserManagers: async (req, call) => ({ result: await batch(call, req, importUserManagers) }),
     importListMembers: async (req, call) => ({ result: await batch(call, req, importListMembers) }),
-    findUnchangedUsers: async (req, call) => ({ itemIds: await read(call, (caller, q) => findUnchangedUsers(q, caller, req)) }),
+    findUnchangedUsers: async (req, call) => ({ itemIds: await read(call, (caller) => findUnchangedUsers(db, caller, req)) }),
   });
 
   const auth = implement<AuthServiceServer>(logger, {
