@@ -64,7 +64,7 @@ const COUNT_WITH_PAGE_AT_MOST = 5_000;
  * and the cursor of the next page ("" on the last one). One statement takes up to
  * COUNT_WITH_PAGE_AT_MOST + 1 matches, counts them (the cursor applies after the count: a
  * condition is not pushed below a window) and sorts them; only with more matches, or an
- * empty page, the count is a statement of its own. */
+ * empty page, the page and the count are asked again, side by side. */
 async function pageOf<R extends { id: string; name: string }, S>(
   q: Queryable,
   what: Searched<R, S>,
@@ -84,15 +84,15 @@ async function pageOf<R extends { id: string; name: string }, S>(
   let rows: R[] = counted.rows;
   let total = rows.length > 0 ? Number(counted.rows[0].total) : undefined;
   if (total === undefined || total > COUNT_WITH_PAGE_AT_MOST) {
-    total = Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM ${what.table} c WHERE ${where}`, p.values)).rows[0].n);
-    if (total > COUNT_WITH_PAGE_AT_MOST) {
-      rows = (
-        await q.query<R>(
-          `SELECT ${what.columns} FROM ${what.table} c WHERE ${where} AND ${startAt} ORDER BY c.name, c.id LIMIT ${limit + 1} OFFSET ${offset}`,
-          pp.values,
-        )
-      ).rows;
-    }
+    const [page, count] = await Promise.all([
+      q.query<R>(
+        `SELECT ${what.columns} FROM ${what.table} c WHERE ${where} AND ${startAt} ORDER BY c.name, c.id LIMIT ${limit + 1} OFFSET ${offset}`,
+        pp.values,
+      ),
+      q.query<{ n: string }>(`SELECT count(*) AS n FROM ${what.table} c WHERE ${where}`, p.values),
+    ]);
+    rows = page.rows;
+    total = Number(count.rows[0].n);
   }
   const page_ = rows.slice(0, limit);
   const last = rows.length > limit ? page_[limit - 1] : undefined;

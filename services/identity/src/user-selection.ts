@@ -39,8 +39,9 @@ const WALK_PER_ROW = 50;
 /** The walk never looks at more users than this (a first page of MAX_PAGE_SIZE), however deep
  * the offset: a deeper page that the walk does not fill sorts the matches. */
 const MAX_WALK = WALK_PER_ROW * MAX_PAGE_SIZE;
-/** Up to this many matches, one statement finds, counts and sorts them all (a scoped
- * administrator's searches, id selections, narrow filters): cheaper than a walk and a count. */
+/** Up to this many matches (as the planner estimates them), one statement finds, counts and
+ * sorts them all (a scoped administrator's searches, id selections, narrow filters): cheaper
+ * than a walk and a count. */
 const SORT_AT_MOST = 5_000;
 
 /** A cursor holds the sort key of the last row of its page: last name, first name, id. */
@@ -49,16 +50,17 @@ const isSortKey = (key: string[]) => key.length === 3 && isId(key[2]);
 /** One page of the users matching `where` (a condition on the user_search row `u`), sorted by
  * name, their exact count, and the cursor of the next page ("" on the last one).
  *
- * First, one statement takes up to SORT_AT_MOST + 1 matches through the filter's indexes,
- * counts them and sorts them: when there are no more, that is the page and its total. With
- * more matches, the count is a statement of its own and, left to itself, the planner would
- * walk the name index and filter, on the assumption that matches are spread over the
- * alphabet. They are not for a last-name (or login, email...) fragment: "mar" has no match
- * before "Marchand", and the walk reads half the table (seconds, on a million users). So the
- * walk is bounded: it looks at the first WALK_PER_ROW × (offset + limit) users in name order
- * (at most MAX_WALK) from the start or the cursor, which fills the page when matches are
- * spread; otherwise every match (after the cursor) is sorted. One row more than the page
- * tells whether there is a next page. */
+ * The planner's estimate of the matches chooses the path (never the answer: a wrong estimate
+ * only costs time). Up to SORT_AT_MOST estimated, one statement takes up to SORT_AT_MOST + 1
+ * matches through the filter's indexes, counts them and sorts them: with no more, that is the
+ * page and its total. With more matches, the count runs beside the page query. Left to
+ * itself, the planner would find that page by walking the name index and filtering, on the
+ * assumption that matches are spread over the alphabet. They are not for a last-name (or
+ * login, email...) fragment: "mar" has no match before "Marchand", and the walk reads half
+ * the table (seconds, on a million users). So the walk is bounded: it looks at the first
+ * WALK_PER_ROW × (offset + limit) users in name order (at most MAX_WALK) from the start or
+ * the cursor, which fills the page when matches are spread; otherwise every match (after the
+ * cursor) is sorted. One row more than the page tells whether there is a next page. */
 async function pageOfUsers(
   q: Queryable,
   where: string,
@@ -84,43 +86,61 @@ async function pageOfUsers(
     return rows;
   };
 
-  // The window counts every match, the cursor applies after it (a condition is not pushed
-  // below a window).
-  let rows = await pageQuery(
-    (startAt) =>
-      `SELECT u.id, u.last_name, u.first_name, u.total
-       FROM (SELECT m.*, count(*) OVER () AS total
-             FROM (SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} LIMIT ${SORT_AT_MOST + 1}) m) u
-       WHERE ${startAt('u')}`,
-  );
-  let total = rows.length > 0 ? Number(rows[0].total) : undefined;
-  if (total === undefined || total > SORT_AT_MOST) {
-    total = Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values)).rows[0].n);
-    if (total > SORT_AT_MOST) {
-      const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
-      rows = await pageQuery(
-        (startAt) =>
-          `SELECT u.id, u.last_name, u.first_name, NULL::bigint AS total
-           FROM (SELECT * FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk}) u
-           WHERE ${where}`,
-      );
-      // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery,
-      // that is, from walking the name index again.
-      if (rows.length <= limit) {
-        rows = await pageQuery(
-          (startAt) =>
-            `SELECT u.id, u.last_name, u.first_name, NULL::bigint AS total
-             FROM (SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0) u`,
-        );
-      }
-    }
+  const count = async () =>
+    Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values)).rows[0].n);
+
+  if ((await estimatedMatches(q, where, p)) <= SORT_AT_MOST) {
+    // The window counts every match, the cursor applies after it (a condition is not pushed
+    // below a window).
+    const rows = await pageQuery(
+      (startAt) =>
+        `SELECT u.id, u.last_name, u.first_name, u.total
+         FROM (SELECT m.*, count(*) OVER () AS total
+               FROM (SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} LIMIT ${SORT_AT_MOST + 1}) m) u
+         WHERE ${startAt('u')}`,
+    );
+    const total = rows.length > 0 ? Number(rows[0].total) : await count();
+    if (total <= SORT_AT_MOST) return pageOf(rows, total);
   }
-  const last = rows.length > limit ? rows[limit - 1] : undefined;
-  return {
-    items: rows.slice(0, limit).map(toSummary),
-    total,
-    nextCursor: last ? encodeCursor([last.last_name, last.first_name, last.id]) : '',
-  };
+  const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
+  const [walked, total] = await Promise.all([
+    pageQuery(
+      (startAt) =>
+        `SELECT u.id, u.last_name, u.first_name, NULL::bigint AS total
+         FROM (SELECT * FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk}) u
+         WHERE ${where}`,
+    ),
+    count(),
+  ]);
+  // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery, that
+  // is, from walking the name index again.
+  let rows = walked;
+  if (rows.length <= limit) {
+    rows = await pageQuery(
+      (startAt) =>
+        `SELECT u.id, u.last_name, u.first_name, NULL::bigint AS total
+         FROM (SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0) u`,
+    );
+  }
+  return pageOf(rows, total);
+
+  function pageOf(rows: SummaryRow[], total: number) {
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return {
+      items: rows.slice(0, limit).map(toSummary),
+      total,
+      nextCursor: last ? encodeCursor([last.last_name, last.first_name, last.id]) : '',
+    };
+  }
+}
+
+/** The planner's estimate of how many users meet `where`: planned, not run. */
+async function estimatedMatches(q: Queryable, where: string, p: Params): Promise<number> {
+  const { rows } = await q.query<{ 'QUERY PLAN': { Plan: { 'Plan Rows': number } }[] }>(
+    `EXPLAIN (FORMAT JSON) SELECT 1 FROM user_search u WHERE ${where}`,
+    p.values,
+  );
+  return rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
 }
 
 async function filterCondition(q: Queryable, scope: ResolvedScope, filter: UserFilter | undefined, field: string, p: Params) {
