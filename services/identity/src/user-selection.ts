@@ -103,25 +103,23 @@ async function pageOfUsers(
     if (total <= SORT_AT_MOST) return pageOf(rows, total);
   }
   const walk = Math.min(WALK_PER_ROW * (offset + limit + 1), MAX_WALK);
-  const [walked, total] = await Promise.all([
-    pageQuery(
+  const items = async () => {
+    const walked = await pageQuery(
       (startAt) =>
         `SELECT u.id, u.last_name, u.first_name, NULL::bigint AS total
          FROM (SELECT * FROM user_search w WHERE ${startAt('w')} ORDER BY w.last_name, w.first_name, w.id LIMIT ${walk}) u
          WHERE ${where}`,
-    ),
-    count(),
-  ]);
-  // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery, that
-  // is, from walking the name index again.
-  let rows = walked;
-  if (rows.length <= limit) {
-    rows = await pageQuery(
+    );
+    if (walked.length > limit) return walked;
+    // OFFSET 0 keeps the planner from pushing the ORDER BY ... LIMIT into the subquery, that
+    // is, from walking the name index again.
+    return pageQuery(
       (startAt) =>
         `SELECT u.id, u.last_name, u.first_name, NULL::bigint AS total
          FROM (SELECT u.id, u.last_name, u.first_name FROM user_search u WHERE ${where} AND ${startAt('u')} OFFSET 0) u`,
     );
-  }
+  };
+  const [rows, total] = await Promise.all([items(), count()]);
   return pageOf(rows, total);
 
   function pageOf(rows: SummaryRow[], total: number) {
