@@ -8,8 +8,8 @@ import {
   type NotificationProcess,
   type SmtpSink,
 } from '@assistants/testing';
+import { createRecipients } from './recipients';
 
-const ROOT = '00000000-0000-4000-8000-000000000001';
 const MAILS = 1_000;
 const CONNECTIONS = 5;
 
@@ -30,24 +30,7 @@ afterAll(async () => {
 
 it('a 1,000-mail fan-out survives SIGKILL of the service: none lost, duplicates only from the instant of the kill, with the same Message-ID', async () => {
   const userIds: string[] = [];
-  const tag = randomUUID().slice(0, 6);
-  for (let i = 0; i < MAILS; i += 20) {
-    const created = await Promise.all(
-      Array.from({ length: 20 }, (_, j) =>
-        fixture.api.users.createUser({
-          fields: {
-            login: `fan-${tag}-${i + j}`,
-            lastName: 'Fan',
-            firstName: `F${i + j}`,
-            email: `fan-${i + j}@example.org`,
-            organisationId: ROOT,
-          },
-          audienceIds: [],
-        }),
-      ),
-    );
-    userIds.push(...created.map((c) => c.user!.id));
-  }
+  userIds.push(...(await createRecipients(fixture, MAILS, 'fan')));
   notification = await startNotificationProcess({
     nats: fixture.nats,
     pg: fixture.pg,
@@ -62,7 +45,7 @@ it('a 1,000-mail fan-out survives SIGKILL of the service: none lost, duplicates 
   });
   const api = actingAs(notification.client, fixture.adminId);
   const { result } = await api.mails.sendMails({
-    batch: { idempotencyKey: `fan-out:${tag}`, dryRun: false },
+    batch: { idempotencyKey: `fan-out:${randomUUID()}`, dryRun: false },
     userIds,
     templateId: '',
     content: { subject: 'Fan-out {{ user.first_name }}', html: '', text: 'Hello {{ user.first_name }}' },

@@ -8,12 +8,12 @@ import {
   type MailCounter,
   type NotificationProcess,
 } from '@assistants/testing';
+import { createRecipients } from './recipients';
 
 // Two replicas and a slow SMTP server (100 ms per message, 2 connections: about 20 mails/s per
 // replica) while the configured rate (400/s) makes a replica claim 200 mails at a time: a claim
 // lasts about 10 s, five times the 2-second lease. The sender must keep its claim alive, and
 // a mail whose claim another replica took over must not be sent again.
-const ROOT = '00000000-0000-4000-8000-000000000001';
 const MAILS = 300;
 const CONNECTIONS = 2;
 const LEASE_SECONDS = 2;
@@ -25,24 +25,7 @@ const userIds: string[] = [];
 
 beforeAll(async () => {
   fixture = await startIdentityFixture('notification_lease');
-  const tag = randomUUID().slice(0, 6);
-  for (let i = 0; i < MAILS; i += 20) {
-    const created = await Promise.all(
-      Array.from({ length: 20 }, (_, j) =>
-        fixture.api.users.createUser({
-          fields: {
-            login: `lease-${tag}-${i + j}`,
-            lastName: 'Lease',
-            firstName: `L${i + j}`,
-            email: `lease-${i + j}@example.org`,
-            organisationId: ROOT,
-          },
-          audienceIds: [],
-        }),
-      ),
-    );
-    userIds.push(...created.map((c) => c.user!.id));
-  }
+  userIds.push(...(await createRecipients(fixture, MAILS, 'lease')));
 }, 60_000);
 
 afterEach(async () => {
