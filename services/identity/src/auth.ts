@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { checkId, type Database, type Emit, invalidArgument, type Queryable, resourceExhausted, unauthenticated } from '@assistants/kit';
 import type { AuthenticateRequest, Principal } from '@assistants/proto/gen/identity/v1/auth';
+import { loadActingUser } from './caller';
 import { events } from './events';
 import { verifyPassword } from './passwords';
 import { grantsOf } from './roles.repo';
@@ -99,27 +100,17 @@ export async function deleteSession(q: Queryable, token: string): Promise<void> 
 
 /** A user's principal, for other services deciding on their own data. */
 export async function getPrincipal(q: Queryable, userId: string): Promise<Principal> {
-  const { rows } = await q.query<PrincipalRow>(LOAD_PRINCIPAL, [checkId('userId', userId)]);
-  const user = rows[0];
+  const user = await loadActingUser(q, checkId('userId', userId));
   if (!user || !mayLogIn(user)) throw unauthenticated('the user is unknown, disabled or outside its activation dates');
-  return { userId: user.id, login: user.login, grants: user.grants, mustChangePassword: user.must_change_password };
+  const grants = user.grants.map(({ userId, roleId, roleName, organisationId, permissions }) => ({
+    userId,
+    roleId,
+    roleName,
+    organisationId,
+    permissions,
+  }));
+  return { userId: user.id, login: user.login, grants, mustChangePassword: user.must_change_password };
 }
-
-type PrincipalRow = Pick<UserRow, 'id' | 'login' | 'disabled' | 'activation_date' | 'expiration_date' | 'must_change_password'> & {
-  grants: Principal['grants'];
-};
-
-/** The other services ask it on every call: prepared once per connection, the user and its
- * grants (as grantsOf gives them) in one statement. */
-const LOAD_PRINCIPAL = {
-  name: 'identity.load-principal',
-  text: `SELECT u.id, u.login, u.disabled, u.activation_date, u.expiration_date, u.must_change_password, coalesce((
-           SELECT json_agg(json_build_object('userId', g.user_id, 'roleId', g.role_id, 'roleName', r.name,
-                                             'organisationId', g.organisation_id, 'permissions', r.permissions)
-                           ORDER BY lower(r.name), g.organisation_id)
-           FROM role_grants g JOIN roles r ON r.id = g.role_id WHERE g.user_id = u.id), '[]'::json) AS grants
-         FROM users u WHERE u.id = $1`,
-};
 
 /** Checks the acting user's current password before it changes it; wrong guesses count
  * like failed logins. */

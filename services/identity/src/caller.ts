@@ -18,19 +18,27 @@ export type GrantInTree = {
   path: string;
 };
 
-type CallerRow = Pick<UserRow, 'id' | 'login' | 'disabled' | 'activation_date' | 'expiration_date' | 'must_change_password'> & {
-  grants: GrantInTree[];
+/** A user as a call's authorisation reads it, with every grant it holds (in name order). */
+export type ActingUserRow = Pick<UserRow, 'id' | 'login' | 'disabled' | 'activation_date' | 'expiration_date' | 'must_change_password'> & {
+  grants: (GrantInTree & { userId: string; roleId: string })[];
 };
 
-/** Every call runs it: prepared once per connection. */
-const LOAD_CALLER = {
-  name: 'identity.load-caller',
+/** Every call runs it (Caller.load, and GetPrincipal for the other services): prepared once
+ * per connection. */
+const LOAD_ACTING_USER = {
+  name: 'identity.load-acting-user',
   text: `SELECT u.id, u.login, u.disabled, u.activation_date, u.expiration_date, u.must_change_password, coalesce((
-           SELECT json_agg(json_build_object('roleName', r.name, 'permissions', r.permissions, 'organisationId', o.id, 'path', o.path))
+           SELECT json_agg(json_build_object('userId', g.user_id, 'roleId', g.role_id, 'roleName', r.name,
+                                             'permissions', r.permissions, 'organisationId', o.id, 'path', o.path)
+                           ORDER BY lower(r.name), g.organisation_id)
            FROM role_grants g JOIN roles r ON r.id = g.role_id JOIN organisations o ON o.id = g.organisation_id
            WHERE g.user_id = u.id), '[]'::json) AS grants
          FROM users u WHERE u.id = $1`,
 };
+
+export async function loadActingUser(q: Queryable, userId: string): Promise<ActingUserRow | undefined> {
+  return (await q.query<ActingUserRow>(LOAD_ACTING_USER, [userId])).rows[0];
+}
 
 /** The acting user of a call and its role grants, loaded fresh on every call (a revoked
  * grant stops working at once). Every command asks it for the scope of the permission it
@@ -53,8 +61,7 @@ export class Caller {
   static async load(q: Queryable, actorId: string, options: { passwordChange?: boolean } = {}): Promise<Caller> {
     if (!actorId) throw unauthenticated('this call needs an acting user');
     if (!isId(actorId)) throw unauthenticated('the acting user is unknown, disabled or outside its activation dates');
-    const { rows } = await q.query<CallerRow>(LOAD_CALLER, [actorId.toLowerCase()]);
-    const user = rows[0];
+    const user = await loadActingUser(q, actorId.toLowerCase());
     if (!user || !mayLogIn(user)) throw unauthenticated('the acting user is unknown, disabled or outside its activation dates');
     if (user.must_change_password && !options.passwordChange) {
       throw failedPrecondition('your password was set by an administrator: change it before anything else');

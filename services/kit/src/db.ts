@@ -55,20 +55,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolSize ?? 10,
       options: `-c search_path=${searchPath} -c statement_timeout=${options.statementTimeoutMs ?? 60_000}`,
     });
-    // Replicas (and services sharing the database) start at once: CREATE ... IF NOT EXISTS
-    // is not safe against itself, so schema creation waits on the migrations' lock.
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext(${MIGRATIONS_LOCK}))`);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
   } else {
     const embedded = await startEmbedded(options);
     closeEmbedded = embedded.close;
@@ -96,6 +82,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     } finally {
       client.release();
     }
+  }
+
+  if (options.url) {
+    // Replicas (and services sharing the database) start at once: CREATE ... IF NOT EXISTS
+    // is not safe against itself, so schema creation waits on the migrations' lock.
+    await transaction(async (tx) => {
+      await lockMigrations(tx);
+      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    });
   }
 
   return {
@@ -152,12 +147,14 @@ export interface MigrationSource {
 /** One lock for the migrations of every service in a database: replicas starting at once
  * must not apply a file twice, and two services must not create the same extension (in the
  * shared public schema) at the same instant. */
-const MIGRATIONS_LOCK = `'assistants:migrations'`;
+function lockMigrations(tx: Queryable): Promise<unknown> {
+  return tx.query(`SELECT pg_advisory_xact_lock(hashtext('assistants:migrations'))`);
+}
 
 /** Applies the migrations not applied yet, under the database's migrations lock. */
 export async function migrate(db: Database, sources: MigrationSource[], logger: Logger): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext(${MIGRATIONS_LOCK}))`);
+    await lockMigrations(tx);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const applied = new Set((await tx.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
