@@ -36,11 +36,10 @@
  * `RESULT <name> <value> <unit> target <op> <value> met|missed`: p99 <= 500 ms overall and
  * per kind, no error. Results go in BENCHMARKS.md.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { basic, createTestDatabase, startNats, startSuiteProcesses, type SuiteProcesses } from '@assistants/testing';
+import { basic, cpuLines, createTestDatabase, startNats, startSuiteProcesses, watchCpu, type SuiteProcesses } from '@assistants/testing';
 import { GatewayConfigSchema } from '../src/config';
 
 const ADMINS = Number(process.env.BENCH_ADMINS ?? 200);
@@ -441,95 +440,6 @@ async function load(api: string, admins: Admin[], seconds: number): Promise<Reco
   return { latencies, statuses, errors, result };
 }
 
-// ---- CPU --------------------------------------------------------------------------------
-
-/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
-/** utime + stime of a process, in ticks; undefined when it is gone. */
-function cpuTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The busy and total ticks of the whole machine (/proc/stat, every core). */
-function machineTicks(): { busy: number; total: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
-  const idle = cpu[3]! + cpu[4]!; // idle + iowait
-  const total = cpu.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
-}
-
-/** The processes this one started (the suite's and nats-server), by pid. */
-function children(names: Map<number, string>): Map<number, string> {
-  const found = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      if (ppid === process.pid) found.set(Number(entry), names.get(Number(entry)) ?? stat.slice(stat.indexOf('(') + 1, close));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** Samples the CPU of the suite's processes and of the bench database's PostgreSQL
- * backends every second (backends may come and go with the pools). */
-async function watchCpu(databaseUrl: string, names: Map<number, string>) {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  const startTicks = new Map<number, number>();
-  const lastTicks = new Map<number, { name: string; ticks: number }>();
-  const machineStart = machineTicks();
-  const benchStart = process.cpuUsage();
-  const started = performance.now();
-  let first = true;
-  const sample = async () => {
-    const pids = children(names);
-    const { rows } = await db.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-    );
-    for (const { pid } of rows) pids.set(pid, 'PostgreSQL');
-    for (const [pid, name] of pids) {
-      const ticks = cpuTicks(pid);
-      if (ticks === undefined) continue;
-      // A process first seen after the start spent all its CPU within the run.
-      if (!startTicks.has(pid)) startTicks.set(pid, first ? ticks : 0);
-      lastTicks.set(pid, { name, ticks });
-    }
-    first = false;
-  };
-  await sample();
-  const timer = setInterval(() => void sample().catch(() => {}), 1000);
-  return {
-    async stop(): Promise<{ rows: { name: string; seconds: number }[]; wallSeconds: number; machineBusy: number }> {
-      clearInterval(timer);
-      await sample();
-      await db.end();
-      const wallSeconds = (performance.now() - started) / 1000;
-      const byName = new Map<string, number>();
-      for (const [pid, { name, ticks }] of lastTicks) {
-        byName.set(name, (byName.get(name) ?? 0) + (ticks - startTicks.get(pid)!) / TICKS_PER_SECOND);
-      }
-      const bench = process.cpuUsage(benchStart);
-      byName.set('bench (autocannon)', (bench.user + bench.system) / 1e6);
-      const machineEnd = machineTicks();
-      const machineBusy = (machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total);
-      const rows = [...byName].map(([name, seconds]) => ({ name, seconds })).sort((a, b) => b.seconds - a.seconds);
-      return { rows, wallSeconds, machineBusy };
-    },
-  };
-}
-
 // ---- Report -----------------------------------------------------------------------------
 
 /** Nearest-rank percentile of sorted values. */
@@ -589,7 +499,7 @@ async function main(): Promise<void> {
       log(`  warm-up: ${WARMUP_SECONDS} s, ${warm.result.requests.total} requests (not counted)`);
     }
     const names = new Map(suite.processes.map((p) => [p.pid, p.name]));
-    const cpu = await watchCpu(database.url, names);
+    const cpu = await watchCpu(database.url, names, 'bench (autocannon)');
     const loadAverage = os.loadavg()[0]!;
     const run = await load(api, admins, SECONDS);
     const usage = await cpu.stop();
@@ -637,14 +547,8 @@ async function main(): Promise<void> {
     if (result.errors > 0) log(`  autocannon: ${result.errors} socket errors, ${result.timeouts} of them time-outs (30 s)`);
     for (const [kind, samples] of run.errors) log(`  ${kind} errors, e.g.: ${samples.join(' | ')}`);
 
-    log(
-      `\n  CPU over the ${usage.wallSeconds.toFixed(1)} s measured (machine busy ${(usage.machineBusy * 100).toFixed(0)} % of ${os.availableParallelism()} cores):`,
-    );
-    for (const row of usage.rows.filter((r) => r.seconds >= 0.05)) {
-      log(
-        `    ${row.name.padEnd(20)} ${row.seconds.toFixed(1).padStart(6)} s  ${((row.seconds / usage.wallSeconds) * 100).toFixed(0).padStart(4)} % of a core  ${((row.seconds / answered) * 1000).toFixed(2)} ms a request`,
-      );
-    }
+    log('');
+    for (const line of cpuLines(usage, answered, 'request')) log(`  ${line}`);
     for (const p of suite.processes) log(`  peak memory ${p.name}: ${p.peakMemoryMiB()} MiB`);
 
     log(`\n  overall: ${Math.round(answered / elapsed)} requests/s answered, ${ADMINS} administrators`);

@@ -1,5 +1,6 @@
 export * from './assessment';
 export * from './assignment';
+export * from './cpu';
 export * from './catalog';
 export * from './events';
 export * from './gateway-process';

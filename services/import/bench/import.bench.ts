@@ -37,7 +37,17 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { hash } from '@node-rs/argon2';
 import { courseAssignmentsCase } from './assignments.case';
-import { ADMIN, basic, createTestDatabase, startNats, startSuiteProcesses, type SuiteProcesses } from '@assistants/testing';
+import {
+  ADMIN,
+  basic,
+  cpuLines,
+  createTestDatabase,
+  startNats,
+  startSuiteProcesses,
+  watchCpu,
+  type CpuUsage,
+  type SuiteProcesses,
+} from '@assistants/testing';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const CREATE_ROWS = Number(process.env.BENCH_CREATE_ROWS ?? 5_000);
@@ -72,6 +82,8 @@ export interface ImportRun {
   /** peak RSS during the first quarter of the rows, and after it, MiB */
   firstQuarterMiB: Record<string, number>;
   restMiB: Record<string, number>;
+  /** the CPU of every process from the upload to the job completed */
+  cpu: CpuUsage;
 }
 
 export type BenchCase = (bench: Bench) => Promise<string[]>;
@@ -195,6 +207,7 @@ function rate(name: string, rows: number, run: ImportRun, target: number, what: 
       .map(([p, m]) => `${p} ${m}`)
       .join(', ')} MiB`,
   );
+  for (const line of cpuLines(run.cpu, rows, 'row', 'µs')) log(`  ${name}: ${line}`);
   return [result(name, rowsPerSecond, 'rows/s', '>=', target, what)];
 }
 
@@ -326,7 +339,7 @@ async function main(): Promise<void> {
       databaseUrl: database.url,
       dir,
       sql: async (text, values) => (await pool.query(text, values as unknown[])).rows,
-      importFile: (kind, path, options = {}) => importThroughGateway(s, kind, path, options),
+      importFile: (kind, path, options = {}) => importThroughGateway(s, database.url, kind, path, options),
     };
     await setUp(bench);
     // What each process holds before the cases (its code, the transpiler, its caches).
@@ -360,6 +373,7 @@ async function main(): Promise<void> {
  * memory of every process. */
 async function importThroughGateway(
   suite: SuiteProcesses,
+  databaseUrl: string,
   kind: string,
   path: string,
   options: Record<string, string | boolean>,
@@ -384,6 +398,8 @@ async function importThroughGateway(
     }
   };
   const sampler = setInterval(sample, 250);
+  const cpu = await watchCpu(databaseUrl, new Map(suite.processes.map((p) => [p.pid, p.name])));
+  let usage: CpuUsage | undefined;
   try {
     const started = performance.now();
     const form = new FormData();
@@ -397,19 +413,28 @@ async function importThroughGateway(
     if (!response.ok || upload.fileError) throw new Error(`upload: ${response.status} ${JSON.stringify(upload)}`);
     const uploadSeconds = (performance.now() - started) / 1000;
     let job = await suite.call('POST', '/v1/imports', { uploadId: upload.uploadId, options });
+    let reported = performance.now();
     while (job.status === 'queued' || job.status === 'running') {
       await sleep(250);
       job = await suite.call('GET', `/v1/imports/${job.id}`);
       fraction = job.fileSize > 0 ? job.bytesRead / job.fileSize : 0;
+      // A long import says where it is once a minute (a run stopped early still tells something).
+      if (performance.now() - reported >= 60_000) {
+        reported = performance.now();
+        const now = suite.processes.map((p) => `${p.name} ${rss(p.pid)}`).join(', ');
+        log(`    ${new Date().toISOString().slice(11, 19)} ${(fraction * 100).toFixed(1)} % of the file, RSS ${now} MiB`);
+      }
     }
     const seconds = (performance.now() - started) / 1000;
+    usage = await cpu.stop();
     sample();
     if (job.status !== 'completed') throw new Error(`import ${job.status}: ${JSON.stringify(job)}`);
     // Where the time went: the upload (with its preview), the job from its start to its end.
     const jobSeconds = (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000;
-    return { seconds, uploadSeconds, jobSeconds, job, peakMiB, firstQuarterMiB, restMiB };
+    return { seconds, uploadSeconds, jobSeconds, job, peakMiB, firstQuarterMiB, restMiB, cpu: usage };
   } finally {
     clearInterval(sampler);
+    if (!usage) await cpu.stop();
   }
 }
 
