@@ -1,4 +1,13 @@
-import { actingAs, startIdentityFixture, startImport, type IdentityFixture, type ImportClient, type TestImport } from '@assistants/testing';
+import pg from 'pg';
+import {
+  actingAs,
+  startIdentityFixture,
+  startImport,
+  waitFor,
+  type IdentityFixture,
+  type ImportClient,
+  type TestImport,
+} from '@assistants/testing';
 import type { FileRow, ParsedHeader } from '../src/engine/rows';
 import { usersKind } from '../src/kinds/users';
 import { usersUnchanged } from '../src/kinds/users.unchanged';
@@ -165,6 +174,47 @@ test('administrators changing users while a file is decided: no fingerprint outl
   expect(moved).toEqual([]);
   expect((await runImport(admin, 'users', file)).job.counts).toMatchObject({ unchanged: size });
 }, 300_000);
+
+test('a user changed by another writer after its chunk was read and before it was written: its row is decided again, the change is not lost', async () => {
+  const file = (city: string) =>
+    [
+      'user_lname;user_fname;user_login;user_password;org_extid;user_city',
+      ...[0, 1, 2].map((i) => `Race${i};Rita;race${i};Secret-pass-${i}x;FR;${city}`),
+    ].join('\n');
+  expect((await runImport(admin, 'users', file('Lyon'))).job.counts).toMatchObject({ added: 3 });
+  // The other writer holds race1's row from before the chunk reads it, and changes a field the
+  // file does not name only once the chunk waits for that row (after it decided every row).
+  const writer = new pg.Client({ connectionString: fixture.pg.url, options: '-c search_path=identity' });
+  await writer.connect();
+  try {
+    await writer.query('BEGIN');
+    await writer.query("SELECT id FROM users WHERE login = 'race1' FOR UPDATE");
+    const importing = runImport(admin, 'users', file('Paris'));
+    // (Asked on another connection: a transaction sees one snapshot of pg_stat_activity.)
+    await waitFor(
+      'the chunk waiting for race1',
+      async () =>
+        (
+          await q(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM users WHERE id = ANY%FOR UPDATE%'`,
+          )
+        ).length > 0,
+    );
+    await writer.query("UPDATE users SET custom1 = 'changed meanwhile' WHERE login = 'race1'");
+    await writer.query('COMMIT');
+    const during = await importing;
+    expect(during.job.counts).toMatchObject({ updated: 3, rejected: 0 });
+  } finally {
+    await writer.end();
+  }
+  // Written from what the chunk read, race1 would have its custom1 put back to ''.
+  expect(await q("SELECT login, city, custom1 FROM users WHERE login LIKE 'race%' ORDER BY login")).toEqual([
+    { login: 'race0', city: 'Paris', custom1: '' },
+    { login: 'race1', city: 'Paris', custom1: 'changed meanwhile' },
+    { login: 'race2', city: 'Paris', custom1: '' },
+  ]);
+  expect((await runImport(admin, 'users', file('Paris'))).job.counts).toMatchObject({ unchanged: 3 });
+});
 
 test("a row's fingerprint leaves its password out, and a row whose password would be set has none", () => {
   const columns = ['login', 'password', 'city'].map((field) => usersKind.columns.find((c) => c.field === field)!);
