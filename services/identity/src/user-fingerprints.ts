@@ -57,18 +57,20 @@ export async function keepFingerprints(
 }
 
 /** FindUnchangedUsers: the rows whose fingerprint is kept for their user (nothing changed it
- * since), in the current epoch. */
+ * since), in the current epoch. A kept fingerprint covers the row's key (and the caller and
+ * its grants): found, it is its user's (migration 006). */
 export async function findUnchangedUsers(q: Queryable, caller: Caller, req: FindUnchangedUsersRequest): Promise<string[]> {
   caller.scope('users:write');
-  const keyColumn = req.matchOn === 'ext_id' ? 'ext_id' : 'login';
-  const rows = req.rows.filter((r) => r.key !== '' && r.fingerprint.length > 0);
-  if (rows.length === 0) return [];
-  const { rows: kept } = await q.query<{ k: string; fingerprint: Buffer }>(
-    `${usersByKey(`lower(u.${keyColumn}) AS k, f.fingerprint`, keyColumn)}
-        AND f.fingerprint IS NOT NULL AND f.epoch = (SELECT n FROM import_epoch) AND f.job_id IS DISTINCT FROM $2`,
-    [rows.map((r) => r.key.toLowerCase()), req.jobId],
-  );
-  const byKey = new Map(kept.map((k) => [k.k, k.fingerprint]));
   const keptFingerprint = keptFingerprints(caller);
-  return rows.filter((r) => byKey.get(r.key.toLowerCase())?.equals(keptFingerprint(r.fingerprint))).map((r) => r.itemId);
+  const rows = req.rows
+    .filter((r) => r.key !== '' && r.fingerprint.length > 0)
+    .map((r) => ({ itemId: r.itemId, kept: keptFingerprint(r.fingerprint) }));
+  if (rows.length === 0) return [];
+  const { rows: found } = await q.query<{ fingerprint: Buffer }>(
+    `SELECT fingerprint FROM user_import_fingerprints
+      WHERE fingerprint = ANY($1::bytea[]) AND epoch = (SELECT n FROM import_epoch) AND job_id IS DISTINCT FROM $2`,
+    [rows.map((r) => r.kept), req.jobId],
+  );
+  const kept = new Set(found.map((f) => f.fingerprint.toString('base64')));
+  return rows.filter((r) => kept.has(r.kept.toString('base64'))).map((r) => r.itemId);
 }
