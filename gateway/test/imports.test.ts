@@ -11,7 +11,7 @@ import { ADMIN, basic, startStack, type TestStack } from '@assistants/testing';
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startStack({ GATEWAY_IMPORT_MAX_FILE_BYTES: '100000' }, {}, { importEnv: { IMPORT_CHUNK_ROWS: '2' } });
+  stack = await startStack({ GATEWAY_IMPORT_MAX_FILE_BYTES: '3000000' }, {}, { importEnv: { IMPORT_CHUNK_ROWS: '2' } });
 });
 afterAll(() => stack?.stop());
 
@@ -121,8 +121,19 @@ test('a users file: its options, a text option among them (no values), and the r
   expect((await finished(job.id)).counts).toMatchObject({ read: 1, added: 1, rejected: 0 });
 });
 
+test('a file of several parts (the gateway sends 1 MiB at a time while it reads the next) arrives whole', async () => {
+  const rows = Array.from({ length: 100_000 }, (_, i) => `Organisation ${i};ORG-${i}`);
+  const file = Buffer.from(`org_label;org_extid\n${rows.join('\n')}\n`);
+  expect(file.length).toBeGreaterThan(2 * 1024 * 1024);
+  const up = await upload('organisations', file);
+  expect(up.status).toBe(201);
+  // The import service takes the parts in order only, and counts what it stored.
+  expect(up.body.size).toBe(file.length);
+  expect(up.body.preview.columns.map((c: { value: string }) => c.value)).toEqual(['Organisation 0', 'ORG-0']);
+});
+
 test('a file over the size limit is refused (413); a file error shows in the upload answer', async () => {
-  const big = await upload('organisations', `org_label;org_extid\n${'A;B\n'.repeat(30_000)}`);
+  const big = await upload('organisations', `org_label;org_extid\n${'A;B\n'.repeat(800_000)}`);
   expect(big.status).toBe(413);
   const unknown = await upload('organisations', 'org_label;org_extid;colour\nA;B;C\n');
   expect(unknown.status).toBe(201);

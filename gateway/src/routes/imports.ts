@@ -165,19 +165,27 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportClient; ma
       let pending: Buffer[] = [];
       let pendingBytes = 0;
       let part = 0;
+      // One part is stored while the next one is read from the request: the parts go in
+      // order, one at a time, and at most two are held here.
+      let storing: Promise<unknown> = Promise.resolve();
       const flush = async () => {
-        await imports.imports.appendUpload({ uploadId, part: part++, data: Buffer.concat(pending) });
+        const data = Buffer.concat(pending);
         pending = [];
         pendingBytes = 0;
+        await storing;
+        storing = imports.imports.appendUpload({ uploadId, part: part++, data });
+        storing.catch(() => {}); // awaited with the next part, or at the end
       };
       for await (const chunk of file.file as AsyncIterable<Buffer>) {
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes >= PART_BYTES) await flush();
       }
+      await storing;
       // Cut at the limit (the plugin stops reading there): refused, not imported in part.
       if (file.file.truncated) throw tooLarge(maxFileBytes);
       if (pendingBytes > 0) await flush();
+      await storing;
       const done = await imports.imports.completeUpload({ uploadId, encoding: request.query.encoding ?? '' });
       return reply
         .code(201)
