@@ -5,6 +5,7 @@ export * from './catalog';
 export * from './events';
 export * from './gateway-process';
 export * from './identity';
+export * from './invariants';
 export * from './import';
 export * from './mail-counter';
 export * from './metrics';
