@@ -51,9 +51,7 @@ const isSortKey = (key: string[]) => key.length === 3 && isId(key[2]);
  * name, their exact count, and the cursor of the next page ("" on the last one).
  *
  * The planner's estimate of the matches chooses the path (never the answer: a wrong estimate
- * only costs time), unless the caller says the matches are likely few: a scoped
- * administrator's (the scope bounds them; most scopes hold a few thousand users at most) or a
- * list of ids. Up to SORT_AT_MOST estimated, one statement takes up to SORT_AT_MOST + 1
+ * only costs time). Up to SORT_AT_MOST estimated, one statement takes up to SORT_AT_MOST + 1
  * matches through the filter's indexes, counts them and sorts them: with no more, that is the
  * page and its total. With more matches, the count runs beside the page query. Left to
  * itself, the planner would find that page by walking the name index and filtering, on the
@@ -68,10 +66,6 @@ async function pageOfUsers(
   where: string,
   p: Params,
   page: PageRequest,
-  /** the matches are likely few (a scope short of everything, a list of ids): the sorting
-   * statement is tried without asking the planner first; with more than SORT_AT_MOST, its
-   * bounded work is lost and the walk follows */
-  likelyFew = false,
 ): Promise<{ items: UserSummary[]; total: number; nextCursor: string }> {
   const { limit, offset, after } = checkKeysetPage(page, isSortKey);
   /** The page of the rows `source` selects (id, last_name, first_name, total), sorted by
@@ -95,7 +89,7 @@ async function pageOfUsers(
   const count = async () =>
     Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM user_search u WHERE ${where}`, p.values)).rows[0].n);
 
-  if (likelyFew || (await estimatedMatches(q, where, p)) <= SORT_AT_MOST) {
+  if ((await estimatedMatches(q, where, p)) <= SORT_AT_MOST) {
     // The window counts every match, the cursor applies after it (a condition is not pushed
     // below a window).
     const rows = await pageQuery(
@@ -160,7 +154,7 @@ export async function searchUsers(q: Queryable, caller: Caller, filter: UserFilt
   const scope = caller.scope('users:read');
   const p = new Params();
   const where = `${await filterCondition(q, scope, filter, 'filter', p)} AND ${scope.userCondition(p, 'u')}`;
-  return pageOfUsers(q, where, p, page, !scope.all);
+  return pageOfUsers(q, where, p, page);
 }
 
 /** The condition on the user_search row `u` of the users a selection stands for (ids, a
@@ -189,8 +183,7 @@ async function selectionCondition(q: Queryable, scope: ResolvedScope, selection:
 export async function resolveUserSelection(q: Queryable, caller: Caller, selection: UserSelection | undefined, page: PageRequest) {
   const scope = caller.scope('users:read');
   const p = new Params();
-  const fewIds = selection?.ids !== undefined && selection.ids.ids.length <= SORT_AT_MOST;
-  return pageOfUsers(q, await selectionCondition(q, scope, selection, p), p, page, !scope.all || fewIds);
+  return pageOfUsers(q, await selectionCondition(q, scope, selection, p), p, page);
 }
 
 export const DEFAULT_SELECTED_PAGE = 5_000;
