@@ -1,6 +1,6 @@
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import { type IdentityClient, type IdentityFixture, startIdentityFixture } from '@assistants/testing';
-import { filter } from './helpers';
+import { actorWithin, filter } from './helpers';
 
 /** More matches than a page sorts at once (5,000): the page is found by walking the name
  * index, or, when the matches sit together in the alphabet, by sorting them all anyway. */
@@ -68,4 +68,21 @@ it('5,500 matches at the end of the alphabet: the walk finds none of them, every
   const { seen, totals } = await pages({ lastName: 'zzyzx' }, 2, 100);
   expect(totals).toEqual([CLUSTERED, CLUSTERED]);
   expect(seen).toEqual(expected.slice(0, 200));
+});
+
+it("a scoped administrator's search with more than 5,000 matches in its scope: same pages and totals", async () => {
+  const scoped = await actorWithin(fixture, [big], ['users:read']);
+  const expected = [...(await inNameOrder('Aamot')), ...(await inNameOrder('Zzyzx'))];
+  const page = await scoped.users.searchUsers({ filter: filter({ organisationId: big }), page: { limit: 100, offset: 0, after: '' } });
+  expect(page.total).toBe(11_500);
+  expect(page.users.map((u) => u.id)).toEqual(expected.slice(0, 100));
+  const clustered = await scoped.users.searchUsers({ filter: filter({ lastName: 'zzyzx' }), page: { limit: 100, offset: 0, after: '' } });
+  expect(clustered.total).toBe(CLUSTERED);
+  expect(clustered.users.map((u) => u.id)).toEqual((await inNameOrder('Zzyzx')).slice(0, 100));
+  const selected = await scoped.users.resolveUserSelection({
+    selection: { filter: filter({ lastName: 'aamot' }), excludeIds: expected.slice(0, 2) },
+    page: { limit: 50, offset: 0, after: '' },
+  });
+  expect(selected.total).toBe(SPREAD - 2);
+  expect(selected.users.map((u) => u.id)).toEqual(expected.slice(2, 52));
 });
