@@ -31,11 +31,14 @@
  * - every process running at the end.
  *
  * Prints them with the kills performed; exits 1 on any violation. CHAOS_SEED replays the
- * same choice of victims. The runs so far are in RELIABILITY.md.
+ * same choice of victims; CHAOS_VICTIMS (e.g. "notification,identity") draws them from those
+ * parts only (the kills a random draw may not make while their work is running). The runs so
+ * far are in RELIABILITY.md.
  *
  *   npm run chaos
  *   CHAOS_SECONDS=120 CHAOS_IMPORT_ROWS=20000 CHAOS_RUN_USERS=2000 npm run chaos   # smaller
  *   npm run build && CHAOS_COMPILED=1 npm run chaos     # the compiled parts, as containers run them
+ *   CHAOS_VICTIMS=notification,identity npm run chaos    # only those parts killed (and NATS once)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,6 +78,8 @@ const EXPORT_LESSONS = 4;
 const EXPORT_ROWS = EXPORT_USERS * EXPORT_COURSES * EXPORT_LESSONS;
 const EXPORT_PAUSE_SECONDS = Number(process.env.CHAOS_EXPORT_PAUSE_SECONDS ?? 10);
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
+/** The parts the victims are drawn from (every one when empty). */
+const VICTIMS = (process.env.CHAOS_VICTIMS ?? '').split(',').filter(Boolean);
 const SMTP_CONNECTIONS = 5;
 const CITY = 'Chaosville';
 
@@ -183,7 +188,8 @@ async function main(): Promise<number> {
   );
   log(
     `  U7 ${RUN_USERS} users × ${COURSES} courses with notify; I2 ${IMPORT_ROWS} rows (${UPDATES} updates, ${CREATIONS} new); ` +
-      `X1 exports of ${EXPORT_ROWS} rows; ${SECONDS} s of chaos, a kill every ${KILL_EVERY_SECONDS} s, seed ${SEED}; ` +
+      `X1 exports of ${EXPORT_ROWS} rows; ${SECONDS} s of chaos, a kill every ${KILL_EVERY_SECONDS} s, seed ${SEED}` +
+      `${VICTIMS.length > 0 ? ` (victims: ${VICTIMS.join(', ')})` : ''}; ` +
       `${process.env.CHAOS_COMPILED === '1' ? 'compiled parts (plain node)' : 'parts run with tsx'}`,
   );
   const [nats, database, smtp] = await Promise.all([startNats(), createTestDatabase('chaos'), startMailCounter()]);
@@ -262,6 +268,10 @@ async function main(): Promise<number> {
 
     // The chaos.
     const choose = random(SEED);
+    const parts = new Set(s.processes.map((p) => p.name.split('#')[0]!));
+    const unknown = VICTIMS.filter((v) => !parts.has(v));
+    if (unknown.length > 0)
+      throw new Error(`CHAOS_VICTIMS names no part of the suite: ${unknown.join(', ')} (parts: ${[...parts].join(', ')})`);
     const chaosStart = performance.now();
     const progress = setInterval(() => {
       void (async () => {
@@ -285,7 +295,8 @@ async function main(): Promise<number> {
           log(`  ${clock(t0)}: killed nats-server, started again in ${kills.at(-1)!.restartSeconds.toFixed(1)} s`);
           continue;
         }
-        const victim = s.processes[Math.floor(choose() * s.processes.length)]!;
+        const candidates = s.processes.filter((p) => VICTIMS.length === 0 || VICTIMS.includes(p.name.split('#')[0]!));
+        const victim = candidates[Math.floor(choose() * candidates.length)]!;
         kills.push(await killAndRestart(victim, t0));
         log(
           `  ${kills.at(-1)!.at}: killed ${victim.name} (pid ${victim.pid} now), ready again in ${kills.at(-1)!.restartSeconds.toFixed(1)} s ${kills.at(-1)!.note}`,
