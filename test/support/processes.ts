@@ -19,6 +19,8 @@ export interface TestProcess {
   restart(): Promise<void>;
   /** The highest resident memory of the current process so far, in MiB (Linux VmHWM). */
   peakMemoryMiB(): number;
+  /** Its resident memory now, in MiB (Linux VmRSS; 0 when it is gone). */
+  memoryMiB(): number;
   stop(): Promise<void>;
 }
 
@@ -74,13 +76,17 @@ export async function startProcess(options: ProcessOptions): Promise<TestProcess
       throw err;
     }
   };
-  const sample = () => {
+  /** A line of /proc/<pid>/status in KiB (0 when the process is gone, or not on Linux). */
+  const statusKiB = (field: 'VmHWM' | 'VmRSS') => {
     try {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
     } catch {
-      // gone, or not Linux
+      return 0;
     }
+  };
+  const sample = () => {
+    peakKiB = Math.max(peakKiB, statusKiB('VmHWM'));
   };
   const sampler = setInterval(sample, 500).unref();
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -105,6 +111,7 @@ export async function startProcess(options: ProcessOptions): Promise<TestProcess
       sample();
       return Math.round(peakKiB / 1024);
     },
+    memoryMiB: () => Math.round(statusKiB('VmRSS') / 1024),
     async stop() {
       await kill('SIGTERM');
       clearInterval(sampler);

@@ -181,7 +181,6 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportClient; ma
         pendingBytes += chunk.length;
         if (pendingBytes >= PART_BYTES) await flush();
       }
-      await storing;
       // Cut at the limit (the plugin stops reading there): refused, not imported in part.
       if (file.file.truncated) throw tooLarge(maxFileBytes);
       if (pendingBytes > 0) await flush();

@@ -31,7 +31,7 @@
  *
  * A case is a function (bench) => RESULT lines, one entry of CASES.
  */
-import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -73,7 +73,8 @@ export interface Bench {
   /** Imports a file through the gateway; the time is from the upload start to the job done. */
   importFile(kind: string, path: string, options?: Record<string, string | boolean>): Promise<ImportRun>;
   /** Waits until the events of what came before are published and consumed (the statistics
-   * projection of an earlier import), so that a timed case does not pay for the one before. */
+   * projection of an earlier import), then vacuums as autovacuum would: a timed case does not
+   * pay for the one before. */
   settle(what: string): Promise<void>;
   /** SQL on the suite's database (each service has its schema). */
   sql<T extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
@@ -379,8 +380,7 @@ async function main(): Promise<void> {
     };
     await setUp(bench);
     // What each process holds before the cases (its code, the transpiler, its caches).
-    const rss = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
-    log(`  RSS after the set-up: ${s.processes.map((p) => `${p.name} ${rss(p.pid)}`).join(', ')} MiB`);
+    log(`  RSS after the set-up: ${s.processes.map((p) => `${p.name} ${p.memoryMiB()}`).join(', ')} MiB`);
     for (const name of new Set(chosen)) {
       const run = CASES[name];
       if (!run) throw new Error(`no case ${name}; cases: ${Object.keys(CASES).join(', ')}`);
@@ -417,20 +417,13 @@ async function importThroughGateway(
   path: string,
   options: Record<string, string | boolean>,
 ): Promise<ImportRun> {
-  const rss = (pid: number) => {
-    try {
-      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
-    } catch {
-      return 0;
-    }
-  };
   const peakMiB: Record<string, number> = {};
   const firstQuarterMiB: Record<string, number> = {};
   const restMiB: Record<string, number> = {};
   let fraction = 0;
   const sample = () => {
     for (const p of suite.processes) {
-      const mib = rss(p.pid);
+      const mib = p.memoryMiB();
       peakMiB[p.name] = Math.max(peakMiB[p.name] ?? 0, mib);
       const bucket = fraction < 0.25 ? firstQuarterMiB : restMiB;
       bucket[p.name] = Math.max(bucket[p.name] ?? 0, mib);
@@ -461,13 +454,13 @@ async function importThroughGateway(
       // A long import says where it is once a minute (a run stopped early still tells something).
       if (performance.now() - reported >= 60_000) {
         reported = performance.now();
-        const now = suite.processes.map((p) => `${p.name} ${rss(p.pid)}`).join(', ');
+        const now = suite.processes.map((p) => `${p.name} ${p.memoryMiB()}`).join(', ');
         log(`    ${new Date().toISOString().slice(11, 19)} ${(fraction * 100).toFixed(1)} % of the file, RSS ${now} MiB`);
       }
     }
     // Until the job's end as the import service recorded it (the same clock: every process
     // runs on this machine), not until the poll that saw it, up to 250 ms later.
-    const seconds = job.finishedAt ? (Date.parse(job.finishedAt) - startedAt) / 1000 : (performance.now() - started) / 1000;
+    const seconds = (Date.parse(job.finishedAt) - startedAt) / 1000;
     usage = await cpu.stop();
     sample();
     if (job.status !== 'completed') throw new Error(`import ${job.status}: ${JSON.stringify(job)}`);

@@ -15,7 +15,6 @@
  * small margin of the first quarter's (a leak or a file held in memory grows with the rows). It ends
  * with RESULT <name> <value> <unit> target <op> <bar> met|missed. Results go in BENCHMARKS.md.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { ROOT_ORGANISATION_ID } from '@assistants/kit';
@@ -126,15 +125,14 @@ async function main(): Promise<void> {
     });
     // The statistics process's resident memory while the rows are written: flat means the
     // last three quarters of the rows need no more than the first quarter did.
-    const rss = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${statistics.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
     let firstQuarterMiB = 0;
     let restMiB = 0;
     let progress = job;
     while (progress.status === 'queued' || progress.status === 'running') {
       await sleep(100);
       progress = await call('GET', `/v1/exports/${job.id}`);
-      if (progress.rowsWritten < ROWS / 4) firstQuarterMiB = Math.max(firstQuarterMiB, rss());
-      else restMiB = Math.max(restMiB, rss());
+      if (progress.rowsWritten < ROWS / 4) firstQuarterMiB = Math.max(firstQuarterMiB, statistics.memoryMiB());
+      else restMiB = Math.max(restMiB, statistics.memoryMiB());
     }
     const elapsedS = (performance.now() - started) / 1000;
     if (progress.status !== 'done') throw new Error(`export ${progress.status}`);
