@@ -141,20 +141,21 @@ async function estimatedMatches(q: Queryable, where: string, p: Params): Promise
   return rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
 }
 
+/** The condition of a filter, seen through the scope. A filter naming an organisation (which
+ * must lie in the scope) keeps to it or its sub-tree: inside the scope already, so the scope
+ * adds no condition for the planner to misjudge. */
 async function filterCondition(q: Queryable, scope: ResolvedScope, filter: UserFilter | undefined, field: string, p: Params) {
   const checked = checkUserFilter(filter, field);
-  if (checked.organisationId !== '') {
-    await findOrganisation(q, scope, { id: checked.organisationId }, `${field}.organisationId`);
-  }
-  return userFilterCondition(checked, p, 'u', 'user_search');
+  if (checked.organisationId === '') return `${userFilterCondition(checked, p, 'u', 'user_search')} AND ${scope.userCondition(p, 'u')}`;
+  const organisation = await findOrganisation(q, scope, { id: checked.organisationId }, `${field}.organisationId`);
+  return userFilterCondition(checked, p, 'u', 'user_search', organisation.path);
 }
 
 /** SEL-1: the users a filter matches, seen through the scope. */
 export async function searchUsers(q: Queryable, caller: Caller, filter: UserFilter | undefined, page: PageRequest) {
   const scope = caller.scope('users:read');
   const p = new Params();
-  const where = `${await filterCondition(q, scope, filter, 'filter', p)} AND ${scope.userCondition(p, 'u')}`;
-  return pageOfUsers(q, where, p, page);
+  return pageOfUsers(q, await filterCondition(q, scope, filter, 'filter', p), p, page);
 }
 
 /** The condition on the user_search row `u` of the users a selection stands for (ids, a
@@ -163,19 +164,18 @@ async function selectionCondition(q: Queryable, scope: ResolvedScope, selection:
   if (!selection) throw invalidArgument('selection', 'selection is required');
   const conditions: string[] = [];
   if (selection.ids) {
-    conditions.push(`u.id = ANY(${p.add(checkIds('selection.ids.ids', selection.ids.ids))})`);
+    conditions.push(`u.id = ANY(${p.add(checkIds('selection.ids.ids', selection.ids.ids))})`, scope.userCondition(p, 'u'));
   } else if (selection.filter) {
     conditions.push(await filterCondition(q, scope, selection.filter, 'selection.filter', p));
   } else if (selection.listId !== undefined) {
     const list = await findList(q, scope, selection.listId, 'selection.listId');
-    conditions.push(`u.id IN (SELECT m.user_id FROM list_members m WHERE m.list_id = ${p.add(list.id)})`);
+    conditions.push(`u.id IN (SELECT m.user_id FROM list_members m WHERE m.list_id = ${p.add(list.id)})`, scope.userCondition(p, 'u'));
   } else {
     throw invalidArgument('selection', 'selection needs one of ids, filter or listId');
   }
   if (selection.excludeIds.length > 0) {
     conditions.push(`u.id <> ALL(${p.add(checkIds('selection.excludeIds', selection.excludeIds))})`);
   }
-  conditions.push(scope.userCondition(p, 'u'));
   return conditions.join(' AND ');
 }
 

@@ -49,9 +49,14 @@ export type UserRow = {
   organisation_path?: string;
 };
 
-/** A UserRow's columns, of the user `u`. */
+/** A UserRow's columns, of the user `u` (listed: findUser's prepared statements would fail
+ * on a `*` once a migration adds a column). */
 export const USER_COLUMNS = `
-  u.*, coalesce((
+  u.id, u.login, u.ext_id, u.last_name, u.first_name, u.title, u.email, u.language, u.birth_date, u.activation_date,
+  u.expiration_date, u.disabled, u.organisation_id, u.manager_id, u.secondary_manager_id, u.address_line1,
+  u.address_line2, u.zip, u.city, u.country, u.phone, u.cellphone, u.hourly_cost, u.custom1, u.custom2, u.custom3,
+  u.custom4, u.custom5, u.custom6, u.custom7, u.custom8, u.custom9, u.custom10, u.job_position, u.two_factor,
+  u.externally_managed, u.password_hash, u.must_change_password, u.last_login_at, u.created_at, u.updated_at, coalesce((
     SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY lower(a.name))
     FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = u.id), '[]'::json) AS audiences,
     (SELECT uo.path FROM organisations uo WHERE uo.id = u.organisation_id) AS organisation_path`;
@@ -119,25 +124,35 @@ export interface UserRef {
 }
 
 /** The row of a user the scope can see, locked for update when `lock` is set; NOT_FOUND
- * otherwise (a user outside the scope does not exist for the caller). */
+ * otherwise (a user outside the scope does not exist for the caller).
+ *
+ * Prepared once per connection for each of its few shapes (by id, login or external id;
+ * everything, some sub-trees or nothing in scope; locked or not): reading one user is the
+ * most frequent call, and planning this statement took several times as long as running it. */
 export async function findUser(q: Queryable, scope: ResolvedScope, ref: UserRef, lock = false): Promise<UserRow> {
   const p = new Params();
+  let by: 'id' | 'login' | 'ext-id';
   let where: string;
   let label: string;
   if (ref.id) {
+    by = 'id';
     where = `u.id = ${p.add(checkId('id', ref.id))}`;
     label = `id ${ref.id}`;
   } else if (ref.login) {
+    by = 'login';
     where = `lower(u.login) = lower(${p.add(ref.login)})`;
     label = `login "${ref.login}"`;
   } else if (ref.extId) {
+    by = 'ext-id';
     where = `lower(u.ext_id) = lower(${p.add(ref.extId)})`;
     label = `external id "${ref.extId}"`;
   } else {
     throw invalidArgument('id', 'give the id, the login or the external id of the user');
   }
+  const inScope = scope.userCondition(p, 'u');
+  const shape = `${by}${scope.all ? '' : scope.paths.length > 0 ? '-in-scope' : '-nowhere'}${lock ? '-locked' : ''}`;
   const { rows } = await q.query<UserRow>(
-    `${USER_SELECT} WHERE ${where} AND ${scope.userCondition(p, 'u')}${lock ? ' FOR UPDATE OF u' : ''}`,
+    { name: `identity.find-user-by-${shape}`, text: `${USER_SELECT} WHERE ${where} AND ${inScope}${lock ? ' FOR UPDATE OF u' : ''}` },
     p.values,
   );
   if (rows.length === 0) throw notFound(`no user with ${label}`, ref.id ? 'id' : ref.login ? 'login' : 'extId');

@@ -1,4 +1,4 @@
-import { DomainError } from '@assistants/kit';
+import { DomainError, ROOT_ORGANISATION_ID } from '@assistants/kit';
 import type { UserFilter, UserSelection } from '@assistants/proto/gen/identity/v1/users';
 import { type IdentityClient, type IdentityFixture, startIdentityFixture } from '@assistants/testing';
 import { actorWithin, filter } from './helpers';
@@ -73,6 +73,13 @@ describe('SEL-1 user filter', () => {
     expect(await logins({ organisationId: org.north })).toEqual(['jdupont']);
     expect(await logins({ organisationId: org.north, includeSubOrganisations: true })).toEqual(['jdupont', 'mdupuis']);
     expect(await logins({ organisationId: org.north, includeSubOrganisations: true, custom1: '2024' })).toEqual(['mdupuis']);
+    // The root's sub-tree is the whole tree (no restriction left in the statement).
+    expect(await logins({ organisationId: ROOT_ORGANISATION_ID, includeSubOrganisations: true })).toEqual(await logins({}));
+    expect(await logins({ organisationId: ROOT_ORGANISATION_ID, includeSubOrganisations: true, audience: 'sales' })).toEqual([
+      'jdupont',
+      'pmartin',
+    ]);
+    expect(await logins({ organisationId: ROOT_ORGANISATION_ID })).toEqual(['admin']);
   });
 
   it('pages the result and gives the exact total', async () => {
@@ -125,6 +132,12 @@ describe('scope', () => {
     expect(await logins({}, north)).toEqual(['jdupont', 'mdupuis']);
     expect(await logins({ custom1: '2024', match: 'any' }, north)).toEqual(['mdupuis']);
     expect(await logins({ organisationId: org['north-lille'], includeSubOrganisations: true }, lille)).toEqual(['mdupuis']);
+    expect(await logins({ organisationId: org.north, includeSubOrganisations: true, custom1: '2024' }, north)).toEqual(['mdupuis']);
+    expect(await logins({ organisationId: org.north, includeSubOrganisations: true, audience: 'sales' }, north)).toEqual(['jdupont']);
+    await expect(logins({ organisationId: ROOT_ORGANISATION_ID, includeSubOrganisations: true }, north)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'filter.organisationId',
+    });
     await expect(logins({ organisationId: org.north }, lille)).rejects.toMatchObject({ code: 'NOT_FOUND', field: 'filter.organisationId' });
   });
 
