@@ -12,6 +12,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerAdmission } from './admission';
 import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
@@ -100,6 +101,11 @@ export async function buildApp({
     runWithCorrelationId(request.id, done);
   });
   instrumentHttp(app);
+  registerAdmission(app, {
+    concurrency: config.GATEWAY_CONCURRENT_REQUESTS,
+    maxQueued: config.GATEWAY_QUEUED_REQUESTS,
+    maxWaitMs: config.GATEWAY_QUEUE_WAIT_MS,
+  });
   registerErrorHandler(app);
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -141,7 +141,8 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ statistics: StatisticsCli
         produces: ['text/csv'],
         response: responses({ 200: Type.String({ description: 'the CSV file' }) }),
       },
-      config: { needs: 'statistics:read' },
+      // As long as the client takes to read the file: not in the admission queue.
+      config: { needs: 'statistics:read', unqueued: true },
     },
     async (request, reply) => {
       // Refused (404) before anything is sent unless the job is the caller's and done.

@@ -156,7 +156,8 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportClient; ma
         consumes: ['multipart/form-data'],
         response: responses({ 201: Type.Ref(Upload) }),
       },
-      config: { needs: NEEDS },
+      // As long as the client takes to send the file: not in the admission queue.
+      config: { needs: NEEDS, unqueued: true },
     },
     async (request, reply) => {
       const file = await request.file();
@@ -258,6 +259,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportClient; ma
       `/v1/imports/:id/${name}.csv`,
       {
         schema: { tags, summary: description, params: IdParams, produces: ['text/csv'], response: responses({ 200: Type.String() }) },
+        config: { unqueued: true },
       },
       async (request, reply) => {
         const { job } = await imports.imports.getImport({ id: request.params.id });

@@ -200,6 +200,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunEngine }> = async (
         produces: ['text/csv'],
         response: responses({ 200: Type.String({ description: 'the CSV file' }) }),
       },
+      // As long as the client takes to read the file: not in the admission queue.
+      config: { unqueued: true },
     },
     async (request, reply) => {
       const run = await visibleRun(request.params.id, request.principal);

@@ -34,6 +34,14 @@ export function histogram<L extends string = never>(
   return new Histogram({ name, help, labelNames, buckets, registers: [metricsRegistry] });
 }
 
+/** A gauge in the process registry, set by the code that knows its value as it changes; the
+ * same one when asked again by name. */
+export function gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+  const known = metricsRegistry.getSingleMetric(name);
+  if (known) return known as Gauge<L>;
+  return new Gauge({ name, help, labelNames, registers: [metricsRegistry] });
+}
+
 const scraped = new Set<Gauge<string>>();
 
 /** A gauge set by collectors (onScrape) from tables or NATS, right before each scrape: it is
