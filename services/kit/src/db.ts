@@ -76,9 +76,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   // itself for the short reads most calls make).
   const timeouts = new WeakMap<pg.PoolClient, number>();
   async function connect(): Promise<pg.PoolClient> {
-    const limit = statementLimit(backstopMs);
+    statementLimit(backstopMs); // past its deadline, a call does not wait for a connection
     const client = await pool.connect();
     try {
+      // The time left once a connection is free: a call whose deadline passed while it waited
+      // runs nothing (its caller has been told DEADLINE_EXCEEDED; a write would land after).
+      const limit = statementLimit(backstopMs);
       const current = timeouts.get(client);
       if (current === undefined || current < limit.atLeast || current > limit.atMost) {
         await client.query(`SET statement_timeout = ${limit.atLeast}`);
