@@ -35,13 +35,20 @@ const shed = counter('assistants_http_requests_shed_total', 'API requests answer
  * whose client goes away while it waits is dropped without being worked on. */
 export function registerAdmission(app: FastifyInstance, options: AdmissionOptions): void {
   let active = 0;
+  /** In arrival order; a waiter that left (its client, or its time) stays until its turn. */
   const waiting: { admit: () => void; gone: boolean }[] = [];
+  let stillWaiting = 0;
+  const leave = () => {
+    stillWaiting--;
+    queued.dec();
+  };
 
   const next = () => {
     while (active < options.concurrency && waiting.length > 0) {
       const waiter = waiting.shift()!;
-      queued.dec();
-      if (!waiter.gone) waiter.admit();
+      if (waiter.gone) continue;
+      leave();
+      waiter.admit();
     }
   };
 
@@ -68,22 +75,25 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
       } else if (state === 'waiting') {
         clearTimeout(timer);
         waiter.gone = true;
+        leave();
       }
       state = 'over';
     });
-    if (active < options.concurrency && waiting.length === 0) return waiter.admit();
-    if (waiting.length >= options.maxQueued) {
+    if (active < options.concurrency && stillWaiting === 0) return waiter.admit();
+    if (stillWaiting >= options.maxQueued) {
       state = 'over';
       shed.inc({ reason: 'queue_full' });
       return overloaded(reply, 'the gateway has too many requests waiting: retry later');
     }
     timer = setTimeout(() => {
       waiter.gone = true;
+      leave();
       state = 'over';
       shed.inc({ reason: 'waited_too_long' });
       overloaded(reply, `the request waited ${options.maxWaitMs} ms for its turn: retry later`);
     }, options.maxWaitMs);
     waiting.push(waiter);
+    stillWaiting++;
     queued.inc();
   });
 }

@@ -100,8 +100,9 @@ it('drops a waiting request whose client went away, without working on it', asyn
   gone.end();
   await until(async () => (await queued()) === 1);
   gone.destroy();
+  await until(async () => (await queued()) === 0);
   const third = get('/slow?n=3');
-  await until(async () => (await queued()) === 2);
+  await until(async () => (await queued()) === 1);
 
   working[0].finish();
   await until(() => working.length === 2);
