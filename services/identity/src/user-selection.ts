@@ -147,8 +147,8 @@ async function estimatedMatches(q: Queryable, where: string, p: Params): Promise
 async function filterCondition(q: Queryable, scope: ResolvedScope, filter: UserFilter | undefined, field: string, p: Params) {
   const checked = checkUserFilter(filter, field);
   if (checked.organisationId === '') return `${userFilterCondition(checked, p, 'u', 'user_search')} AND ${scope.userCondition(p, 'u')}`;
-  const organisation = await findOrganisation(q, scope, { id: checked.organisationId }, `${field}.organisationId`);
-  return userFilterCondition(checked, p, 'u', 'user_search', organisation.path);
+  await findOrganisation(q, scope, { id: checked.organisationId }, `${field}.organisationId`);
+  return userFilterCondition(checked, p, 'u', 'user_search');
 }
 
 /** SEL-1: the users a filter matches, seen through the scope. */
