@@ -11,6 +11,7 @@
  *   BENCH_ADMIN_RATE=2 npm run bench:gateway   # each administrator paced at 2 requests/s
  *   BENCH_KEEP_DATABASE=1 npm run bench:gateway  # the database is not dropped (EXPLAIN its queries)
  *   npm run build && BENCH_COMPILED=1 npm run bench:gateway   # the compiled parts, as containers run them
+ *   GATEWAY_CONCURRENT_REQUESTS=10000 npm run bench:gateway   # without the gateway's admission queue (default 32)
  *
  * Data (demo-like): an organisation tree of 4 countries, 12 cities and 60 departments,
  * 8 audiences and BENCH_USERS (20,000) users in the departments (seeded by SQL: names,
