@@ -35,8 +35,8 @@ const shed = counter('assistants_http_requests_shed_total', 'API requests answer
  * whose client goes away while it waits is dropped without being worked on. */
 export function registerAdmission(app: FastifyInstance, options: AdmissionOptions): void {
   let active = 0;
-  /** In arrival order; a waiter that left (its client, or its time) stays until its turn. */
-  const waiting: { admit: () => void; gone: boolean }[] = [];
+  /** In arrival order; a request that left (its client, or its time) stays until its turn. */
+  const waiting: Waiter[] = [];
   let stillWaiting = 0;
   const leave = () => {
     stillWaiting--;
@@ -46,7 +46,7 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
   const next = () => {
     while (active < options.concurrency && waiting.length > 0) {
       const waiter = waiting.shift()!;
-      if (waiter.gone) continue;
+      if (waiter.state !== 'waiting') continue;
       leave();
       waiter.admit();
     }
@@ -54,13 +54,12 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
 
   app.addHook('onRequest', (request, reply, done) => {
     if (request.routeOptions.config?.unqueued) return done();
-    let state: 'waiting' | 'admitted' | 'over' = 'waiting';
     let timer: NodeJS.Timeout | undefined;
-    const waiter = {
-      gone: false,
+    const waiter: Waiter = {
+      state: 'waiting',
       admit: () => {
         clearTimeout(timer);
-        state = 'admitted';
+        waiter.state = 'admitted';
         active++;
         inFlight.inc();
         done();
@@ -68,27 +67,25 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
     };
     // 'close' comes once the response is sent, or when the client goes away before.
     reply.raw.once('close', () => {
-      if (state === 'admitted') {
+      if (waiter.state === 'admitted') {
         active--;
         inFlight.dec();
         next();
-      } else if (state === 'waiting') {
+      } else if (waiter.state === 'waiting') {
         clearTimeout(timer);
-        waiter.gone = true;
         leave();
       }
-      state = 'over';
+      waiter.state = 'over';
     });
     if (active < options.concurrency && stillWaiting === 0) return waiter.admit();
     if (stillWaiting >= options.maxQueued) {
-      state = 'over';
+      waiter.state = 'over';
       shed.inc({ reason: 'queue_full' });
       return overloaded(reply, 'the gateway has too many requests waiting: retry later');
     }
     timer = setTimeout(() => {
-      waiter.gone = true;
+      waiter.state = 'over';
       leave();
-      state = 'over';
       shed.inc({ reason: 'waited_too_long' });
       overloaded(reply, `the request waited ${options.maxWaitMs} ms for its turn: retry later`);
     }, options.maxWaitMs);
@@ -96,6 +93,11 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
     stillWaiting++;
     queued.inc();
   });
+}
+
+interface Waiter {
+  state: 'waiting' | 'admitted' | 'over';
+  admit: () => void;
 }
 
 function overloaded(reply: FastifyReply, message: string) {

@@ -1,4 +1,4 @@
-import { checkId, checkIds, invalidArgument, notFound, Params, type Queryable } from '@assistants/kit';
+import { checkId, checkIds, invalidArgument, notFound, Params, prepared, type Queryable } from '@assistants/kit';
 import type { User } from '@assistants/proto/gen/identity/v1/users';
 import type { ResolvedScope } from './scope';
 
@@ -131,28 +131,22 @@ export interface UserRef {
  * most frequent call, and planning this statement took several times as long as running it. */
 export async function findUser(q: Queryable, scope: ResolvedScope, ref: UserRef, lock = false): Promise<UserRow> {
   const p = new Params();
-  let by: 'id' | 'login' | 'ext-id';
   let where: string;
   let label: string;
   if (ref.id) {
-    by = 'id';
     where = `u.id = ${p.add(checkId('id', ref.id))}`;
     label = `id ${ref.id}`;
   } else if (ref.login) {
-    by = 'login';
     where = `lower(u.login) = lower(${p.add(ref.login)})`;
     label = `login "${ref.login}"`;
   } else if (ref.extId) {
-    by = 'ext-id';
     where = `lower(u.ext_id) = lower(${p.add(ref.extId)})`;
     label = `external id "${ref.extId}"`;
   } else {
     throw invalidArgument('id', 'give the id, the login or the external id of the user');
   }
-  const inScope = scope.userCondition(p, 'u');
-  const shape = `${by}${scope.all ? '' : scope.paths.length > 0 ? '-in-scope' : '-nowhere'}${lock ? '-locked' : ''}`;
   const { rows } = await q.query<UserRow>(
-    { name: `identity.find-user-by-${shape}`, text: `${USER_SELECT} WHERE ${where} AND ${inScope}${lock ? ' FOR UPDATE OF u' : ''}` },
+    prepared(`${USER_SELECT} WHERE ${where} AND ${scope.userCondition(p, 'u')}${lock ? ' FOR UPDATE OF u' : ''}`),
     p.values,
   );
   if (rows.length === 0) throw notFound(`no user with ${label}`, ref.id ? 'id' : ref.login ? 'login' : 'extId');

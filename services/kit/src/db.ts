@@ -17,6 +17,17 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
  * A prepared statement lists its columns: a `*` would fail once a migration adds one. */
 export type Statement = string | { name: string; text: string };
 
+const preparedNames = new Map<string, string>();
+
+/** `text` as a statement prepared once per connection, named after its text: for a statement
+ * built in a few shapes (never from a caller's values: each text stays prepared on every
+ * connection that ran it). */
+export function prepared(text: string): Statement {
+  let name = preparedNames.get(text);
+  if (name === undefined) preparedNames.set(text, (name = `kit.prepared.${preparedNames.size + 1}`));
+  return { name, text };
+}
+
 export interface Queryable {
   query<R extends Row = Row>(text: Statement, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
