@@ -67,8 +67,12 @@ export async function watchCpu(databaseUrl: string, names: Map<number, string>, 
   const benchStart = process.cpuUsage();
   const started = performance.now();
   let first = true;
+  // The suite's processes are started before the watch and live through it: /proc is scanned
+  // for them once, not every second (a scan reads every process's stat: about 1.5 % of what
+  // case c of bench:import can give the hashes).
+  const suiteProcesses = children(names);
   const sample = async () => {
-    const pids = children(names);
+    const pids = new Map(suiteProcesses);
     const { rows } = await db.query<{ pid: number }>(
       'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
     );

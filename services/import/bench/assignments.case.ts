@@ -6,7 +6,7 @@
  * API beforehand (not timed).
  */
 import pg from 'pg';
-import { ADMIN, basic, type SuiteProcesses } from '@assistants/testing';
+import { ADMIN, basic, cpuLines, watchCpu, type SuiteProcesses } from '@assistants/testing';
 
 const TARGET_RATE = 15_000;
 const COURSES = 5;
@@ -63,6 +63,7 @@ export async function courseAssignmentsCase(suite: SuiteProcesses, options: { ro
   );
 
   const auth = basic(ADMIN.login, ADMIN.password);
+  const cpu = await watchCpu(suite.databaseUrl, new Map(suite.processes.map((p) => [p.pid, p.name])));
   const started = performance.now();
   const form = new FormData();
   form.append('file', new Blob([file], { type: 'text/csv' }), 'course-assignments.csv');
@@ -80,11 +81,13 @@ export async function courseAssignmentsCase(suite: SuiteProcesses, options: { ro
     job = await suite.call('GET', `/v1/imports/${job.id}`);
   }
   const elapsedS = (performance.now() - started) / 1000;
+  const usage = await cpu.stop();
   const c = job.counts;
   log(
     `  (e) ${job.status} in ${elapsedS.toFixed(1)} s (upload ${uploadS.toFixed(1)} s): read ${c.read}, added ${c.added}, updated ${c.updated}, ` +
       `unchanged ${c.unchanged}, rejected ${c.rejected}`,
   );
+  for (const line of cpuLines(usage, dataRows, 'row', 'µs')) log(`  (e) ${line}`);
   if (job.status !== 'completed' || c.read !== dataRows || c.added !== dataRows) {
     throw new Error(`expected ${dataRows} rows added, got ${JSON.stringify(job)}`);
   }

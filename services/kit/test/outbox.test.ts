@@ -147,6 +147,42 @@ it('publishes an event whose lower seq commits while the relay publishes a later
   expect(await outboxStatus(db)).toMatchObject({ pending: 0 });
 });
 
+it('publishes each envelope as it was emitted, its id as the message id, and an event stored by the version before', async () => {
+  const outbox = createOutbox({ db, bus, logger });
+  // Control characters (U+001E separates the envelopes of one insert), quotes, NUL (not valid
+  // in jsonb), a character outside the BMP.
+  const text = 'a\x1eb\u0000c\nd"e\\f\x1f 😀';
+  await outbox.transaction(async (_tx, emit) => {
+    emit('kitout.fidelity.first.v1', { text }, 'fidelity');
+    emit('kitout.fidelity.second.v1', { text: text + text, n: 2 }, 'fidelity');
+  });
+  // The version before stored envelopes without their id column.
+  const before = envelope('kitout.fidelity.before.v1', { text });
+  await db.query(`INSERT INTO kit_outbox (subject, key, envelope) VALUES ($1, 'fidelity', $2::jsonb)`, [
+    before.subject,
+    JSON.stringify({ ...before, data: { text: 'no NUL in jsonb' } }),
+  ]);
+  await outbox.flush();
+  await outbox.stop();
+
+  const info = await bus.jsm.streams.info('KITOUT');
+  const messages = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await bus.jsm.streams.getMessage('KITOUT', { seq });
+    if (m?.subject.startsWith('kitout.fidelity.')) messages.push(m);
+  }
+  const published = messages.map((m) => ({ msgId: m.header.get('Nats-Msg-Id'), event: m.json<EventEnvelope<any>>() }));
+  expect(published.map((p) => p.event.subject)).toEqual([
+    'kitout.fidelity.first.v1',
+    'kitout.fidelity.second.v1',
+    'kitout.fidelity.before.v1',
+  ]);
+  expect(published.map((p) => p.event.data)).toEqual([{ text }, { text: text + text, n: 2 }, { text: 'no NUL in jsonb' }]);
+  for (const p of published) expect(p.msgId).toBe(p.event.id);
+  expect(published[2].event.id).toBe(before.id);
+  expect(await outboxStatus(db)).toMatchObject({ pending: 0 });
+});
+
 it('moves an event that can never be published aside, publishes those behind it, and puts it back on request', async () => {
   const { logger: relayLogger, lines } = capturingLogger('relay');
   const outbox = createOutbox({ db, bus, logger: relayLogger });
