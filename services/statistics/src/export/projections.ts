@@ -98,13 +98,16 @@ export async function applyIdentityEvents(tx: Queryable, delivered: DeliveredEve
 }
 
 /** identity.user.*, identity.organisation.*, identity.audience.* (the rest of the stream is
- * skipped). Grouped: a bulk user import or change is handled a few statements per group. */
+ * skipped). Grouped: a bulk user import or change is handled a few statements per group. 128
+ * at a time (each handler then has 60 s / 129 = 465 ms, a group of 128 users about 20 ms of
+ * work): an import's events come in groups of about 30 at 64, and the projection's CPU a
+ * user fell by 16 % at 128 (BENCHMARKS.md, bench:import a). */
 export function identityProjectionConsumer(): ConsumerDefinition {
   return {
     stream: IDENTITY_STREAM.name,
     durable: IDENTITY_PROJECTION_DURABLE,
     subject: 'identity.>',
-    prefetch: 64,
+    prefetch: 128,
     groupHandler: (delivered, { tx }) => applyIdentityEvents(tx, delivered),
   };
 }
