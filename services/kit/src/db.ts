@@ -18,13 +18,19 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 export type Statement = string | { name: string; text: string };
 
 const preparedNames = new Map<string, string>();
+/** More distinct texts than this means a caller builds them from values: each would stay
+ * prepared on every connection that ran it (the server's memory). */
+export const MAX_PREPARED_TEXTS = 100;
 
 /** `text` as a statement prepared once per connection, named after its text: for a statement
- * built in a few shapes (never from a caller's values: each text stays prepared on every
- * connection that ran it). */
+ * built in a few shapes (never from a caller's values). Past MAX_PREPARED_TEXTS distinct
+ * texts in a process, a new text is sent unprepared (planned at every call, held nowhere). */
 export function prepared(text: string): Statement {
   let name = preparedNames.get(text);
-  if (name === undefined) preparedNames.set(text, (name = `kit.prepared.${preparedNames.size + 1}`));
+  if (name === undefined) {
+    if (preparedNames.size >= MAX_PREPARED_TEXTS) return text;
+    preparedNames.set(text, (name = `kit.prepared.${preparedNames.size + 1}`));
+  }
   return { name, text };
 }
 

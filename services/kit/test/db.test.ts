@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@assistants/testing';
-import { asDomainError, createLogger, openDatabase, withContext, type Database } from '../src';
+import { asDomainError, createLogger, MAX_PREPARED_TEXTS, openDatabase, prepared, withContext, type Database } from '../src';
 
 /** Statements within a call's deadline: the server stops them at the deadline, and a pooled
  * connection keeps its statement_timeout while calls need the same one (no transaction, no
@@ -61,6 +61,25 @@ test("a connection's timeout is kept while calls fall within a tenth of it, set 
 
 test('a call past its deadline sends nothing', async () => {
   expect(await answered(within(-1, () => db.query('SELECT 1')))).toBe('DEADLINE_EXCEEDED');
+});
+
+test('a text is prepared once on a connection; past MAX_PREPARED_TEXTS texts a new one goes unprepared', async () => {
+  const preparedOnServer = async () =>
+    (await db.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements')).rows.map((r) => r.statement);
+  const first = prepared('SELECT 1 AS n');
+  expect(prepared('SELECT 1 AS n')).toEqual(first);
+  expect((await db.query(first)).rows).toEqual([{ n: 1 }]);
+  expect((await db.query(first)).rows).toEqual([{ n: 1 }]);
+  expect((await preparedOnServer()).filter((t) => t === 'SELECT 1 AS n')).toHaveLength(1);
+  // A caller building its texts from values.
+  for (let i = 0; i <= MAX_PREPARED_TEXTS; i++) await db.query(prepared(`SELECT ${i} AS v`));
+  expect(prepared('SELECT 2 AS n')).toBe('SELECT 2 AS n');
+  expect((await db.query(prepared('SELECT 2 AS n'))).rows).toEqual([{ n: 2 }]);
+  const held = await preparedOnServer();
+  expect(held).not.toContain('SELECT 2 AS n');
+  expect(held.length).toBeLessThanOrEqual(MAX_PREPARED_TEXTS);
+  // Those prepared before stay prepared.
+  expect((await db.query(first)).rows).toEqual([{ n: 1 }]);
 });
 
 describe('several calls at once, on a pool of two connections and a second pool (another replica)', () => {
