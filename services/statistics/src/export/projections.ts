@@ -99,9 +99,9 @@ export async function applyIdentityEvents(tx: Queryable, delivered: DeliveredEve
 
 /** identity.user.*, identity.organisation.*, identity.audience.* (the rest of the stream is
  * skipped). Grouped: a bulk user import or change is handled a few statements per group. 128
- * at a time (each handler then has 60 s / 129 = 465 ms, a group of 128 users about 20 ms of
- * work): an import's events come in groups of about 30 at 64, and the projection's CPU a
- * user fell by 16 % at 128 (BENCHMARKS.md, bench:import a). */
+ * at a time: an import's events came in groups of about 30 at 64, and the projection's CPU a
+ * user fell by 16 % at 128 (BENCHMARKS.md, bench:import a). Each handler then has the ack
+ * wait / 129 (465 ms at the default 60 s; a group of 128 users is about 20 ms of work). */
 export function identityProjectionConsumer(): ConsumerDefinition {
   return {
     stream: IDENTITY_STREAM.name,
