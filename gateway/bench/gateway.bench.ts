@@ -499,8 +499,7 @@ async function main(): Promise<void> {
       const warm = await load(api, admins, WARMUP_SECONDS);
       log(`  warm-up: ${WARMUP_SECONDS} s, ${warm.result.requests.total} requests (not counted)`);
     }
-    const names = new Map(suite.processes.map((p) => [p.pid, p.name]));
-    const cpu = await watchCpu(database.url, names, 'bench (autocannon)');
+    const cpu = await watchCpu(suite, 'bench (autocannon)');
     const loadAverage = os.loadavg()[0]!;
     const run = await load(api, admins, SECONDS);
     const usage = await cpu.stop();

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
+import type { SuiteProcesses } from './suite';
 
 /**
  * Where a benchmark's CPU went: the CPU time of every process this one started (the suite's
@@ -58,8 +59,9 @@ export interface CpuUsage {
 
 /** Starts counting; `stop()` returns what each process used since. `benchName` labels this
  * process's own CPU (the load generator). */
-export async function watchCpu(databaseUrl: string, names: Map<number, string>, benchName = 'bench') {
-  const db = new pg.Client({ connectionString: databaseUrl });
+export async function watchCpu(suite: Pick<SuiteProcesses, 'processes' | 'databaseUrl'>, benchName = 'bench') {
+  const names = new Map(suite.processes.map((p) => [p.pid, p.name]));
+  const db = new pg.Client({ connectionString: suite.databaseUrl });
   await db.connect();
   const startTicks = new Map<number, number>();
   const lastTicks = new Map<number, { name: string; ticks: number }>();

@@ -63,7 +63,7 @@ export async function courseAssignmentsCase(suite: SuiteProcesses, options: { ro
   );
 
   const auth = basic(ADMIN.login, ADMIN.password);
-  const cpu = await watchCpu(suite.databaseUrl, new Map(suite.processes.map((p) => [p.pid, p.name])));
+  const cpu = await watchCpu(suite);
   const started = performance.now();
   const form = new FormData();
   form.append('file', new Blob([file], { type: 'text/csv' }), 'course-assignments.csv');

@@ -360,7 +360,7 @@ async function main(): Promise<void> {
       databaseUrl: database.url,
       dir,
       sql: async (text, values) => (await pool.query(text, values as unknown[])).rows,
-      importFile: (kind, path, options = {}) => importThroughGateway(s, database.url, kind, path, options),
+      importFile: (kind, path, options = {}) => importThroughGateway(s, kind, path, options),
       settle: async (what) => {
         const started = performance.now();
         const state = await waitEventsSettled(database.url, nats.url, 600_000);
@@ -412,7 +412,6 @@ async function main(): Promise<void> {
  * memory of every process. */
 async function importThroughGateway(
   suite: SuiteProcesses,
-  databaseUrl: string,
   kind: string,
   path: string,
   options: Record<string, string | boolean>,
@@ -430,7 +429,7 @@ async function importThroughGateway(
     }
   };
   const sampler = setInterval(sample, 250);
-  const cpu = await watchCpu(databaseUrl, new Map(suite.processes.map((p) => [p.pid, p.name])));
+  const cpu = await watchCpu(suite);
   let usage: CpuUsage | undefined;
   try {
     const started = performance.now();

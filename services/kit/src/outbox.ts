@@ -375,13 +375,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
             `INSERT INTO kit_outbox (subject, key, event_id, envelope)
              SELECT e.subject, e.key, e.id, j.envelope::json
                FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(subject, key, id, n)
-               JOIN string_to_table($4, E'\\x1e') WITH ORDINALITY AS j(envelope, n) ON j.n = e.n
+               JOIN string_to_table($4, $5) WITH ORDINALITY AS j(envelope, n) ON j.n = e.n
               ORDER BY e.n`,
             [
               chunk.map((p) => p.event.subject),
               chunk.map((p) => p.key),
               chunk.map((p) => p.event.id),
               chunk.map((p) => JSON.stringify(p.event)).join(RECORD_SEPARATOR),
+              RECORD_SEPARATOR,
             ],
           );
         }
