@@ -104,6 +104,7 @@ export async function buildApp({
   registerAdmission(app, {
     concurrency: config.GATEWAY_CONCURRENT_REQUESTS,
     maxQueued: config.GATEWAY_QUEUED_REQUESTS,
+    maxQueuedPerCaller: config.GATEWAY_QUEUED_REQUESTS_PER_CALLER,
     maxWaitMs: config.GATEWAY_QUEUE_WAIT_MS,
   });
   registerErrorHandler(app);

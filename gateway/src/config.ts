@@ -25,12 +25,14 @@ export const GatewayConfigSchema = Type.Object({
   GATEWAY_AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
   /** How long a checked credential is trusted before identity is asked again. */
   GATEWAY_AUTH_CACHE_SECONDS: Type.Integer({ default: 10, minimum: 0, maximum: 300 }),
-  /** API requests this process works on at once; the others wait their turn in arrival order
+  /** API requests this process works on at once; the others wait, callers taking turns
    * (admission.ts). Enough to keep the services and the database busy, few enough that they
    * do not thrash: bench:gateway, see BENCHMARKS.md. */
   GATEWAY_CONCURRENT_REQUESTS: Type.Integer({ default: 32, minimum: 1, maximum: 10_000 }),
   /** Requests waiting for their turn at most; past that, 503 at once. */
   GATEWAY_QUEUED_REQUESTS: Type.Integer({ default: 2_000, minimum: 0 }),
+  /** Requests of one caller (one credential) waiting at most: a script cannot fill the queue. */
+  GATEWAY_QUEUED_REQUESTS_PER_CALLER: Type.Integer({ default: 100, minimum: 0 }),
   /** The longest a request waits for its turn before 503. */
   GATEWAY_QUEUE_WAIT_MS: Type.Integer({ default: 10_000, minimum: 1 }),
   /** Deadline of each call to a service; the service stops its statements then too. */

@@ -12,9 +12,9 @@ let base: string;
 /** The requests the slow route is working on, in the order they reached it. */
 const working: { n: number; finish: () => void }[] = [];
 
-async function start(options: { concurrency: number; maxQueued: number; maxWaitMs: number }) {
+async function start(options: { concurrency: number; maxQueued: number; maxWaitMs: number; maxQueuedPerCaller?: number }) {
   app = Fastify();
-  registerAdmission(app, options);
+  registerAdmission(app, { maxQueuedPerCaller: 1_000, ...options });
   app.get<{ Querystring: { n: string } }>('/slow', async (request) => {
     await new Promise<void>((finish) => working.push({ n: Number(request.query.n), finish }));
     return { n: Number(request.query.n) };
@@ -24,8 +24,8 @@ async function start(options: { concurrency: number; maxQueued: number; maxWaitM
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-async function get(path: string): Promise<{ status: number; body: any; retryAfter: string | null }> {
-  const response = await fetch(`${base}${path}`);
+async function get(path: string, authorization?: string): Promise<{ status: number; body: any; retryAfter: string | null }> {
+  const response = await fetch(`${base}${path}`, { headers: authorization ? { authorization } : {} });
   return { status: response.status, body: await response.json(), retryAfter: response.headers.get('retry-after') };
 }
 
@@ -37,6 +37,8 @@ const until = async (condition: () => boolean | Promise<boolean>) => {
   for (let i = 0; i < 200 && !(await condition()); i++) await new Promise((r) => setTimeout(r, 10));
   expect(await condition()).toBe(true);
 };
+
+beforeEach(() => metricsRegistry.resetMetrics());
 
 afterEach(async () => {
   working.splice(0).forEach((w) => w.finish());
@@ -66,6 +68,50 @@ it('works on `concurrency` requests at once; the others get their turn in arriva
   expect(working.map((w) => w.n)).toEqual([1, 2, 3, 4, 5]);
   await until(async () => (await admitted()) === 0);
   expect(await queued()).toBe(0);
+});
+
+it('lets callers take turns: another caller waits behind one request of a caller with many', async () => {
+  await start({ concurrency: 1, maxQueued: 10, maxWaitMs: 10_000 });
+  const answers: Promise<{ status: number; body: any }>[] = [];
+  // A script sends 1–4 at once, then an administrator sends 5, then the script 6.
+  const callers = { 1: 'script', 2: 'script', 3: 'script', 4: 'script', 5: 'admin', 6: 'script' } as Record<number, string>;
+  for (let n = 1; n <= 6; n++) {
+    answers.push(get(`/slow?n=${n}`, `Bearer ${callers[n]}`));
+    await until(async () => working.length + (await queued()) === n);
+  }
+  for (let done = 0; done < 6; done++) {
+    await until(() => working.length > done);
+    working[done].finish();
+  }
+  expect((await Promise.all(answers)).map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+  // 1 was worked on at once; of those waiting, the script's 2 came first, then the
+  // administrator's turn.
+  expect(working.map((w) => w.n)).toEqual([1, 2, 5, 3, 4, 6]);
+});
+
+it('answers 503 to a caller with too many requests waiting, not to the others', async () => {
+  await start({ concurrency: 1, maxQueued: 10, maxWaitMs: 10_000, maxQueuedPerCaller: 2 });
+  const first = get('/slow?n=1', 'Bearer script');
+  await until(() => working.length === 1);
+  const waiting = [get('/slow?n=2', 'Bearer script'), get('/slow?n=3', 'Bearer script')];
+  await until(async () => (await queued()) === 2);
+  const refused = await get('/slow?n=4', 'Bearer script');
+  expect(refused).toMatchObject({ status: 503, retryAfter: '1', body: { error: 'overloaded' } });
+  expect(refused.body.message).toMatch(/you have 2 requests waiting/);
+  // Another caller, and a request without credentials (its address is its caller), still wait their turn.
+  const others = [get('/slow?n=5', 'Bearer admin'), get('/slow?n=6')];
+  await until(async () => (await queued()) === 4);
+
+  for (let done = 0; done < 5; done++) {
+    await until(() => working.length > done);
+    working[done].finish();
+  }
+  expect([await first, ...(await Promise.all([...waiting, ...others]))].map((a) => [a.status, a.body.n])).toEqual(
+    [1, 2, 3, 5, 6].map((n) => [200, n]),
+  );
+  expect(working.map((w) => w.n)).toEqual([1, 2, 5, 6, 3]);
+  const shed = (await metricsRegistry.getSingleMetric('assistants_http_requests_shed_total')!.get()).values;
+  expect(shed.find((v) => v.labels.reason === 'caller_queue_full')?.value).toBe(1);
 });
 
 it('answers 503 with Retry-After when the queue is full or a request waited too long', async () => {
