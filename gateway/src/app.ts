@@ -17,6 +17,7 @@ import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
 import { instrumentHttp } from './metrics';
+import { serializersBuiltOnce } from './serializers';
 import { audienceRoutes } from './routes/audiences';
 import { BELL_CALENDAR_SCHEMAS, bellCalendarRoutes } from './routes/bell-calendar';
 import { assignmentRoutes } from './routes/assignments';
@@ -94,6 +95,7 @@ export async function buildApp({
     },
     // Unknown fields are refused, not dropped: a misspelt field must not look like success.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: serializersBuiltOnce(),
   });
 
   app.addHook('onRequest', (request, reply, done) => {
