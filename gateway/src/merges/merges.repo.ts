@@ -1,4 +1,4 @@
-import type { Queryable } from '@assistants/kit';
+import { prepared, type Queryable } from '@assistants/kit';
 import type { ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 
 export type MergeStatus = 'pending' | 'running' | 'succeeded' | 'failed';
@@ -97,14 +97,14 @@ export type ClaimedMerge = {
  * never waited for. */
 export async function claimMerge(q: Queryable, owner: string, leaseSeconds: number): Promise<ClaimedMerge | undefined> {
   const { rows } = await q.query<ClaimedMerge>(
-    `WITH next AS (
+    prepared(`WITH next AS (
        SELECT id FROM merges
        WHERE (status = 'pending' AND not_before <= now()) OR (status = 'running' AND (lease_until IS NULL OR lease_until < now()))
        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
      UPDATE merges m SET status = 'running', started_at = coalesce(m.started_at, now()), lease_owner = $1,
        lease_until = now() + make_interval(secs => $2), attempts = m.attempts + 1
      FROM next WHERE m.id = next.id
-     RETURNING m.id, m.attempts`,
+     RETURNING m.id, m.attempts`),
     [owner, leaseSeconds],
   );
   return rows[0];

@@ -1,4 +1,4 @@
-import type { Queryable } from '@assistants/kit';
+import { prepared, type Queryable } from '@assistants/kit';
 import type { AssistantKind } from '../actions/action';
 
 export type RunStatus = 'pending' | 'running' | 'cancelling' | 'cancelled' | 'completed';
@@ -151,7 +151,7 @@ export interface ClaimedBatch {
  * to learn what they did. */
 export async function claimBatch(q: Queryable, owner: string, leaseSeconds: number, actions: string[]): Promise<ClaimedBatch | undefined> {
   const { rows } = await q.query<{ run_id: string; batch_no: number; first_seq: number; last_seq: number; attempts: number }>(
-    `WITH next AS (
+    prepared(`WITH next AS (
        SELECT b.run_id, b.batch_no FROM run_batches b JOIN runs r ON r.id = b.run_id
        WHERE b.status IN ('pending', 'running') AND r.status IN ('pending', 'running', 'cancelling') AND r.action = ANY($3::text[])
          AND (r.paused_until IS NULL OR r.paused_until <= now())
@@ -162,7 +162,7 @@ export async function claimBatch(q: Queryable, owner: string, leaseSeconds: numb
      UPDATE run_batches b
      SET status = 'running', lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = b.attempts + 1
      FROM next WHERE b.run_id = next.run_id AND b.batch_no = next.batch_no
-     RETURNING b.run_id, b.batch_no, b.first_seq, b.last_seq, b.attempts`,
+     RETURNING b.run_id, b.batch_no, b.first_seq, b.last_seq, b.attempts`),
     [owner, leaseSeconds, actions],
   );
   const row = rows[0];

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { remainingMs, withContext, withCorrelationId } from './context';
-import type { Database, Queryable, Row, Statement } from './db';
+import { prepared, type Database, type Queryable, type Row, type Statement } from './db';
 import { isBigintId, storeDeadLetter } from './dead-letters';
 import { STREAM_DEFAULTS, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
@@ -485,7 +485,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
  * commit or roll back). */
 async function claimEvents(tx: Queryable, consumer: string, eventIds: string[]): Promise<Set<string>> {
   const { rows } = await tx.query<{ event_id: string }>(
-    'INSERT INTO kit_inbox (consumer, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id',
+    prepared('INSERT INTO kit_inbox (consumer, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id'),
     [consumer, eventIds],
   );
   return new Set(rows.map((r) => r.event_id));

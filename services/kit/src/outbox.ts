@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { withCorrelationId } from './context';
-import type { Database, Queryable } from './db';
+import { prepared, type Database, type Queryable } from './db';
 import { isBigintId } from './dead-letters';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { createInbox, headers, NoRespondersError, TimeoutError } from '@nats-io/transport-node';
@@ -137,8 +137,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
   async function takeLease(): Promise<boolean> {
     const asked = performance.now();
     const { rowCount } = await db.query(
-      `UPDATE kit_outbox_relay SET holder = $1, expires_at = now() + $2 * interval '1 millisecond'
-        WHERE id = 1 AND (holder = $1 OR holder IS NULL OR expires_at < now())`,
+      prepared(`UPDATE kit_outbox_relay SET holder = $1, expires_at = now() + $2 * interval '1 millisecond'
+        WHERE id = 1 AND (holder = $1 OR holder IS NULL OR expires_at < now())`),
       [me, leaseMs],
     );
     leaseAt = rowCount === 1 ? asked : -Infinity;
@@ -247,7 +247,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   async function round(): Promise<RoundOutcome> {
     // The envelope as text: published as it is, not parsed into objects to be written again.
     const { rows } = await db.query<OutboxRow & Record<string, unknown>>(
-      `SELECT seq, key, subject, coalesce(event_id, envelope->>'id') AS id, envelope::text AS json FROM kit_outbox ORDER BY seq LIMIT $1`,
+      prepared(
+        `SELECT seq, key, subject, coalesce(event_id, envelope->>'id') AS id, envelope::text AS json FROM kit_outbox ORDER BY seq LIMIT $1`,
+      ),
       [batchSize],
     );
     // The lease is taken only when there is something to publish: an idle relay writes nothing.
@@ -273,7 +275,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     }
     if (acked.length > 0 || poison.length > 0) {
       await db.query(
-        `WITH moved AS (
+        prepared(`WITH moved AS (
            DELETE FROM kit_outbox o USING unnest($2::bigint[], $3::text[]) AS p(seq, reason)
             WHERE o.seq = p.seq
            RETURNING o.seq, o.subject, o.key, o.envelope, o.created_at, p.reason
@@ -282,7 +284,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
            SELECT seq, subject, key, envelope, created_at, reason FROM moved
            ON CONFLICT (seq) DO UPDATE SET reason = EXCLUDED.reason, moved_at = now()
          )
-         DELETE FROM kit_outbox WHERE seq = ANY($1::bigint[])`,
+         DELETE FROM kit_outbox WHERE seq = ANY($1::bigint[])`),
         [acked, poison.map((p) => p.row.seq), poison.map((p) => p.reason)],
       );
       published.inc(labels, acked.length);
@@ -372,11 +374,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
           // twice: the parameter, then json_array_elements) ~50 ms, ~67 ms when each was then
           // made jsonb; as a json[] parameter (escaped into an array literal, parsed back) ~320 ms.
           await tx.query(
-            `INSERT INTO kit_outbox (subject, key, event_id, envelope)
+            prepared(`INSERT INTO kit_outbox (subject, key, event_id, envelope)
              SELECT e.subject, e.key, e.id, j.envelope::json
                FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(subject, key, id, n)
                JOIN string_to_table($4, $5) WITH ORDINALITY AS j(envelope, n) ON j.n = e.n
-              ORDER BY e.n`,
+              ORDER BY e.n`),
             [
               chunk.map((p) => p.event.subject),
               chunk.map((p) => p.key),
