@@ -40,6 +40,7 @@
  * per kind, no error. Results go in BENCHMARKS.md.
  */
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -465,7 +466,7 @@ async function paced(api: string, admins: Admin[], seconds: number, rate: number
       let due = started + Math.random() * periodMs;
       try {
         for (let i = 0; ; i++) {
-          await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+          await sleep(Math.max(0, due - performance.now()));
           if (performance.now() >= until) return;
           // The next one a period after this one is sent (at once after its answer, if later).
           due = performance.now() + periodMs;

@@ -11,6 +11,7 @@
  * user deleted. Done for BENCH_MERGES pairs (3 by default); the target is on the slowest.
  * Ends with: RESULT merge_time <ms> ms target <= 1000 met|missed. Results go in BENCHMARKS.md.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import pg from 'pg';
 import { createTestDatabase, startNats, startSuiteProcesses, type SuiteProcesses } from '@assistants/testing';
@@ -21,7 +22,6 @@ const MERGES = Number(process.env.BENCH_MERGES ?? 3);
 const TARGET_MS = 1000;
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   log(`bench:merge — M1, a user with ${COURSES} course assignments, ${os.cpus().length} × ${os.cpus()[0]?.model}`);

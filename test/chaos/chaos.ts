@@ -40,6 +40,7 @@
  *   npm run build && CHAOS_COMPILED=1 npm run chaos     # the compiled parts, as containers run them
  *   CHAOS_VICTIMS=notification,identity npm run chaos    # only those parts killed (and NATS once)
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -84,7 +85,6 @@ const SMTP_CONNECTIONS = 5;
 const CITY = 'Chaosville';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const clock = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
 
 /** mulberry32: the victims follow from CHAOS_SEED. */

@@ -19,8 +19,9 @@
  * each part (half a percent of a core), and the whole suite's with PostgreSQL and nats-server
  * (target <= 50 ms/s: 5 % of a core). Results go in BENCHMARKS.md.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
-import { createTestDatabase, startNats, startSmtpSink, startSuiteProcesses, watchCpu } from '@assistants/testing';
+import { cpuLines, createTestDatabase, startNats, startSmtpSink, startSuiteProcesses, watchCpu } from '@assistants/testing';
 
 const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 15);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -29,7 +30,6 @@ const TARGET_PART_MS = 5;
 const TARGET_SUITE_MS = 50;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
   log(`bench:idle — ${os.cpus().length} × ${os.cpus()[0]?.model}, ${new Date().toISOString()}`);
@@ -44,10 +44,7 @@ async function main() {
       const usage = await cpu.stop();
       const parts = new Set(suite.processes.map((p) => p.name));
       const msPerSecond = (seconds: number) => (seconds * 1000) / usage.wallSeconds;
-      log(
-        `  CPU over the ${usage.wallSeconds.toFixed(1)} s measured (machine busy ${(usage.machineBusy * 100).toFixed(1)} % of ${os.availableParallelism()} cores):`,
-      );
-      for (const row of usage.rows) log(`    ${row.name.padEnd(14)} ${msPerSecond(row.seconds).toFixed(2).padStart(7)} ms of CPU a second`);
+      for (const line of cpuLines(usage, usage.wallSeconds, 'second')) log(`  ${line}`);
       const results: string[] = [];
       for (const row of usage.rows.filter((r) => parts.has(r.name))) {
         const ms = msPerSecond(row.seconds);

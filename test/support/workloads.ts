@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { createWriteStream, openAsBlob } from 'node:fs';
 import pg from 'pg';
@@ -11,8 +12,6 @@ import pg from 'pg';
 /** An HTTP call to a gateway as the first administrator (ReplicatedSuite.call bound to one
  * gateway, or SuiteProcesses.call). */
 export type ApiCall = (method: string, path: string, body?: unknown) => Promise<any>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Users `<prefix><n>` (n = 1..count) of the root organisation, by SQL (what comes after is
  * what is measured): e-mail `<prefix><n>@example.com`, custom field 1 `mark` (a selection by

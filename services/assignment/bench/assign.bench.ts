@@ -12,6 +12,7 @@
  * every process. It ends with one line per target:
  * RESULT <name> <value> <unit> target <op> <bar> met|missed. Results go in BENCHMARKS.md.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import pg from 'pg';
 import { ADMIN, basic, createTestDatabase, seedBenchUsers, startNats, startSuiteProcesses, type SuiteProcesses } from '@assistants/testing';
@@ -24,7 +25,6 @@ const MARK = 'benchassign';
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   log(`bench:assign — U7, ${USERS} users × ${COURSES} courses, ${os.cpus().length} × ${os.cpus()[0]?.model}`);

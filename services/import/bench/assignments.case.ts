@@ -5,6 +5,7 @@
  * the file's data rows over that time. The users are seeded by SQL and the courses through the
  * API beforehand (not timed).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ADMIN, basic, cpuLines, watchCpu, type SuiteProcesses } from '@assistants/testing';
 
@@ -12,7 +13,6 @@ const TARGET_RATE = 15_000;
 const COURSES = 5;
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `count` users of the root organisation, logins `<prefix>.<n>`, by SQL (identity's
  * triggers keep its search projection as for any insert). */

@@ -31,6 +31,7 @@
  *
  * A case is a function (bench) => RESULT lines, one entry of CASES.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createWriteStream, mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +61,6 @@ const ORGANISATIONS = 100;
 const FLAT_MARGIN_MIB = 32;
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const result = (name: string, value: number, unit: string, op: '>=' | '<', target: number, note = '') =>
   `RESULT ${name} ${Math.round(value)} ${unit} target ${op} ${target} ${(op === '>=' ? value >= target : value < target) ? 'met' : 'missed'}${note ? ` (${note})` : ''}`;
 

@@ -13,6 +13,7 @@
  * the time from the first mail to the last. It ends with one line per target:
  * RESULT <name> <value> <unit> target <op> <bar> met|missed. Results go in BENCHMARKS.md.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { SMTPServer } from 'smtp-server';
 import { createTestDatabase, seedBenchUsers, startNats, startSuiteProcesses, type SuiteProcesses } from '@assistants/testing';
@@ -22,7 +23,6 @@ const TARGET_RATE = 500;
 const MARK = 'benchmail';
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An SMTP server that accepts everything and remembers only who got which Message-ID. */
 async function startCountingSink() {

@@ -15,6 +15,7 @@
  * small margin of the first quarter's (a leak or a file held in memory grows with the rows). It ends
  * with RESULT <name> <value> <unit> target <op> <bar> met|missed. Results go in BENCHMARKS.md.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import pg from 'pg';
 import { ROOT_ORGANISATION_ID } from '@assistants/kit';
@@ -29,7 +30,6 @@ const TARGET_RATE = 50_000;
 const FLAT_MARGIN_MIB = 32;
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function seed(databaseUrl: string): Promise<void> {
   const db = new pg.Client({ connectionString: databaseUrl, options: '-c search_path=statistics' });
