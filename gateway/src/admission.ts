@@ -1,4 +1,4 @@
-import { counter, gauge } from '@assistants/kit';
+import { bindContext, counter, gauge } from '@assistants/kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 declare module 'fastify' {
@@ -72,6 +72,8 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
     if (request.routeOptions.config?.unqueued) return done();
     const caller = request.headers.authorization ?? `address ${request.ip}`;
     let timer: NodeJS.Timeout | undefined;
+    // A waiting request is admitted from another one's end: it goes on in its own context.
+    const proceed = bindContext(done);
     const line = lines.get(caller) ?? { waiters: [], waiting: 0 };
     const waiter: Waiter = {
       state: 'waiting',
@@ -81,7 +83,7 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
         waiter.state = 'admitted';
         active++;
         inFlight.inc();
-        done();
+        proceed();
       },
     };
     // 'close' comes once the response is sent, or when the client goes away before.

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { metricsRegistry } from '@assistants/kit';
+import { bindActor, currentContext, currentCorrelationId, metricsRegistry, runWithCorrelationId } from '@assistants/kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAdmission } from '../src/admission';
 
@@ -156,4 +156,30 @@ it('drops a waiting request whose client went away, without working on it', asyn
   expect(await first).toMatchObject({ status: 200, body: { n: 1 } });
   expect(await third).toMatchObject({ status: 200, body: { n: 3 } });
   expect(working.map((w) => w.n)).toEqual([1, 3]);
+});
+
+it('lets a request that waited go on in its own context, not in that of the request whose end admitted it', async () => {
+  // As in the gateway: each request runs in a context of its own (its correlation id, then its
+  // acting user); the queue comes after.
+  app = Fastify();
+  app.addHook('onRequest', (request, _reply, done) => runWithCorrelationId(String(request.headers['x-request']), done));
+  registerAdmission(app, { concurrency: 1, maxQueued: 10, maxWaitMs: 10_000, maxQueuedPerCaller: 10 });
+  app.addHook('onRequest', async (request) => bindActor(`actor of ${request.headers['x-request']}`));
+  app.get('/context', async (request) => {
+    if (request.headers['x-request'] === 'first') await new Promise<void>((finish) => working.push({ n: 1, finish }));
+    await new Promise((resolve) => setImmediate(resolve));
+    return { correlationId: currentCorrelationId(), actorId: currentContext()?.actorId };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const ask = async (name: string) => (await fetch(`${base}/context`, { headers: { 'x-request': name } })).json();
+
+  const first = ask('first');
+  await until(() => working.length === 1);
+  const waiting = [ask('second'), ask('third')];
+  await until(async () => (await queued()) === 2);
+  working[0].finish();
+  expect(await Promise.all([first, ...waiting])).toEqual(
+    ['first', 'second', 'third'].map((name) => ({ correlationId: name, actorId: `actor of ${name}` })),
+  );
 });

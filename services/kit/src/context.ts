@@ -40,6 +40,15 @@ export function runWithCorrelationId(correlationId: string, next: () => void): v
   storage.run({ correlationId }, next);
 }
 
+/** `fn`, to be called later from elsewhere, running in the context current now. For a
+ * callback that another request's completion calls (the gateway's admission queue admits a
+ * waiting request when one in progress ends): without this, the waiting request would go on
+ * in the ended request's context, with its correlation id, and share its acting user. */
+export function bindContext(fn: () => void): () => void {
+  const store = storage.getStore();
+  return store ? () => storage.run(store, fn) : () => storage.exit(fn);
+}
+
 /** Sets the acting user of the current context (fastify: once the request is authenticated,
  * for the hooks and handler that follow). */
 export function bindActor(actorId: string): void {
