@@ -7,7 +7,6 @@ import type { NotificationClient } from '@assistants/notification/client';
 import type { StatisticsClient } from '@assistants/statistics/client';
 import type { AssessmentClient } from '@assistants/assessment/client';
 import { runWithCorrelationId, type Logger } from '@assistants/kit';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -16,6 +15,7 @@ import { registerAdmission } from './admission';
 import { normaliseIds, registerAuthentication } from './auth';
 import type { GatewayConfig } from './config';
 import { registerErrorHandler } from './errors';
+import { registerSecurityHeaders } from './security-headers';
 import { instrumentHttp } from './metrics';
 import { serializersBuiltOnce } from './serializers';
 import { audienceRoutes } from './routes/audiences';
@@ -110,17 +110,7 @@ export async function buildApp({
     maxWaitMs: config.GATEWAY_QUEUE_WAIT_MS,
   });
   registerErrorHandler(app);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        'img-src': ["'self'", 'data:'],
-        'script-src': ["'self'"],
-        'style-src': ["'self'", 'https:'],
-        // The docs page must load over plain HTTP too (npm start, port-forwards).
-        'upgrade-insecure-requests': null,
-      },
-    },
-  });
+  registerSecurityHeaders(app);
   const auth = registerAuthentication(app, {
     identity,
     failuresPerMinute: config.GATEWAY_AUTH_FAILURES_PER_MINUTE,
@@ -169,7 +159,13 @@ export async function buildApp({
       security: [{ bearer: [] }, { basic: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // swagger-ui's own policy upgrades every request to HTTPS: the docs page must load over
+    // plain HTTP too, as the API's own policy allows (security-headers.ts).
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
   app.addSchema(ErrorBody);
   for (const schema of [

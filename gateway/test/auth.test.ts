@@ -99,6 +99,26 @@ describe('authentication', () => {
     expect(spec.paths['/v1/users/search'].post.responses['404'].description).toMatch(/outside the organisations/);
   });
 
+  it('sends the security headers on every answer, refused or not', async () => {
+    for (const answer of [
+      await stack.http('GET', '/v1/me'),
+      await stack.http('GET', '/v1/me', { auth: null }),
+      await stack.http('GET', '/docs/static/index.html'),
+    ]) {
+      const csp = answer.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("img-src 'self' data:");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("style-src 'self' https:");
+      expect(csp).not.toContain('upgrade-insecure-requests');
+      expect(answer.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(answer.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
   it('answers with the correlation id it was given, or a new one', async () => {
     const given = await stack.http('GET', '/v1/me', { headers: { 'x-correlation-id': 'run-42.step-1' } });
     expect(given.headers.get('x-correlation-id')).toBe('run-42.step-1');
