@@ -9,6 +9,7 @@
  *   npm run bench:gateway                      # 200 administrators for 60 s
  *   BENCH_SECONDS=20 npm run bench:gateway     # shorter
  *   BENCH_ADMIN_RATE=1 npm run bench:gateway   # administrators who think: each sends a request a second
+ *   BENCH_LOCKSTEP=1 npm run bench:gateway     # every administrator starts with the same search (before 28 Nov 2026)
  *   BENCH_KEEP_DATABASE=1 npm run bench:gateway  # the database is not dropped (EXPLAIN its queries)
  *   npm run build && BENCH_COMPILED=1 npm run bench:gateway   # the compiled parts, as containers run them
  *   GATEWAY_CONCURRENT_REQUESTS=10000 npm run bench:gateway   # without the gateway's admission queue (default 32)
@@ -21,7 +22,8 @@
  * others a read-only "user manager" role on a country, a city or a department, so that their
  * searches go through identity's scope checks as any scoped administrator's do.
  *
- * Each administrator goes round the same six requests, with the filters it rotates through:
+ * Each administrator goes round the same six requests, with the filters it rotates through,
+ * from a request and a filter of its own (BENCH_LOCKSTEP=1: all from the same search):
  * user-search (POST /v1/users/search), user-read (GET /v1/users/:id of a user it found),
  * user-selection (POST /v1/selections/users/resolve: the filter minus a few users, or 20
  * ids), user-read again, course-search (POST /v1/courses/search), course-selection (POST
@@ -55,6 +57,8 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 /** Requests per second of each administrator; none: the next request as soon as the last is answered. */
 const ADMIN_RATE = process.env.BENCH_ADMIN_RATE ? Number(process.env.BENCH_ADMIN_RATE) : undefined;
 const TARGET_P99_MS = 500;
+/** BENCH_LOCKSTEP=1: every administrator starts its round with the same request and filter. */
+const LOCKSTEP = process.env.BENCH_LOCKSTEP === '1';
 /** BENCH_COMPILED=1 (after npm run build): the compiled parts with plain node, as containers run them. */
 const COMPILED = process.env.BENCH_COMPILED === '1';
 /** The product's default, which the bench keeps (the test suite starter raises it). */
@@ -336,10 +340,31 @@ interface ClientState {
   kind: Kind;
 }
 
-/** The six requests of an administrator's round, as autocannon requests of its connection. */
-function requestsOf(state: ClientState, errors: Map<Kind, string[]>): autocannon.Request[] {
-  const { admin } = state;
+/** The `n`th administrator's connection: what it remembers, and its round of six requests.
+ * Administrators work independently: each one starts its round at a request and a filter of
+ * its own (the nth of the round, the nth filter), as 200 people at their desks would; with
+ * BENCH_LOCKSTEP=1 every one starts with the same search, as the bench did before 28 Nov 2026
+ * (the admission queue then keeps them in step: 200 searches of one filter, then 200 reads…). */
+function administrator(admin: Admin, n: number, errors: Map<Kind, string[]>): { state: ClientState; requests: autocannon.Request[] } {
+  const start = LOCKSTEP ? 0 : n;
   const filters = userFilters(admin, Number(admin.login.split('-').pop()));
+  const state: ClientState = {
+    admin,
+    round: start,
+    userFilter: filters[start % filters.length]!,
+    courseFilter: COURSE_FILTERS[start % COURSE_FILTERS.length]!,
+    userIds: [],
+    courseIds: [],
+    kind: 'user-search',
+  };
+  const round = requestsOf(state, filters, errors);
+  const first = start % round.length;
+  return { state, requests: [...round.slice(first), ...round.slice(0, first)] };
+}
+
+/** The six requests of an administrator's round, as autocannon requests of its connection. */
+function requestsOf(state: ClientState, filters: object[], errors: Map<Kind, string[]>): autocannon.Request[] {
+  const { admin } = state;
   const headers = { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' };
   const readHeaders = { authorization: `Bearer ${admin.token}` };
   const answered = (kind: Kind, onOk?: (body: any) => void) => (status: number, body: string) => {
@@ -428,10 +453,10 @@ async function load(api: string, admins: Admin[], seconds: number): Promise<Reco
         duration: seconds,
         timeout: 30,
         setupClient: (client) => {
-          const admin = admins[next++ % admins.length]!;
-          const state: ClientState = { admin, round: 0, userFilter: {}, courseFilter: {}, userIds: [], courseIds: [], kind: 'user-search' };
+          const n = next++;
+          const { state, requests } = administrator(admins[n % admins.length]!, n, errors);
           states.set(client, state);
-          client.setRequests(requestsOf(state, errors));
+          client.setRequests(requests);
         },
       },
       (error, result) => (error ? reject(error) : resolve(result)),
@@ -459,10 +484,9 @@ async function paced(api: string, admins: Admin[], seconds: number, rate: number
   const started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(
-    admins.map(async (admin) => {
+    admins.map(async (admin, n) => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const state: ClientState = { admin, round: 0, userFilter: {}, courseFilter: {}, userIds: [], courseIds: [], kind: 'user-search' };
-      const requests = requestsOf(state, errors);
+      const { state, requests } = administrator(admin, n, errors);
       let due = started + Math.random() * periodMs;
       try {
         for (let i = 0; ; i++) {
