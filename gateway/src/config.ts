@@ -52,8 +52,12 @@ export const GatewayConfigSchema = Type.Object({
   /** How long a claimed batch stays with its process without news (renewed while it works):
    * after that, another replica takes it over (a killed gateway). */
   GATEWAY_RUN_LEASE_SECONDS: Type.Integer({ default: 60, minimum: 1, maximum: 3600 }),
-  /** How often an idle worker looks for batches that other replicas created or released. */
+  /** How often a working worker looks for batches that other replicas created or released. */
   GATEWAY_RUN_POLL_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
+  /** An idle worker looks twice as late after each look that found nothing, up to this (an
+   * idle gateway's CPU is mostly these looks: bench:idle). Work created on the same gateway
+   * starts at once; another replica joins a run within this time. */
+  GATEWAY_RUN_IDLE_POLL_MS: Type.Integer({ default: 5000, minimum: 10, maximum: 60_000 }),
   /** The most items one run may freeze. */
   GATEWAY_RUN_MAX_ITEMS: Type.Integer({ default: 1_000_000, minimum: 1 }),
 });

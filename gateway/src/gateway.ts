@@ -92,6 +92,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     concurrency: config.GATEWAY_RUN_CONCURRENCY,
     leaseSeconds: config.GATEWAY_RUN_LEASE_SECONDS,
     pollMs: config.GATEWAY_RUN_POLL_MS,
+    idlePollMs: config.GATEWAY_RUN_IDLE_POLL_MS,
   });
   const runs = new RunEngine({
     db,
@@ -110,6 +111,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     concurrency: config.GATEWAY_RUN_CONCURRENCY,
     leaseSeconds: config.GATEWAY_RUN_LEASE_SECONDS,
     pollMs: config.GATEWAY_RUN_POLL_MS,
+    idlePollMs: config.GATEWAY_RUN_IDLE_POLL_MS,
   });
   const merges = new MergeEngine({ db, upstreams, worker: mergeWorker });
   const permissions = declarePermissions(identity, logger);

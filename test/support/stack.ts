@@ -141,6 +141,8 @@ export async function startStack(
       IMPORT_ADDRESS: imports.address,
       ASSESSMENT_ADDRESS: assessment.address,
       GATEWAY_DATABASE_URL: gatewayDb.url,
+      // Tests that kill a replica wait for another one to take its work over.
+      GATEWAY_RUN_IDLE_POLL_MS: '200',
       ...gatewayEnv,
     };
     gateway = await startGateway({

@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, withContext, type Database, type Logger } from '@assistants/kit';
 import { ItemResult, Outcome } from '@assistants/proto/gen/batch/v1/batch';
-import { backoff, ClaimLoop, keepLease, retriable } from '../runs/claim-loop';
+import { backoff, ClaimLoop, keepLease, retriable, type ClaimLoopOptions } from '../runs/claim-loop';
 import type { Upstreams } from '../upstreams';
 import { claimMerge, failMerge, findMerge, mergeSteps, releaseMerge, renewMergeLease, storeStep, type ClaimedMerge } from './merges.repo';
 import { MERGE_STEPS } from './steps';
 
-export interface MergeWorkerOptions {
+export interface MergeWorkerOptions extends ClaimLoopOptions {
   db: Database;
   upstreams: Upstreams;
-  logger: Logger;
-  concurrency: number;
   leaseSeconds: number;
-  pollMs: number;
 }
 
 /**

@@ -27,14 +27,20 @@ export interface ClaimLoopOptions {
   logger: Logger;
   /** Claimed pieces of work handled at once by this process; 0: none (API-only replica). */
   concurrency: number;
+  /** After a look that found work, or while work is in flight, the next look comes after this. */
   pollMs: number;
+  /** After each look that found nothing, the next one waits twice as long, up to this: an idle
+   * replica polls the database every few seconds, not every second. */
+  idlePollMs: number;
 }
 
 /**
  * The loop every gateway process runs for persisted work that any replica may carry out
  * (run batches, merges): claim a piece (with a lease, in the database), handle it, look for
- * the next one at once when one ends, and every `pollMs` when idle. What a claim and its
- * handling are is the subclass's.
+ * the next one at once when one ends, after `pollMs` while it works, and less and less often
+ * (up to `idlePollMs`) while it finds nothing. Work created in this process wakes it at once;
+ * work created or released by another replica is found within `idlePollMs`. What a claim and
+ * its handling are is the subclass's.
  */
 export abstract class ClaimLoop<T> {
   /** This process, as a lease holder (unique per start). */
@@ -44,8 +50,12 @@ export abstract class ClaimLoop<T> {
   private ticking: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  /** The wait before the next look while nothing is found. */
+  private idleMs: number;
 
-  constructor(private readonly loop: ClaimLoopOptions & { name: string }) {}
+  constructor(private readonly loop: ClaimLoopOptions & { name: string }) {
+    this.idleMs = loop.pollMs;
+  }
 
   /** The next piece of work, leased to `owner`; undefined when there is none. */
   protected abstract claim(): Promise<T | undefined>;
@@ -74,9 +84,12 @@ export abstract class ClaimLoop<T> {
     this.timer = setTimeout(
       () =>
         withCorrelationId(`${this.loop.name}:${this.owner}`, () => {
-          this.ticking = this.tick().finally(() => {
+          this.ticking = this.tick().then((found) => {
             this.ticking = undefined;
-            if (!this.stopped) this.schedule(this.again ? 0 : this.loop.pollMs);
+            if (this.stopped) return;
+            const { pollMs, idlePollMs } = this.loop;
+            this.idleMs = found || this.inFlight.size > 0 ? pollMs : Math.min(this.idleMs * 2, Math.max(idlePollMs, pollMs));
+            this.schedule(this.again ? 0 : this.idleMs);
           });
         }),
       ms,
@@ -91,15 +104,17 @@ export abstract class ClaimLoop<T> {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Claims work while this process has room for it. */
-  private async tick(): Promise<void> {
+  /** Claims work while this process has room for it; whether it found any. */
+  private async tick(): Promise<boolean> {
     const { logger, concurrency, name } = this.loop;
+    let found = false;
     try {
       do {
         this.again = false;
         while (!this.stopped && this.inFlight.size < concurrency) {
           const claimed = await this.claim();
           if (!claimed) break;
+          found = true;
           const work: Promise<void> = this.execute(claimed)
             .catch((err) => logger.error({ err, claimed }, `${name}: work not stored: it will be taken up again`))
             .finally(() => {
@@ -112,6 +127,7 @@ export abstract class ClaimLoop<T> {
     } catch (err) {
       logger.error({ err }, `${name}: cannot claim work: trying again`);
     }
+    return found;
   }
 }
 

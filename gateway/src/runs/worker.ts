@@ -3,7 +3,7 @@ import { DomainError, withContext, type Database, type Logger } from '@assistant
 import { Outcome, type ItemResult } from '@assistants/proto/gen/batch/v1/batch';
 import { countRunItems } from '../metrics';
 import type { Upstreams } from '../upstreams';
-import { backoff, ClaimLoop, keepLease, retriable } from './claim-loop';
+import { backoff, ClaimLoop, keepLease, retriable, type ClaimLoopOptions } from './claim-loop';
 import type { ActionRegistry } from './registry';
 import {
   batchItems,
@@ -17,15 +17,11 @@ import {
   type StoredResult,
 } from './runs.repo';
 
-export interface RunWorkerOptions {
+export interface RunWorkerOptions extends ClaimLoopOptions {
   db: Database;
   upstreams: Upstreams;
   actions: ActionRegistry;
-  logger: Logger;
-  /** Batches worked on at once by this process. */
-  concurrency: number;
   leaseSeconds: number;
-  pollMs: number;
 }
 
 const OUTCOMES: Partial<Record<Outcome, StoredResult['outcome']>> = {
