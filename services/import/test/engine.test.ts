@@ -263,3 +263,41 @@ test('a kind whose rows never need each other: two chunks applied at once, recor
   expect(most).toBe(2);
   expect(recorded).toEqual([0, 1, 2, 3]);
 });
+
+test('one chunk after another: the next applied while the one before is recorded, never further ahead', async () => {
+  const rows = Array.from({ length: 8 }, (_, i) => `Org ${i};O${i};;0`);
+  const events: string[] = [];
+  /** Records wait until the test lets them end. */
+  const recording: (() => void)[] = [];
+  const done = processFile({
+    kind: organisationsKind,
+    chunks: (async function* () {
+      yield Buffer.from([HEADER, ...rows].join('\n'));
+    })(),
+    read: READ,
+    chunkSize: 2,
+    doneChunks: 0,
+    apply: async (no, chunk) => {
+      events.push(`apply ${no}`);
+      return chunk.map(() => ({ outcome: 'added' as const, issues: [] }));
+    },
+    onChunk: async (r) => {
+      events.push(`record ${r.no}`);
+      await new Promise<void>((resolve) => recording.push(resolve));
+      events.push(`recorded ${r.no}`);
+    },
+  });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+  await settle();
+  // Chunk 1 is applied while chunk 0 is being recorded; chunk 2 waits for that record.
+  expect(events).toEqual(['apply 0', 'record 0', 'apply 1']);
+  recording.shift()!();
+  await settle();
+  expect(events).toEqual(['apply 0', 'record 0', 'apply 1', 'recorded 0', 'record 1', 'apply 2']);
+  while (recording.length > 0 || events.at(-1) !== 'recorded 3') {
+    recording.shift()?.();
+    await settle();
+  }
+  await done;
+  expect(events.filter((e) => e.startsWith('recorded'))).toEqual(['recorded 0', 'recorded 1', 'recorded 2', 'recorded 3']);
+});
