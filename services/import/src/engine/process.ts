@@ -91,17 +91,13 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   let headerWritten: Promise<void> | void = undefined;
   let rows: FileRow[] = [];
   let no = 0;
-  // The next chunk is read while the previous one is applied, and applied while the one
-  // before is recorded: the owning service, this process and its database work at the same
-  // time. One chunk is applied at a time, in file order (a chunk may need what the one before
-  // added: a parent, a manager), unless the kind says its rows never need each other's
-  // (`parallel`); chunks are recorded in file order, at most one applied chunk waiting for
-  // the record of the one before. (A chunk applied but not recorded is applied again on
-  // resumption, under the same idempotency key: the owning service answers as the first time.)
+  // The next chunk is read while the previous one is applied and recorded: the owning
+  // service and this process work at the same time. One chunk is applied at a time, in file
+  // order (a chunk may need what the one before added: a parent, a manager), unless the kind
+  // says its rows never need each other's (`parallel`); chunks are recorded in file order.
   const parallel = options.parallel ?? 1;
-  const applying: Promise<unknown>[] = [];
+  const applying: Promise<void>[] = [];
   let previous: Promise<void> = Promise.resolve();
-  let recordedBefore: Promise<void> = Promise.resolve();
   const keys = options.keys ?? new KeysInMemory();
   const flush = async () => {
     const [chunkNo, chunk, before] = [no++, rows, previous];
@@ -109,8 +105,6 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     // In file order, before the chunk goes on (the earlier row wins, whatever is applied first).
     await markRepeatedKeys(options.kind, options.key, chunk, keys);
     while (applying.length >= parallel) await applying.shift();
-    await recordedBefore;
-    recordedBefore = before;
     if (chunkNo < options.doneChunks) return;
     const reported = report(chunkNo, chunk);
     reported.catch(() => {}); // its error is thrown where it is awaited
@@ -120,7 +114,7 @@ export async function processFile(options: ProcessOptions): Promise<number> {
       await options.onChunk(done);
     })();
     previous.catch(() => {});
-    applying.push(reported);
+    applying.push(previous);
   };
   const report = async (chunkNo: number, fileRows: FileRow[]): Promise<ChunkReport> => {
     const fingerprints = new Map<FileRow, Buffer>();
