@@ -66,15 +66,23 @@ export async function appendUpload(
 
 /** The parts of an upload in order, one query each: the file is never held whole. */
 export async function* uploadBytes(q: Queryable, uploadId: string, onPart?: (bytes: number) => void): AsyncGenerator<Buffer> {
-  for (let part = 0; ; part++) {
-    const { rows } = await q.query<{ data: Buffer | Uint8Array }>('SELECT data FROM upload_parts WHERE upload_id = $1 AND part = $2', [
-      uploadId,
-      part,
-    ]);
-    if (!rows[0]) return;
-    const data = Buffer.from(rows[0].data);
-    onPart?.(data.length);
-    yield data;
+  const fetchPart = (part: number) =>
+    q.query<{ data: Buffer | Uint8Array }>('SELECT data FROM upload_parts WHERE upload_id = $1 AND part = $2', [uploadId, part]);
+  // The next part is fetched while this one is read: reading the file does not wait for the
+  // database between parts.
+  let next = fetchPart(0);
+  try {
+    for (let part = 0; ; part++) {
+      const { rows } = await next;
+      if (!rows[0]) return;
+      next = fetchPart(part + 1);
+      const data = Buffer.from(rows[0].data);
+      onPart?.(data.length);
+      yield data;
+    }
+  } finally {
+    // Stopped early (a file error, a preview): the fetch under way ends before the caller goes on.
+    await next.catch(() => undefined);
   }
 }
 
