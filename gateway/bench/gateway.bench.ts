@@ -348,18 +348,17 @@ interface ClientState {
 function administrator(admin: Admin, n: number, errors: Map<Kind, string[]>): { state: ClientState; requests: autocannon.Request[] } {
   const start = LOCKSTEP ? 0 : n;
   const filters = userFilters(admin, Number(admin.login.split('-').pop()));
-  const state: ClientState = {
-    admin,
-    round: start,
-    userFilter: filters[start % filters.length]!,
-    courseFilter: COURSE_FILTERS[start % COURSE_FILTERS.length]!,
-    userIds: [],
-    courseIds: [],
-    kind: 'user-search',
-  };
+  const state: ClientState = { admin, round: start, userFilter: {}, courseFilter: {}, userIds: [], courseIds: [], kind: 'user-search' };
+  takeFilters(state, filters);
   const round = requestsOf(state, filters, errors);
   const first = start % round.length;
   return { state, requests: [...round.slice(first), ...round.slice(0, first)] };
+}
+
+/** The user and course filters of the administrator's round. */
+function takeFilters(state: ClientState, filters: object[]): void {
+  state.userFilter = filters[state.round % filters.length]!;
+  state.courseFilter = COURSE_FILTERS[state.round % COURSE_FILTERS.length]!;
 }
 
 /** The six requests of an administrator's round, as autocannon requests of its connection. */
@@ -396,8 +395,7 @@ function requestsOf(state: ClientState, filters: object[], errors: Map<Kind, str
       'user-search',
       () => {
         state.round++;
-        state.userFilter = filters[state.round % filters.length]!;
-        state.courseFilter = COURSE_FILTERS[state.round % COURSE_FILTERS.length]!;
+        takeFilters(state, filters);
         // Every third search asks for the second page.
         return { filter: state.userFilter, limit: 50, offset: state.round % 3 === 2 ? 50 : 0 };
       },

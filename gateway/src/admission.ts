@@ -72,8 +72,7 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
     if (request.routeOptions.config?.unqueued) return done();
     const caller = request.headers.authorization ?? `address ${request.ip}`;
     let timer: NodeJS.Timeout | undefined;
-    // A waiting request is admitted from another one's end: it goes on in its own context.
-    const proceed = bindContext(done);
+    let proceed = done;
     const line = lines.get(caller) ?? { waiters: [], waiting: 0 };
     const waiter: Waiter = {
       state: 'waiting',
@@ -109,6 +108,8 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
       shed.inc({ reason: 'caller_queue_full' });
       return overloaded(reply, `you have ${line.waiting} requests waiting already: wait for their answers, then retry`);
     }
+    // It will be admitted from another request's end: it goes on in its own context.
+    proceed = bindContext(done);
     timer = setTimeout(() => {
       waiter.state = 'over';
       leave(waiter);

@@ -50,11 +50,13 @@ export abstract class ClaimLoop<T> {
   private ticking: Promise<void> | undefined;
   private again = false;
   private stopped = true;
-  /** The wait before the next look while nothing is found. */
+  /** The wait before the next look while nothing is found, and its ceiling. */
   private idleMs: number;
+  private readonly maxIdleMs: number;
 
   constructor(private readonly loop: ClaimLoopOptions & { name: string }) {
     this.idleMs = loop.pollMs;
+    this.maxIdleMs = Math.max(loop.idlePollMs, loop.pollMs);
   }
 
   /** The next piece of work, leased to `owner`; undefined when there is none. */
@@ -87,8 +89,7 @@ export abstract class ClaimLoop<T> {
           this.ticking = this.tick().then((found) => {
             this.ticking = undefined;
             if (this.stopped) return;
-            const { pollMs, idlePollMs } = this.loop;
-            this.idleMs = found || this.inFlight.size > 0 ? pollMs : Math.min(this.idleMs * 2, Math.max(idlePollMs, pollMs));
+            this.idleMs = found || this.inFlight.size > 0 ? this.loop.pollMs : Math.min(this.idleMs * 2, this.maxIdleMs);
             this.schedule(this.again ? 0 : this.idleMs);
           });
         }),
