@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '@assistants/kit';
+import { eventsOf, type EventEnvelope } from '@assistants/kit';
 import { basic, startSmtpSink, startStack, type SmtpSink, type TestStack } from '@assistants/testing';
 
 /**
@@ -254,7 +254,7 @@ export class Assistants {
     const { state } = await service.bus.jsm.streams.info(stream);
     for (let seq = Math.max(seen.next, state.first_seq); seq <= state.last_seq; seq++) {
       const message = await service.bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (message) seen.events.push(message.json<EventEnvelope>());
+      if (message) seen.events.push(...eventsOf(message.json()));
     }
     seen.next = Math.max(seen.next, state.last_seq + 1);
     this.streams.set(stream, seen);

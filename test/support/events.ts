@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, withCorrelationId, type Bus, type EventEnvelope } from '@assistants/kit';
+import { DomainError, eventsOf, withCorrelationId, type Bus, type EventEnvelope } from '@assistants/kit';
 
 /** Every event stored in a stream, oldest first (for assertions on what was published);
  * from sequence number `fromSeq` on when given, to read only what came after a point. */
 export async function readStream(bus: Bus, stream: string, fromSeq = 1): Promise<EventEnvelope[]> {
+  return (await readStreamFrom(bus, stream, fromSeq)).events;
+}
+
+/** readStream, with the sequence number of the stream's next message (a message holds one
+ * event or a batch of them: eventsOf). */
+async function readStreamFrom(bus: Bus, stream: string, fromSeq: number): Promise<{ events: EventEnvelope[]; nextSeq: number }> {
   const info = await bus.jsm.streams.info(stream);
   const events: EventEnvelope[] = [];
-  if (info.state.messages === 0) return events;
+  const nextSeq = Math.max(fromSeq, info.state.last_seq + 1);
+  if (info.state.messages === 0) return { events, nextSeq };
   for (let seq = Math.max(info.state.first_seq, fromSeq); seq <= info.state.last_seq; seq++) {
     const message = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (message) events.push(message.json<EventEnvelope>());
+    if (message) events.push(...eventsOf(message.json()));
   }
-  return events;
+  return { events, nextSeq };
 }
 
 /** The events of one service's stream, read in order: each call to next() returns those
@@ -27,9 +34,9 @@ export class EventLog {
 
   async next(): Promise<EventEnvelope[]> {
     await this.service.flushEvents();
-    const fresh = await readStream(this.service.bus, this.stream, this.nextSeq);
-    this.nextSeq += fresh.length;
-    return fresh;
+    const { events, nextSeq } = await readStreamFrom(this.service.bus, this.stream, this.nextSeq);
+    this.nextSeq = nextSeq;
+    return events;
   }
 
   /** Runs `fn` with a new correlation id (the kit's gRPC client forwards it) and returns

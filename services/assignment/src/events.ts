@@ -15,20 +15,23 @@ export const STREAM_SUBJECTS = ['assignment.>'];
 
 /** Typed emitters: each event's subject with its payload message and ordering key. Changes
  * to a user's assignments are keyed by the user, so that whoever mails or follows a learner
- * sees them in order. */
+ * sees them in order. The course and curriculum assignment events travel in batches (a run
+ * or an import assigns thousands at once: see EmitOptions in the kit's outbox.ts). */
+const BATCH = { batch: true };
+
 export const events = {
   courseAssigned: (emit: Emit, e: CourseAssignmentChanged) =>
-    emit('assignment.course.assigned.v1', CourseAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`),
+    emit('assignment.course.assigned.v1', CourseAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`, BATCH),
   courseUpdated: (emit: Emit, e: CourseAssignmentChanged) =>
-    emit('assignment.course.updated.v1', CourseAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`),
+    emit('assignment.course.updated.v1', CourseAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`, BATCH),
   courseRemoved: (emit: Emit, e: CourseAssignmentChanged) =>
-    emit('assignment.course.removed.v1', CourseAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`),
+    emit('assignment.course.removed.v1', CourseAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`, BATCH),
   curriculumAssigned: (emit: Emit, e: CurriculumAssignmentChanged) =>
-    emit('assignment.curriculum.assigned.v1', CurriculumAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`),
+    emit('assignment.curriculum.assigned.v1', CurriculumAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`, BATCH),
   curriculumUpdated: (emit: Emit, e: CurriculumAssignmentChanged) =>
-    emit('assignment.curriculum.updated.v1', CurriculumAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`),
+    emit('assignment.curriculum.updated.v1', CurriculumAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`, BATCH),
   curriculumRemoved: (emit: Emit, e: CurriculumAssignmentChanged) =>
-    emit('assignment.curriculum.removed.v1', CurriculumAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`),
+    emit('assignment.curriculum.removed.v1', CurriculumAssignmentChanged.toJSON(e), `user:${e.assignment!.userId}`, BATCH),
   certificateIssued: (emit: Emit, e: CertificateIssued) =>
     emit('assignment.certificate.issued.v1', CertificateIssued.toJSON(e), `user:${e.certificate!.userId}`),
   tutorAssigned: (emit: Emit, e: TutorAssigned) =>

@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@na
 import { remainingMs, withContext, withCorrelationId } from './context';
 import { prepared, type Database, type Queryable, type Row, type Statement } from './db';
 import { isBigintId, storeDeadLetter } from './dead-letters';
-import { STREAM_DEFAULTS, type Bus, type EventEnvelope } from './events';
+import { eventsOf, STREAM_DEFAULTS, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
 import { counter } from './metrics';
 import type { Emit, Outbox } from './outbox';
@@ -114,6 +114,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const consumed = counter('assistants_consumer_events_total', 'events a consumer took, by outcome', ['consumer', 'outcome']);
 const redeliveries = counter('assistants_consumer_redeliveries_total', 'deliveries of an event that was delivered before', ['consumer']);
 const FETCH_EXPIRES_MS = 30_000;
+/** A group handler gets the events of at most this many bytes of messages at once (or of one message). */
+const GROUP_MAX_BYTES = 256 * 1024;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 const PRUNE_BATCH = 1000;
 
@@ -242,10 +244,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
 
   async function handle(m: JsMsg): Promise<void> {
     const deliveryCount = m.info.deliveryCount;
-    let event: EventEnvelope;
+    let events: EventEnvelope[];
     try {
-      event = m.json<EventEnvelope>();
-      if (typeof event?.id !== 'string' || typeof event.subject !== 'string') throw new Error('not an event envelope');
+      events = eventsOf(m.json());
     } catch {
       // Not an event: nothing to retry. Kept for an operator to look at.
       try {
@@ -268,6 +269,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       }
       return;
     }
+    if (events.length > 1) return handleBatch(m, events, deliveryCount);
+    const [event] = events;
     await withCorrelationId(event.correlationId || undefined, async () => {
       try {
         // Past maxDeliveries only when storing the dead letter or the term was lost: a
@@ -284,24 +287,103 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     });
   }
 
+  /** A message that carries a batch of events: all of them in one transaction; when that
+   * fails, each in its own (the claims keep the ones that succeeded from being applied
+   * again), so that a failing event fails alone: the message comes again for the events that
+   * failed, and after maxDeliveries they go to the dead letters one by one. */
+  async function handleBatch(m: JsMsg, events: EventEnvelope[], deliveryCount: number): Promise<void> {
+    const delivered = events.map((event) => ({ event, deliveryCount }));
+    // Past maxDeliveries only when storing a dead letter or the term was lost: each event
+    // alone then, so that a success removes its dead letter.
+    if (deliveryCount <= maxDeliveries) {
+      try {
+        await withCorrelationId(undefined, () => withContext({ deadline: Date.now() + handlerBudgetMs }, () => applyEvents(delivered)));
+        consumed.inc({ consumer: durable, outcome: 'handled' }, events.length);
+        await m
+          .ackAck()
+          .catch((err) => logger.warn({ err, durable, events: events.length }, 'ack not confirmed: the events may come again'));
+        return;
+      } catch (err) {
+        logger.info({ err, durable, events: events.length }, 'a batch of events failed together: handling them one by one');
+      }
+    }
+    const failures: { event: EventEnvelope; err: unknown }[] = [];
+    for (const event of events) {
+      m.working(); // each event gets a handler's budget: the server waits for the message meanwhile
+      const deadLetter = deliveryCount > maxDeliveries ? ({ maybe: true } as const) : undefined;
+      try {
+        await withCorrelationId(event.correlationId || undefined, () =>
+          withContext({ deadline: Date.now() + handlerBudgetMs }, () => applyEvents([{ event, deliveryCount }], deadLetter)),
+        );
+        consumed.inc({ consumer: durable, outcome: 'handled' });
+      } catch (err) {
+        failures.push({ event, err });
+      }
+    }
+    if (failures.length === 0) {
+      await m.ackAck().catch((err) => logger.warn({ err, durable, events: events.length }, 'ack not confirmed: the events may come again'));
+      return;
+    }
+    if (deliveryCount < maxDeliveries) {
+      const delayMs = retryDelayMs(deliveryCount);
+      for (const { event, err } of failures) {
+        logger.warn(
+          { err, durable, eventId: event.id, subject: event.subject, deliveryCount, retryInMs: delayMs },
+          'event handler failed, will retry',
+        );
+      }
+      consumed.inc({ consumer: durable, outcome: 'retried' }, failures.length);
+      m.nak(delayMs);
+      return;
+    }
+    try {
+      for (const { event, err } of failures) {
+        const id = await storeDeadLetter(db, {
+          consumer: durable,
+          stream,
+          streamSeq: m.seq,
+          subject: event.subject,
+          eventId: event.id,
+          envelope: event,
+          error: errorText(err),
+          deliveries: deliveryCount,
+        });
+        logger.error(
+          { err, durable, eventId: event.id, subject: event.subject, deliveryCount, deadLetterId: id },
+          'event handler failed for the last time: moved to the dead letters',
+        );
+      }
+      m.term();
+      consumed.inc({ consumer: durable, outcome: 'dead_lettered' }, failures.length);
+    } catch (storeErr) {
+      logger.error(
+        { storeErr, durable, events: failures.length },
+        'events failed for the last time and a dead letter cannot be stored: will retry',
+      );
+      m.nak(retryDelayMs(deliveryCount));
+    }
+  }
+
   /** The messages of a group handler's consumer that arrived together: one transaction for all of
    * them within one handler's budget, so that a group that fails or runs out of time still
    * leaves each message its own budget when they are handled again one by one. */
   async function handleGroup(messages: JsMsg[]): Promise<void> {
     const events: DeliveredEvent[] = [];
+    let read = 0;
     for (const m of messages) {
       const deliveryCount = m.info.deliveryCount;
-      let event: EventEnvelope | undefined;
+      let carried: EventEnvelope[];
       try {
-        event = m.json<EventEnvelope>();
+        carried = eventsOf(m.json());
       } catch {
-        event = undefined;
+        break;
       }
       // Anything unusual (not an event, maybe a dead letter to delete) goes the single way.
-      if (typeof event?.id !== 'string' || typeof event.subject !== 'string' || deliveryCount > maxDeliveries) break;
-      events.push({ event, deliveryCount });
+      if (deliveryCount > maxDeliveries) break;
+      for (const event of carried) events.push({ event, deliveryCount });
+      read++;
     }
-    if (messages.length === 1 || events.length < messages.length) {
+    if (messages.length === 1 || read < messages.length) {
       for (const m of messages) await handle(m);
       return;
     }
@@ -392,7 +474,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           // A fetch's messages arrive in a burst: let it land before taking the first group.
           await new Promise((resolve) => setImmediate(resolve));
           while (waiting.length > 0) {
-            const group = waiting.splice(0);
+            // Up to GROUP_MAX_BYTES (a batch message holds up to 100 events): one group is
+            // one transaction within one handler's budget.
+            let bytes = waiting[0].data.length;
+            let size = 1;
+            while (size < waiting.length && bytes + waiting[size].data.length <= GROUP_MAX_BYTES) bytes += waiting[size++].data.length;
+            const group = waiting.splice(0, size);
             if (stopping) group.forEach((m) => m.nak());
             else await handleGroup(group);
           }

@@ -19,6 +19,19 @@ export function envelope<T>(subject: string, data: T): EventEnvelope<T> {
   return { id: randomUUID(), subject, time: new Date().toISOString(), correlationId: currentCorrelationId() ?? '', data };
 }
 
+/** The events one message of a stream carries: one envelope, or an array of envelopes (a
+ * batch: events of one subject a transaction emitted one after the other, in their order; see
+ * EmitOptions in outbox.ts). Throws when the body is neither. */
+export function eventsOf(body: unknown): EventEnvelope[] {
+  const events = Array.isArray(body) ? body : [body];
+  for (const event of events) {
+    const e = event as Partial<EventEnvelope> | null;
+    if (typeof e?.id !== 'string' || typeof e.subject !== 'string') throw new Error('not an event envelope');
+  }
+  if (events.length === 0) throw new Error('an empty batch of events');
+  return events as EventEnvelope[];
+}
+
 export interface Bus {
   nc: NatsConnection;
   js: JetStreamClient;

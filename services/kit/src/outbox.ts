@@ -5,16 +5,32 @@ import { prepared, type Database, type Queryable } from './db';
 import { isBigintId } from './dead-letters';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { createInbox, headers, NoRespondersError, TimeoutError } from '@nats-io/transport-node';
-import { envelope, type Bus, type EventEnvelope } from './events';
+import { envelope, eventsOf, type Bus, type EventEnvelope } from './events';
 import type { Logger } from './logger';
 import { counter } from './metrics';
 
 /** Emits an event in the current transaction. `key` is the ordering key, the aggregate the
- * event is about (`user:<id>`): events of one key reach the stream in the order of their
- * commits. Default: the subject's aggregate part (`identity.user` for
+ * event is about (`user:<id>`, no line break): events of one key reach the stream in the
+ * order of their commits. Default: the subject's aggregate part (`identity.user` for
  * `identity.user.created.v1`), which orders all events of that aggregate type (conservative,
  * and slower to publish than a key per aggregate). */
-export type Emit = (subject: string, data: unknown, key?: string) => void;
+export type Emit = (subject: string, data: unknown, key?: string, options?: EmitOptions) => void;
+
+export interface EmitOptions {
+  /** The event may travel in a batch: the events of one subject a transaction emits one after
+   * the other with `batch` go to the stream as messages of up to BATCH_MAX_EVENTS envelopes
+   * (a JSON array, in their order; eventsOf reads both kinds of message). For the events a
+   * bulk change emits by the thousand (an assignment each): one message, one publication,
+   * one delivery and one acknowledgement for a hundred of them. The consumers of the subject
+   * get each event as before (a handler consumer handles a batch's events in one
+   * transaction). */
+  batch?: boolean;
+}
+
+/** A batch message holds at most this many events, and at most BATCH_MAX_BYTES of them (NATS
+ * refuses messages over its max_payload, 1 MiB by default). */
+export const BATCH_MAX_EVENTS = 100;
+const BATCH_MAX_BYTES = 256 * 1024;
 
 export interface Outbox {
   /** A database transaction that may emit events: they are stored with the change, in the
@@ -78,6 +94,8 @@ export interface OutboxOptions {
  */
 
 const DEFAULT_KEY_PARTS = 2;
+/** Between the keys of a batch's events in its outbox row. */
+const KEY_SEPARATOR = '\n';
 /** Between the envelopes of one insert: a control character JSON text never holds unescaped. */
 const RECORD_SEPARATOR = '\x1e';
 
@@ -98,6 +116,7 @@ export function defaultEventKey(subject: string): string {
 
 interface OutboxRow {
   seq: string;
+  /** The ordering key of its event; of a batch, its events' keys joined by KEY_SEPARATOR. */
   key: string;
   subject: string;
   /** The envelope's id. */
@@ -287,7 +306,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
          DELETE FROM kit_outbox WHERE seq = ANY($1::bigint[])`),
         [acked, poison.map((p) => p.row.seq), poison.map((p) => p.reason)],
       );
-      published.inc(labels, acked.length);
+      // Events, not messages: a batch's keys are one per event.
+      published.inc(
+        labels,
+        acked.reduce((n, seq) => n + bySeq.get(seq)!.key.split(KEY_SEPARATOR).length, 0),
+      );
       movedAside.inc(labels, poison.length);
       for (const { row, reason } of poison) {
         logger.error(
@@ -357,17 +380,19 @@ export function createOutbox(options: OutboxOptions): Outbox {
     db,
     async transaction(fn) {
       const result = await db.transaction(async (tx) => {
-        const pending: { event: EventEnvelope; key: string }[] = [];
+        const pending: PendingEvent[] = [];
         let open = true;
-        const emit: Emit = (subject, data, key) => {
+        const emit: Emit = (subject, data, key, emitOptions) => {
           if (!open) throw new Error(`emit(${subject}) after its transaction ended`);
-          pending.push({ event: envelope(subject, data), key: key ?? defaultEventKey(subject) });
+          if (key?.includes(KEY_SEPARATOR)) throw new Error(`emit(${subject}): an ordering key holds no line break`);
+          pending.push({ event: envelope(subject, data), key: key ?? defaultEventKey(subject), batch: emitOptions?.batch === true });
         };
         const value = await fn(tx, emit);
         open = false;
+        const messages = toMessages(pending);
         // Inserted last, after every lock fn took: see "Ordering" above.
-        for (let i = 0; i < pending.length; i += 5000) {
-          const chunk = pending.slice(i, i + 5000);
+        for (let i = 0; i < messages.length; i += 5000) {
+          const chunk = messages.slice(i, i + 5000);
           // The envelopes go as one text, separated by U+001E (JSON.stringify escapes every
           // control character, so it never occurs inside one), each then checked as json: one
           // parse of each envelope. 5,000 events of 700 bytes: ~36 ms; as one JSON array (parsed
@@ -380,10 +405,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
                JOIN string_to_table($4, $5) WITH ORDINALITY AS j(envelope, n) ON j.n = e.n
               ORDER BY e.n`),
             [
-              chunk.map((p) => p.event.subject),
-              chunk.map((p) => p.key),
-              chunk.map((p) => p.event.id),
-              chunk.map((p) => JSON.stringify(p.event)).join(RECORD_SEPARATOR),
+              chunk.map((m) => m.subject),
+              chunk.map((m) => m.key),
+              chunk.map((m) => m.id),
+              chunk.map((m) => m.json).join(RECORD_SEPARATOR),
               RECORD_SEPARATOR,
             ],
           );
@@ -432,19 +457,59 @@ export function createOutbox(options: OutboxOptions): Outbox {
   };
 }
 
+interface PendingEvent {
+  event: EventEnvelope;
+  key: string;
+  batch: boolean;
+}
+
+/** The messages of a transaction's events, in their order: each event alone, except the runs
+ * of events of one subject emitted with `batch`, packed by BATCH_MAX_EVENTS (and
+ * BATCH_MAX_BYTES). A batch's id, its message id on the stream, is its first event's id (an
+ * event is in one message only). */
+function toMessages(pending: PendingEvent[]): { subject: string; key: string; id: string; json: string }[] {
+  const messages: { subject: string; key: string; id: string; json: string }[] = [];
+  let batch: { subject: string; keys: string[]; id: string; jsons: string[]; bytes: number } | undefined;
+  const close = () => {
+    if (!batch) return;
+    const { subject, keys, id, jsons } = batch;
+    messages.push({ subject, key: keys.join(KEY_SEPARATOR), id, json: jsons.length === 1 ? jsons[0] : `[${jsons.join(',')}]` });
+    batch = undefined;
+  };
+  for (const { event, key, batch: batched } of pending) {
+    const json = JSON.stringify(event);
+    if (
+      !batched ||
+      batch?.subject !== event.subject ||
+      batch.keys.length >= BATCH_MAX_EVENTS ||
+      batch.bytes + json.length > BATCH_MAX_BYTES
+    )
+      close();
+    if (!batched) messages.push({ subject: event.subject, key, id: event.id, json });
+    else if (batch) {
+      batch.keys.push(key);
+      batch.jsons.push(json);
+      batch.bytes += json.length + 1;
+    } else batch = { subject: event.subject, keys: [key], id: event.id, jsons: [json], bytes: json.length + 2 };
+  }
+  close();
+  return messages;
+}
+
 /** The batch, in seq order, cut into windows holding at most one event per key. */
 function windows(rows: OutboxRow[]): OutboxRow[][] {
   const result: OutboxRow[][] = [];
   let current: OutboxRow[] = [];
   let keys = new Set<string>();
   for (const row of rows) {
-    if (keys.has(row.key)) {
+    const rowKeys = row.key.split(KEY_SEPARATOR);
+    if (rowKeys.some((k) => keys.has(k))) {
       result.push(current);
       current = [];
       keys = new Set();
     }
     current.push(row);
-    keys.add(row.key);
+    for (const k of rowKeys) keys.add(k);
   }
   if (current.length > 0) result.push(current);
   return result;
@@ -484,7 +549,8 @@ export interface UnpublishableEvent {
   subject: string;
   key: string;
   eventId: string;
-  envelope: EventEnvelope;
+  /** The event, or the events of a batch. */
+  envelope: EventEnvelope | EventEnvelope[];
   reason: string;
   createdAt: Date;
   movedAt: Date;
@@ -496,7 +562,7 @@ export async function listUnpublishable(db: Queryable, page: { limit: number; of
     seq: string;
     subject: string;
     key: string;
-    envelope: EventEnvelope;
+    envelope: EventEnvelope | EventEnvelope[];
     reason: string;
     created_at: Date;
     moved_at: Date;
@@ -509,7 +575,7 @@ export async function listUnpublishable(db: Queryable, page: { limit: number; of
     seq: r.seq,
     subject: r.subject,
     key: r.key,
-    eventId: r.envelope.id,
+    eventId: eventsOf(r.envelope)[0].id, // a batch's id is its first event's
     envelope: r.envelope,
     reason: r.reason,
     createdAt: r.created_at,
@@ -523,7 +589,7 @@ export async function retryUnpublishable(db: Queryable, seqs: string[]): Promise
   const { rowCount } = await db.query(
     `WITH moved AS (DELETE FROM kit_outbox_unpublishable WHERE seq = ANY($1::bigint[]) RETURNING seq, subject, key, envelope, created_at)
      INSERT INTO kit_outbox (seq, subject, key, event_id, envelope, created_at)
-     SELECT seq, subject, key, envelope->>'id', envelope, created_at FROM moved`,
+     SELECT seq, subject, key, coalesce(envelope->>'id', envelope->0->>'id'), envelope, created_at FROM moved`,
     [seqs.filter(isBigintId)],
   );
   return rowCount ?? 0;

@@ -56,11 +56,11 @@ async function consume(options: Omit<ConsumerSettings, 'bus' | 'outbox' | 'logge
   return consumer;
 }
 
-/** Publishes events (through the outbox) and returns them as stored in the stream. */
-async function publish(subject: string, data: unknown[], correlationId = 'corr-test'): Promise<EventEnvelope[]> {
+/** Publishes events (through the outbox, in batches when `batch`) and returns them as stored in the stream. */
+async function publish(subject: string, data: unknown[], correlationId = 'corr-test', batch = false): Promise<EventEnvelope[]> {
   await withCorrelationId(correlationId, () =>
     outbox.transaction(async (_tx, emit) => {
-      for (const d of data) emit(subject, d);
+      data.forEach((d, i) => emit(subject, d, `key:${i}`, { batch }));
     }),
   );
   await outbox.flush();
@@ -389,53 +389,109 @@ it('group handler: gets every event of a group again after its process died betw
   expect(handled.sort()).toEqual(ids.filter((id) => !applied.includes(id)).sort());
 });
 
-it('group handler: two replicas apply 400 events in shared transactions, each once with its own correlation id, and a failing event alone reaches the dead letters', async () => {
-  const data = Array.from({ length: 400 }, (_, n) => ({ n, bad: n === 137 }));
-  // Two publications: two correlation ids among the events of the groups.
-  const published = [
-    ...(await publish('kitcon.group.requested.v1', data.slice(0, 200), 'corr-group-a')),
-    ...(await publish('kitcon.group.requested.v1', data.slice(200), 'corr-group-b')),
-  ];
+it.each([
+  ['one event a message', false],
+  ['batches of 100 events a message', true],
+])(
+  'group handler (%s): two replicas apply 400 events in shared transactions, each once with its own correlation id, and a failing event alone reaches the dead letters',
+  async (_, batch) => {
+    const data = Array.from({ length: 400 }, (_, n) => ({ n, bad: n === 137 }));
+    const subject = `kitcon.group${batch ? '-batch' : ''}.requested.v1`;
+    const durable = `kitcon-group${batch ? '-batch' : ''}`;
+    const seqBefore = (await bus.jsm.streams.info('KITCON')).state.last_seq;
+    // Two publications: two correlation ids among the events of the groups.
+    const published = [
+      ...(await publish(subject, data.slice(0, 200), 'corr-group-a', batch)),
+      ...(await publish(subject, data.slice(200), 'corr-group-b', batch)),
+    ];
+    // The stream holds a message an event, or four batches.
+    expect((await bus.jsm.streams.info('KITCON')).state.last_seq - seqBefore).toBe(batch ? 4 : 400);
+    expect(published.map((e) => (e.data as { n: number }).n)).toEqual(data.map((d) => d.n));
+    const ids = published.map((e) => e.id);
+    const bad = published.find((e) => (e.data as { bad: boolean }).bad)!;
+    const groupHandler: EventGroupHandler = async (events, { tx, emit }) => {
+      const { rows } = await tx.query<{ txid: string }>('SELECT txid_current()::text AS txid');
+      await tx.query('INSERT INTO work_done (event_id, done_by) SELECT unnest($1::text[]), $2', [
+        events.map((e) => e.event.id),
+        rows[0].txid,
+      ]);
+      for (const { event } of events) withCorrelationId(event.correlationId, () => emit('kitcon.group-reply.sent.v1', { to: event.id }));
+      if (events.some((e) => (e.event.data as { bad: boolean }).bad)) throw new Error('this one is broken');
+    };
+    const options = {
+      durable,
+      subject,
+      prefetch: 32,
+      maxDeliveries: 2,
+      retryDelay: { initialMs: 50 },
+      groupHandler,
+    };
+    await Promise.all([consume(options), consume(options)]);
+    await waitFor(
+      '399 events applied and one dead letter',
+      async () => (await workDone(ids)).length === 399 && (await deadLetterCount(db))[durable] === 1 && (await settled(durable)),
+    );
+
+    const done = await workDone(ids);
+    expect(new Set(done.map((r) => r.event_id)).size).toBe(399);
+    expect(done.some((r) => r.event_id === bad.id)).toBe(false);
+    // Groups, not one transaction per event.
+    expect(new Set(done.map((r) => r.done_by)).size).toBeLessThan(200);
+    const letters = await listDeadLetters(db, { consumer: durable, limit: 10 });
+    expect(letters.map((l) => [l.eventId, l.error, l.deliveries])).toEqual([[bad.id, 'Error: this one is broken', 2]]);
+
+    await outbox.flush();
+    const replies = (await readStream(bus, 'KITCON')).filter(
+      (e) => e.subject === 'kitcon.group-reply.sent.v1' && ids.includes((e.data as { to: string }).to),
+    );
+    expect(replies).toHaveLength(399);
+    const sourceOf = new Map(published.map((e) => [e.id, e]));
+    for (const reply of replies) expect(reply.correlationId).toBe(sourceOf.get((reply.data as { to: string }).to)!.correlationId);
+    expect(new Set(replies.map((r) => r.correlationId))).toEqual(new Set(['corr-group-a', 'corr-group-b']));
+    await discardDeadLetters(
+      db,
+      letters.map((l) => l.id),
+    );
+  },
+);
+
+it('handler: the events of a batch message are applied once each in its order, and a failing one alone comes again, then reaches the dead letters', async () => {
+  const data = Array.from({ length: 150 }, (_, n) => ({ n, bad: n === 42 }));
+  const seqBefore = (await bus.jsm.streams.info('KITCON')).state.last_seq;
+  const published = await publish('kitcon.batch.requested.v1', data, 'corr-batch', true);
+  expect((await bus.jsm.streams.info('KITCON')).state.last_seq - seqBefore).toBe(2);
   const ids = published.map((e) => e.id);
-  const bad = published.find((e) => (e.data as { bad: boolean }).bad)!;
-  const groupHandler: EventGroupHandler = async (events, { tx, emit }) => {
-    const { rows } = await tx.query<{ txid: string }>('SELECT txid_current()::text AS txid');
-    await tx.query('INSERT INTO work_done (event_id, done_by) SELECT unnest($1::text[]), $2', [
-      events.map((e) => e.event.id),
-      rows[0].txid,
-    ]);
-    for (const { event } of events) withCorrelationId(event.correlationId, () => emit('kitcon.group-reply.sent.v1', { to: event.id }));
-    if (events.some((e) => (e.event.data as { bad: boolean }).bad)) throw new Error('this one is broken');
-  };
-  const options = {
-    durable: 'kitcon-group',
-    subject: 'kitcon.group.>',
-    prefetch: 32,
-    maxDeliveries: 2,
+  const bad = published[42];
+  const calls: { n: number; deliveryCount: number }[] = [];
+  await consume({
+    durable: 'kitcon-batch',
+    subject: 'kitcon.batch.>',
+    maxDeliveries: 3,
     retryDelay: { initialMs: 50 },
-    groupHandler,
-  };
-  await Promise.all([consume(options), consume(options)]);
+    handler: async (event, { tx, deliveryCount }) => {
+      const { n, bad: broken } = event.data as { n: number; bad: boolean };
+      calls.push({ n, deliveryCount });
+      await tx.query('INSERT INTO work_done (event_id, done_by) VALUES ($1, $2)', [event.id, `delivery ${deliveryCount}`]);
+      if (broken) throw new Error('this one is broken');
+    },
+  });
   await waitFor(
-    '399 events applied and one dead letter',
+    '149 events applied and one dead letter',
     async () =>
-      (await workDone(ids)).length === 399 && (await deadLetterCount(db))['kitcon-group'] === 1 && (await settled('kitcon-group')),
+      (await workDone(ids)).length === 149 && (await deadLetterCount(db))['kitcon-batch'] === 1 && (await settled('kitcon-batch')),
   );
 
   const done = await workDone(ids);
-  expect(new Set(done.map((r) => r.event_id)).size).toBe(399);
+  expect(new Set(done.map((r) => r.event_id)).size).toBe(149);
   expect(done.some((r) => r.event_id === bad.id)).toBe(false);
-  // Groups, not one transaction per event.
-  expect(new Set(done.map((r) => r.done_by)).size).toBeLessThan(200);
-  const letters = await listDeadLetters(db, { consumer: 'kitcon-group', limit: 10 });
-  expect(letters.map((l) => [l.eventId, l.error, l.deliveries])).toEqual([[bad.id, 'Error: this one is broken', 2]]);
-
-  await outbox.flush();
-  const replies = (await readStream(bus, 'KITCON')).filter((e) => e.subject === 'kitcon.group-reply.sent.v1');
-  expect(replies).toHaveLength(399);
-  const sourceOf = new Map(published.map((e) => [e.id, e]));
-  for (const reply of replies) expect(reply.correlationId).toBe(sourceOf.get((reply.data as { to: string }).to)!.correlationId);
-  expect(new Set(replies.map((r) => r.correlationId))).toEqual(new Set(['corr-group-a', 'corr-group-b']));
+  // The second message went at once; the first came back for its broken event only.
+  expect(done.filter((r) => r.done_by !== 'delivery 1')).toEqual([]);
+  // Each delivery tries the events not claimed yet together, then one by one: 42 twice, twice.
+  expect(calls.filter((c) => c.deliveryCount > 1).map((c) => `${c.n}:${c.deliveryCount}`)).toEqual(['42:2', '42:2', '42:3', '42:3']);
+  // In the stream's order within a message.
+  expect(calls.filter((c) => c.deliveryCount === 1 && c.n >= 100).map((c) => c.n)).toEqual(data.slice(100).map((d) => d.n));
+  const letters = await listDeadLetters(db, { consumer: 'kitcon-batch', limit: 10 });
+  expect(letters.map((l) => [l.eventId, l.error, l.deliveries])).toEqual([[bad.id, 'Error: this one is broken', 3]]);
   await discardDeadLetters(
     db,
     letters.map((l) => l.id),

@@ -5,6 +5,7 @@ import {
   createOutbox,
   ensureStream,
   envelope,
+  eventsOf,
   listUnpublishable,
   openDatabase,
   outboxStatus,
@@ -38,7 +39,7 @@ async function streamEvents(subjectPrefix: string, stream = 'KITOUT'): Promise<E
   return (await readStream(bus, stream)).filter((e) => e.subject.startsWith(subjectPrefix));
 }
 
-it('publishes every committed event exactly once, in commit order per key, with 20 writers and two relays at once', async () => {
+it('publishes every committed event exactly once, in commit order per key, with 20 writers and two relays at once (half of them in batches)', async () => {
   await db.query('CREATE TABLE counter (n int NOT NULL); INSERT INTO counter VALUES (0)');
   // Two replicas: each its own pool and NATS connection, both relays started.
   const db2 = await openDatabase({ url: pg.url, schema: 'kitoutbox', dataDir: '', logger, poolSize: 25 });
@@ -57,7 +58,8 @@ it('publishes every committed event exactly once, in commit order per key, with 
           const bumps = n % 3 === 0;
           try {
             await outbox.transaction(async (tx, emit) => {
-              for (let i = 0; i < count; i++) emit('kitout.writer.wrote.v1', { w, n, i, rollback }, `writer:${w}`);
+              // The odd writers' events go in batches (a message for a transaction's events).
+              for (let i = 0; i < count; i++) emit('kitout.writer.wrote.v1', { w, n, i, rollback }, `writer:${w}`, { batch: w % 2 === 1 });
               if (bumps) {
                 // One row every writer changes: its lock orders these transactions, and the
                 // events keyed "counter" must reach the stream in that order.
@@ -98,6 +100,39 @@ it('publishes every committed event exactly once, in commit order per key, with 
   const counter = events.filter((e) => e.subject === 'kitout.counter.bumped.v1').map((e) => e.data.n);
   expect(counterCommits).toBeGreaterThan(200);
   expect(counter).toEqual(Array.from({ length: counterCommits }, (_, i) => i + 1));
+  expect(await outboxStatus(db)).toMatchObject({ pending: 0, unpublishable: 0 });
+});
+
+it('packs the runs of one subject emitted with batch into messages of at most 100 events and 256 KiB, in their order', async () => {
+  const outbox = createOutbox({ db, bus, logger });
+  const seqBefore = (await bus.jsm.streams.info('KITOUT')).state.last_seq;
+  const emitted: string[] = [];
+  await outbox.transaction(async (_tx, emit) => {
+    const send = (subject: string, n: number, batch: boolean, text = '') => {
+      emit(`kitout.pack.${subject}.v1`, { n, text }, `pack:${n % 7}`, { batch });
+      emitted.push(`${subject}/${n}`);
+    };
+    for (let n = 0; n < 3; n++) send('a', n, true); // one message
+    send('a', 3, false); // alone
+    for (let n = 4; n < 209; n++) send('a', n, true); // 100, 100, 5
+    for (let n = 209; n < 211; n++) send('b', n, true); // another subject: its own message
+    for (let n = 211; n < 231; n++) send('c', n, true, 'x'.repeat(30_000)); // 256 KiB: 8, 8 and 4
+    expect(() => emit('kitout.pack.a.v1', {}, 'two\nlines', { batch: true })).toThrow(/no line break/);
+  });
+  await outbox.flush();
+  await outbox.stop();
+  const info = await bus.jsm.streams.info('KITOUT');
+  const sizes: number[] = [];
+  for (let seq = seqBefore + 1; seq <= info.state.last_seq; seq++) {
+    const m = await bus.jsm.streams.getMessage('KITOUT', { seq });
+    const body = m!.json<unknown>();
+    sizes.push(Array.isArray(body) ? body.length : 1);
+    // A batch's message id is its first event's id.
+    expect(m!.header.get('Nats-Msg-Id')).toBe(eventsOf(body)[0].id);
+  }
+  expect(sizes).toEqual([3, 1, 100, 100, 5, 2, 8, 8, 4]);
+  const events = await streamEvents('kitout.pack.');
+  expect(events.map((e) => `${e.subject.split('.')[2]}/${e.data.n}`)).toEqual(emitted);
   expect(await outboxStatus(db)).toMatchObject({ pending: 0, unpublishable: 0 });
 });
 
@@ -208,7 +243,7 @@ it('moves an event that can never be published aside, publishes those behind it,
   ]);
   expect(aside[0].reason).toMatch(/payload of \d+ bytes is larger than the server's max_payload \(1048576 bytes\)/);
   expect(aside[1].reason).toBe('no stream owns subject kitnowhere.thing.happened.v1');
-  expect(aside[1].envelope.data).toEqual({ n: 2 });
+  expect((aside[1].envelope as EventEnvelope).data).toEqual({ n: 2 });
   // One error line each, naming the subject, the event and the reason.
   const errors = lines().filter((l) => l.level === 50);
   expect(errors.map((l) => [l.subject, l.eventId, l.reason])).toEqual(aside.map((u) => [u.subject, u.eventId, u.reason]));
