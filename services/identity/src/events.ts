@@ -22,7 +22,10 @@ export const STREAM_SUBJECTS = ['identity.>'];
 /** Typed emitters: each event's subject with the payload message that goes with it, and its
  * ordering key: the events of one key reach the stream in the order of their commits.
  * Memberships and grants are keyed by their user, so that whoever follows a user (its lists,
- * its roles, its deletion) sees them in order. */
+ * its roles, its deletion) sees them in order. Users created and updated travel in batches
+ * (an import writes thousands at once: see EmitOptions in the kit's outbox.ts). */
+const BATCH = { batch: true };
+
 export const events = {
   organisationCreated: (emit: Emit, e: OrganisationChanged) =>
     emit('identity.organisation.created.v1', OrganisationChanged.toJSON(e), `organisation:${e.organisation!.id}`),
@@ -30,8 +33,8 @@ export const events = {
     emit('identity.organisation.updated.v1', OrganisationChanged.toJSON(e), `organisation:${e.organisation!.id}`),
   organisationDeleted: (emit: Emit, e: OrganisationDeleted) =>
     emit('identity.organisation.deleted.v1', OrganisationDeleted.toJSON(e), `organisation:${e.id}`),
-  userCreated: (emit: Emit, e: UserChanged) => emit('identity.user.created.v1', UserChanged.toJSON(e), `user:${e.user!.id}`),
-  userUpdated: (emit: Emit, e: UserChanged) => emit('identity.user.updated.v1', UserChanged.toJSON(e), `user:${e.user!.id}`),
+  userCreated: (emit: Emit, e: UserChanged) => emit('identity.user.created.v1', UserChanged.toJSON(e), `user:${e.user!.id}`, BATCH),
+  userUpdated: (emit: Emit, e: UserChanged) => emit('identity.user.updated.v1', UserChanged.toJSON(e), `user:${e.user!.id}`, BATCH),
   userDeleted: (emit: Emit, e: UserDeleted) => emit('identity.user.deleted.v1', UserDeleted.toJSON(e), `user:${e.id}`),
   audienceCreated: (emit: Emit, e: AudienceChanged) =>
     emit('identity.audience.created.v1', AudienceChanged.toJSON(e), `audience:${e.audience!.id}`),
