@@ -515,8 +515,12 @@ export async function importUsersBySets(
         removeAudiences,
       ]);
     }
-    const audiencesChanged = valid.filter((p) => p.addAudiences.length + p.removeAudiences.length > 0).map((p) => p.id);
-    if (audiencesChanged.length > 0) await tx.query('UPDATE users SET updated_at = now() WHERE id = ANY($1)', [audiencesChanged]);
+    // A user whose audiences alone changed is updated now; one created or updated above has
+    // its updated_at at now() already (a second row version would fire the triggers again).
+    const audiencesOnly = valid
+      .filter((p) => p.existing && p.changed.length === 0 && !passwords.has(p.id) && p.addAudiences.length + p.removeAudiences.length > 0)
+      .map((p) => p.id);
+    if (audiencesOnly.length > 0) await tx.query('UPDATE users SET updated_at = now() WHERE id = ANY($1)', [audiencesOnly]);
     const granting = valid.flatMap((p) => p.grant.map((g) => ({ ...g, userId: p.id })));
     if (granting.length > 0) {
       await tx.query(

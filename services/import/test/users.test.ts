@@ -138,6 +138,22 @@ test('updates: only the filled cells, passwords kept unless asked, create only, 
   expect(after.password_hash).not.toBe(hash);
 });
 
+test('a user whose audiences alone change is updated: its updated_at moves, its cells stay', async () => {
+  const before = await user('cmartin');
+  const file = `user_lname;user_fname;user_login;org_extid;user_audiences\nMartin;Claire;cmartin;FR;Managers\n`;
+  const run = await runImport(admin, 'users', file, { options: { replaceAudiences: 'true' } });
+  expect(run.job.counts).toMatchObject({ updated: 1 });
+  const after = await user('cmartin');
+  expect(after.audiences).toEqual(['Managers']);
+  expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
+  expect([after.last_name, after.org, after.custom1, after.password_hash]).toEqual([
+    before.last_name,
+    before.org,
+    before.custom1,
+    before.password_hash,
+  ]);
+});
+
 test("a scoped administrator's import: users and roles only within its scope", async () => {
   const { rows } = await fixture.identity.db.query<{ id: string }>("SELECT id FROM organisations WHERE ext_id = 'FR'");
   const { user: scoped } = await fixture.api.users.createUser({
