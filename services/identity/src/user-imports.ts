@@ -594,32 +594,31 @@ export async function importUsersBySets(
       )
     ).map((u) => [u.id, u]),
   );
-  // The chunk's events kind by kind (every user's creation or change, then passwords,
-  // audiences, grants, revocations, lists), each user's in the order they always came: a
-  // user's events stay in order, and the users' events of one subject follow each other, so
-  // they travel in batches (events.ts).
-  const phases: (() => void)[][] = [[], [], [], [], [], []];
-  for (const plan of valid) {
+  const written = valid.flatMap((plan) => {
     const user = users.get(plan.id);
-    if (!user) {
-      outcomes.set(plan.row, { code: 'UNCHANGED', warnings: plan.warnings });
-      continue;
-    }
-    if (!plan.existing) phases[0].push(() => events.userCreated(emit, { user, changedFields: ALL_COLUMNS }));
-    else if (plan.changed.length > 0) phases[0].push(() => events.userUpdated(emit, { user, changedFields: plan.changed }));
-    if (plan.existing && passwords.has(plan.id)) phases[1].push(() => events.userUpdated(emit, { user, changedFields: ['password'] }));
-    if (plan.addAudiences.length + plan.removeAudiences.length > 0)
-      phases[2].push(() => events.userUpdated(emit, { user, changedFields: ['audiences'] }));
-    for (const grant of newGrants.get(plan.id) ?? []) phases[3].push(() => events.roleGranted(emit, { grant: toGrant(grant) }));
-    for (const grant of plan.revoke) phases[4].push(() => events.roleRevoked(emit, { grant: toGrant(grant) }));
-    for (const e of enteredBy.get(plan.id) ?? []) {
-      phases[5].push(() =>
-        events.listMemberEntered(emit, { listId: e.list_id, userId: plan.id, listType: 'static', enteredAt: e.entered_at.toISOString() }),
-      );
-    }
-    outcomes.set(plan.row, { code: plan.existing ? 'UPDATED' : 'ADDED', warnings: plan.warnings });
+    outcomes.set(plan.row, { code: !user ? 'UNCHANGED' : plan.existing ? 'UPDATED' : 'ADDED', warnings: plan.warnings });
+    return user ? [{ plan, user }] : [];
+  });
+  // The events kind by kind (creations and changes, then passwords, audiences, grants,
+  // revocations, lists): each user's keep their order, and the users' events of one subject
+  // follow each other, so they travel in batches (events.ts).
+  for (const { plan, user } of written) {
+    if (!plan.existing) events.userCreated(emit, { user, changedFields: ALL_COLUMNS });
+    else if (plan.changed.length > 0) events.userUpdated(emit, { user, changedFields: plan.changed });
   }
-  for (const phase of phases) for (const emitOne of phase) emitOne();
+  for (const { plan, user } of written) {
+    if (plan.existing && passwords.has(plan.id)) events.userUpdated(emit, { user, changedFields: ['password'] });
+  }
+  for (const { plan, user } of written) {
+    if (plan.addAudiences.length + plan.removeAudiences.length > 0) events.userUpdated(emit, { user, changedFields: ['audiences'] });
+  }
+  for (const { plan } of written) for (const grant of newGrants.get(plan.id) ?? []) events.roleGranted(emit, { grant: toGrant(grant) });
+  for (const { plan } of written) for (const grant of plan.revoke) events.roleRevoked(emit, { grant: toGrant(grant) });
+  for (const { plan } of written) {
+    for (const e of enteredBy.get(plan.id) ?? []) {
+      events.listMemberEntered(emit, { listId: e.list_id, userId: plan.id, listType: 'static', enteredAt: e.entered_at.toISOString() });
+    }
+  }
   return keep(
     await generationsOf(
       tx,

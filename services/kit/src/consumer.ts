@@ -278,7 +278,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         const deadLetter = deliveryCount > maxDeliveries ? ({ maybe: true } as const) : undefined;
         await withContext({ deadline: Date.now() + handlerBudgetMs }, () => applyEvents([{ event, deliveryCount }], deadLetter));
       } catch (err) {
-        await failed(m, event, deliveryCount, err);
+        await failed(m, [{ event, err }], deliveryCount);
         return;
       }
       consumed.inc({ consumer: durable, outcome: 'handled' });
@@ -324,44 +324,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       await m.ackAck().catch((err) => logger.warn({ err, durable, events: events.length }, 'ack not confirmed: the events may come again'));
       return;
     }
-    if (deliveryCount < maxDeliveries) {
-      const delayMs = retryDelayMs(deliveryCount);
-      for (const { event, err } of failures) {
-        logger.warn(
-          { err, durable, eventId: event.id, subject: event.subject, deliveryCount, retryInMs: delayMs },
-          'event handler failed, will retry',
-        );
-      }
-      consumed.inc({ consumer: durable, outcome: 'retried' }, failures.length);
-      m.nak(delayMs);
-      return;
-    }
-    try {
-      for (const { event, err } of failures) {
-        const id = await storeDeadLetter(db, {
-          consumer: durable,
-          stream,
-          streamSeq: m.seq,
-          subject: event.subject,
-          eventId: event.id,
-          envelope: event,
-          error: errorText(err),
-          deliveries: deliveryCount,
-        });
-        logger.error(
-          { err, durable, eventId: event.id, subject: event.subject, deliveryCount, deadLetterId: id },
-          'event handler failed for the last time: moved to the dead letters',
-        );
-      }
-      m.term();
-      consumed.inc({ consumer: durable, outcome: 'dead_lettered' }, failures.length);
-    } catch (storeErr) {
-      logger.error(
-        { storeErr, durable, events: failures.length },
-        'events failed for the last time and a dead letter cannot be stored: will retry',
-      );
-      m.nak(retryDelayMs(deliveryCount));
-    }
+    await failed(m, failures, deliveryCount);
   }
 
   /** The messages of a group handler's consumer that arrived together: one transaction for all of
@@ -404,31 +367,46 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       .catch((err) => logger.warn({ err, durable, events: events.length }, 'acks not confirmed: the events may come again'));
   }
 
-  async function failed(m: JsMsg, event: EventEnvelope, deliveryCount: number, err: unknown): Promise<void> {
-    const context = { err, durable, eventId: event.id, subject: event.subject, deliveryCount };
+  /** A message whose events (one, or some of a batch) failed: delivered again later, or after
+   * maxDeliveries each of them to the dead letters and the message terminated. */
+  async function failed(m: JsMsg, failures: { event: EventEnvelope; err: unknown }[], deliveryCount: number): Promise<void> {
+    const contextOf = ({ event, err }: { event: EventEnvelope; err: unknown }) => ({
+      err,
+      durable,
+      eventId: event.id,
+      subject: event.subject,
+      deliveryCount,
+    });
     if (deliveryCount < maxDeliveries) {
       const delayMs = retryDelayMs(deliveryCount);
-      logger.warn({ ...context, retryInMs: delayMs }, 'event handler failed, will retry');
-      consumed.inc({ consumer: durable, outcome: 'retried' });
+      for (const f of failures) logger.warn({ ...contextOf(f), retryInMs: delayMs }, 'event handler failed, will retry');
+      consumed.inc({ consumer: durable, outcome: 'retried' }, failures.length);
       m.nak(delayMs);
       return;
     }
     try {
-      const id = await storeDeadLetter(db, {
-        consumer: durable,
-        stream,
-        streamSeq: m.seq,
-        subject: event.subject,
-        eventId: event.id,
-        envelope: event,
-        error: errorText(err),
-        deliveries: deliveryCount,
-      });
+      for (const f of failures) {
+        const id = await storeDeadLetter(db, {
+          consumer: durable,
+          stream,
+          streamSeq: m.seq,
+          subject: f.event.subject,
+          eventId: f.event.id,
+          envelope: f.event,
+          error: errorText(f.err),
+          deliveries: deliveryCount,
+        });
+        logger.error({ ...contextOf(f), deadLetterId: id }, 'event handler failed for the last time: moved to the dead letters');
+      }
       m.term(); // no reason: nats-server 2.9 ignores a "+TERM <reason>"
-      consumed.inc({ consumer: durable, outcome: 'dead_lettered' });
-      logger.error({ ...context, deadLetterId: id }, 'event handler failed for the last time: moved to the dead letters');
+      consumed.inc({ consumer: durable, outcome: 'dead_lettered' }, failures.length);
     } catch (storeErr) {
-      logger.error({ ...context, storeErr }, 'event handler failed for the last time and the dead letter cannot be stored: will retry');
+      for (const f of failures) {
+        logger.error(
+          { ...contextOf(f), storeErr },
+          'event handler failed for the last time and the dead letter cannot be stored: will retry',
+        );
+      }
       m.nak(retryDelayMs(deliveryCount));
     }
   }

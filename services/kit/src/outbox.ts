@@ -27,10 +27,11 @@ export interface EmitOptions {
   batch?: boolean;
 }
 
-/** A batch message holds at most this many events, and at most BATCH_MAX_BYTES of them (NATS
- * refuses messages over its max_payload, 1 MiB by default). */
-export const BATCH_MAX_EVENTS = 100;
-const BATCH_MAX_BYTES = 256 * 1024;
+/** A batch message holds at most this many events, and at most BATCH_MAX_CHARS characters of
+ * JSON (NATS refuses messages over its max_payload, 1 MiB by default: 3 bytes a character at
+ * most stays under it). */
+const BATCH_MAX_EVENTS = 100;
+const BATCH_MAX_CHARS = 256 * 1024;
 
 export interface Outbox {
   /** A database transaction that may emit events: they are stored with the change, in the
@@ -465,11 +466,11 @@ interface PendingEvent {
 
 /** The messages of a transaction's events, in their order: each event alone, except the runs
  * of events of one subject emitted with `batch`, packed by BATCH_MAX_EVENTS (and
- * BATCH_MAX_BYTES). A batch's id, its message id on the stream, is its first event's id (an
+ * BATCH_MAX_CHARS). A batch's id, its message id on the stream, is its first event's id (an
  * event is in one message only). */
 function toMessages(pending: PendingEvent[]): { subject: string; key: string; id: string; json: string }[] {
   const messages: { subject: string; key: string; id: string; json: string }[] = [];
-  let batch: { subject: string; keys: string[]; id: string; jsons: string[]; bytes: number } | undefined;
+  let batch: { subject: string; keys: string[]; id: string; jsons: string[]; chars: number } | undefined;
   const close = () => {
     if (!batch) return;
     const { subject, keys, id, jsons } = batch;
@@ -482,15 +483,15 @@ function toMessages(pending: PendingEvent[]): { subject: string; key: string; id
       !batched ||
       batch?.subject !== event.subject ||
       batch.keys.length >= BATCH_MAX_EVENTS ||
-      batch.bytes + json.length > BATCH_MAX_BYTES
+      batch.chars + json.length > BATCH_MAX_CHARS
     )
       close();
     if (!batched) messages.push({ subject: event.subject, key, id: event.id, json });
     else if (batch) {
       batch.keys.push(key);
       batch.jsons.push(json);
-      batch.bytes += json.length + 1;
-    } else batch = { subject: event.subject, keys: [key], id: event.id, jsons: [json], bytes: json.length + 2 };
+      batch.chars += json.length + 1;
+    } else batch = { subject: event.subject, keys: [key], id: event.id, jsons: [json], chars: json.length + 2 };
   }
   close();
   return messages;
