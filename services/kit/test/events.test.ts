@@ -44,6 +44,7 @@ describe('migrations', () => {
       'kit/003_consumer_dead_letters.sql',
       'kit/004_batches.sql',
       'kit/005_outbox_json.sql',
+      'kit/006_outbox_uncompressed.sql',
     ]);
     const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'kittest' ORDER BY 1`);
     expect(tables.rows.map((r) => r.table_name)).toEqual([
