@@ -11,7 +11,11 @@ import { outboxStatus } from './outbox';
  * same rule).
  */
 
-const outboxPending = scrapedGauge('assistants_outbox_pending_events', 'events stored in kit_outbox, not published yet', ['service']);
+const outboxPending = scrapedGauge(
+  'assistants_outbox_pending_events',
+  'messages stored in kit_outbox (an event, or a batch of up to 100), not published yet',
+  ['service'],
+);
 const outboxOldest = scrapedGauge(
   'assistants_outbox_oldest_pending_age_seconds',
   'age of the oldest event waiting in kit_outbox (0 when none)',
@@ -19,23 +23,23 @@ const outboxOldest = scrapedGauge(
 );
 const outboxUnpublishable = scrapedGauge(
   'assistants_outbox_unpublishable_events',
-  'events in kit_outbox_unpublishable, waiting for an operator',
+  'messages (an event, or a batch) in kit_outbox_unpublishable, waiting for an operator',
   ['service'],
 );
 const deadLetters = scrapedGauge('assistants_dead_letters', 'events in kit_dead_letters, by consumer', ['service', 'consumer']);
 const consumerPending = scrapedGauge(
   'assistants_consumer_pending_events',
-  'events in the stream not delivered to the consumer yet (JetStream num_pending)',
+  'messages (an event, or a batch of up to 100) in the stream not delivered to the consumer yet (JetStream num_pending)',
   ['consumer'],
 );
 const consumerAckPending = scrapedGauge(
   'assistants_consumer_ack_pending_events',
-  'events delivered to the consumer and not acknowledged yet (JetStream num_ack_pending)',
+  'messages delivered to the consumer and not acknowledged yet (JetStream num_ack_pending)',
   ['consumer'],
 );
 const consumerRedelivered = scrapedGauge(
   'assistants_consumer_redelivered_events',
-  'unacknowledged events delivered more than once (JetStream num_redelivered)',
+  'unacknowledged messages delivered more than once (JetStream num_redelivered)',
   ['consumer'],
 );
 
