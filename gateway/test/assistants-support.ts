@@ -1,5 +1,5 @@
-import { eventsOf, type EventEnvelope } from '@assistants/kit';
-import { basic, startSmtpSink, startStack, type SmtpSink, type TestStack } from '@assistants/testing';
+import type { EventEnvelope } from '@assistants/kit';
+import { basic, readStreamFrom, startSmtpSink, startStack, type SmtpSink, type TestStack } from '@assistants/testing';
 
 /**
  * What the assistants' end-to-end tests share (assistants-*.test.ts): one stack per file
@@ -251,12 +251,9 @@ export class Assistants {
     await service.flushEvents();
     const seen = this.streams.get(stream) ?? { events: [], next: 1 };
     // Read up to the last message known now; what comes later is read next time.
-    const { state } = await service.bus.jsm.streams.info(stream);
-    for (let seq = Math.max(seen.next, state.first_seq); seq <= state.last_seq; seq++) {
-      const message = await service.bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (message) seen.events.push(...eventsOf(message.json()));
-    }
-    seen.next = Math.max(seen.next, state.last_seq + 1);
+    const { events, nextSeq } = await readStreamFrom(service.bus, stream, seen.next);
+    seen.events.push(...events);
+    seen.next = nextSeq;
     this.streams.set(stream, seen);
     return seen.events;
   }

@@ -9,7 +9,7 @@ export async function readStream(bus: Bus, stream: string, fromSeq = 1): Promise
 
 /** readStream, with the sequence number of the stream's next message (a message holds one
  * event or a batch of them: eventsOf). */
-async function readStreamFrom(bus: Bus, stream: string, fromSeq: number): Promise<{ events: EventEnvelope[]; nextSeq: number }> {
+export async function readStreamFrom(bus: Bus, stream: string, fromSeq: number): Promise<{ events: EventEnvelope[]; nextSeq: number }> {
   const info = await bus.jsm.streams.info(stream);
   const events: EventEnvelope[] = [];
   const nextSeq = Math.max(fromSeq, info.state.last_seq + 1);

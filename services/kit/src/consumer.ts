@@ -282,9 +282,17 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         return;
       }
       consumed.inc({ consumer: durable, outcome: 'handled' });
-      // After the commit. A lost ack means one more delivery, which the inbox drops.
-      await m.ackAck().catch((err) => logger.warn({ err, durable, eventId: event.id }, 'ack not confirmed: the event may come again'));
+      await acknowledge(m, [event]);
     });
+  }
+
+  /** After the commit. A lost ack means one more delivery, which the inbox drops. */
+  async function acknowledge(m: JsMsg, events: EventEnvelope[]): Promise<void> {
+    await m
+      .ackAck()
+      .catch((err) =>
+        logger.warn({ err, durable, eventId: events[0].id, events: events.length }, 'ack not confirmed: the events may come again'),
+      );
   }
 
   /** A message that carries a batch of events: all of them in one transaction; when that
@@ -292,16 +300,14 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
    * again), so that a failing event fails alone: the message comes again for the events that
    * failed, and after maxDeliveries they go to the dead letters one by one. */
   async function handleBatch(m: JsMsg, events: EventEnvelope[], deliveryCount: number): Promise<void> {
-    const delivered = events.map((event) => ({ event, deliveryCount }));
     // Past maxDeliveries only when storing a dead letter or the term was lost: each event
     // alone then, so that a success removes its dead letter.
     if (deliveryCount <= maxDeliveries) {
+      const delivered = events.map((event) => ({ event, deliveryCount }));
       try {
         await withCorrelationId(undefined, () => withContext({ deadline: Date.now() + handlerBudgetMs }, () => applyEvents(delivered)));
         consumed.inc({ consumer: durable, outcome: 'handled' }, events.length);
-        await m
-          .ackAck()
-          .catch((err) => logger.warn({ err, durable, events: events.length }, 'ack not confirmed: the events may come again'));
+        await acknowledge(m, events);
         return;
       } catch (err) {
         logger.info({ err, durable, events: events.length }, 'a batch of events failed together: handling them one by one');
@@ -320,11 +326,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         failures.push({ event, err });
       }
     }
-    if (failures.length === 0) {
-      await m.ackAck().catch((err) => logger.warn({ err, durable, events: events.length }, 'ack not confirmed: the events may come again'));
-      return;
-    }
-    await failed(m, failures, deliveryCount);
+    if (failures.length === 0) await acknowledge(m, events);
+    else await failed(m, failures, deliveryCount);
   }
 
   /** The messages of a group handler's consumer that arrived together: one transaction for all of

@@ -278,9 +278,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const acked: string[] = [];
     const poison: { row: OutboxRow; reason: string }[] = [];
     const bySeq = new Map(rows.map((r) => [r.seq, r]));
+    // A row's events' ordering keys (a batch row holds several), split once for the round.
+    const keysOf = new Map(rows.map((r) => [r.seq, r.key.split(KEY_SEPARATOR)]));
     const streamOf = new Map<string, Promise<boolean | undefined>>();
     let outcome: RoundOutcome = { kind: 'done', full: rows.length === batchSize };
-    for (const window of windows(rows)) {
+    for (const window of windows(rows, keysOf)) {
       if (!(await keepLease())) {
         outcome = { kind: 'not-holder' };
         break;
@@ -307,10 +309,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
          DELETE FROM kit_outbox WHERE seq = ANY($1::bigint[])`),
         [acked, poison.map((p) => p.row.seq), poison.map((p) => p.reason)],
       );
-      // Events, not messages: a batch's keys are one per event.
+      // Events, not messages: a row holds a key per event.
       published.inc(
         labels,
-        acked.reduce((n, seq) => n + bySeq.get(seq)!.key.split(KEY_SEPARATOR).length, 0),
+        acked.reduce((n, seq) => n + keysOf.get(seq)!.length, 0),
       );
       movedAside.inc(labels, poison.length);
       for (const { row, reason } of poison) {
@@ -498,12 +500,12 @@ function toMessages(pending: PendingEvent[]): { subject: string; key: string; id
 }
 
 /** The batch, in seq order, cut into windows holding at most one event per key. */
-function windows(rows: OutboxRow[]): OutboxRow[][] {
+function windows(rows: OutboxRow[], keysOf: Map<string, string[]>): OutboxRow[][] {
   const result: OutboxRow[][] = [];
   let current: OutboxRow[] = [];
   let keys = new Set<string>();
   for (const row of rows) {
-    const rowKeys = row.key.split(KEY_SEPARATOR);
+    const rowKeys = keysOf.get(row.seq)!;
     if (rowKeys.some((k) => keys.has(k))) {
       result.push(current);
       current = [];
