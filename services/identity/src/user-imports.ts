@@ -116,7 +116,7 @@ export async function importUsersBySets(
     rows: [{ n: epoch }],
   } = await tx.query<{ n: string }>('SELECT n FROM import_epoch');
   const { rows: found } = await tx.query<UserRow & { import_generation: string }>(
-    usersByKey(`${USER_COLUMNS}, coalesce(f.generation, 0) AS import_generation`, keyColumn),
+    usersByKey(USER_COLUMNS, keyColumn),
     [rows.map(keyOf).filter(Boolean)],
   );
   const existingByKey = new Map(found.map((u) => [lower(byExtId ? u.ext_id : u.login), u]));
