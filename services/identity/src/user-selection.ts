@@ -1,5 +1,6 @@
 import { checkIds, invalidArgument, isId, Params, type Queryable } from '@assistants/kit';
 import type { UserFilter, UserSelection, UserSummary } from '@assistants/proto/gen/identity/v1/users';
+import { LRUCache } from 'lru-cache';
 import type { Caller } from './caller';
 import { findList } from './lists.repo';
 import { findOrganisation } from './organisations.repo';
@@ -132,13 +133,24 @@ async function pageOfUsers(
   }
 }
 
+/** Estimates of the conditions planned lately (the condition and its values), kept a little
+ * while: the next page of a search, the same search again or another administrator's in the
+ * same scope plan it once. An estimate only chooses the path, never the answer, and the
+ * statistics it comes from change slowly (ANALYZE). */
+const estimates = new LRUCache<string, number>({ max: 2_000, ttl: 30_000 });
+
 /** The planner's estimate of how many users meet `where`: planned, not run. */
 async function estimatedMatches(q: Queryable, where: string, p: Params): Promise<number> {
+  const key = `${where}\u0000${JSON.stringify(p.values)}`;
+  const known = estimates.get(key);
+  if (known !== undefined) return known;
   const { rows } = await q.query<{ 'QUERY PLAN': { Plan: { 'Plan Rows': number } }[] }>(
     `EXPLAIN (FORMAT JSON) SELECT 1 FROM user_search u WHERE ${where}`,
     p.values,
   );
-  return rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
+  const estimate = rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
+  estimates.set(key, estimate);
+  return estimate;
 }
 
 /** The condition of a filter, seen through the scope. A filter naming an organisation (which

@@ -1,5 +1,8 @@
 import type { UserFilter } from '@assistants/proto/gen/identity/v1/users';
 import { type IdentityClient, type IdentityFixture, startIdentityFixture } from '@assistants/testing';
+import type { Queryable } from '@assistants/kit';
+import { Caller } from '../src/caller';
+import { searchUsers } from '../src/user-selection';
 import { actorWithin, filter } from './helpers';
 
 /** More matches than a page sorts at once (5,000): the page is found by walking the name
@@ -85,4 +88,32 @@ it("a scoped administrator's search with more than 5,000 matches in its scope: s
   });
   expect(selected.total).toBe(SPREAD - 2);
   expect(selected.users.map((u) => u.id)).toEqual(expected.slice(2, 52));
+});
+
+it('a filter estimated before 6,000 users matched it, searched again at once: the estimate kept, the total and pages exact', async () => {
+  const planned: string[] = [];
+  const db = fixture.identity.db;
+  const counting: Queryable = {
+    query: ((text: unknown, values?: unknown[]) => {
+      const sql = typeof text === 'string' ? text : (text as { text: string }).text;
+      if (sql.startsWith('EXPLAIN')) planned.push(sql);
+      return db.query(text as string, values);
+    }) as Queryable['query'],
+  };
+  const search = () => searchUsers(counting, Caller.system, filter({ lastName: 'quux' }), { limit: 100, offset: 0, after: '' });
+  expect((await search()).total).toBe(0);
+  expect((await search()).total).toBe(0);
+  expect(planned).toHaveLength(1); // the second search used the first one's estimate
+
+  await db.query(
+    `INSERT INTO users (login, last_name, first_name, organisation_id)
+     SELECT 'quux' || i, 'Quux', 'Q' || lpad(i::text, 5, '0'), $1 FROM generate_series(1, 6000) AS i`,
+    [big],
+  );
+  await db.query('ANALYZE user_search');
+  // The estimate kept says none match: the path for a few, which finds more than it sorts.
+  const page = await search();
+  expect(planned).toHaveLength(1);
+  expect(page.total).toBe(6_000);
+  expect(page.items.map((u) => u.id)).toEqual((await inNameOrder('Quux')).slice(0, 100));
 });
