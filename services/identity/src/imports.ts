@@ -14,7 +14,7 @@ import { events } from './events';
 import { insertMembers } from './lists';
 import { createOrganisation, updateOrganisation } from './organisations';
 import { findOrganisation, toOrganisation, type OrganisationRow } from './organisations.repo';
-import { hashPassword, inBulk, verifyPassword } from './passwords';
+import { hashInBulk, hashPassword, verifyPassword } from './passwords';
 import { requireMayGive } from './roles';
 import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
 import { ResolvedScope } from './scope';
@@ -373,10 +373,7 @@ async function newUsersHashes(
     if (row.password === undefined || existing.has(keyOf(row))) continue;
     try {
       const password = checkPassword('user_password', row.password);
-      hashes.set(
-        row.itemId,
-        inBulk(() => hashPassword(password)),
-      );
+      hashes.set(row.itemId, hashInBulk(password));
     } catch {
       // its row says why
     }

@@ -1,4 +1,3 @@
-import './threadpool';
 import { runService } from '@assistants/kit';
 import { identityService } from './service';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
+import { HashWorkers } from './hash-workers';
 
 /** argon2id with the OWASP minimum (19 MiB, 2 passes): about 11 ms a hash here. */
 // algorithm 2 is Algorithm.Argon2id, a const enum that isolated modules cannot read.
@@ -23,24 +23,14 @@ export async function verifyPassword(passwordHash: string | null, password: stri
   return verify(passwordHash, password).catch(() => false);
 }
 
-/** Bulk work (an import's hashes and checks) keeps one task per core on libuv's thread pool
- * and one more: a pool thread that finishes a hash finds the next one there at once, instead
- * of waiting for this thread (busy deciding rows, or reading a result) to hand it over (bench
- * case c: the cores busy 94 % of the time with one a core, 97 % with the spare). The rest
- * waits here rather than in the pool's queue, where a login's check would wait behind a whole
- * chunk (threadpool.ts leaves the pool threads to spare). */
-const BULK = availableParallelism() + 1;
-let running = 0;
-const waiting: (() => void)[] = [];
+/** An import's hashes and checks, on threads of their own (hash-workers.ts). */
+const bulk = new HashWorkers(OPTIONS);
 
-export async function inBulk<T>(task: () => Promise<T>): Promise<T> {
-  if (running < BULK) running++;
-  else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
-  try {
-    return await task();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  }
+export function hashInBulk(password: string): Promise<string> {
+  return bulk.hash(password);
+}
+
+/** verifyPassword, for a user that has a password. */
+export function verifyInBulk(passwordHash: string, password: string): Promise<boolean> {
+  return bulk.verify(passwordHash, password);
 }

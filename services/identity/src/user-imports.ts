@@ -16,7 +16,7 @@ import type { UserFields } from '@assistants/proto/gen/identity/v1/users';
 import { usersBeyond, type Caller } from './caller';
 import { refreshDynamicLists } from './dynamic-lists';
 import { events } from './events';
-import { hashPassword, inBulk, verifyPassword } from './passwords';
+import { hashInBulk, verifyInBulk } from './passwords';
 import { requireMayGive } from './roles';
 import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
 import { generationsOf, keepFingerprints, keptFingerprints, usersByKey } from './user-fingerprints';
@@ -115,10 +115,9 @@ export async function importUsersBySets(
   const {
     rows: [{ n: epoch }],
   } = await tx.query<{ n: string }>('SELECT n FROM import_epoch');
-  const { rows: found } = await tx.query<UserRow & { import_generation: string }>(
-    usersByKey(USER_COLUMNS, keyColumn),
-    [rows.map(keyOf).filter(Boolean)],
-  );
+  const { rows: found } = await tx.query<UserRow & { import_generation: string }>(usersByKey(USER_COLUMNS, keyColumn), [
+    rows.map(keyOf).filter(Boolean),
+  ]);
   const existingByKey = new Map(found.map((u) => [lower(byExtId ? u.ext_id : u.login), u]));
   const roleItems = rows.flatMap((r) => r.roles?.names ?? []).map(splitRole);
   const organisations = await byLowerKey<{ id: string; ext_id: string; path: string }>(
@@ -174,10 +173,7 @@ export async function importUsersBySets(
     for (const row of rows) {
       const existing = existingByKey.get(keyOf(row));
       if (existing && req.updateExisting && row.password !== undefined && !row.passwordGenerated) {
-        verified.set(
-          row,
-          inBulk(() => verifyPassword(existing.password_hash, row.password!)),
-        );
+        verified.set(row, existing.password_hash === null ? Promise.resolve(false) : verifyInBulk(existing.password_hash, row.password!));
       }
     }
   }
@@ -186,7 +182,7 @@ export async function importUsersBySets(
     if (!hashes.has(row)) {
       try {
         const checked = checkPassword('user_password', password);
-        const promise = inBulk(() => hashPassword(checked));
+        const promise = hashInBulk(checked);
         promise.catch(() => {}); // awaited when its row is written
         hashes.set(row, promise);
       } catch (error) {
