@@ -62,6 +62,7 @@ export class HashWorkers {
       }
     }
     if (this.queue.length === 0 && this.threads.every((t) => t.tasks.size === 0)) {
+      clearTimeout(this.idle);
       this.idle = setTimeout(() => void this.close(), IDLE_MS).unref();
     }
   }
