@@ -32,3 +32,15 @@ it('goes on with new threads after its threads were stopped', async () => {
   const h = await workers.hash('After-1');
   expect(await verify(h, 'After-1')).toBe(true);
 });
+
+it('a task whose thread stops fails with a clear error; the tasks after it get new threads', async () => {
+  const inFlight = Array.from({ length: 6 }, (_, i) => workers.hash(`In-flight-${i}`));
+  const settled = Promise.allSettled(inFlight);
+  await workers.close();
+  const outcomes = await settled;
+  const failed = outcomes.filter((o) => o.status === 'rejected');
+  expect(failed.length).toBeGreaterThan(0);
+  for (const f of failed) expect(String((f as PromiseRejectedResult).reason)).toMatch(/password thread stopped/);
+  const h = await workers.hash('After-2');
+  expect(await verify(h, 'After-2')).toBe(true);
+});
