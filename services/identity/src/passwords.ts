@@ -30,7 +30,7 @@ export function hashInBulk(password: string): Promise<string> {
   return bulk.hash(password);
 }
 
-/** verifyPassword, for a user that has a password. */
-export function verifyInBulk(passwordHash: string, password: string): Promise<boolean> {
-  return bulk.verify(passwordHash, password);
+/** verifyPassword, without the decoy: a user without a password is a wrong password at once. */
+export function verifyInBulk(passwordHash: string | null, password: string): Promise<boolean> {
+  return passwordHash === null ? Promise.resolve(false) : bulk.verify(passwordHash, password);
 }

@@ -173,7 +173,7 @@ export async function importUsersBySets(
     for (const row of rows) {
       const existing = existingByKey.get(keyOf(row));
       if (existing && req.updateExisting && row.password !== undefined && !row.passwordGenerated) {
-        verified.set(row, existing.password_hash === null ? Promise.resolve(false) : verifyInBulk(existing.password_hash, row.password!));
+        verified.set(row, verifyInBulk(existing.password_hash, row.password!));
       }
     }
   }

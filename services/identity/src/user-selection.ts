@@ -137,7 +137,13 @@ async function pageOfUsers(
  * while: the next page of a search, the same search again or another administrator's in the
  * same scope plan it once. An estimate only chooses the path, never the answer, and the
  * statistics it comes from change slowly (ANALYZE). */
-const estimates = new LRUCache<string, number>({ max: 2_000, ttl: 30_000 });
+const estimates = new LRUCache<string, number>({
+  max: 2_000,
+  ttl: 30_000,
+  // Bounded by its keys' characters: a selection of 10,000 ids is a key of 370,000.
+  maxSize: 4_000_000,
+  sizeCalculation: (_estimate, key) => key.length,
+});
 
 /** The planner's estimate of how many users meet `where`: planned, not run. */
 async function estimatedMatches(q: Queryable, where: string, p: Params): Promise<number> {
