@@ -143,10 +143,11 @@ it('finishes the run of a gateway killed mid-run once another is started, every 
   try {
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE identity.kit_batches IN SHARE ROW EXCLUSIVE MODE');
+    // The waiter first, then the batch: a batch read as running before identity waits may be
+    // one whose write committed before the lock, about to be recorded done.
     inFlight = await until('a batch held by identity', async () => {
-      const running = (await batchesOf(runId)).find((b) => b.status === 'running');
-      const waiting = await blocker.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-      return running && waiting.rowCount ? running : undefined;
+      const waiting = await blocker.query(`SELECT 1 FROM pg_locks WHERE relation = 'identity.kit_batches'::regclass AND NOT granted`);
+      return waiting.rowCount ? (await batchesOf(runId)).find((b) => b.status === 'running') : undefined;
     });
     await first.kill();
     await blocker.query('COMMIT');
