@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Queryable } from '@assistants/kit';
+import { prepared, type Queryable } from '@assistants/kit';
 import type { FindUnchangedUsersRequest } from '@assistants/proto/gen/identity/v1/imports';
 import type { Caller } from './caller';
 
@@ -61,6 +61,13 @@ export async function keepFingerprints(
   );
 }
 
+/** The kept fingerprints ($1: 32 bytes each, one after another) found: their indexes. */
+const FIND_KEPT = `SELECT i FROM generate_series(0, length($1::bytea) / 32 - 1) AS i
+  WHERE (SELECT true FROM user_import_fingerprints f
+          WHERE f.fingerprint = substring($1::bytea FROM i * 32 + 1 FOR 32)
+            AND f.epoch = (SELECT n FROM import_epoch) AND f.job_id IS DISTINCT FROM $2::text
+          LIMIT 1)`;
+
 /** FindUnchangedUsers: the rows whose fingerprint is kept for their user (nothing changed it
  * since), in the current epoch. A kept fingerprint covers the row's key (and the caller and
  * its grants): found, it is its user's (migration 006). */
@@ -71,11 +78,9 @@ export async function findUnchangedUsers(q: Queryable, caller: Caller, req: Find
     .filter((r) => r.key !== '' && r.fingerprint.length > 0)
     .map((r) => ({ itemId: r.itemId, kept: keptFingerprint(r.fingerprint) }));
   if (rows.length === 0) return [];
-  const { rows: found } = await q.query<{ fingerprint: Buffer }>(
-    `SELECT fingerprint FROM user_import_fingerprints
-      WHERE fingerprint = ANY($1::bytea[]) AND epoch = (SELECT n FROM import_epoch) AND job_id IS DISTINCT FROM $2`,
-    [rows.map((r) => r.kept), req.jobId],
-  );
-  const kept = new Set(found.map((f) => f.fingerprint.toString('base64')));
-  return rows.filter((r) => kept.has(r.kept.toString('base64'))).map((r) => r.itemId);
+  // The kept fingerprints (32 bytes each) one after another, sent as one binary value; one
+  // index probe each (as `fingerprint = ANY($1)` the planner read the whole table for a
+  // chunk's thousand: 15 ms instead of 4 at 100,000 users, and more with every user).
+  const { rows: found } = await q.query<{ i: number }>(prepared(FIND_KEPT), [Buffer.concat(rows.map((r) => r.kept)), req.jobId]);
+  return found.map((f) => rows[f.i]!.itemId);
 }
