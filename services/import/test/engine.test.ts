@@ -263,3 +263,65 @@ test('a kind whose rows never need each other: two chunks applied at once, recor
   expect(most).toBe(2);
   expect(recorded).toEqual([0, 1, 2, 3]);
 });
+
+test('the unchanged rows of the next chunks are looked for while a chunk is applied; chunks are applied and recorded one after another, none after one that failed', async () => {
+  const rows = Array.from({ length: 10 }, (_, i) => `Org ${i};O${i};;0`);
+  const file = () =>
+    (async function* () {
+      yield Buffer.from([HEADER, ...rows].join('\n'));
+    })();
+  const events: string[] = [];
+  const unchanged = {
+    fingerprint: () => Buffer.from('f'),
+    find: async (no: number, looked: { line: number }[]) => {
+      events.push(`find ${no}`);
+      // Line 2 (the first row) was imported before as it is.
+      return new Set(looked.filter((l) => l.line === 2).map((l) => l.line));
+    },
+  };
+  const apply = async (no: number, chunk: unknown[]) => {
+    events.push(`apply ${no}`);
+    await new Promise((r) => setTimeout(r, 30));
+    events.push(`applied ${no}`);
+    return chunk.map(() => ({ outcome: 'added' as const, issues: [] }));
+  };
+  const recorded: { no: number; counts: Counts }[] = [];
+  await processFile({
+    kind: organisationsKind,
+    chunks: file(),
+    read: READ,
+    chunkSize: 2,
+    doneChunks: 0,
+    unchanged,
+    apply,
+    onChunk: async (r) => {
+      events.push(`recorded ${r.no}`);
+      recorded.push({ no: r.no, counts: r.counts });
+    },
+  });
+  // Chunks 1 and 2 are looked for while chunk 0 is applied, never applied before it is recorded.
+  expect(events.indexOf('find 2')).toBeLessThan(events.indexOf('applied 0'));
+  for (let no = 1; no < 5; no++) expect(events.indexOf(`recorded ${no - 1}`)).toBeLessThan(events.indexOf(`apply ${no}`));
+  expect(recorded.map((r) => r.no)).toEqual([0, 1, 2, 3, 4]);
+  expect(recorded[0]!.counts).toMatchObject({ read: 2, unchanged: 1, added: 1 });
+
+  // Chunk 1 cannot be recorded: the file stops there; the chunks looked for ahead are not applied.
+  events.length = 0;
+  await expect(
+    processFile({
+      kind: organisationsKind,
+      chunks: file(),
+      read: READ,
+      chunkSize: 2,
+      doneChunks: 0,
+      unchanged,
+      apply,
+      onChunk: async (r) => {
+        if (r.no === 1) throw new Error('the database went away');
+        events.push(`recorded ${r.no}`);
+      },
+    }),
+  ).rejects.toThrow('the database went away');
+  expect(events.filter((e) => e.startsWith('apply'))).toEqual(['apply 0', 'apply 1']);
+  expect(events.filter((e) => e.startsWith('recorded'))).toEqual(['recorded 0']);
+});

@@ -1,3 +1,4 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import type { Issue, KindDeclaration } from './columns';
 import { logLine, rejectsHeader, rejectsLine } from './files';
 import type { ReadOptions } from './read';
@@ -73,6 +74,12 @@ export interface ProcessOptions {
   onChunk(report: ChunkReport): Promise<void>;
 }
 
+/** How many chunks ahead of the ones applied the unchanged rows are looked for. */
+const LOOKAHEAD = 2;
+
+/** Rows read between two turns of the event loop. */
+const YIELD_ROWS = 100;
+
 /** How a kind finds the rows of a chunk applied before exactly as they are: each row's
  * fingerprint (undefined: the row is not looked for), then the owning service says which are
  * unchanged. Those are counted unchanged without being read further nor applied; the others
@@ -91,12 +98,17 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   let headerWritten: Promise<void> | void = undefined;
   let rows: FileRow[] = [];
   let no = 0;
-  // The next chunk is read while the previous one is applied and recorded: the owning
+  // The next chunks are read while the earlier ones are applied and recorded: the owning
   // service and this process work at the same time. One chunk is applied at a time, in file
   // order (a chunk may need what the one before added: a parent, a manager), unless the kind
   // says its rows never need each other's (`parallel`); chunks are recorded in file order.
+  // The unchanged rows of a chunk are looked for as soon as it is read, up to LOOKAHEAD chunks
+  // ahead of the ones applied: that lookup only reads, and cannot depend on what an earlier
+  // chunk writes (a key an earlier row gave is a repeat, never looked for).
   const parallel = options.parallel ?? 1;
-  const applying: Promise<void>[] = [];
+  const ahead = options.unchanged ? LOOKAHEAD : 0;
+  /** the chunks started and not yet recorded, in file order */
+  const started: Promise<void>[] = [];
   let previous: Promise<void> = Promise.resolve();
   const keys = options.keys ?? new KeysInMemory();
   const flush = async () => {
@@ -104,19 +116,30 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     rows = [];
     // In file order, before the chunk goes on (the earlier row wins, whatever is applied first).
     await markRepeatedKeys(options.kind, options.key, chunk, keys);
-    while (applying.length >= parallel) await applying.shift();
+    while (started.length >= parallel + ahead) await started.shift();
     if (chunkNo < options.doneChunks) return;
-    const reported = report(chunkNo, chunk);
-    reported.catch(() => {}); // its error is thrown where it is awaited
+    const looked = lookUp(chunkNo, chunk);
+    looked.catch(() => {}); // its error is thrown where it is awaited
+    // Applied once the chunk `parallel` places before it is recorded: none is applied after
+    // a chunk that failed.
+    const turnOf = started.length >= parallel ? started[started.length - parallel]! : Promise.resolve();
+    const reported = (async () => {
+      const found = await looked;
+      await turnOf;
+      return report(chunkNo, chunk, found);
+    })();
+    reported.catch(() => {});
     previous = (async () => {
       const done = await reported;
       await before;
       await options.onChunk(done);
     })();
     previous.catch(() => {});
-    applying.push(previous);
+    started.push(previous);
   };
-  const report = async (chunkNo: number, fileRows: FileRow[]): Promise<ChunkReport> => {
+  /** The rows of a chunk the owning service knows unchanged, and the fingerprint of each row
+   * looked for. */
+  const lookUp = async (chunkNo: number, fileRows: FileRow[]) => {
     const fingerprints = new Map<FileRow, Buffer>();
     let unchanged = new Set<number>();
     if (options.unchanged) {
@@ -129,6 +152,13 @@ export async function processFile(options: ProcessOptions): Promise<number> {
       }
       if (looked.length > 0) unchanged = await options.unchanged.find(chunkNo, looked);
     }
+    return { fingerprints, unchanged };
+  };
+  const report = async (
+    chunkNo: number,
+    fileRows: FileRow[],
+    { fingerprints, unchanged }: Awaited<ReturnType<typeof lookUp>>,
+  ): Promise<ChunkReport> => {
     const counts = zeroCounts();
     counts.read = unchanged.size;
     counts.unchanged = unchanged.size;
@@ -176,12 +206,16 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     })) {
       await headerWritten;
       rows.push(row);
+      // Reading a part of the file already fetched never waits for I/O: without a turn of the
+      // event loop now and then, the answers of the chunks under way (the owning service's,
+      // the database's) would wait until the next chunk is read.
+      if (rows.length % YIELD_ROWS === 0) await turn();
       if (rows.length >= options.chunkSize) await flush();
     }
     if (rows.length > 0) await flush();
   } finally {
-    // A file error stops the reading: the chunk being applied is recorded first.
-    await previous;
+    // A file error stops the reading: the chunks under way end first (recorded or not).
+    await Promise.allSettled(started);
   }
   return no;
 }
