@@ -4,6 +4,7 @@ import {
   ImportFileError,
   previewRow,
   processFile,
+  rawRecord,
   readRow,
   readRows,
   sampleFile,
@@ -158,7 +159,7 @@ describe('import engine', () => {
       end: '\n',
       format: { encoding: 'utf-8', bom: false, separator: ';' },
     };
-    const row = (fields: string[]) => readRow(header, { line: 2, raw: fields.join(';'), end: '\n', fields });
+    const row = (fields: string[]) => readRow(header, rawRecord(2, fields.join(';'), '\n', ';'));
     expect(row(['a', '2024/02/29', ' A || B||A||']).values).toEqual({ login: 'a', birthDate: '2024-02-29', audiences: ['A', 'B'] });
     expect(row(['a', '2023/02/29', '']).issues).toEqual([
       { line: 2, column: 'birth_date', value: '2023/02/29', severity: 'error', message: 'birth_date must be a date YYYY/MM/DD' },
@@ -324,4 +325,20 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
   ).rejects.toThrow('the database went away');
   expect(events.filter((e) => e.startsWith('apply'))).toEqual(['apply 0', 'apply 1']);
   expect(events.filter((e) => e.startsWith('recorded'))).toEqual(['recorded 0']);
+});
+
+test('a record without quotes gives one field and the count of its fields without being split; a quoted one is read by csv-parse', () => {
+  const plain = rawRecord(3, 'a;;c;', '\n', ';');
+  expect([plain.fieldCount, plain.field(0), plain.field(1), plain.field(2), plain.field(3), plain.field(4)]).toEqual([
+    4,
+    'a',
+    '',
+    'c',
+    '',
+    undefined,
+  ]);
+  expect(plain.fields).toEqual(['a', '', 'c', '']);
+  expect(rawRecord(3, 'only', '\n', ';').field(0)).toBe('only');
+  const quoted = rawRecord(4, '"x;""y""";z', '\n', ';');
+  expect([quoted.fieldCount, quoted.field(0), quoted.field(1), quoted.error]).toEqual([2, 'x;"y"', 'z', undefined]);
 });

@@ -9,6 +9,7 @@ import {
   type TestImport,
 } from '@assistants/testing';
 import type { FileRow, ParsedHeader } from '../src/engine/rows';
+import { rawRecord } from '../src/engine/read';
 import { usersKind } from '../src/kinds/users';
 import { usersUnchanged } from '../src/kinds/users.unchanged';
 import type { Upstreams } from '../src/upstreams';
@@ -224,7 +225,7 @@ test("a row's fingerprint leaves its password out, and a row whose password woul
     end: '\n',
     format: { encoding: 'utf-8', bom: false, separator: ';' },
   };
-  const row = (raw: string): FileRow => ({ record: { line: 2, raw, end: '\n', fields: raw.split(';') }, key: [raw.split(';')[0]] });
+  const row = (raw: string): FileRow => ({ record: rawRecord(2, raw, '\n', ';'), key: [raw.split(';')[0]] });
   const job = (options: Record<string, string | boolean>) => usersUnchanged({} as Upstreams, { id: 'j', actorId: 'a', options });
   const plain = job({ updatePasswords: false });
   const one = plain.fingerprint(header, row('cm;Secret-1;Lyon'))!;

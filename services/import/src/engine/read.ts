@@ -20,9 +20,82 @@ export interface RawRecord {
   raw: string;
   /** the line end that followed it ("" for a last line without one) */
   end: string;
-  fields: string[];
+  readonly fields: string[];
+  /** fields.length, and fields[index], without splitting the record into all its fields */
+  readonly fieldCount: number;
+  field(index: number): string | undefined;
   /** why csv-parse could not read its fields (the row is rejected) */
   error?: string;
+}
+
+/** A record of the file. Most records have no quote: their fields are what lies between the
+ * separators, split only when asked for (a row the owning service knows unchanged needs its
+ * key and its text, not its forty cells). A record with a quote (or a lone CR, a line end to
+ * csv-parse) is read by csv-parse at once. */
+export function rawRecord(line: number, raw: string, end: string, separator: string): RawRecord {
+  return raw.includes('"') || raw.includes('\r') ? new QuotedRecord(line, raw, end, separator) : new PlainRecord(line, raw, end, separator);
+}
+
+class PlainRecord implements RawRecord {
+  private cells: string[] | undefined;
+
+  constructor(
+    readonly line: number,
+    readonly raw: string,
+    readonly end: string,
+    private readonly separator: string,
+  ) {}
+
+  get fields(): string[] {
+    return (this.cells ??= this.raw.split(this.separator));
+  }
+
+  get fieldCount(): number {
+    if (this.cells) return this.cells.length;
+    let count = 1;
+    for (let i = this.raw.indexOf(this.separator); i >= 0; i = this.raw.indexOf(this.separator, i + 1)) count++;
+    return count;
+  }
+
+  field(index: number): string | undefined {
+    if (this.cells) return this.cells[index];
+    let start = 0;
+    for (let k = 0; k < index; k++) {
+      const next = this.raw.indexOf(this.separator, start);
+      if (next < 0) return undefined;
+      start = next + 1;
+    }
+    const end = this.raw.indexOf(this.separator, start);
+    return this.raw.slice(start, end < 0 ? undefined : end);
+  }
+}
+
+class QuotedRecord implements RawRecord {
+  readonly fields: string[];
+  readonly error?: string;
+
+  constructor(
+    readonly line: number,
+    readonly raw: string,
+    readonly end: string,
+    separator: string,
+  ) {
+    try {
+      const rows = parse(raw, { delimiter: separator, relax_quotes: true, relax_column_count: true, bom: false }) as string[][];
+      this.fields = rows[0] ?? [];
+    } catch (error) {
+      this.fields = [];
+      this.error = `cannot be read as CSV: ${(error as Error).message}`;
+    }
+  }
+
+  get fieldCount(): number {
+    return this.fields.length;
+  }
+
+  field(index: number): string | undefined {
+    return this.fields[index];
+  }
 }
 
 /** A problem with the file as a whole: nothing after `line` is read. */
@@ -164,7 +237,7 @@ export async function* readRecords(
   const emit = function* (text: string, last: boolean): Generator<RawRecord> {
     for (const r of splitter!.push(text, last)) {
       if (r.raw.trim() === '') continue;
-      yield { ...r, ...fields(r.raw, format!.separator) };
+      yield rawRecord(r.line, r.raw, r.end, format!.separator);
     }
   };
 
@@ -190,20 +263,6 @@ export async function* readRecords(
     yield* emit(decoder!.write(buffer), false);
   }
   yield* emit(decoder!.end() ?? '', true);
-}
-
-/** The fields of one record (csv-parse: quotes, doubled quotes, separators and line ends inside
- * quoted fields). */
-function fields(raw: string, separator: string): { fields: string[]; error?: string } {
-  // Most records have no quote: their fields are what lies between the separators (a lone CR
-  // is left to csv-parse, which reads it as a line end).
-  if (!raw.includes('"') && !raw.includes('\r')) return { fields: raw.split(separator) };
-  try {
-    const rows = parse(raw, { delimiter: separator, relax_quotes: true, relax_column_count: true, bom: false }) as string[][];
-    return { fields: rows[0] ?? [] };
-  } catch (error) {
-    return { fields: [], error: `cannot be read as CSV: ${(error as Error).message}` };
-  }
 }
 
 /** Encodes text of a file (the rejects file) the way the file was. */

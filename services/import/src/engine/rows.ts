@@ -182,11 +182,11 @@ export async function markRepeatedKeys(
 /** The key of a record as its cells read (undefined: it has none, or a key cell is empty or
  * wrong, which readRow says). */
 function keyOf(record: RawRecord, keyColumns: { index: number; column: Column }[], width: number): string[] | undefined {
-  if (keyColumns.length === 0 || record.error || record.fields.length !== width) return undefined;
+  if (keyColumns.length === 0 || record.error || record.fieldCount !== width) return undefined;
   const key: string[] = [];
   for (const { index, column } of keyColumns) {
     if (index < 0) return undefined;
-    const read = readCell(column, record.fields[index]);
+    const read = readCell(column, record.field(index)!);
     if (!('value' in read) || typeof read.value !== 'string') return undefined;
     key.push(read.value);
   }

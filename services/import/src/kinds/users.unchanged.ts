@@ -24,11 +24,11 @@ export function usersUnchanged(upstreams: Upstreams, job: { id: string; actorId:
           password: header.columns.findIndex((c) => c.field === 'password'),
         };
       }
-      const fields = row.record.fields;
-      const password = context.password >= 0 ? fields[context.password].trim() : '';
+      const password = context.password >= 0 ? row.record.field(context.password)!.trim() : '';
       if (password === '') return hash('sha256', context.prefix + row.record.raw, 'buffer');
       if (job.options.updatePasswords === true) return undefined;
-      return hash('sha256', context.prefix + fields.map((f, i) => (i === context!.password ? '' : f)).join('\u0000'), 'buffer');
+      const fields = row.record.fields.map((f, i) => (i === context!.password ? '' : f));
+      return hash('sha256', context.prefix + fields.join('\u0000'), 'buffer');
     },
     async find(_no, rows) {
       try {
