@@ -286,19 +286,12 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
     events.push(`applied ${no}`);
     return chunk.map(() => ({ outcome: 'added' as const, issues: [] }));
   };
+  const processWith = (onChunk: (r: ChunkReport) => Promise<void>) =>
+    processFile({ kind: organisationsKind, chunks: file(), read: READ, chunkSize: 2, doneChunks: 0, unchanged, apply, onChunk });
   const recorded: { no: number; counts: Counts }[] = [];
-  await processFile({
-    kind: organisationsKind,
-    chunks: file(),
-    read: READ,
-    chunkSize: 2,
-    doneChunks: 0,
-    unchanged,
-    apply,
-    onChunk: async (r) => {
-      events.push(`recorded ${r.no}`);
-      recorded.push({ no: r.no, counts: r.counts });
-    },
+  await processWith(async (r) => {
+    events.push(`recorded ${r.no}`);
+    recorded.push({ no: r.no, counts: r.counts });
   });
   // Chunks 1 and 2 are looked for while chunk 0 is applied, never applied before it is recorded.
   expect(events.indexOf('find 2')).toBeLessThan(events.indexOf('applied 0'));
@@ -309,18 +302,9 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
   // Chunk 1 cannot be recorded: the file stops there; the chunks looked for ahead are not applied.
   events.length = 0;
   await expect(
-    processFile({
-      kind: organisationsKind,
-      chunks: file(),
-      read: READ,
-      chunkSize: 2,
-      doneChunks: 0,
-      unchanged,
-      apply,
-      onChunk: async (r) => {
-        if (r.no === 1) throw new Error('the database went away');
-        events.push(`recorded ${r.no}`);
-      },
+    processWith(async (r) => {
+      if (r.no === 1) throw new Error('the database went away');
+      events.push(`recorded ${r.no}`);
     }),
   ).rejects.toThrow('the database went away');
   expect(events.filter((e) => e.startsWith('apply'))).toEqual(['apply 0', 'apply 1']);
