@@ -109,10 +109,9 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   const ahead = options.unchanged ? LOOKAHEAD : 0;
   /** the chunks started and not yet recorded, in file order */
   const started: Promise<void>[] = [];
-  let previous: Promise<void> = Promise.resolve();
   const keys = options.keys ?? new KeysInMemory();
   const flush = async () => {
-    const [chunkNo, chunk, before] = [no++, rows, previous];
+    const [chunkNo, chunk] = [no++, rows];
     rows = [];
     // In file order, before the chunk goes on (the earlier row wins, whatever is applied first).
     await markRepeatedKeys(options.kind, options.key, chunk, keys);
@@ -120,22 +119,23 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     if (chunkNo < options.doneChunks) return;
     const looked = lookUp(chunkNo, chunk);
     looked.catch(() => {}); // its error is thrown where it is awaited
-    // Applied once the chunk `parallel` places before it is recorded: none is applied after
-    // a chunk that failed.
-    const turnOf = started.length >= parallel ? started[started.length - parallel]! : Promise.resolve();
+    // Applied once the chunk `parallel` places before it is recorded (none is applied after a
+    // chunk that failed); recorded once the chunk before it is.
+    const appliedAfter = started.at(-parallel) ?? Promise.resolve();
+    const recordedAfter = started.at(-1) ?? Promise.resolve();
     const reported = (async () => {
       const found = await looked;
-      await turnOf;
+      await appliedAfter;
       return report(chunkNo, chunk, found);
     })();
     reported.catch(() => {});
-    previous = (async () => {
+    const recorded = (async () => {
       const done = await reported;
-      await before;
+      await recordedAfter;
       await options.onChunk(done);
     })();
-    previous.catch(() => {});
-    started.push(previous);
+    recorded.catch(() => {});
+    started.push(recorded);
   };
   /** The rows of a chunk the owning service knows unchanged, and the fingerprint of each row
    * looked for. */
