@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import {
   documentationPage,
@@ -5,6 +6,7 @@ import {
   previewRow,
   processFile,
   rawRecord,
+  readRecords,
   readRow,
   readRows,
   sampleFile,
@@ -325,4 +327,58 @@ test('a record without quotes gives one field and the count of its fields withou
   expect(rawRecord(3, 'only', '\n', ';').field(0)).toBe('only');
   const quoted = rawRecord(4, '"x;""y""";z', '\n', ';');
   expect([quoted.fieldCount, quoted.field(0), quoted.field(1), quoted.error]).toEqual([2, 'x;"y"', 'z', undefined]);
+});
+
+test('records split from a stream cut anywhere are the records csv-parse reads in the whole text (random records)', async () => {
+  // mulberry32 with a seed: the same files every run; random(n) is 0..n-1.
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n);
+  };
+  const pieces = ['a', 'é', ' ', ';', ';', '""', '"', '\r', '\n', '\r\n', 'xyz'];
+  const field = () => {
+    // unquoted: a quote inside is a character (relax_quotes)
+    if (random(3) > 0) return `v${Array.from({ length: random(4) }, () => 'aé "'[random(4)]).join('')}`;
+    // quoted: any of the pieces inside, doubled quotes as CSV writes them
+    const inner = Array.from({ length: random(6) }, () => pieces[random(pieces.length)]).join('');
+    return `"${inner.replace(/"/g, '""')}"`;
+  };
+  // One file: a first 64 KB of plain records (the reader splits nothing before it has decided
+  // the format), then 300 random records, cut in pieces of 1, 2, 3, 7 and 64 bytes.
+  const records = Array.from({ length: 300 }, () => Array.from({ length: 1 + random(4) }, field).join(';'));
+  const head = 'p;q\n'.repeat(16_400);
+  const text = head + records.map((r) => r + (random(2) ? '\r\n' : '\n')).join('');
+  const bytes = Buffer.from(text);
+  const expected = (
+    parse(text, {
+      delimiter: ';',
+      record_delimiter: ['\r\n', '\n'],
+      relax_quotes: true,
+      relax_column_count: true,
+      raw: true,
+    }) as unknown as {
+      record: string[];
+      raw: string;
+    }[]
+  )
+    // (a record of blanks only is skipped by the reader)
+    .filter((r) => r.raw.trim() !== '')
+    .map((r) => r.record);
+  expect(expected.length).toBeGreaterThan(16_400 + 250);
+  for (const cut of [1, 2, 3, 7, 64]) {
+    const read: string[][] = [];
+    for await (const records of readRecords(
+      (async function* () {
+        yield bytes.subarray(0, head.length);
+        for (let i = head.length; i < bytes.length; i += cut) yield bytes.subarray(i, i + cut);
+      })(),
+      READ,
+    )) {
+      for (const record of records) read.push(record.error ? [`error: ${record.error}`] : record.fields);
+    }
+    expect({ cut, read: read.slice(16_400) }).toEqual({ cut, read: expected.slice(16_400) });
+  }
 });

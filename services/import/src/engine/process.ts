@@ -197,7 +197,7 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   };
 
   try {
-    for await (const row of readFileRows(options.kind, options.chunks, options.read, {
+    for await (const batch of readFileRows(options.kind, options.chunks, options.read, {
       key: options.key,
       onHeader: (h) => {
         header = h;
@@ -205,12 +205,14 @@ export async function processFile(options: ProcessOptions): Promise<number> {
       },
     })) {
       await headerWritten;
-      rows.push(row);
-      // Reading a part of the file already fetched never waits for I/O: without a turn of the
-      // event loop now and then, the answers of the chunks under way (the owning service's,
-      // the database's) would wait until the next chunk is read.
-      if (rows.length % YIELD_ROWS === 0) await turn();
-      if (rows.length >= options.chunkSize) await flush();
+      for (const row of batch) {
+        rows.push(row);
+        // Reading a part of the file already fetched never waits for I/O: without a turn of
+        // the event loop now and then, the answers of the chunks under way (the owning
+        // service's, the database's) would wait until the next chunk is read.
+        if (rows.length % YIELD_ROWS === 0) await turn();
+        if (rows.length >= options.chunkSize) await flush();
+      }
     }
     if (rows.length > 0) await flush();
   } finally {

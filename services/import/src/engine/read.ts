@@ -167,29 +167,48 @@ class RecordSplitter {
     const b = this.buffer;
     let start = 0;
     let i = this.scanned;
-    for (; i < b.length; i++) {
-      const c = b[i];
+    // The text is searched for its line ends and quotes (indexOf), not walked a character at
+    // a time: most records have no quote, and only a quote's place needs a look around it.
+    let quote = b.indexOf('"', i); // the first quote at or after i (-1: none)
+    while (i < b.length) {
+      if (quote >= 0 && quote < i) quote = b.indexOf('"', i);
       if (this.inQuotes) {
-        if (c === '"') {
-          if (i + 1 >= b.length && !last) break; // a doubled quote may be cut: wait for more
-          if (b[i + 1] === '"') i++;
-          else this.inQuotes = false;
+        if (quote < 0) {
+          i = b.length;
+          break;
+        }
+        if (quote + 1 >= b.length && !last) {
+          i = quote; // a doubled quote may be cut: wait for more
+          break;
+        }
+        if (b[quote + 1] === '"') i = quote + 2;
+        else {
+          this.inQuotes = false;
+          i = quote + 1;
         }
         continue;
       }
-      if (c === '"' && this.fieldStart) {
-        this.inQuotes = true;
+      const newline = b.indexOf('\n', i);
+      const stop = newline < 0 ? b.length : newline;
+      if (quote >= 0 && quote < stop) {
+        // A quote opens a quoted field only at the start of a field.
+        if (quote > i) this.fieldStart = b[quote - 1] === this.separator;
+        this.inQuotes = this.fieldStart;
         this.fieldStart = false;
-      } else if (c === '\n') {
-        const cr = i > start && b[i - 1] === '\r';
-        const raw = b.slice(start, cr ? i - 1 : i);
-        out.push({ raw, end: cr ? '\r\n' : '\n', line: this.line });
-        this.line += countNewlines(raw) + 1;
-        start = i + 1;
-        this.fieldStart = true;
-      } else {
-        this.fieldStart = c === this.separator;
+        i = quote + 1;
+        continue;
       }
+      if (stop > i) this.fieldStart = b[stop - 1] === this.separator;
+      if (newline < 0) {
+        i = b.length;
+        break;
+      }
+      const cr = newline > start && b[newline - 1] === '\r';
+      const raw = b.slice(start, cr ? newline - 1 : newline);
+      out.push({ raw, end: cr ? '\r\n' : '\n', line: this.line });
+      this.line += countNewlines(raw) + 1;
+      start = i = newline + 1;
+      this.fieldStart = true;
     }
     this.scanned = i - start;
     this.buffer = b.slice(start);
@@ -213,14 +232,16 @@ function countNewlines(text: string): number {
   return n;
 }
 
-/** Reads the records of a file given as a stream of byte chunks. The first record is the
+/** Reads the records of a file given as a stream of byte chunks, in batches: the records each
+ * chunk completes (a batch, not a record at a time: an async generator's step costs a few
+ * promises, which a file of millions of rows would pay per row). The first record is the
  * header. Empty lines are skipped. Throws ImportFileError for what makes the rest of the file
  * unreadable (binary, too large, a record too long, a quote never closed). */
 export async function* readRecords(
   chunks: AsyncIterable<Buffer>,
   options: ReadOptions,
   onFormat?: (format: FileFormat) => void,
-): AsyncGenerator<RawRecord> {
+): AsyncGenerator<RawRecord[]> {
   let head: Buffer[] = [];
   let headBytes = 0;
   let total = 0;
@@ -234,12 +255,11 @@ export async function* readRecords(
     decoder = iconv.getDecoder(format.encoding === 'utf-8' ? 'utf8' : 'win1252');
     splitter = new RecordSplitter(format.separator, options.maxRecordChars);
   };
-  const emit = function* (text: string, last: boolean): Generator<RawRecord> {
-    for (const r of splitter!.push(text, last)) {
-      if (r.raw.trim() === '') continue;
-      yield rawRecord(r.line, r.raw, r.end, format!.separator);
-    }
-  };
+  const records = (text: string, last: boolean): RawRecord[] =>
+    splitter!
+      .push(text, last)
+      .filter((r) => r.raw.trim() !== '')
+      .map((r) => rawRecord(r.line, r.raw, r.end, format!.separator));
 
   for await (const chunk of chunks) {
     total += chunk.length;
@@ -251,18 +271,18 @@ export async function* readRecords(
       const buffer = Buffer.concat(head);
       head = [];
       start(buffer);
-      yield* emit(decoder!.write(buffer), false);
+      yield records(decoder!.write(buffer), false);
       continue;
     }
     if (chunk.includes(0)) throw new ImportFileError(0, 'the file is not a text (CSV) file: it contains binary data');
-    yield* emit(decoder!.write(chunk), false);
+    yield records(decoder!.write(chunk), false);
   }
   if (!format) {
     const buffer = Buffer.concat(head);
     start(buffer);
-    yield* emit(decoder!.write(buffer), false);
+    yield records(decoder!.write(buffer), false);
   }
-  yield* emit(decoder!.end() ?? '', true);
+  yield records(decoder!.end() ?? '', true);
 }
 
 /** Encodes text of a file (the rejects file) the way the file was. */

@@ -106,39 +106,44 @@ export interface FileRow {
   duplicate?: Issue;
 }
 
-/** The data rows of a file with their keys (the rows that repeat a key are found by a
- * KeyRegistry, a chunk at a time); the cells are read later, only for the rows that need it.
- * File errors are thrown as ImportFileError. */
+/** The data rows of a file with their keys, in batches (readRecords' batches: a step of an
+ * async generator per row would cost more than the row); the rows that repeat a key are found
+ * by a KeyRegistry, a chunk at a time; the cells are read later, only for the rows that need
+ * it. File errors are thrown as ImportFileError. */
 export async function* readFileRows(
   kind: KindDeclaration,
   chunks: AsyncIterable<Buffer>,
   options: ReadOptions,
   hooks: RowsHooks = {},
-): AsyncGenerator<FileRow> {
+): AsyncGenerator<FileRow[]> {
   let format: FileFormat | undefined;
   let header: ParsedHeader | undefined;
   const keyFields = keyFieldsOf(kind, hooks.key);
   let keyColumns: { index: number; column: Column }[] = [];
   let rows = 0;
-  for await (const record of readRecords(chunks, options, (f) => (format = f))) {
-    if (!header) {
-      if (isHeaderRow(kind, record, options.header)) {
-        header = checkHeader(kind, record, format!);
+  for await (const records of readRecords(chunks, options, (f) => (format = f))) {
+    const batch: FileRow[] = [];
+    for (const record of records) {
+      if (!header) {
+        if (isHeaderRow(kind, record, options.header)) {
+          header = checkHeader(kind, record, format!);
+          hooks.onHeader?.(header);
+          continue;
+        }
+        header = { columns: [...kind.columns], raw: null, end: '', format: format! };
         hooks.onHeader?.(header);
-        continue;
       }
-      header = { columns: [...kind.columns], raw: null, end: '', format: format! };
-      hooks.onHeader?.(header);
+      if (keyColumns.length === 0 && keyFields.length > 0) {
+        const columns = header.columns;
+        keyColumns = keyFields.map((field) => ({
+          index: columns.findIndex((c) => c.field === field),
+          column: kind.columns.find((c) => c.field === field)!,
+        }));
+      }
+      rows++;
+      batch.push({ record, key: keyOf(record, keyColumns, header.columns.length) });
     }
-    if (keyColumns.length === 0 && keyFields.length > 0) {
-      const columns = header.columns;
-      keyColumns = keyFields.map((field) => ({
-        index: columns.findIndex((c) => c.field === field),
-        column: kind.columns.find((c) => c.field === field)!,
-      }));
-    }
-    rows++;
-    yield { record, key: keyOf(record, keyColumns, header.columns.length) };
+    if (batch.length > 0) yield batch;
   }
   if (!header) throw new ImportFileError(0, 'the file is empty');
   if (rows === 0) throw new ImportFileError(header ? 1 : 0, 'the file has a header row but no data row');
@@ -210,14 +215,16 @@ export async function* readRows(
 ): AsyncGenerator<ParsedRow> {
   let header: ParsedHeader | undefined;
   const keys = new KeysInMemory();
-  for await (const row of readFileRows(kind, chunks, options, {
+  for await (const batch of readFileRows(kind, chunks, options, {
     ...hooks,
     onHeader: (h) => {
       header = h;
       hooks.onHeader?.(h);
     },
   })) {
-    await markRepeatedKeys(kind, hooks.key, [row], keys);
-    yield parseFileRow(header!, row);
+    for (const row of batch) {
+      await markRepeatedKeys(kind, hooks.key, [row], keys);
+      yield parseFileRow(header!, row);
+    }
   }
 }
