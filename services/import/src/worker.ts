@@ -171,7 +171,7 @@ export class ImportWorker implements BackgroundWorker {
         onHeader: async (_header, rejectsHeader) => {
           await db.query('UPDATE jobs SET rejects_header = $2 WHERE id = $1', [job.id, rejectsHeader]);
         },
-        onChunk: async (report) => {
+        onChunks: async (reports) => {
           if (this.stopped) throw new Error('stopping');
           await db.transaction(async (tx) => {
             const { rowCount } = await tx.query(
@@ -179,28 +179,30 @@ export class ImportWorker implements BackgroundWorker {
               [job.id, bytesRead, config.IMPORT_LEASE_SECONDS, this.owner],
             );
             if (rowCount === 0) throw new Error('the job went to another replica');
-            const c = report.counts;
-            await tx.query(
-              `INSERT INTO job_chunks (job_id, no, read, added, updated, unchanged, rejected, warnings, log, rejects)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-              [job.id, report.no, c.read, c.added, c.updated, c.unchanged, c.rejected, c.warnings, report.log, report.rejects],
-            );
-            await wipeWelcomePasswords(tx, job.id, report.no);
-            if (report.deferred.length > 0) {
-              await tx.query('INSERT INTO job_deferred (job_id, line, data) SELECT $1, * FROM unnest($2::int[], $3::jsonb[])', [
-                job.id,
-                report.deferred.map((d) => d.line),
-                report.deferred.map((d) => JSON.stringify(d.data)),
-              ]);
-            }
-            if (report.provided.length > 0) {
-              await tx.query('INSERT INTO job_provided (job_id, value) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
-                job.id,
-                report.provided,
-              ]);
+            for (const report of reports) {
+              const c = report.counts;
+              await tx.query(
+                `INSERT INTO job_chunks (job_id, no, read, added, updated, unchanged, rejected, warnings, log, rejects)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+                [job.id, report.no, c.read, c.added, c.updated, c.unchanged, c.rejected, c.warnings, report.log, report.rejects],
+              );
+              await wipeWelcomePasswords(tx, job.id, report.no);
+              if (report.deferred.length > 0) {
+                await tx.query('INSERT INTO job_deferred (job_id, line, data) SELECT $1, * FROM unnest($2::int[], $3::jsonb[])', [
+                  job.id,
+                  report.deferred.map((d) => d.line),
+                  report.deferred.map((d) => JSON.stringify(d.data)),
+                ]);
+              }
+              if (report.provided.length > 0) {
+                await tx.query('INSERT INTO job_provided (job_id, value) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
+                  job.id,
+                  report.provided,
+                ]);
+              }
             }
           });
-          countImportRows(job, report.counts);
+          for (const report of reports) countImportRows(job, report.counts);
         },
       });
       const finish = FINISHERS[job.kind];

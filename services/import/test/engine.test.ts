@@ -39,7 +39,7 @@ async function run(file: string | Buffer, options: { chunkSize?: number; pieces?
       doneChunks: 0,
       apply: async (_no, rows) => rows.map(() => ({ outcome: 'added' as const, issues: [] })),
       onHeader: (_h: ParsedHeader, head: Buffer) => void (rejectsHead = head),
-      onChunk: async (r) => void reports.push(r),
+      onChunks: async (rs) => void reports.push(...rs),
     });
   } catch (error) {
     if (!(error instanceof ImportFileError)) throw error;
@@ -261,7 +261,7 @@ test('a kind whose rows never need each other: two chunks applied at once, recor
       applying--;
       return chunk.map(() => ({ outcome: 'added' as const, issues: [] }));
     },
-    onChunk: async (r) => void recorded.push(r.no),
+    onChunks: async (rs) => void recorded.push(...rs.map((r) => r.no)),
   });
   expect(most).toBe(2);
   expect(recorded).toEqual([0, 1, 2, 3]);
@@ -289,7 +289,18 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
     return chunk.map(() => ({ outcome: 'added' as const, issues: [] }));
   };
   const processWith = (onChunk: (r: ChunkReport) => Promise<void>) =>
-    processFile({ kind: organisationsKind, chunks: file(), read: READ, chunkSize: 2, doneChunks: 0, unchanged, apply, onChunk });
+    processFile({
+      kind: organisationsKind,
+      chunks: file(),
+      read: READ,
+      chunkSize: 2,
+      doneChunks: 0,
+      unchanged,
+      apply,
+      onChunks: async (reports) => {
+        for (const r of reports) await onChunk(r);
+      },
+    });
   const recorded: { no: number; counts: Counts }[] = [];
   await processWith(async (r) => {
     events.push(`recorded ${r.no}`);
@@ -311,6 +322,30 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
   ).rejects.toThrow('the database went away');
   expect(events.filter((e) => e.startsWith('apply'))).toEqual(['apply 0', 'apply 1']);
   expect(events.filter((e) => e.startsWith('recorded'))).toEqual(['recorded 0']);
+});
+
+test('chunks with nothing to apply (every row unchanged) wait for no other: the ones reported while a chunk is recorded are recorded together, in file order', async () => {
+  const rows = Array.from({ length: 20 }, (_, i) => `Org ${i};O${i};;0`);
+  const groups: number[][] = [];
+  let applied = 0;
+  await processFile({
+    kind: organisationsKind,
+    chunks: (async function* () {
+      yield Buffer.from([HEADER, ...rows].join('\n'));
+    })(),
+    read: READ,
+    chunkSize: 2,
+    doneChunks: 0,
+    unchanged: { fingerprint: () => Buffer.from('f'), find: async (_no, looked) => new Set(looked.map((l) => l.line)) },
+    apply: async (_no, chunk) => ((applied += chunk.length), chunk.map(() => ({ outcome: 'added' as const, issues: [] }))),
+    onChunks: async (reports) => {
+      groups.push(reports.map((r) => r.no));
+      await new Promise((r) => setTimeout(r, 20));
+    },
+  });
+  expect(applied).toBe(0);
+  expect(groups.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  expect(groups.length).toBeLessThan(10);
 });
 
 test('a record without quotes gives one field and the count of its fields without being split; a quoted one is read by csv-parse', () => {

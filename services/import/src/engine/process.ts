@@ -71,11 +71,23 @@ export interface ProcessOptions {
   /** where the keys of the rows read so far are (default: in memory) */
   keys?: KeyRegistry;
   onHeader?(header: ParsedHeader, rejectsHeader: Buffer): Promise<void> | void;
-  onChunk(report: ChunkReport): Promise<void>;
+  /** records one or more chunks that follow each other, in file order, together */
+  onChunks(reports: ChunkReport[]): Promise<void>;
 }
 
-/** How many chunks ahead of the ones applied the unchanged rows are looked for. */
-const LOOKAHEAD = 2;
+/** A chunk under way: its report once it has one, and its recording. */
+interface Started {
+  report?: ChunkReport;
+  /** recorded with the chunks before it */
+  grouped?: boolean;
+  next?: Started;
+  recorded: Promise<void>;
+}
+
+/** How many chunks ahead of the ones applied the unchanged rows are looked for (a file
+ * imported again reads on while a chunk is recorded; the chunks reported meanwhile are
+ * recorded together). */
+const LOOKAHEAD = 6;
 
 /** Rows read between two turns of the event loop. */
 const YIELD_ROWS = 100;
@@ -91,7 +103,7 @@ export interface UnchangedRows {
 
 /** Reads a file row by row, in chunks of `chunkSize` data rows: the rows the file checks
  * reject go to the rejects, the others to `apply`, and each chunk's counts, log and rejects to
- * `onChunk`. Returns the number of chunks. Throws ImportFileError when the file cannot be
+ * `onChunks`. Returns the number of chunks. Throws ImportFileError when the file cannot be
  * read further. */
 export async function processFile(options: ProcessOptions): Promise<number> {
   let header: ParsedHeader | undefined;
@@ -105,37 +117,42 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   // The unchanged rows of a chunk are looked for as soon as it is read, up to LOOKAHEAD chunks
   // ahead of the ones applied: that lookup only reads, and cannot depend on what an earlier
   // chunk writes (a key an earlier row gave is a repeat, never looked for).
+  // A chunk with nothing to apply (every row unchanged, or rejected by the file checks) waits
+  // for no other. Chunks are recorded in file order: the ones reported by the time the chunk
+  // before them is recorded are recorded together (one transaction, one commit, for several).
   const parallel = options.parallel ?? 1;
   const ahead = options.unchanged ? LOOKAHEAD : 0;
   /** the chunks started and not yet recorded, in file order */
-  const started: Promise<void>[] = [];
+  const started: Started[] = [];
   const keys = options.keys ?? new KeysInMemory();
   const flush = async () => {
     const [chunkNo, chunk] = [no++, rows];
     rows = [];
     // In file order, before the chunk goes on (the earlier row wins, whatever is applied first).
     await markRepeatedKeys(options.kind, options.key, chunk, keys);
-    while (started.length >= parallel + ahead) await started.shift();
+    while (started.length >= parallel + ahead) await started.shift()!.recorded;
     if (chunkNo < options.doneChunks) return;
     const looked = lookUp(chunkNo, chunk);
     looked.catch(() => {}); // its error is thrown where it is awaited
     // Applied once the chunk `parallel` places before it is recorded (none is applied after a
     // chunk that failed); recorded once the chunk before it is.
-    const appliedAfter = started.at(-parallel) ?? Promise.resolve();
-    const recordedAfter = started.at(-1) ?? Promise.resolve();
-    const reported = (async () => {
-      const found = await looked;
-      await appliedAfter;
-      return report(chunkNo, chunk, found);
-    })();
+    const appliedAfter = started.at(-parallel)?.recorded ?? Promise.resolve();
+    const before = started.at(-1);
+    const reported = (async () => report(chunkNo, chunk, await looked, appliedAfter))();
     reported.catch(() => {});
-    const recorded = (async () => {
-      const done = await reported;
-      await recordedAfter;
-      await options.onChunk(done);
+    const entry: Started = { recorded: Promise.resolve() };
+    if (before) before.next = entry;
+    entry.recorded = (async () => {
+      entry.report = await reported;
+      await before?.recorded;
+      if (entry.grouped) return; // recorded with a chunk before it
+      const group: Started[] = [];
+      for (let e: Started | undefined = entry; e?.report; e = e.next) group.push(e);
+      for (const e of group) e.grouped = true;
+      await options.onChunks(group.map((e) => e.report!));
     })();
-    recorded.catch(() => {});
-    started.push(recorded);
+    entry.recorded.catch(() => {});
+    started.push(entry);
   };
   /** The rows of a chunk the owning service knows unchanged, and the fingerprint of each row
    * looked for. */
@@ -158,6 +175,7 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     chunkNo: number,
     fileRows: FileRow[],
     { fingerprints, unchanged }: Awaited<ReturnType<typeof lookUp>>,
+    appliedAfter: Promise<void>,
   ): Promise<ChunkReport> => {
     const counts = zeroCounts();
     counts.read = unchanged.size;
@@ -170,7 +188,11 @@ export async function processFile(options: ProcessOptions): Promise<number> {
       chunk.push(parsed);
     }
     const valid = chunk.filter((r) => !r.issues.some((i) => i.severity === 'error'));
-    const outcomes = valid.length > 0 ? await options.apply(chunkNo, valid) : [];
+    let outcomes: RowOutcome[] = [];
+    if (valid.length > 0) {
+      await appliedAfter;
+      outcomes = await options.apply(chunkNo, valid);
+    }
     const byRow = new Map(valid.map((r, i) => [r, outcomes[i]]));
     let log = '';
     const rejects: Buffer[] = [];
@@ -217,7 +239,7 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     if (rows.length > 0) await flush();
   } finally {
     // A file error stops the reading: the chunks under way end first (recorded or not).
-    await Promise.allSettled(started);
+    await Promise.allSettled(started.map((e) => e.recorded));
   }
   return no;
 }
