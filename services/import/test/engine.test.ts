@@ -322,6 +322,13 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
   ).rejects.toThrow('the database went away');
   expect(events.filter((e) => e.startsWith('apply'))).toEqual(['apply 0', 'apply 1']);
   expect(events.filter((e) => e.startsWith('recorded'))).toEqual(['recorded 0']);
+
+  // The last chunk cannot be recorded: the file fails (the error is not lost at the end).
+  await expect(
+    processWith(async (r) => {
+      if (r.no === 4) throw new Error('the database went away at the end');
+    }),
+  ).rejects.toThrow('the database went away at the end');
 });
 
 test('chunks with nothing to apply (every row unchanged) wait for no other: the ones reported while a chunk is recorded are recorded together, in file order', async () => {

@@ -237,6 +237,9 @@ export async function processFile(options: ProcessOptions): Promise<number> {
       }
     }
     if (rows.length > 0) await flush();
+    // The last chunks' records: one that failed fails the file (the ones before it stay
+    // recorded), as it would have stopped the reading had more rows followed.
+    for (const e of started) await e.recorded;
   } finally {
     // A file error stops the reading: the chunks under way end first (recorded or not).
     await Promise.allSettled(started.map((e) => e.recorded));
