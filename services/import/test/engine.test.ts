@@ -56,6 +56,12 @@ async function run(file: string | Buffer, options: { chunkSize?: number; pieces?
 
 const HEADER = 'org_label;org_extid;parent_extid;org_disabled';
 
+/** A file of `count` organisation rows, in one piece. */
+const organisations = (count: number) =>
+  (async function* () {
+    yield Buffer.from([HEADER, ...Array.from({ length: count }, (_, i) => `Org ${i};O${i};;0`)].join('\n'));
+  })();
+
 describe('import engine', () => {
   test('reads ; files with a header, CRLF or LF, quoted separators, quotes and line breaks', async () => {
     const file = `${HEADER}\r\nLyon;FR-LYON;FR;0\r\n"Paris; ""HQ""\r\nsite";FR-PARIS;FR;1\nNice;FR-NICE;;\r\n`;
@@ -241,15 +247,12 @@ describe('import engine', () => {
 });
 
 test('a kind whose rows never need each other: two chunks applied at once, recorded in file order', async () => {
-  const rows = Array.from({ length: 8 }, (_, i) => `Org ${i};O${i};;0`);
   let applying = 0;
   let most = 0;
   const recorded: number[] = [];
   await processFile({
     kind: organisationsKind,
-    chunks: (async function* () {
-      yield Buffer.from([HEADER, ...rows].join('\n'));
-    })(),
+    chunks: organisations(8),
     read: READ,
     chunkSize: 2,
     parallel: 2,
@@ -268,11 +271,6 @@ test('a kind whose rows never need each other: two chunks applied at once, recor
 });
 
 test('the unchanged rows of the next chunks are looked for while a chunk is applied; chunks are applied and recorded one after another, none after one that failed', async () => {
-  const rows = Array.from({ length: 10 }, (_, i) => `Org ${i};O${i};;0`);
-  const file = () =>
-    (async function* () {
-      yield Buffer.from([HEADER, ...rows].join('\n'));
-    })();
   const events: string[] = [];
   const unchanged = {
     fingerprint: () => Buffer.from('f'),
@@ -291,7 +289,7 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
   const processWith = (onChunk: (r: ChunkReport) => Promise<void>) =>
     processFile({
       kind: organisationsKind,
-      chunks: file(),
+      chunks: organisations(10),
       read: READ,
       chunkSize: 2,
       doneChunks: 0,
@@ -332,14 +330,11 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
 });
 
 test('chunks with nothing to apply (every row unchanged) wait for no other: the ones reported while a chunk is recorded are recorded together, in file order', async () => {
-  const rows = Array.from({ length: 20 }, (_, i) => `Org ${i};O${i};;0`);
   const groups: number[][] = [];
   let applied = 0;
   await processFile({
     kind: organisationsKind,
-    chunks: (async function* () {
-      yield Buffer.from([HEADER, ...rows].join('\n'));
-    })(),
+    chunks: organisations(20),
     read: READ,
     chunkSize: 2,
     doneChunks: 0,
