@@ -304,8 +304,10 @@ test('the unchanged rows of the next chunks are looked for while a chunk is appl
     events.push(`recorded ${r.no}`);
     recorded.push({ no: r.no, counts: r.counts });
   });
-  // Chunks 1 and 2 are looked for while chunk 0 is applied, never applied before it is recorded.
+  // Chunks 1 and 2 are looked for while chunk 0 is applied, never applied before it is recorded;
+  // no further ahead while chunks apply rows (their rows would only wait in memory).
   expect(events.indexOf('find 2')).toBeLessThan(events.indexOf('applied 0'));
+  expect(events.indexOf('find 3')).toBeGreaterThan(events.indexOf('recorded 0'));
   for (let no = 1; no < 5; no++) expect(events.indexOf(`recorded ${no - 1}`)).toBeLessThan(events.indexOf(`apply ${no}`));
   expect(recorded.map((r) => r.no)).toEqual([0, 1, 2, 3, 4]);
   expect(recorded[0]!.counts).toMatchObject({ read: 2, unchanged: 1, added: 1 });
@@ -348,6 +350,8 @@ test('chunks with nothing to apply (every row unchanged) wait for no other: the 
   expect(applied).toBe(0);
   expect(groups.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   expect(groups.length).toBeLessThan(10);
+  // Read on further than while chunks apply rows (two ahead): more than three in one record.
+  expect(Math.max(...groups.map((g) => g.length))).toBeGreaterThan(3);
 });
 
 test('a record without quotes gives one field and the count of its fields without being split; a quoted one is read by csv-parse', () => {

@@ -84,10 +84,12 @@ interface Started {
   recorded: Promise<void>;
 }
 
-/** How many chunks ahead of the ones applied the unchanged rows are looked for (a file
- * imported again reads on while a chunk is recorded; the chunks reported meanwhile are
- * recorded together). */
-const LOOKAHEAD = 6;
+/** How many chunks ahead of the ones applied the unchanged rows are looked for: 2 while the
+ * chunks have rows to apply (they wait for each other, and chunks read further ahead would
+ * only hold memory: 6 took the import over case d's 200 MB), 6 while the last chunk reported
+ * had none (a file imported again reads on while a chunk is recorded, and the chunks
+ * reported meanwhile are recorded together). */
+const LOOKAHEAD = { applying: 2, unchanged: 6 };
 
 /** Rows read between two turns of the event loop. */
 const YIELD_ROWS = 100;
@@ -121,7 +123,7 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   // for no other. Chunks are recorded in file order: the ones reported by the time the chunk
   // before them is recorded are recorded together (one transaction, one commit, for several).
   const parallel = options.parallel ?? 1;
-  const ahead = options.unchanged ? LOOKAHEAD : 0;
+  let ahead = options.unchanged ? LOOKAHEAD.applying : 0;
   /** the chunks started and not yet recorded, in file order */
   const started: Started[] = [];
   const keys = options.keys ?? new KeysInMemory();
@@ -189,6 +191,7 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     }
     const valid = chunk.filter((r) => !r.issues.some((i) => i.severity === 'error'));
     let outcomes: RowOutcome[] = [];
+    if (options.unchanged) ahead = valid.length > 0 ? LOOKAHEAD.applying : LOOKAHEAD.unchanged;
     if (valid.length > 0) {
       await appliedAfter;
       outcomes = await options.apply(chunkNo, valid);
