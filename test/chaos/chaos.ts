@@ -47,7 +47,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT_ORGANISATION_ID } from '@assistants/kit';
-import { createTestDatabase, startNats, type TestNats } from '../support';
+import { createTestDatabase, seededRandom, startNats, type TestNats } from '../support';
 import { countMails, describeEventState, eventsSettled, Invariants, waitEventsSettled } from '../support/invariants';
 import { startMailCounter } from '../support/mail-counter';
 import { startReplicatedSuite, type ReplicatedSuite, type SuiteReplica } from '../support/replicated';
@@ -86,18 +86,6 @@ const CITY = 'Chaosville';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const clock = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
-
-/** mulberry32: the victims follow from CHAOS_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The export's data, straight into the statistics service's copies (as bench:export does):
  * users of an organisation of their own, so that an export filtered on it has exactly
@@ -267,7 +255,8 @@ async function main(): Promise<number> {
     log(`  import ${job.id}, run ${run.id} (${run.total} users) and the first export started at ${clock(t0)}`);
 
     // The chaos.
-    const choose = random(SEED);
+    // The victims follow from CHAOS_SEED.
+    const choose = seededRandom(SEED);
     const parts = new Set(s.processes.map((p) => p.name.split('#')[0]!));
     const unknown = VICTIMS.filter((v) => !parts.has(v));
     if (unknown.length > 0)

@@ -17,6 +17,7 @@ export * from './smtp';
 export * from './statistics';
 export * from './stack';
 export * from './processes';
+export * from './random';
 export * from './suite';
 export * from './service';
 export * from './refusal';

@@ -45,7 +45,7 @@ export class WelcomePasswords {
   }
 }
 
-/** Forgets a chunk's passwords: in the transaction that records the chunk. */
-export async function wipeWelcomePasswords(tx: Queryable, jobId: string, no: number): Promise<void> {
-  await tx.query('DELETE FROM welcome_passwords WHERE job_id = $1 AND chunk = $2', [jobId, no]);
+/** Forgets the chunks' passwords: in the transaction that records the chunks. */
+export async function wipeWelcomePasswords(tx: Queryable, jobId: string, chunks: number[]): Promise<void> {
+  await tx.query('DELETE FROM welcome_passwords WHERE job_id = $1 AND chunk = ANY($2::int[])', [jobId, chunks]);
 }

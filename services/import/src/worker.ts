@@ -4,7 +4,7 @@ import type { ImportConfig } from './config';
 import { hasHeaderRow } from './engine/columns';
 import { ImportFileError, type Encoding } from './engine/read';
 import { KeysSpilled } from './engine/keys';
-import { processFile, type RowOutcome } from './engine/process';
+import { processFile, type Counts, type RowOutcome } from './engine/process';
 import type { ParsedRow } from './engine/rows';
 import { uploadBytes } from './jobs';
 import { KINDS } from './kinds';
@@ -179,27 +179,43 @@ export class ImportWorker implements BackgroundWorker {
               [job.id, bytesRead, config.IMPORT_LEASE_SECONDS, this.owner],
             );
             if (rowCount === 0) throw new Error('the job went to another replica');
-            for (const report of reports) {
-              const c = report.counts;
-              await tx.query(
-                `INSERT INTO job_chunks (job_id, no, read, added, updated, unchanged, rejected, warnings, log, rejects)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-                [job.id, report.no, c.read, c.added, c.updated, c.unchanged, c.rejected, c.warnings, report.log, report.rejects],
-              );
-              await wipeWelcomePasswords(tx, job.id, report.no);
-              if (report.deferred.length > 0) {
-                await tx.query('INSERT INTO job_deferred (job_id, line, data) SELECT $1, * FROM unnest($2::int[], $3::jsonb[])', [
-                  job.id,
-                  report.deferred.map((d) => d.line),
-                  report.deferred.map((d) => JSON.stringify(d.data)),
-                ]);
-              }
-              if (report.provided.length > 0) {
-                await tx.query('INSERT INTO job_provided (job_id, value) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
-                  job.id,
-                  report.provided,
-                ]);
-              }
+            // One statement a table for all the chunks recorded together.
+            const counts = (pick: (c: Counts) => number) => reports.map((r) => pick(r.counts));
+            await tx.query(
+              `INSERT INTO job_chunks (job_id, no, read, added, updated, unchanged, rejected, warnings, log, rejects)
+               SELECT $1, * FROM unnest($2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::text[], $10::bytea[])`,
+              [
+                job.id,
+                reports.map((r) => r.no),
+                counts((c) => c.read),
+                counts((c) => c.added),
+                counts((c) => c.updated),
+                counts((c) => c.unchanged),
+                counts((c) => c.rejected),
+                counts((c) => c.warnings),
+                reports.map((r) => r.log),
+                reports.map((r) => r.rejects),
+              ],
+            );
+            await wipeWelcomePasswords(
+              tx,
+              job.id,
+              reports.map((r) => r.no),
+            );
+            const deferred = reports.flatMap((r) => r.deferred);
+            if (deferred.length > 0) {
+              await tx.query('INSERT INTO job_deferred (job_id, line, data) SELECT $1, * FROM unnest($2::int[], $3::jsonb[])', [
+                job.id,
+                deferred.map((d) => d.line),
+                deferred.map((d) => JSON.stringify(d.data)),
+              ]);
+            }
+            const provided = reports.flatMap((r) => r.provided);
+            if (provided.length > 0) {
+              await tx.query('INSERT INTO job_provided (job_id, value) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
+                job.id,
+                provided,
+              ]);
             }
           });
           for (const report of reports) countImportRows(job, report.counts);

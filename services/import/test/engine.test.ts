@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { seededRandom } from '@assistants/testing';
 import iconv from 'iconv-lite';
 import {
   documentationPage,
@@ -371,14 +372,9 @@ test('a record without quotes gives one field and the count of its fields withou
 });
 
 test('records split from a stream cut anywhere are the records csv-parse reads in the whole text (random records)', async () => {
-  // mulberry32 with a seed: the same files every run; random(n) is 0..n-1.
-  let seed = 7;
-  const random = (n: number) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n);
-  };
+  // The same files every run; random(n) is 0..n-1.
+  const next = seededRandom(7);
+  const random = (n: number) => Math.floor(next() * n);
   const pieces = ['a', 'é', ' ', ';', ';', '""', '"', '\r', '\n', '\r\n', 'xyz'];
   const field = () => {
     // unquoted: a quote inside is a character (relax_quotes)
