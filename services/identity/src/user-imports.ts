@@ -21,7 +21,7 @@ import { requireMayGive } from './roles';
 import { toGrant, type GrantRow, type RoleRow } from './roles.repo';
 import { generationsOf, keepFingerprints, keptFingerprints, usersByKey } from './user-fingerprints';
 import { ALL_COLUMNS, checkActivationDates, checkNotExternallyManaged, columnsOf, requireExternalWrite, same } from './users';
-import { loadUsers, USER_COLUMNS, USER_SELECT, type UserRow } from './users.repo';
+import { audiencesOf, loadUsers, toUser, USER_COLUMNS, USER_SELECT, USER_STORED_COLUMNS, type UserRow } from './users.repo';
 import { checkPassword } from './validation';
 
 /**
@@ -203,6 +203,11 @@ export async function importUsersBySets(
     }
   }
 
+  // The checks of the existing passwords, done (they ran while the rest was loaded): a row
+  // is then decided without waiting (an await a row costs more than deciding it).
+  const checked = new Map<UserImportRow, boolean | Error>();
+  for (const [row, check] of verified) checked.set(row, await check.catch((error: Error) => error));
+
   // Each row decided, in file order: a failure leaves it out of everything after.
   const outcomes = new Map<UserImportRow, Outcome>();
   const plans: Plan[] = [];
@@ -213,7 +218,7 @@ export async function importUsersBySets(
   };
   for (const row of rows) {
     try {
-      const plan = await decide(row);
+      const plan = decide(row);
       if (plan) plans.push(plan);
       else outcomes.set(row, { code: 'UNCHANGED', warnings: [] });
     } catch (error) {
@@ -221,7 +226,7 @@ export async function importUsersBySets(
     }
   }
 
-  async function decide(row: UserImportRow): Promise<Plan | undefined> {
+  function decide(row: UserImportRow): Plan | undefined {
     const fields: UserFields = { ...row.fields } as UserFields;
     const key = keyOf(row);
     if (!key) throw rowError('INVALID_ARGUMENT', byExtId ? 'user_extid' : 'user_login', 'is empty: it is how users are matched');
@@ -238,8 +243,9 @@ export async function importUsersBySets(
     fields.organisationId = organisation.id;
     if (req.externallyManaged) fields.externallyManaged = true;
     // The managers are set once every row is decided (one may be a new user further down).
-    delete fields.managerId;
-    delete fields.secondaryManagerId;
+    // (Left undefined, not deleted: a deleted property makes the object a slow dictionary.)
+    fields.managerId = undefined;
+    fields.secondaryManagerId = undefined;
     const plan: Plan = {
       row,
       id: existing?.id ?? randomUUID(),
@@ -270,18 +276,19 @@ export async function importUsersBySets(
         throw rowError('INVALID_ARGUMENT', 'user_password', 'is mandatory for a new user (or generate passwords)');
       plan.passwordHash = hashOf(row, password);
     } else {
-      if (byExtId && fields.login === undefined) delete fields.login;
       const values = columnsOf(fields);
       for (const [column, value] of values) {
         if (same((existing as unknown as Record<string, unknown>)[column], value)) values.delete(column);
       }
       plan.changed = [...values.keys()];
-      plan.merged = { ...pick(existing), ...Object.fromEntries(values) };
+      plan.merged = pick(existing);
+      for (const [column, value] of values) plan.merged[column] = value;
       if (values.size > 0) requireMayChange(existing);
       if (values.has('externally_managed')) requireExternalWrite(caller, existing.organisation_path!, existing.login);
       checkActivationDates(plan.merged);
-      const check = verified.get(row);
-      if (check && !(await check)) {
+      const check = checked.get(row);
+      if (check instanceof Error) throw check;
+      if (check === false) {
         requireMayChange(existing);
         plan.passwordHash = hashOf(row, row.password!);
       }
@@ -459,34 +466,52 @@ export async function importUsersBySets(
     // Their audiences, grants and memberships held too (a new one waits already: it needs the
     // user's row), then their generation read again: the one seen first, or the chunk goes
     // row by row.
-    for (const table of ['user_audiences', 'role_grants', 'list_members'])
-      await tx.query(`SELECT 1 FROM ${table} WHERE user_id = ANY($1) FOR SHARE`, [ids]);
+    // (One index probe a user: as `user_id = ANY($1)` the planner read the whole table.)
+    for (const table of ['user_audiences', 'role_grants', 'list_members']) {
+      await tx.query(
+        `SELECT 1 FROM unnest($1::uuid[]) AS v(id) CROSS JOIN LATERAL (SELECT 1 FROM ${table} t WHERE t.user_id = v.id FOR SHARE) held`,
+        [ids],
+      );
+    }
     const now = await generationsOf(tx, ids);
     if (touched.some((p) => now.get(p.id) !== existingByKey.get(keyOf(p.row))!.import_generation)) return rowByRow();
   }
   let entered: { list_id: string; user_id: string; entered_at: Date }[] = [];
   if (created.length + touched.length === 0) return keep(new Map());
+  // The users' rows as the writes below leave them (each statement returns them: the events
+  // need no second read of the users).
+  const after = new Map<string, UserRow>();
+  const wrote = ({ rows: written }: { rows: UserRow[] }) => {
+    for (const user of written) after.set(user.id, user);
+  };
   await tx.query('SAVEPOINT import_users');
   try {
     if (created.length > 0) {
-      await tx.query(
-        `INSERT INTO users (id, ${ALL_COLUMNS.join(', ')}, password_hash)
-         SELECT * FROM jsonb_to_recordset($1) AS v(${RECORD})`,
-        [JSON.stringify(created.map((p) => ({ ...p.merged, id: p.id, password_hash: passwords.get(p.id) })))],
+      wrote(
+        await tx.query<UserRow>(
+          `INSERT INTO users AS u (id, ${ALL_COLUMNS.join(', ')}, password_hash)
+           SELECT * FROM jsonb_to_recordset($1) AS v(${RECORD}) RETURNING ${USER_STORED_COLUMNS}`,
+          [JSON.stringify(created.map((p) => ({ ...p.merged, id: p.id, password_hash: passwords.get(p.id) })))],
+        ),
       );
     }
     if (updated.length > 0) {
-      await tx.query(
-        `UPDATE users u SET (${ALL_COLUMNS.join(', ')}) = (${ALL_COLUMNS.map((c) => `v.${c}`).join(', ')}), updated_at = now()
-           FROM jsonb_to_recordset($1) AS v(${RECORD}) WHERE u.id = v.id`,
-        [JSON.stringify(updated.map((p) => ({ ...p.merged, id: p.id })))],
+      wrote(
+        await tx.query<UserRow>(
+          `UPDATE users u SET (${ALL_COLUMNS.join(', ')}) = (${ALL_COLUMNS.map((c) => `v.${c}`).join(', ')}), updated_at = now()
+             FROM jsonb_to_recordset($1) AS v(${RECORD}) WHERE u.id = v.id RETURNING ${USER_STORED_COLUMNS}`,
+          [JSON.stringify(updated.map((p) => ({ ...p.merged, id: p.id })))],
+        ),
       );
     }
     const newPasswords = valid.filter((p) => p.existing && passwords.has(p.id));
     if (newPasswords.length > 0) {
-      await tx.query(
-        `UPDATE users u SET password_hash = v.hash, updated_at = now() FROM unnest($1::uuid[], $2::text[]) AS v(id, hash) WHERE u.id = v.id`,
-        [newPasswords.map((p) => p.id), newPasswords.map((p) => passwords.get(p.id))],
+      wrote(
+        await tx.query<UserRow>(
+          `UPDATE users u SET password_hash = v.hash, updated_at = now() FROM unnest($1::uuid[], $2::text[]) AS v(id, hash)
+            WHERE u.id = v.id RETURNING ${USER_STORED_COLUMNS}`,
+          [newPasswords.map((p) => p.id), newPasswords.map((p) => passwords.get(p.id))],
+        ),
       );
       // A new password ends the sessions opened with the old one.
       await tx.query('DELETE FROM sessions WHERE user_id = ANY($1)', [newPasswords.map((p) => p.id)]);
@@ -516,7 +541,13 @@ export async function importUsersBySets(
     const audiencesOnly = valid
       .filter((p) => p.existing && p.changed.length === 0 && !passwords.has(p.id) && p.addAudiences.length + p.removeAudiences.length > 0)
       .map((p) => p.id);
-    if (audiencesOnly.length > 0) await tx.query('UPDATE users SET updated_at = now() WHERE id = ANY($1)', [audiencesOnly]);
+    if (audiencesOnly.length > 0) {
+      wrote(
+        await tx.query<UserRow>(`UPDATE users u SET updated_at = now() WHERE id = ANY($1) RETURNING ${USER_STORED_COLUMNS}`, [
+          audiencesOnly,
+        ]),
+      );
+    }
     const granting = valid.flatMap((p) => p.grant.map((g) => ({ ...g, userId: p.id })));
     if (granting.length > 0) {
       await tx.query(
@@ -582,13 +613,17 @@ export async function importUsersBySets(
       p.revoke.length > 0 ||
       enteredBy.has(p.id),
   );
+  // Their audiences read again only where the chunk changed them; the other users that
+  // changed without a write to their row (a grant, a list) are as read and locked above.
+  const audiencesNow = await audiencesOf(
+    tx,
+    changing.filter((p) => p.addAudiences.length + p.removeAudiences.length > 0).map((p) => p.id),
+  );
   const users = new Map(
-    (
-      await loadUsers(
-        tx,
-        changing.map((p) => p.id),
-      )
-    ).map((u) => [u.id, u]),
+    changing.map((p) => {
+      const row = after.get(p.id) ?? p.existing!;
+      return [p.id, toUser({ ...row, audiences: audiencesNow.get(p.id) ?? p.existing?.audiences ?? [] })];
+    }),
   );
   const written = valid.flatMap((plan) => {
     const user = users.get(plan.id);
@@ -663,9 +698,12 @@ function warning(row: UserImportRow, column: string, message: string): ItemResul
   return itemResult.unchanged(row.itemId, column, 'WARNING', message);
 }
 
-/** The stored columns of a user that UserFields sets. */
+/** The stored columns of a user that UserFields sets. (A loop: Object.fromEntries took
+ * three times as long, a row of every chunk.) */
 function pick(user: UserRow): Record<string, unknown> {
-  return Object.fromEntries(ALL_COLUMNS.map((c) => [c, (user as unknown as Record<string, unknown>)[c]]));
+  const columns: Record<string, unknown> = {};
+  for (const c of ALL_COLUMNS) columns[c] = (user as unknown as Record<string, unknown>)[c];
+  return columns;
 }
 
 function splitRole(item: string): { name: string; orgExtId: string } | undefined {

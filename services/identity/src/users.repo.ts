@@ -51,17 +51,34 @@ export type UserRow = {
 
 /** A UserRow's columns, of the user `u` (listed: findUser's prepared statements would fail
  * on a `*` once a migration adds a column). */
-export const USER_COLUMNS = `
+export const USER_STORED_COLUMNS = `
   u.id, u.login, u.ext_id, u.last_name, u.first_name, u.title, u.email, u.language, u.birth_date, u.activation_date,
   u.expiration_date, u.disabled, u.organisation_id, u.manager_id, u.secondary_manager_id, u.address_line1,
   u.address_line2, u.zip, u.city, u.country, u.phone, u.cellphone, u.hourly_cost, u.custom1, u.custom2, u.custom3,
   u.custom4, u.custom5, u.custom6, u.custom7, u.custom8, u.custom9, u.custom10, u.job_position, u.two_factor,
-  u.externally_managed, u.password_hash, u.must_change_password, u.last_login_at, u.created_at, u.updated_at, coalesce((
+  u.externally_managed, u.password_hash, u.must_change_password, u.last_login_at, u.created_at, u.updated_at`;
+
+/** A user's audiences, sorted by name, as a json array (of the user `u`). */
+const USER_AUDIENCES = `coalesce((
     SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY lower(a.name))
-    FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = u.id), '[]'::json) AS audiences,
+    FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = u.id), '[]'::json)`;
+
+/** The columns of the users table (USER_STORED_COLUMNS), then their audiences and the path
+ * of their organisation. */
+export const USER_COLUMNS = `${USER_STORED_COLUMNS}, ${USER_AUDIENCES} AS audiences,
     (SELECT uo.path FROM organisations uo WHERE uo.id = u.organisation_id) AS organisation_path`;
 
 export const USER_SELECT = `SELECT ${USER_COLUMNS} FROM users u`;
+
+/** The audiences of these users now, by user (a user without any: an empty list). */
+export async function audiencesOf(q: Queryable, ids: string[]): Promise<Map<string, { id: string; name: string }[]>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await q.query<{ id: string; audiences: { id: string; name: string }[] }>(
+    `SELECT u.id, ${USER_AUDIENCES} AS audiences FROM users u WHERE u.id = ANY($1)`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.audiences]));
+}
 
 export function toUser(row: UserRow): User {
   return {

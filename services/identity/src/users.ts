@@ -69,11 +69,12 @@ const FIELDS: { [K in keyof UserFields]-?: { column: string; check: (field: stri
 };
 
 export const ALL_COLUMNS = Object.values(FIELDS).map((f) => f.column);
+const FIELD_SPECS = Object.entries(FIELDS) as [keyof UserFields, (typeof FIELDS)[keyof UserFields]][];
 
 /** The columns a UserFields sets, with their checked values; absent fields are left out. */
 export function columnsOf(fields: UserFields): Map<string, unknown> {
   const values = new Map<string, unknown>();
-  for (const [key, spec] of Object.entries(FIELDS) as [keyof UserFields, (typeof FIELDS)[keyof UserFields]][]) {
+  for (const [key, spec] of FIELD_SPECS) {
     const value = fields[key];
     if (value !== undefined) values.set(spec.column, (spec.check as (f: string, v: unknown) => unknown)(key, value));
   }

@@ -1,5 +1,6 @@
 import { Outcome, type BatchResult } from '@assistants/proto/gen/batch/v1/batch';
-import type { OrganisationImportRow } from '@assistants/proto/gen/identity/v1/imports';
+import { UserChanged } from '@assistants/proto/gen/identity/v1/events';
+import type { OrganisationImportRow, UserImportRow } from '@assistants/proto/gen/identity/v1/imports';
 import { type IdentityClient, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
 import { actorWithin, EventLog, subjects } from './helpers';
 
@@ -107,4 +108,72 @@ test('I1 by a scoped administrator touches only its sub-tree', async () => {
   ]);
   expect((await org('ES')).label).toBe('Spain');
   expect(await org('BCN')).toBeUndefined();
+});
+
+test('I2: the events of a chunk carry each user as stored after it (columns, password, audiences in name order)', async () => {
+  for (const name of ['Zeta', 'alpha', 'Beta']) await api.audiences.createAudience({ name, description: '' });
+  await importOrgs(api, [rowOf('2', 'EVENTS', 'Events')]);
+  const userRow = (itemId: string, login: string, more: Partial<UserImportRow> = {}): UserImportRow => ({
+    itemId,
+    fields: { login, lastName: login, firstName: 'Event' },
+    organisationExtId: 'EVENTS',
+    fingerprint: Buffer.alloc(0),
+    ...more,
+  });
+  const importUsers = (rows: UserImportRow[], options = {}) =>
+    api.imports.importUsers({
+      batch: { idempotencyKey: `import:test:${++keys}`, dryRun: false },
+      rows,
+      matchOn: 'login',
+      updateExisting: true,
+      updatePasswords: false,
+      generatePasswords: false,
+      mustChangePassword: false,
+      replaceAudiences: false,
+      replaceRoles: false,
+      externallyManaged: false,
+      jobId: '',
+      ...options,
+    });
+  /** Each user event of the chunk: its user equals the user read after the chunk. */
+  const expectStored = async (events: Awaited<ReturnType<typeof log.act>>['events']) => {
+    const users = events.filter((e) => e.subject.startsWith('identity.user.')).map((e) => UserChanged.fromJSON(e.data).user!);
+    expect(users.length).toBeGreaterThan(0);
+    for (const user of users) expect(user).toEqual((await api.users.getUser({ id: user.id, login: '', extId: '' })).user);
+    return users;
+  };
+
+  const created = await log.act(() =>
+    importUsers([
+      userRow('2', 'ev-one', { password: 'First-pass-2024!', audiences: { names: ['Zeta', 'alpha'] } }),
+      userRow('3', 'ev-two', { password: 'Second-pass-2024!' }),
+    ]),
+  );
+  expect(subjects(created.events)).toEqual(['identity.user.created.v1', 'identity.user.created.v1', 'identity.user.updated.v1']);
+  const [one] = await expectStored(created.events);
+  expect(one.audiences.map((a) => a.name)).toEqual(['alpha', 'Zeta']);
+
+  // a column and the audiences replaced; the audiences alone; a new password alone
+  const updated = await log.act(() =>
+    importUsers(
+      [
+        userRow('2', 'ev-one', { fields: { login: 'ev-one', city: 'Lyon' }, audiences: { names: ['Beta'] } }),
+        userRow('3', 'ev-two', { fields: { login: 'ev-two' }, audiences: { names: ['Zeta', 'Beta'] }, password: 'Changed-pass-2024!' }),
+      ],
+      { replaceAudiences: true, updatePasswords: true },
+    ),
+  );
+  const users = await expectStored(updated.events);
+  expect(users.map((u) => [u.login, u.city, u.audiences.map((a) => a.name)])).toEqual([
+    ['ev-one', 'Lyon', ['Beta']],
+    ['ev-two', '', ['Beta', 'Zeta']],
+    ['ev-one', 'Lyon', ['Beta']],
+    ['ev-two', '', ['Beta', 'Zeta']],
+  ]);
+  expect(subjects(updated.events)).toEqual([
+    'identity.user.updated.v1',
+    'identity.user.updated.v1',
+    'identity.user.updated.v1',
+    'identity.user.updated.v1',
+  ]);
 });
