@@ -16,6 +16,11 @@ export const usersKind: KindDeclaration = {
   key: 'login',
   // matched on the external id: that is the key a row may not repeat
   keyOf: (options) => (options.matchOn === 'extId' ? 'extId' : 'login'),
+  // Two chunks at a time: identity decides one (its own thread) while PostgreSQL writes the
+  // other. A user is on one row only, so two chunks never change the same user; a manager in
+  // the chunk still being applied is set by the last pass; a login or external id the other
+  // chunk takes at the same time is a unique violation, and the row fails as it would after.
+  parallelChunks: 2,
   columns: [
     { name: 'user_lname', field: 'lastName', type: 'text', mandatory: true, description: 'last name', example: 'Martin' },
     { name: 'user_fname', field: 'firstName', type: 'text', mandatory: true, description: 'first name', example: 'Claire' },
