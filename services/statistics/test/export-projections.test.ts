@@ -82,6 +82,22 @@ it('keeps the users with their organisation, managers, audiences and custom fiel
   await until(async () => (await row('SELECT city, disabled FROM users WHERE id = $1', [user])).city === 'Paris', 'the change');
   expect(await row('SELECT disabled FROM users WHERE id = $1', [user])).toEqual({ disabled: true });
 
+  // an audience added, then the first one taken away: the copy follows both
+  const audiencesOf = async () =>
+    (
+      await stack.statistics.db.query<{ name: string }>(
+        'SELECT a.name FROM user_audiences ua JOIN audiences a ON a.id = ua.audience_id WHERE ua.user_id = $1 ORDER BY a.name',
+        [user],
+      )
+    ).rows.map((r) => r.name);
+  const second = (await call('POST', '/v1/audiences', { name: 'projection-audience-2' })).id;
+  await call('POST', `/v1/users/${user}/audiences`, { audienceIds: [second] });
+  await until(async () => (await audiencesOf()).length === 2, 'the audience added');
+  expect(await audiencesOf()).toEqual(['projection-audience', 'projection-audience-2']);
+  await call('DELETE', `/v1/users/${user}/audiences/${audience}`);
+  await until(async () => (await audiencesOf()).length === 1, 'the audience taken away');
+  expect(await audiencesOf()).toEqual(['projection-audience-2']);
+
   await call('DELETE', `/v1/users/${user}`);
   await until(async () => (await row('SELECT deleted FROM users WHERE id = $1', [user])).deleted, 'the deletion');
   expect(await row('SELECT count(*)::int AS n FROM user_audiences WHERE user_id = $1', [user])).toEqual({ n: 0 });

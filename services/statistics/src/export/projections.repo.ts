@@ -75,12 +75,18 @@ export async function upsertUsers(tx: Queryable, rows: UserCopy[]): Promise<void
       col((r) => r.version),
     ],
   );
-  // The audiences of the users whose copy was applied (an older copy changes nothing).
+  // The audiences of the users whose copy was applied (an older copy changes nothing): the
+  // ones they left deleted, the new ones added. Most copies change no audience, and then
+  // nothing is written (deleting them all and adding them back rewrote every pair).
   const ids = new Set(applied.map((r) => r.id));
   const fresh = rows.filter((r) => ids.has(r.id));
   if (fresh.length === 0) return;
-  await tx.query('DELETE FROM user_audiences WHERE user_id = ANY($1::uuid[])', [fresh.map((r) => r.id)]);
   const pairs = fresh.flatMap((r) => r.audiences.map((a) => ({ userId: r.id, ...a })));
+  await tx.query(
+    `DELETE FROM user_audiences ua WHERE ua.user_id = ANY($1::uuid[])
+        AND (ua.user_id, ua.audience_id) NOT IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))`,
+    [fresh.map((r) => r.id), pairs.map((p) => p.userId), pairs.map((p) => p.id)],
+  );
   if (pairs.length === 0) return;
   await upsertAudiences(
     tx,
@@ -102,8 +108,8 @@ export async function deleteUsers(tx: Queryable, ids: string[]): Promise<void> {
 export async function upsertAudiences(tx: Queryable, rows: { id: string; name: string }[]): Promise<void> {
   rows = [...new Map(rows.map((r) => [r.id, r])).values()];
   await tx.query(
-    `INSERT INTO audiences (id, name) SELECT * FROM unnest($1::uuid[], $2::text[])
-     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`,
+    `INSERT INTO audiences AS a (id, name) SELECT * FROM unnest($1::uuid[], $2::text[])
+     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name WHERE a.name IS DISTINCT FROM EXCLUDED.name`,
     [rows.map((r) => r.id), rows.map((r) => r.name)],
   );
 }
