@@ -117,6 +117,7 @@ test('I2: the events of a chunk carry each user as stored after it (columns, pas
     itemId,
     fields: { login, lastName: login, firstName: 'Event' },
     organisationExtId: 'EVENTS',
+    passwordGenerated: false,
     fingerprint: Buffer.alloc(0),
     ...more,
   });
