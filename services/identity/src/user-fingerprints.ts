@@ -43,22 +43,36 @@ export async function generationsOf(q: Queryable, ids: string[]): Promise<Map<st
   return new Map(rows.map((r) => [r.id, r.generation]));
 }
 
-/** Keeps the fingerprints of rows just applied cleanly (one statement), each only while its
- * user's generation is the one given (what the chunk decided on, or wrote itself). */
+/** Keeps the fingerprints of rows just applied cleanly, each only while its user's generation
+ * is the one given (what the chunk decided on); without one, whatever the generation is now
+ * (a user the chunk wrote and holds locked: nobody else changed it since it was read; reading
+ * its generation again after the writes only to give it back cost a statement a chunk). */
 export async function keepFingerprints(
   q: Queryable,
   jobId: string,
   epoch: string,
-  kept: { userId: string; fingerprint: Buffer; generation: string }[],
+  kept: { userId: string; fingerprint: Buffer; generation?: string }[],
 ): Promise<void> {
-  if (kept.length === 0) return;
-  await q.query(
-    `INSERT INTO user_import_fingerprints AS f (user_id, generation, fingerprint, epoch, job_id)
-     SELECT u, g, fp, $4::bigint, $5 FROM unnest($1::uuid[], $2::bigint[], $3::bytea[]) AS v(u, g, fp)
-     ON CONFLICT (user_id) DO UPDATE SET fingerprint = excluded.fingerprint, epoch = excluded.epoch, job_id = excluded.job_id
-      WHERE f.generation = excluded.generation`,
-    [kept.map((k) => k.userId), kept.map((k) => k.generation), kept.map((k) => k.fingerprint), epoch, jobId],
-  );
+  const locked = kept.filter((k) => k.generation === undefined);
+  const checked = kept.filter((k) => k.generation !== undefined);
+  // (A user the writes did not forget yet has no row: it is at generation 0.)
+  if (locked.length > 0) {
+    await q.query(
+      `INSERT INTO user_import_fingerprints AS f (user_id, generation, fingerprint, epoch, job_id)
+       SELECT u, 0, fp, $3::bigint, $4 FROM unnest($1::uuid[], $2::bytea[]) AS v(u, fp)
+       ON CONFLICT (user_id) DO UPDATE SET fingerprint = excluded.fingerprint, epoch = excluded.epoch, job_id = excluded.job_id`,
+      [locked.map((k) => k.userId), locked.map((k) => k.fingerprint), epoch, jobId],
+    );
+  }
+  if (checked.length > 0) {
+    await q.query(
+      `INSERT INTO user_import_fingerprints AS f (user_id, generation, fingerprint, epoch, job_id)
+       SELECT u, g, fp, $4::bigint, $5 FROM unnest($1::uuid[], $2::bigint[], $3::bytea[]) AS v(u, g, fp)
+       ON CONFLICT (user_id) DO UPDATE SET fingerprint = excluded.fingerprint, epoch = excluded.epoch, job_id = excluded.job_id
+        WHERE f.generation = excluded.generation`,
+      [checked.map((k) => k.userId), checked.map((k) => k.generation), checked.map((k) => k.fingerprint), epoch, jobId],
+    );
+  }
 }
 
 /** The kept fingerprints ($1: 32 bytes each, one after another) found: their indexes. */

@@ -477,7 +477,7 @@ export async function importUsersBySets(
     if (touched.some((p) => now.get(p.id) !== existingByKey.get(keyOf(p.row))!.import_generation)) return rowByRow();
   }
   let entered: { list_id: string; user_id: string; entered_at: Date }[] = [];
-  if (created.length + touched.length === 0) return keep(new Map());
+  if (created.length + touched.length === 0) return keep(new Set());
   // The users' rows as the writes below leave them (each statement returns them: the events
   // need no second read of the users).
   const after = new Map<string, UserRow>();
@@ -650,17 +650,13 @@ export async function importUsersBySets(
       events.listMemberEntered(emit, { listId: e.list_id, userId: plan.id, listType: 'static', enteredAt: e.entered_at.toISOString() });
     }
   }
-  return keep(
-    await generationsOf(
-      tx,
-      [...created, ...touched].map((p) => p.id),
-    ),
-  );
+  return keep(new Set([...created, ...touched].map((p) => p.id)));
 
-  /** The fingerprints of the rows applied without error or warning, kept at the generation
-   * of their user: after the chunk's own writes for those it wrote (`written`: locked, nobody
-   * else changed them since), the one seen first for the others. Then the results. */
-  async function keep(written: Map<string, string>): Promise<ItemResult[]> {
+  /** The fingerprints of the rows applied without error or warning, kept: for the users the
+   * chunk wrote (`written`: locked since they were read, nobody else changed them), whatever
+   * their generation after these writes; for the others, only at the generation seen first.
+   * Then the results. */
+  async function keep(written: Set<string>): Promise<ItemResult[]> {
     const final = results();
     const keptFingerprint = keptFingerprints(caller);
     const kept = rows.flatMap((row) => {
@@ -668,7 +664,8 @@ export async function importUsersBySets(
       if (row.fingerprint.length === 0 || 'failed' in outcome || outcome.warnings.length > 0) return [];
       const before = existingByKey.get(keyOf(row));
       const id = planOf(row)?.id ?? before?.id;
-      const generation = id && (written.get(id) ?? (before?.id === id ? before.import_generation : undefined));
+      if (id && written.has(id)) return [{ userId: id, fingerprint: keptFingerprint(row.fingerprint) }];
+      const generation = before && before.id === id ? before.import_generation : undefined;
       return id && generation ? [{ userId: id, fingerprint: keptFingerprint(row.fingerprint), generation }] : [];
     });
     await keepFingerprints(tx, req.jobId, epoch, kept);
