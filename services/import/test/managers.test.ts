@@ -98,3 +98,20 @@ test('a manager further down the file is set after the last chunk; one found now
   expect(again.log).toEqual(real.log);
   expect(await identityEvents.next()).toEqual([]);
 });
+
+test('two chunks applied at once: a login that rows of both take is given once, the other row fails with why', async () => {
+  const file = [
+    'user_lname;user_fname;user_login;user_password;org_extid;user_extid',
+    'Twice;One;m-twice;Secret-pass-1001;FR;T1',
+    'Twice;Pad;m-pad;Secret-pass-1002;FR;T2',
+    'Twice;Two;m-twice;Secret-pass-1003;FR;T3',
+  ].join('\n');
+  const { job, log } = await runImport(admin, 'users', file, { options: { matchOn: 'extId' } });
+  expect(job.counts).toMatchObject({ read: 3, added: 2, rejected: 1 });
+  const lines = log.toString().split('\r\n').slice(1, -1);
+  expect(lines).toHaveLength(1);
+  // Whichever chunk wrote it first keeps it (one at a time, the earlier row would).
+  expect(lines[0]).toMatch(/^[24];user_login;m-twice;error;"login ""m-twice"" is already used by another user"$/);
+  const { rows } = await fixture.identity.db.query<{ ext_id: string }>("SELECT ext_id FROM users WHERE login = 'm-twice'");
+  expect(rows).toEqual([{ ext_id: lines[0].startsWith('2') ? 'T3' : 'T1' }]);
+});

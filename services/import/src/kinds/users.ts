@@ -18,8 +18,8 @@ export const usersKind: KindDeclaration = {
   keyOf: (options) => (options.matchOn === 'extId' ? 'extId' : 'login'),
   // Two chunks at a time: identity decides one (its own thread) while PostgreSQL writes the
   // other. A user is on one row only, so two chunks never change the same user; a manager in
-  // the chunk still being applied is set by the last pass; a login or external id the other
-  // chunk takes at the same time is a unique violation, and the row fails as it would after.
+  // the chunk still being applied is set by the last pass; a login or external id that rows
+  // of both take at once is a unique violation for the one written second, which fails.
   parallelChunks: 2,
   columns: [
     { name: 'user_lname', field: 'lastName', type: 'text', mandatory: true, description: 'last name', example: 'Martin' },
