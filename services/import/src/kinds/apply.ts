@@ -141,6 +141,10 @@ const USER_FIELDS = [
   'jobPosition',
 ] as const;
 
+/** Every one of them, undefined (not sent): a row's fields start as a copy of it (an object
+ * given them one by one becomes a slow dictionary: see the engine's blank rows). */
+const BLANK_USER_FIELDS: Record<string, undefined> = Object.fromEntries(USER_FIELDS.map((f) => [f, undefined]));
+
 export const usersApplier =
   (kind: KindDeclaration): Applier =>
   async (upstreams, call) => {
@@ -156,7 +160,7 @@ export const usersApplier =
     );
     const names = (value: unknown) => (Array.isArray(value) && value.length > 0 ? { names: value as string[] } : undefined);
     const rows = call.rows.map((r): UserImportRow => {
-      const fields: Record<string, unknown> = {};
+      const fields: Record<string, unknown> = { ...BLANK_USER_FIELDS };
       for (const field of USER_FIELDS) {
         if (!(field in r.cells)) continue; // not a column of the file: left as it is
         const value = r.values[field];
