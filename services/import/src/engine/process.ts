@@ -120,8 +120,8 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   // The unchanged rows of a chunk are looked for as soon as it is read, up to LOOKAHEAD chunks
   // ahead of the ones applied: that lookup only reads, and cannot depend on what an earlier
   // chunk writes (a key an earlier row gave is a repeat, never looked for).
-  // A chunk with nothing to apply (every row unchanged, or rejected by the file checks) waits
-  // for no other. Chunks are recorded in file order: the ones reported by the time the chunk
+  // A chunk whose rows are all unchanged waits for no other; the others' rows are read (each
+  // cell checked and typed) only once their turn to be applied comes. Chunks are recorded in file order: the ones reported by the time the chunk
   // before them is recorded are recorded together (one transaction, one commit, for several).
   const parallel = options.parallel ?? 1;
   let ahead = options.unchanged ? LOOKAHEAD.applying : 0;
@@ -183,20 +183,20 @@ export async function processFile(options: ProcessOptions): Promise<number> {
     const counts = zeroCounts();
     counts.read = unchanged.size;
     counts.unchanged = unchanged.size;
+    const sent = fileRows.filter((row) => !unchanged.has(row.record.line));
+    if (options.unchanged) ahead = sent.length > 0 ? LOOKAHEAD.applying : LOOKAHEAD.unchanged;
+    // Its rows are read (every cell checked and typed) once its turn to be applied comes: a
+    // chunk waiting for its turn holds only the rows' text.
+    if (sent.length > 0) await appliedAfter;
     const chunk: ParsedRow[] = [];
-    for (const row of fileRows) {
-      if (unchanged.has(row.record.line)) continue;
+    for (const row of sent) {
       const parsed = parseFileRow(header!, row);
       parsed.fingerprint = fingerprints.get(row);
       chunk.push(parsed);
     }
     const valid = chunk.filter((r) => !r.issues.some((i) => i.severity === 'error'));
     let outcomes: RowOutcome[] = [];
-    if (options.unchanged) ahead = valid.length > 0 ? LOOKAHEAD.applying : LOOKAHEAD.unchanged;
-    if (valid.length > 0) {
-      await appliedAfter;
-      outcomes = await options.apply(chunkNo, valid);
-    }
+    if (valid.length > 0) outcomes = await options.apply(chunkNo, valid);
     const byRow = new Map(valid.map((r, i) => [r, outcomes[i]]));
     let log = '';
     const rejects: Buffer[] = [];
