@@ -1,6 +1,6 @@
 import { Outcome, type BatchResult } from '@assistants/proto/gen/batch/v1/batch';
 import { UserChanged } from '@assistants/proto/gen/identity/v1/events';
-import type { OrganisationImportRow, UserImportRow } from '@assistants/proto/gen/identity/v1/imports';
+import { ImportUsersRequest, type OrganisationImportRow, type UserImportRow } from '@assistants/proto/gen/identity/v1/imports';
 import { type IdentityClient, type IdentityFixture, startIdentityFixture, type TestIdentity } from '@assistants/testing';
 import { actorWithin, EventLog, subjects } from './helpers';
 
@@ -122,20 +122,15 @@ test('I2: the events of a chunk carry each user as stored after it (columns, pas
     ...more,
   });
   const importUsers = (rows: UserImportRow[], options = {}) =>
-    api.imports.importUsers({
-      batch: { idempotencyKey: `import:test:${++keys}`, dryRun: false },
-      rows,
-      matchOn: 'login',
-      updateExisting: true,
-      updatePasswords: false,
-      generatePasswords: false,
-      mustChangePassword: false,
-      replaceAudiences: false,
-      replaceRoles: false,
-      externallyManaged: false,
-      jobId: '',
-      ...options,
-    });
+    api.imports.importUsers(
+      ImportUsersRequest.fromPartial({
+        batch: { idempotencyKey: `import:test:${++keys}`, dryRun: false },
+        rows,
+        matchOn: 'login',
+        updateExisting: true,
+        ...options,
+      }),
+    );
   /** Each user event of the chunk: its user equals the user read after the chunk. */
   const expectStored = async (events: Awaited<ReturnType<typeof log.act>>['events']) => {
     const users = events.filter((e) => e.subject.startsWith('identity.user.')).map((e) => UserChanged.fromJSON(e.data).user!);
