@@ -53,24 +53,17 @@ export async function keepFingerprints(
   epoch: string,
   kept: { userId: string; fingerprint: Buffer; generation?: string }[],
 ): Promise<void> {
-  const locked = kept.filter((k) => k.generation === undefined);
-  const checked = kept.filter((k) => k.generation !== undefined);
-  // (A user the writes did not forget yet has no row: it is at generation 0.)
-  if (locked.length > 0) {
+  // The users held locked first (no condition), then the others (at their generation). A
+  // locked user the writes did not forget yet has no row: it is at generation 0.
+  for (const locked of [true, false]) {
+    const some = kept.filter((k) => (k.generation === undefined) === locked);
+    if (some.length === 0) continue;
     await q.query(
       `INSERT INTO user_import_fingerprints AS f (user_id, generation, fingerprint, epoch, job_id)
-       SELECT u, 0, fp, $3::bigint, $4 FROM unnest($1::uuid[], $2::bytea[]) AS v(u, fp)
-       ON CONFLICT (user_id) DO UPDATE SET fingerprint = excluded.fingerprint, epoch = excluded.epoch, job_id = excluded.job_id`,
-      [locked.map((k) => k.userId), locked.map((k) => k.fingerprint), epoch, jobId],
-    );
-  }
-  if (checked.length > 0) {
-    await q.query(
-      `INSERT INTO user_import_fingerprints AS f (user_id, generation, fingerprint, epoch, job_id)
-       SELECT u, g, fp, $4::bigint, $5 FROM unnest($1::uuid[], $2::bigint[], $3::bytea[]) AS v(u, g, fp)
+       SELECT u, coalesce(g, 0), fp, $4::bigint, $5 FROM unnest($1::uuid[], $2::bigint[], $3::bytea[]) AS v(u, g, fp)
        ON CONFLICT (user_id) DO UPDATE SET fingerprint = excluded.fingerprint, epoch = excluded.epoch, job_id = excluded.job_id
-        WHERE f.generation = excluded.generation`,
-      [checked.map((k) => k.userId), checked.map((k) => k.generation), checked.map((k) => k.fingerprint), epoch, jobId],
+       ${locked ? '' : 'WHERE f.generation = excluded.generation'}`,
+      [some.map((k) => k.userId), some.map((k) => k.generation ?? null), some.map((k) => k.fingerprint), epoch, jobId],
     );
   }
 }

@@ -49,8 +49,8 @@ export type UserRow = {
   organisation_path?: string;
 };
 
-/** A UserRow's columns, of the user `u` (listed: findUser's prepared statements would fail
- * on a `*` once a migration adds a column). */
+/** The columns of the users table a UserRow has, of the user `u` (listed: findUser's prepared
+ * statements would fail on a `*` once a migration adds a column). */
 export const USER_STORED_COLUMNS = `
   u.id, u.login, u.ext_id, u.last_name, u.first_name, u.title, u.email, u.language, u.birth_date, u.activation_date,
   u.expiration_date, u.disabled, u.organisation_id, u.manager_id, u.secondary_manager_id, u.address_line1,

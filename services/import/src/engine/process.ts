@@ -87,9 +87,9 @@ interface Started {
 /** How many chunks are read ahead of the first one under way (the unchanged rows are looked
  * for as they are read): 2 while the chunks have rows to apply (the chunks applied at once
  * count among them: chunks read further ahead only hold memory; 3 in all kept the import at
- * 178-186 MiB while 100,000 rows were applied, 7 took it over case d's 200 MB), 6 while the last chunk reported had
- * none (a file imported again reads on while a chunk is recorded, and the chunks reported
- * meanwhile are recorded together). */
+ * 178-186 MiB while 100,000 rows were applied, 7 took it over case d's 200 MB), 6 while the
+ * last chunk reported had none (a file imported again reads on while a chunk is recorded, and
+ * the chunks reported meanwhile are recorded together). */
 const LOOKAHEAD = { applying: 2, unchanged: 6 };
 
 /** Rows read between two turns of the event loop. */
@@ -121,8 +121,9 @@ export async function processFile(options: ProcessOptions): Promise<number> {
   // ahead of the ones applied: that lookup only reads, and cannot depend on what an earlier
   // chunk writes (a key an earlier row gave is a repeat, never looked for).
   // A chunk whose rows are all unchanged waits for no other; the others' rows are read (each
-  // cell checked and typed) only once their turn to be applied comes. Chunks are recorded in file order: the ones reported by the time the chunk
-  // before them is recorded are recorded together (one transaction, one commit, for several).
+  // cell checked and typed) only once their turn to be applied comes. Chunks are recorded in
+  // file order: the ones reported by the time the chunk before them is recorded are recorded
+  // together (one transaction, one commit, for several).
   const parallel = options.parallel ?? 1;
   let ahead = options.unchanged ? LOOKAHEAD.applying : 0;
   /** the chunks started and not yet recorded, in file order */

@@ -244,8 +244,9 @@ function* pieces(buffer: Buffer): Generator<Buffer> {
 /** Reads the records of a file given as a stream of byte chunks, in batches: the records each
  * piece of a chunk (PIECE_BYTES) completes (a batch, not a record at a time: an async
  * generator's step costs a few promises, which a file of millions of rows would pay per row).
- * The first record is the header. Empty lines are skipped. Throws ImportFileError for what makes the rest of the file
- * unreadable (binary, too large, a record too long, a quote never closed). */
+ * The first record is the header. Empty lines are skipped. Throws ImportFileError for what
+ * makes the rest of the file unreadable (binary, too large, a record too long, a quote never
+ * closed). */
 export async function* readRecords(
   chunks: AsyncIterable<Buffer>,
   options: ReadOptions,
