@@ -57,7 +57,8 @@ export interface ConsumerSettings {
   maxDeliveries?: number;
   /** How long the server waits for an ack before delivering again (default 60 s). */
   ackWaitMs?: number;
-  /** Messages fetched at once, held by this process until handled (default 8). */
+  /** Messages fetched at once, held by this process until handled (default 8): at most this
+   * many, and as many as fit in FETCH_MAX_BYTES at the size of the last fetch's messages. */
   prefetch?: number;
   /** How long the inbox remembers a handled event (default 7 days, the streams' default
    * max age). Keep it at least the stream's max age: an event is not delivered again after
@@ -116,6 +117,10 @@ const redeliveries = counter('assistants_consumer_redeliveries_total', 'deliveri
 const FETCH_EXPIRES_MS = 30_000;
 /** A group handler gets the events of at most this many bytes of messages at once (or of one message). */
 const GROUP_MAX_BYTES = 256 * 1024;
+/** About the most a fetch holds in memory. A batch message of the outbox is up to about 256
+ * KiB: 128 of them held 20 MB of buffers in the statistics service during a big import, and
+ * its resident memory grew with them (BENCHMARKS.md, bench:import d). */
+const FETCH_MAX_BYTES = 2 * 1024 * 1024;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 const PRUNE_BATCH = 1000;
 
@@ -135,7 +140,13 @@ const PRUNE_BATCH = 1000;
  * so what it holds is only roughly max_messages (max_messages + 1 seen); fetching `prefetch`
  * at a time bounds it by construction. max_ack_pending must be at least prefetch, or
  * fetches come back short.
+ *
+ * A fetch asks for fewer messages when they are big: as many as FETCH_MAX_BYTES holds at the
+ * mean size of the last fetch's (nats.js takes a count or a byte limit, not both, and the
+ * count is what bounds the handlers' budget).
  */
+const nextFetchSize = (prefetch: number, messages: number, bytes: number): number =>
+  messages === 0 ? prefetch : Math.max(1, Math.min(prefetch, Math.floor((FETCH_MAX_BYTES * messages) / Math.max(bytes, 1))));
 
 /** A durable pull consumer whose handler cannot skip the de-duplication nor acknowledge
  * before its commit: the kit opens an outbox transaction, claims the event id in kit_inbox
@@ -443,9 +454,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   // Detached from the caller's context: no deadline of the caller applies to the loop.
   const loop = withCorrelationId(undefined, async () => {
     let failures = 0;
+    let fetchSize = prefetch;
     while (!stopping) {
       try {
-        const fetched = await jsConsumer.fetch({ max_messages: prefetch, expires: FETCH_EXPIRES_MS });
+        const fetched = await jsConsumer.fetch({ max_messages: fetchSize, expires: FETCH_EXPIRES_MS });
         batch = fetched;
         if (stopping) fetched.stop();
         // Grouped: what arrives while a group is handled forms the next group.
@@ -466,8 +478,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           }
           working = undefined;
         };
+        let messages = 0;
+        let bytes = 0;
         try {
           for await (const m of fetched) {
+            messages++;
+            bytes += m.data.length;
             if (m.info.deliveryCount > 1) redeliveries.inc({ consumer: durable });
             if (stopping) m.nak();
             else if (!groupHandler) await handle(m);
@@ -479,6 +495,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         } finally {
           await working; // fetch again only once every message of this fetch is handled
         }
+        fetchSize = nextFetchSize(prefetch, messages, bytes);
         failures = 0;
       } catch (err) {
         if (stopping) break;

@@ -204,6 +204,31 @@ it('does not deliver again a message waiting in the buffer behind slow handlers 
   expect(info.config.max_ack_pending).toBeGreaterThanOrEqual(4);
 });
 
+it('fetches fewer of its messages at a time when they are big: about 2 MiB held, not prefetch × 256 KiB', async () => {
+  // 60 batch messages of about 210 KiB (100 events of 2,000 characters each).
+  const data = Array.from({ length: 6000 }, (_, n) => ({ n, text: 'x'.repeat(2000) }));
+  const published = await publish('kitcon.big.requested.v1', data, 'corr-big', true);
+  const ids = published.map((e) => e.id);
+  // What the server had delivered and not seen acknowledged, as each group (one message:
+  // over half of GROUP_MAX_BYTES) began.
+  const held: number[] = [];
+  await consume({
+    durable: 'kitcon-big',
+    subject: 'kitcon.big.>',
+    prefetch: 30,
+    groupHandler: async (events, { tx }) => {
+      held.push((await bus.jsm.consumers.info('KITCON', 'kitcon-big')).num_ack_pending);
+      await tx.query(`INSERT INTO work_done (event_id, done_by) SELECT unnest($1::text[]), 'big'`, [events.map((e) => e.event.id)]);
+    },
+  });
+  await waitFor('6,000 big events', async () => (await workDone(ids)).length === 6000 && (await settled('kitcon-big')));
+
+  expect(held).toHaveLength(60);
+  // The first fetch knew nothing of their size: up to prefetch. Then 2 MiB / 210 KiB = 9 a fetch.
+  expect(Math.max(...held.slice(0, 30))).toBeGreaterThan(20);
+  expect(Math.max(...held.slice(30))).toBeLessThanOrEqual(9);
+});
+
 it('stops a handler that runs past its budget and rolls its work back', async () => {
   const published = await publish('kitcon.runaway.requested.v1', [{ kind: 'sql' }, { kind: 'wait' }]);
   const consumer = await consume({
