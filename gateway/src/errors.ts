@@ -14,6 +14,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   RESOURCE_EXHAUSTED: 429,
   DEADLINE_EXCEEDED: 504,
   UNAVAILABLE: 503,
+  ABORTED: 409,
 };
 
 export interface ErrorBody {

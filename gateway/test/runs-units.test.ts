@@ -6,6 +6,7 @@ import { runBody } from '../src/runs/progress';
 import type { RunRow } from '../src/runs/runs.repo';
 import { userSelections } from '../src/runs/selections';
 import { toStoredResults } from '../src/runs/worker';
+import { MAX_ATTEMPTS, retriable } from '../src/runs/claim-loop';
 
 const A = '0a000000-0000-4000-8000-000000000001';
 const B = '0b000000-0000-4000-8000-000000000002';
@@ -32,6 +33,17 @@ describe('a batch answer as stored results', () => {
       { seq: 8, n: 0, targetId: '', outcome: 'failed', code: 'NO_RESULT', message: 'the service answered nothing for this item' },
       { seq: 9, n: 0, targetId: '', outcome: 'failed', code: 'NO_OUTCOME', message: '' },
     ]);
+  });
+});
+
+describe('a failed batch sent again or reported', () => {
+  it('sends again a batch whose service was away or whose transaction a concurrent one rolled back, reports a refusal, and gives up on a bug after MAX_ATTEMPTS', () => {
+    for (const code of ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'ABORTED'] as const) {
+      expect([code, retriable(new DomainError(code, 'x'), 50)]).toEqual([code, true]);
+    }
+    expect(retriable(new DomainError('PERMISSION_DENIED', 'x'), 1)).toBe(false);
+    expect(retriable(new Error('a bug'), MAX_ATTEMPTS - 1)).toBe(true);
+    expect(retriable(new Error('a bug'), MAX_ATTEMPTS)).toBe(false);
   });
 });
 

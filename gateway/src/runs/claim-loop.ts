@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DomainError, withCorrelationId, type ErrorCode, type Logger } from '@assistants/kit';
 
-/** A service that is away or overloaded: the work is sent again later, however long it
- * takes, and goes on when the service is back. */
-export const TRANSIENT: ErrorCode[] = ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED'];
+/** A service that is away or overloaded, or a change rolled back by a concurrent one
+ * (ABORTED: a deadlock): the work is sent again later, however long it takes, and goes on
+ * when the service is back. */
+export const TRANSIENT: ErrorCode[] = ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'ABORTED'];
 /** Work that fails without a domain error (a bug, an internal error of its service) is tried
  * this many times before it is reported failed. */
 export const MAX_ATTEMPTS = 5;

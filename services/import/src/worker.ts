@@ -158,16 +158,24 @@ export class ImportWorker implements BackgroundWorker {
         keys: new KeysSpilled(db, job.id, config.IMPORT_KEYS_IN_MEMORY),
         unchanged: UNCHANGED[job.kind]?.(upstreams, { id: job.id, actorId: job.created_by, options: job.options }),
         apply: (no, rows) =>
-          apply(upstreams, {
-            jobId: job.id,
-            actorId: job.created_by,
-            dryRun: job.dry_run,
-            options: job.options,
-            no,
-            rows,
-            state,
-            welcomePasswords: this.welcomePasswords,
-          }).catch((error) => refusedChunk(error, rows)),
+          againWhenAborted(
+            () =>
+              apply(upstreams, {
+                jobId: job.id,
+                actorId: job.created_by,
+                dryRun: job.dry_run,
+                options: job.options,
+                no,
+                rows,
+                state,
+                welcomePasswords: this.welcomePasswords,
+              }),
+            (attempt, error) =>
+              this.deps.logger.warn(
+                { jobId: job.id, chunk: no, attempt, err: error },
+                'import chunk rolled back by a concurrent change; sent again',
+              ),
+          ).catch((error) => refusedChunk(error, rows)),
         onHeader: async (_header, rejectsHeader) => {
           await db.query('UPDATE jobs SET rejects_header = $2 WHERE id = $1', [job.id, rejectsHeader]);
         },
@@ -291,6 +299,26 @@ async function finishJob(
     });
     await record(chunks + page, issues);
     after = deferred[deferred.length - 1].line;
+  }
+}
+
+/** Attempts of a chunk the owning service rolled back because it met a concurrent change. */
+const ABORTED_ATTEMPTS = 5;
+
+/** A chunk the owning service answered ABORTED (its transaction met a concurrent one, such as
+ * the other chunk in flight, in a deadlock, and was rolled back whole) is sent again after a
+ * short random pause: it changed nothing, and the job would otherwise stop until its lease
+ * runs out. Appliers can be called again for the same chunk (a replica taking a job over
+ * does). After ABORTED_ATTEMPTS the error is thrown: the job resumes later. */
+async function againWhenAborted<T>(call: () => Promise<T>, onRetry: (attempt: number, error: unknown) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= ABORTED_ATTEMPTS || asDomainError(error)?.code !== 'ABORTED') throw error;
+      onRetry(attempt, error);
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
+    }
   }
 }
 

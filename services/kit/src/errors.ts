@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'RESOURCE_EXHAUSTED'
   | 'DEADLINE_EXCEEDED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  | 'ABORTED';
 
 /** An error the caller can act on: its message is meant for the caller and `field` names
  * the input at fault (a request field, a CSV column). */
@@ -44,6 +45,7 @@ const GRPC_STATUS: Record<ErrorCode, status> = {
   RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   UNAVAILABLE: status.UNAVAILABLE,
+  ABORTED: status.ABORTED,
 };
 
 /** Set on every answer that carries a DomainError: only those messages are meant for the
@@ -56,6 +58,9 @@ const ERROR_ID_KEY = 'x-error-id';
 /** PostgreSQL's "canceling statement due to statement timeout" (db.ts sets the timeout from
  * the call's deadline). */
 const QUERY_CANCELED = '57014';
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction met a concurrent
+ * one and was rolled back whole; the same call made again can pass. */
+const CONCURRENT_CHANGE = new Set(['40P01', '40001']);
 
 export interface GrpcErrorPayload {
   code: status;
@@ -64,7 +69,8 @@ export interface GrpcErrorPayload {
 }
 
 /** Server side: what a failed call answers. A DomainError keeps its message and field;
- * a statement stopped at the deadline is DEADLINE_EXCEEDED; anything else becomes INTERNAL
+ * a statement stopped at the deadline is DEADLINE_EXCEEDED, a transaction rolled back by a
+ * deadlock or a serialization failure ABORTED; anything else becomes INTERNAL
  * with only an error id, which the service logs next to the real error. */
 export function toGrpcError(err: unknown, errorId: string): GrpcErrorPayload {
   const metadata = new Metadata();
@@ -83,6 +89,9 @@ export function asDomainError(err: unknown): DomainError | undefined {
   if (err instanceof DomainError) return err;
   if ((err as { code?: string })?.code === QUERY_CANCELED) {
     return new DomainError('DEADLINE_EXCEEDED', 'the request took longer than its deadline and was stopped');
+  }
+  if (CONCURRENT_CHANGE.has((err as { code?: string })?.code ?? '')) {
+    return new DomainError('ABORTED', 'the change met a concurrent change and was rolled back; it can be made again');
   }
   return undefined;
 }

@@ -15,6 +15,17 @@ describe('domain errors over gRPC', () => {
     expect(fromGrpcError(asServiceError(toGrpcError(notFound('no user u1'), 'x')))).toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('tell a transaction rolled back by a deadlock or a serialization failure as ABORTED (the call can be made again)', () => {
+    for (const code of ['40P01', '40001']) {
+      const pgError = Object.assign(new Error('deadlock detected'), { code });
+      const payload = toGrpcError(pgError, 'err-7');
+      expect(payload.code).toBe(status.ABORTED);
+      expect(payload.details).not.toMatch(/deadlock/); // PostgreSQL's text names relations and processes
+      expect(fromGrpcError(asServiceError(payload))).toMatchObject({ code: 'ABORTED' });
+    }
+    expect(toGrpcError(Object.assign(new Error('duplicate key'), { code: '23505' }), 'err-8').code).toBe(status.INTERNAL);
+  });
+
   it('hide anything else behind an error id', () => {
     const payload = toGrpcError(new Error('relation "users" does not exist'), 'err-42');
     expect(payload.code).toBe(status.INTERNAL);
