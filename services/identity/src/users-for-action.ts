@@ -67,16 +67,21 @@ export async function getUsersForAction(
   const requested = byLogin ? [...new Map(logins.map((l) => [l.toLowerCase(), l])).values()] : [...new Set(userIds)];
   const ids = byLogin ? [] : requested.filter(isId).map((id) => id.toLowerCase());
   const p = new Params();
-  // An import names users by login (users_login_key is on lower(login)).
-  const where = byLogin
-    ? `lower(u.login) = ANY(${p.add(requested.map((l) => l.toLowerCase()))}::text[])`
-    : `u.id = ANY(${p.add(ids)}::uuid[])`;
+  // An import names users by login: one probe of users_login_key (on lower(login)) a login.
+  // Asked as `lower(u.login) = ANY(...)`, the planner read every user instead (23 ms for
+  // 1,000 logins among 100,000 users; 2.7 ms this way); LIMIT 1 (a login is unique) keeps it
+  // from turning the lateral subquery back into that join.
+  const users = byLogin
+    ? `unnest(${p.add(requested.map((l) => l.toLowerCase()))}::text[]) AS asked(login)
+       CROSS JOIN LATERAL (SELECT * FROM users u WHERE lower(u.login) = asked.login LIMIT 1) u`
+    : 'users u';
+  const where = byLogin ? 'TRUE' : `u.id = ANY(${p.add(ids)}::uuid[])`;
   const { rows } = await q.query<Row>(
     `SELECT u.id, ${scope.pathCondition(p, 'o.path')} AS in_scope,
             coalesce((SELECT array_agg(ua.audience_id ORDER BY ua.audience_id) FROM user_audiences ua WHERE ua.user_id = u.id), '{}') AS audience_ids,
             u.login, u.first_name, u.last_name, u.title, u.email, u.language, u.organisation_id, o.label AS organisation_name,
             u.manager_id, nullif(trim(m.first_name || ' ' || m.last_name), '') AS manager_name, u.disabled
-     FROM users u JOIN organisations o ON o.id = u.organisation_id LEFT JOIN users m ON m.id = u.manager_id
+     FROM ${users} JOIN organisations o ON o.id = u.organisation_id LEFT JOIN users m ON m.id = u.manager_id
      WHERE ${where}`,
     p.values,
   );
