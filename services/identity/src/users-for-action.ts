@@ -71,7 +71,7 @@ export async function getUsersForAction(
   // Asked as `lower(u.login) = ANY(...)`, the planner read every user instead (23 ms for
   // 1,000 logins among 100,000 users; 2.7 ms this way); LIMIT 1 (a login is unique) keeps it
   // from turning the lateral subquery back into that join.
-  const users = byLogin
+  const source = byLogin
     ? `unnest(${p.add(requested.map((l) => l.toLowerCase()))}::text[]) AS asked(login)
        CROSS JOIN LATERAL (SELECT * FROM users u WHERE lower(u.login) = asked.login LIMIT 1) u`
     : 'users u';
@@ -81,7 +81,7 @@ export async function getUsersForAction(
             coalesce((SELECT array_agg(ua.audience_id ORDER BY ua.audience_id) FROM user_audiences ua WHERE ua.user_id = u.id), '{}') AS audience_ids,
             u.login, u.first_name, u.last_name, u.title, u.email, u.language, u.organisation_id, o.label AS organisation_name,
             u.manager_id, nullif(trim(m.first_name || ' ' || m.last_name), '') AS manager_name, u.disabled
-     FROM ${users} JOIN organisations o ON o.id = u.organisation_id LEFT JOIN users m ON m.id = u.manager_id
+     FROM ${source} JOIN organisations o ON o.id = u.organisation_id LEFT JOIN users m ON m.id = u.manager_id
      WHERE ${where}`,
     p.values,
   );

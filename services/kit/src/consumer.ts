@@ -142,11 +142,11 @@ const PRUNE_BATCH = 1000;
  * fetches come back short.
  *
  * A fetch asks for fewer messages when they are big: as many as FETCH_MAX_BYTES holds at the
- * mean size of the last fetch's (nats.js takes a count or a byte limit, not both, and the
- * count is what bounds the handlers' budget).
+ * mean size of the last fetch's that brought any (nats.js takes a count or a byte limit, not
+ * both, and the count is what bounds the handlers' budget).
  */
-const nextFetchSize = (prefetch: number, messages: number, bytes: number): number =>
-  messages === 0 ? prefetch : Math.max(1, Math.min(prefetch, Math.floor((FETCH_MAX_BYTES * messages) / Math.max(bytes, 1))));
+const nextFetchSize = (last: number, prefetch: number, messages: number, bytes: number): number =>
+  messages === 0 ? last : Math.max(1, Math.min(prefetch, Math.floor((FETCH_MAX_BYTES * messages) / Math.max(bytes, 1))));
 
 /** A durable pull consumer whose handler cannot skip the de-duplication nor acknowledge
  * before its commit: the kit opens an outbox transaction, claims the event id in kit_inbox
@@ -495,7 +495,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         } finally {
           await working; // fetch again only once every message of this fetch is handled
         }
-        fetchSize = nextFetchSize(prefetch, messages, bytes);
+        fetchSize = nextFetchSize(fetchSize, prefetch, messages, bytes);
         failures = 0;
       } catch (err) {
         if (stopping) break;

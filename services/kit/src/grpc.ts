@@ -47,7 +47,10 @@ export function implement<S extends grpc.UntypedServiceImplementation>(logger: L
         } catch (err) {
           const errorId = randomUUID();
           const domain = asDomainError(err);
-          if (domain) {
+          if (domain?.code === 'ABORTED') {
+            // The caller sends it again; which rows met which transaction is in PostgreSQL's error.
+            logger.warn({ rpc: name, err }, 'rpc rolled back by a concurrent change');
+          } else if (domain) {
             logger.info({ rpc: name, code: domain.code, field: domain.field, reason: domain.message }, 'rpc refused');
           } else {
             logger.error({ rpc: name, errorId, err }, 'rpc failed');
