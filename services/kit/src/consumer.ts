@@ -121,6 +121,9 @@ const GROUP_MAX_BYTES = 256 * 1024;
  * KiB: 128 of them held 20 MB of buffers in the statistics service during a big import, and
  * its resident memory grew with them (BENCHMARKS.md, bench:import d). */
 const FETCH_MAX_BYTES = 2 * 1024 * 1024;
+/** The first fetch knows nothing of the messages' size: this many of the outbox's largest
+ * (batch messages of about 256 KiB) hold FETCH_MAX_BYTES. */
+const FIRST_FETCH = 8;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 const PRUNE_BATCH = 1000;
 
@@ -454,7 +457,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   // Detached from the caller's context: no deadline of the caller applies to the loop.
   const loop = withCorrelationId(undefined, async () => {
     let failures = 0;
-    let fetchSize = prefetch;
+    let fetchSize = Math.min(prefetch, FIRST_FETCH);
     while (!stopping) {
       try {
         const fetched = await jsConsumer.fetch({ max_messages: fetchSize, expires: FETCH_EXPIRES_MS });
