@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { asDomainError, withCorrelationId, type BackgroundWorker, type Database, type Logger } from '@assistants/kit';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { asDomainError, backoffDelayMs, withCorrelationId, type BackgroundWorker, type Database, type Logger } from '@assistants/kit';
 import type { ImportConfig } from './config';
 import { hasHeaderRow } from './engine/columns';
 import { ImportFileError, type Encoding } from './engine/read';
@@ -307,7 +308,7 @@ const ABORTED_ATTEMPTS = 5;
 
 /** A chunk the owning service answered ABORTED (its transaction met a concurrent one, such as
  * the other chunk in flight, in a deadlock, and was rolled back whole) is sent again after a
- * short random pause: it changed nothing, and the job would otherwise stop until its lease
+ * short jittered pause (the kit's back-off, 100 ms doubling up to 1 s): it changed nothing, and the job would otherwise stop until its lease
  * runs out. Appliers can be called again for the same chunk (a replica taking a job over
  * does). After ABORTED_ATTEMPTS the error is thrown: the job resumes later. */
 async function againWhenAborted<T>(call: () => Promise<T>, onRetry: (attempt: number, error: unknown) => void): Promise<T> {
@@ -317,7 +318,7 @@ async function againWhenAborted<T>(call: () => Promise<T>, onRetry: (attempt: nu
     } catch (error) {
       if (attempt >= ABORTED_ATTEMPTS || asDomainError(error)?.code !== 'ABORTED') throw error;
       onRetry(attempt, error);
-      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
+      await sleep(backoffDelayMs(attempt, 100, 1000));
     }
   }
 }

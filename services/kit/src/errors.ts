@@ -87,10 +87,11 @@ export function toGrpcError(err: unknown, errorId: string): GrpcErrorPayload {
 /** A DomainError, or what a known low-level failure means to the caller. */
 export function asDomainError(err: unknown): DomainError | undefined {
   if (err instanceof DomainError) return err;
-  if ((err as { code?: string })?.code === QUERY_CANCELED) {
+  const pgCode = (err as { code?: unknown })?.code;
+  if (pgCode === QUERY_CANCELED) {
     return new DomainError('DEADLINE_EXCEEDED', 'the request took longer than its deadline and was stopped');
   }
-  if (CONCURRENT_CHANGE.has((err as { code?: string })?.code ?? '')) {
+  if (typeof pgCode === 'string' && CONCURRENT_CHANGE.has(pgCode)) {
     return new DomainError('ABORTED', 'the change met a concurrent change and was rolled back; it can be made again');
   }
   return undefined;
